@@ -1,0 +1,43 @@
+/** The `fedleak` command line. Each command lives in its own module. */
+import { Command, CommanderError } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isUserFacing } from './errors';
+import { registerScenariosCommand } from './scenarios';
+import { registerRunCommand } from './run';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('fedleak')
+    .description('Federated-learning gradient-leakage simulator: real clients over websockets, secure aggregation, DP, and the attacks that reconstruct private data from updates.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run `fedleak --help` for usage)');
+  registerScenariosCommand(program);
+  registerRunCommand(program);
+  return program;
+}
+
+function reportAndExit(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode || 1);
+  if (isUserFacing(err)) {
+    process.stderr.write(`fedleak: ${err.message}\n`);
+  } else {
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`fedleak: internal error: ${e.message}\n`);
+    if (process.env.FEDLEAK_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+    else process.stderr.write('(set FEDLEAK_DEBUG=1 for the stack trace)\n');
+  }
+  process.exit(1);
+}
+
+export function main(argv: string[]): void {
+  const program = buildProgram();
+  program.exitOverride();
+  program.parseAsync(argv).catch(reportAndExit);
+}

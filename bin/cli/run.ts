@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { loadScenario } from '../../shared/scenario/load';
+import { runScenario } from '../../server/run';
+import { UserError } from './errors';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UserError(`--seed ${text}: expected an integer from 0 to 4294967295`);
+  return n;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a scenario: server, client processes, attacks; writes <out>/results.json and images')
+    .argument('<scenario>', 'a scenario file, or the name of a built-in scenario (see `fedleak scenarios`)')
+    .option('-o, --out <dir>', 'output folder (default runs/<name>-<timestamp>)')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (scenarioArg: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean }) => {
+      const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
+      const loaded = loadScenario(scenarioArg, opts.set, seed);
+      const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-${timestamp()}`));
+      const results = await runScenario(loaded, { outDir, progress: !opts.quiet });
+      const last = results.rounds[results.rounds.length - 1];
+      process.stdout.write(
+        `${loaded.scenario.name}: ${results.rounds.length} rounds` +
+          (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '') +
+          `, ${results.attacks.length} attack results\nresults: ${path.join(outDir, 'results.json')}\n`,
+      );
+    });
+}

@@ -1,0 +1,15 @@
+/**
+ * Attack registry: scenario `attack.name` → implementation. Adding an attack is one file plus one
+ * line here. STUB: the attack suite fills it.
+ */
+import type { Attack } from './types';
+
+export const ATTACKS: Record<string, Attack> = {};
+
+export function getAttack(name: string): Attack {
+  const attack = ATTACKS[name];
+  if (!attack) throw new Error(`attack.name: unknown attack "${name}"; known: ${Object.keys(ATTACKS).join(', ') || '(none yet)'}`);
+  return attack;
+}
+
+export * from './types';

@@ -1,0 +1,31 @@
+import type { ImageShape } from '../models/types';
+
+/** Images NHWC in [0, 1], flat row-major: example i occupies [i·h·w·c, (i+1)·h·w·c). */
+export interface Dataset {
+  name: string;
+  shape: ImageShape;
+  numClasses: number;
+  images: Float32Array;
+  labels: Int32Array;
+}
+
+export function exampleSize(d: Pick<Dataset, 'shape'>): number {
+  return d.shape[0] * d.shape[1] * d.shape[2];
+}
+
+export function datasetSize(d: Dataset): number {
+  return d.labels.length;
+}
+
+/** A new Dataset holding the given examples, in the given order. */
+export function subset(d: Dataset, indices: ArrayLike<number>, name = d.name): Dataset {
+  const size = exampleSize(d);
+  const images = new Float32Array(indices.length * size);
+  const labels = new Int32Array(indices.length);
+  for (let j = 0; j < indices.length; j++) {
+    const i = indices[j];
+    images.set(d.images.subarray(i * size, (i + 1) * size), j * size);
+    labels[j] = d.labels[i];
+  }
+  return { name, shape: d.shape, numClasses: d.numClasses, images, labels };
+}

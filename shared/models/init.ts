@@ -1,0 +1,31 @@
+import type { Rng } from '../random';
+import type { ParamSpec } from './types';
+
+/**
+ * `uniform`: every weight and bias U(−range, range) (the DLG paper: range 0.5).
+ * `fan-in`: PyTorch's default for Linear/Conv2d, U(±1/√fan_in) for weights and biases.
+ */
+export type InitScheme = { kind: 'uniform'; range: number } | { kind: 'fan-in' };
+
+export function fanIn(spec: ParamSpec, kernelSpec: ParamSpec): number {
+  void spec;
+  const s = kernelSpec.shape;
+  // conv [kh, kw, inC, outC] → kh·kw·inC; dense [in, out] → in
+  return s.length === 4 ? s[0] * s[1] * s[2] : s[0];
+}
+
+/** Fills a flat vector; biases use the fan-in of the kernel that precedes them in `specs`. */
+export function initFlat(specs: readonly ParamSpec[], scheme: InitScheme, rng: Rng): Float32Array {
+  const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  const out = new Float32Array(total);
+  let offset = 0;
+  let lastKernel: ParamSpec | null = null;
+  for (const spec of specs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.shape.length > 1) lastKernel = spec;
+    const bound = scheme.kind === 'uniform' ? scheme.range : 1 / Math.sqrt(fanIn(spec, lastKernel ?? spec));
+    rng.fillUniform(out.subarray(offset, offset + size), -bound, bound);
+    offset += size;
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+/**
+ * results.json, format "fedleak-results/1": the public, versioned output of a run.
+ * Documented in docs/results.md; change a field only with a new format version.
+ */
+import type { Scenario } from './scenario/schema';
+
+export const RESULTS_FORMAT = 'fedleak-results/1';
+
+export interface RoundRecord {
+  round: number;
+  /** Client ids selected for the round. */
+  participants: string[];
+  /** Selected clients whose update did not arrive (disconnected, timed out, rejected). */
+  dropped: string[];
+  testAccuracy: number;
+  testLoss: number;
+  seconds: number;
+  /** Bytes of each accepted update frame, by client id. */
+  updateBytes?: Record<string, number>;
+  privacy?: PrivacyRecord;
+  secureAggregation?: SecureAggregationRecord;
+}
+
+export interface PrivacyRecord {
+  epsilon: number;
+  delta: number;
+  noiseMultiplier: number;
+  sampleRate: number;
+  steps: number;
+}
+
+export interface SecureAggregationRecord {
+  threshold: number;
+  survivors: string[];
+  dropped: string[];
+  maxAbsError: number;
+  clippedValues: number;
+  aborted?: string;
+}
+
+export type AttackView = 'plain' | 'masked' | 'aggregate';
+
+export interface AttackRecord {
+  round: number;
+  /** Client id, or "aggregate". */
+  target: string;
+  attack: string;
+  view: AttackView;
+  batchSize: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+  labelAccuracy: number;
+  /** Optimizer steps (L-BFGS steps for dlg). */
+  iterations: number;
+  /** Objective evaluations (value + gradient). */
+  evaluations: number;
+  finalObjective: number;
+  seconds: number;
+  /** PNG of originals (top) beside reconstructions (bottom), relative to the run folder. */
+  image?: string;
+  recoveredLabels?: number[];
+  trueLabels?: number[];
+  /** Sweep row label, when the scenario is a sweep. */
+  variant?: string;
+}
+
+export interface SweepRow {
+  variant: string;
+  overrides: Record<string, unknown>;
+  finalTestAccuracy: number;
+  attack: { mse: number; psnr: number; ssim: number; labelAccuracy: number; count: number } | null;
+  privacy?: PrivacyRecord;
+}
+
+export interface RunResults {
+  format: typeof RESULTS_FORMAT;
+  fedleakVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  scenario: Scenario;
+  scenarioFile: string;
+  backend: { name: string; reason: string; fastKernels: boolean; tfjsVersion: string };
+  rounds: RoundRecord[];
+  attacks: AttackRecord[];
+  /** Present for sweeps: one row per variant, defence cost next to its benefit. */
+  sweep?: SweepRow[];
+  privacy?: PrivacyRecord;
+  images?: string[];
+}

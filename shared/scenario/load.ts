@@ -1,0 +1,142 @@
+/** Finds, reads, overrides and validates scenario files, with errors a person can act on. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { z } from 'zod';
+import { scenarioSchema, type Scenario } from './schema';
+
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** scenarios/ of the installed package (dist/shared/scenario → ../../../scenarios). */
+export const BUILTIN_SCENARIO_DIR = path.resolve(__dirname, '..', '..', '..', 'scenarios');
+
+export function listBuiltinScenarios(): { name: string; description: string; file: string }[] {
+  if (!fs.existsSync(BUILTIN_SCENARIO_DIR)) return [];
+  return fs
+    .readdirSync(BUILTIN_SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const file = path.join(BUILTIN_SCENARIO_DIR, f);
+      let description = '';
+      try {
+        description = String((JSON.parse(fs.readFileSync(file, 'utf8')) as { description?: unknown }).description ?? '');
+      } catch {
+        description = '(unreadable scenario file)';
+      }
+      return { name: f.replace(/\.json$/, ''), description, file };
+    });
+}
+
+/** A path to a file, or the name of a built-in scenario. */
+export function resolveScenarioFile(nameOrPath: string): string {
+  const candidates = [nameOrPath, path.join(BUILTIN_SCENARIO_DIR, nameOrPath), path.join(BUILTIN_SCENARIO_DIR, `${nameOrPath}.json`)];
+  for (const c of candidates) {
+    if (fs.existsSync(c) && fs.statSync(c).isFile()) return path.resolve(c);
+  }
+  const names = listBuiltinScenarios().map((s) => s.name);
+  throw new ScenarioError(
+    `no scenario "${nameOrPath}": it is neither a file nor a built-in scenario. Built-in scenarios: ${names.join(', ') || '(none)'}. ` +
+      'Run `fedleak scenarios` to list them with descriptions.',
+  );
+}
+
+/** Parses `path=value` (value JSON, or a bare string when it is not JSON). */
+export function parseOverride(text: string): { path: string; value: unknown } {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new ScenarioError(`--set "${text}": expected path=value, e.g. --set federation.rounds=5`);
+  const key = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1);
+  if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/.test(key)) {
+    throw new ScenarioError(`--set "${text}": "${key}" is not a dotted path like federation.rounds`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  return { path: key, value };
+}
+
+/** Sets a dotted path inside a plain JSON object, creating objects on the way. */
+export function applyOverride(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node: Record<string, unknown> = target;
+  keys.slice(0, -1).forEach((k, i) => {
+    const next = node[k];
+    if (next === undefined) node[k] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      throw new ScenarioError(`cannot set ${dotted}: ${keys.slice(0, i + 1).join('.')} is not an object`);
+    }
+    node = node[k] as Record<string, unknown>;
+  });
+  node[keys[keys.length - 1]] = value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_value':
+      return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return `${where}: expected ${issue.expected}${issue.message.includes('received') ? `, ${issue.message.replace(/^.*received/, 'received')}` : ''}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/** Validates a parsed scenario object; `source` names the file (or origin) in errors. */
+export function validateScenario(raw: unknown, source: string): Scenario {
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
+    throw new ScenarioError(`invalid scenario ${source}:\n${lines.join('\n')}`);
+  }
+  const s = result.data;
+  const problems: string[] = [];
+  if (s.federation.clientsPerRound > s.federation.clients) {
+    problems.push(`federation.clientsPerRound (${s.federation.clientsPerRound}) exceeds federation.clients (${s.federation.clients})`);
+  }
+  if (s.data.dataset === 'idx' && (!s.data.images || !s.data.labels)) {
+    problems.push('data.images and data.labels: both are required when data.dataset is "idx"');
+  }
+  if (s.data.dataset === 'cifar10' && (!s.data.files || s.data.files.length === 0)) {
+    problems.push('data.files: at least one CIFAR-10 binary batch file is required when data.dataset is "cifar10"');
+  }
+  if (problems.length) throw new ScenarioError(`invalid scenario ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return s;
+}
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  file: string;
+  /** The JSON as written, with overrides applied, before defaults. */
+  raw: Record<string, unknown>;
+}
+
+export function loadScenario(nameOrPath: string, overrides: string[] = [], seed?: number): LoadedScenario {
+  const file = resolveScenarioFile(nameOrPath);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ScenarioError(`scenario file ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ScenarioError(`scenario file ${file} must hold a JSON object`);
+  }
+  const obj = raw as Record<string, unknown>;
+  for (const o of overrides) {
+    const { path: p, value } = parseOverride(o);
+    applyOverride(obj, p, value);
+  }
+  if (seed !== undefined) obj.seed = seed;
+  return { scenario: validateScenario(obj, file), file, raw: obj };
+}
