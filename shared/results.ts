@@ -63,6 +63,8 @@ export interface AttackRecord {
   trueLabels?: number[];
   /** Sweep row label, when the scenario is a sweep. */
   variant?: string;
+  /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
+  error?: string;
 }
 
 export interface SweepRow {
