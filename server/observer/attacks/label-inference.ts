@@ -1,0 +1,102 @@
+/**
+ * Label inference from the logit layer's update (no optimisation, no ground truth).
+ *
+ * For the mean soft-cross-entropy over N examples, the logit layer's bias gradient is
+ *   g_b[j] = (1/N) · Σ_i (p_ij − y_ij),
+ * so N·g_b[j] = Σ_i p_ij − n_j, where n_j counts examples of class j. A class with g_b[j] < 0 is
+ * certainly present (Σ p_ij < n_j needs n_j ≥ 1). Counts follow an LLG-style greedy rule (Wainakh et
+ * al. 2022) with the bias as the per-label "impact" (exactly 1 per example, instead of LLG's
+ * estimated impact on the weight-row sums): the offset Σ_i p_ij is estimated as N·p̂_j, with p̂ the
+ * model's mean softmax on dummy inputs at the known global parameters, then
+ *   r_j = N·g_b[j] − N·p̂_j  (≈ −n_j),
+ * every class with g_b[j] < 0 gets one label first (r_j += 1), then the class with the smallest r_j
+ * gets the next label (r_j += 1) until N labels are handed out.
+ * Batch 1 falls back to the iDLG sign rule: the one class with a negative bias gradient (argmin).
+ */
+import { tf, type Tensor, type Tensor4D } from '../../../shared/tensor/tf';
+import { Rng } from '../../../shared/random';
+import type { ImageShape, Model } from '../../../shared/models/types';
+import { splitFlat } from '../../../shared/models/params';
+
+/** iDLG sign rule: the class whose logit-bias gradient is most negative (the only negative one for batch 1). */
+export function signRuleLabel(logitBiasGrad: ArrayLike<number>): number {
+  let best = 0;
+  for (let j = 1; j < logitBiasGrad.length; j++) if (logitBiasGrad[j] < logitBiasGrad[best]) best = j;
+  return best;
+}
+
+/** Greedy count rule given the bias gradient and the estimated mean softmax p̂ (see the file comment). */
+export function countRuleLabels(logitBiasGrad: ArrayLike<number>, meanSoftmax: ArrayLike<number>, count: number): number[] {
+  const k = logitBiasGrad.length;
+  if (meanSoftmax.length !== k) throw new Error(`label inference: ${meanSoftmax.length} softmax means for ${k} classes`);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`label inference: count must be a positive integer, got ${count}`);
+  const residual = Array.from({ length: k }, (_, j) => count * (logitBiasGrad[j] - meanSoftmax[j]));
+  const labels: number[] = [];
+  // Certainly present classes first, most negative first (there can be more than `count` only with noise).
+  const present = Array.from({ length: k }, (_, j) => j)
+    .filter((j) => logitBiasGrad[j] < 0)
+    .sort((a, b) => logitBiasGrad[a] - logitBiasGrad[b]);
+  for (const j of present.slice(0, count)) {
+    labels.push(j);
+    residual[j] += 1;
+  }
+  while (labels.length < count) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (residual[j] < residual[best]) best = j;
+    labels.push(best);
+    residual[best] += 1;
+  }
+  return labels.sort((a, b) => a - b);
+}
+
+/**
+ * Mean softmax of the model at `params` over dummy inputs: uniform noise images, which for
+ * untrained networks land close to the data's mean softmax (their saturating layers see little
+ * difference). Attackers know the global parameters, so this needs no data.
+ */
+export function estimateMeanSoftmax(model: Model, params: readonly Tensor[], rng: Rng, samples = 64): Float32Array {
+  const shape: ImageShape = model.inputShape;
+  const size = shape[0] * shape[1] * shape[2];
+  const noise = new Float32Array(samples * size);
+  rng.fillUniform(noise, 0, 1);
+  return tf.tidy(() => {
+    const images = tf.tensor4d(noise, [samples, ...shape]) as Tensor4D;
+    return tf.mean(tf.softmax(model.apply(params, images)), 0).dataSync() as Float32Array;
+  });
+}
+
+export interface LabelInferenceInput {
+  model: Model;
+  /** Global parameters, as tensors in `model.specs` order. */
+  params: readonly Tensor[];
+  /** A gradient estimate, flat in `model.specs` order (for fedavg: −delta / (lr · steps)). */
+  gradient: Float32Array;
+  /** Number of examples behind the gradient. */
+  count: number;
+  seed: number;
+}
+
+/** Labels (sorted, as a multiset) of the `count` examples behind `gradient`. */
+export function inferLabels(input: LabelInferenceInput): number[] {
+  const parts = splitFlat(input.gradient, input.model.specs);
+  const biasGrad = parts[input.model.logitLayer.bias];
+  if (input.count === 1) return [signRuleLabel(biasGrad)];
+  const meanSoftmax = estimateMeanSoftmax(input.model, input.params, new Rng(input.seed).fork('label-inference'));
+  return countRuleLabels(biasGrad, meanSoftmax, input.count);
+}
+
+/** Fraction of `truth` recovered by `guess`, both as multisets (order ignored). */
+export function multisetLabelAccuracy(guess: readonly number[], truth: readonly number[]): number {
+  if (truth.length === 0) return 1;
+  const left = new Map<number, number>();
+  for (const t of truth) left.set(t, (left.get(t) ?? 0) + 1);
+  let hits = 0;
+  for (const g of guess) {
+    const n = left.get(g) ?? 0;
+    if (n > 0) {
+      hits++;
+      left.set(g, n - 1);
+    }
+  }
+  return hits / truth.length;
+}
