@@ -24,7 +24,7 @@ export function buildProgram(): Command {
 }
 
 function reportAndExit(err: unknown): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode || 1);
+  if (err instanceof CommanderError) process.exit(err.exitCode); // 0 after --help and --version
   if (isUserFacing(err)) {
     process.stderr.write(`fedleak: ${err.message}\n`);
   } else {
