@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { isUserFacing } from './errors';
 import { registerScenariosCommand } from './scenarios';
 import { registerRunCommand } from './run';
+import { registerPrivacyCommand } from './privacy';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `fedleak --help` for usage)');
   registerScenariosCommand(program);
   registerRunCommand(program);
+  registerPrivacyCommand(program);
   return program;
 }
 
