@@ -114,6 +114,17 @@ export function validateScenario(raw: unknown, source: string): Scenario {
   return s;
 }
 
+/** JSON.parse's message, plus line and column when it only gives a character position. */
+function jsonErrorWithLocation(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /at position (\d+)/.exec(message);
+  if (!m || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line}, column ${column})`;
+}
+
 export interface LoadedScenario {
   scenario: Scenario;
   file: string;
@@ -123,11 +134,17 @@ export interface LoadedScenario {
 
 export function loadScenario(nameOrPath: string, overrides: string[] = [], seed?: number): LoadedScenario {
   const file = resolveScenarioFile(nameOrPath);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(`cannot read scenario file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    throw new ScenarioError(`scenario file ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ScenarioError(`scenario file ${file} is not valid JSON: ${jsonErrorWithLocation(text, err)}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ScenarioError(`scenario file ${file} must hold a JSON object`);
@@ -138,5 +155,8 @@ export function loadScenario(nameOrPath: string, overrides: string[] = [], seed?
     applyOverride(obj, p, value);
   }
   if (seed !== undefined) obj.seed = seed;
-  return { scenario: validateScenario(obj, file), file, raw: obj };
+  // Name the command-line overrides too: a bad value may come from them rather than the file.
+  const applied = [...overrides.map((o) => `--set ${o}`), ...(seed !== undefined ? [`--seed ${seed}`] : [])];
+  const source = applied.length ? `${file} (with ${applied.join(', ')})` : file;
+  return { scenario: validateScenario(obj, source), file, raw: obj };
 }
