@@ -1,0 +1,133 @@
+/**
+ * The run summary as markdown (<out>/summary.md; readable as-is in a terminal): training per round,
+ * then one row per attack result, then the sweep table when there is one.
+ *
+ * Usage: fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(results));
+ */
+import type { AttackRecord, RunResults } from '../../shared/results';
+
+function fixed(value: number | null | undefined, digits: number): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';
+}
+
+function percent(value: number | null | undefined): string {
+  return typeof value === 'number' && Number.isFinite(value) ? `${(100 * value).toFixed(1)}%` : '–';
+}
+
+/** PSNR is infinite for an exact reconstruction. */
+function psnr(value: number | null | undefined): string {
+  if (value === Infinity) return '∞';
+  return fixed(value, 2);
+}
+
+/** A markdown table with columns padded so it also reads well as plain text. */
+export function markdownTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length), 3));
+  const pad = (cell: string, c: number) => (rightAlign[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]));
+  const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
+  const rule = `| ${widths.map((w, c) => (rightAlign[c] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+function attackRow(a: AttackRecord): string[] {
+  const labels = a.recoveredLabels && a.trueLabels ? ` (${a.recoveredLabels.join(',')} vs ${a.trueLabels.join(',')})` : '';
+  return [
+    String(a.round),
+    a.target,
+    a.view,
+    a.attack + (a.variant ? ` [${a.variant}]` : ''),
+    String(a.batchSize),
+    a.error ? 'error' : a.mse.toExponential(2),
+    a.error ? '–' : psnr(a.psnr),
+    a.error ? '–' : fixed(a.ssim, 3),
+    a.error ? '–' : percent(a.labelAccuracy) + labels,
+    String(a.iterations),
+    String(a.evaluations),
+    fixed(a.seconds, 1),
+    a.error ?? (a.image ? `[png](${a.image})` : ''),
+  ];
+}
+
+function median(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+export function summaryMarkdown(results: RunResults): string {
+  const out: string[] = [];
+  const s = results.scenario;
+  out.push(`# ${s.name}`, '');
+  if (s.description) out.push(s.description, '');
+  out.push(
+    `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${s.data.dataset}, ` +
+      `${s.federation.clients} clients (${s.federation.clientsPerRound} per round), seed ${s.seed}.`,
+    `Started ${results.startedAt}, finished ${results.finishedAt}.`,
+    '',
+  );
+
+  out.push('## Training', '');
+  if (results.rounds.length === 0) out.push('No rounds completed.');
+  else {
+    out.push(
+      markdownTable(
+        ['round', 'test accuracy', 'test loss', 'participants', 'dropped', 'seconds'],
+        results.rounds.map((r) => [
+          String(r.round),
+          percent(r.testAccuracy),
+          fixed(r.testLoss, 4),
+          String(r.participants.length),
+          r.dropped.length ? r.dropped.join(', ') : '–',
+          fixed(r.seconds, 2),
+        ]),
+        [true, true, true, true, false, true],
+      ),
+    );
+  }
+  out.push('');
+
+  out.push('## Attacks', '');
+  if (results.attacks.length === 0) out.push(`No attack results (attack.name is "${s.attack.name}").`);
+  else {
+    out.push(
+      markdownTable(
+        ['round', 'target', 'view', 'attack', 'batch', 'MSE', 'PSNR dB', 'SSIM', 'labels', 'iterations', 'evaluations', 'seconds', 'image'],
+        results.attacks.map(attackRow),
+        [true, false, false, false, true, true, true, true, false, true, true, true, false],
+      ),
+    );
+    const ok = results.attacks.filter((a) => !a.error);
+    out.push(
+      '',
+      `${ok.length} of ${results.attacks.length} attacks scored; median PSNR ${psnr(median(ok.map((a) => a.psnr)))} dB, ` +
+        `median SSIM ${fixed(median(ok.map((a) => a.ssim)), 3)}, median label accuracy ${percent(median(ok.map((a) => a.labelAccuracy)))}.`,
+    );
+  }
+  out.push('');
+
+  if (results.sweep && results.sweep.length > 0) {
+    out.push('## Sweep', '');
+    out.push(
+      markdownTable(
+        ['variant', 'final test accuracy', 'PSNR dB', 'SSIM', 'labels', 'attacks', 'ε'],
+        results.sweep.map((row) => [
+          row.variant,
+          percent(row.finalTestAccuracy),
+          row.attack ? psnr(row.attack.psnr) : '–',
+          row.attack ? fixed(row.attack.ssim, 3) : '–',
+          row.attack ? percent(row.attack.labelAccuracy) : '–',
+          row.attack ? String(row.attack.count) : '0',
+          row.privacy ? fixed(row.privacy.epsilon, 3) : '–',
+        ]),
+        [false, true, true, true, true, true, true],
+      ),
+      '',
+    );
+  }
+  if (results.privacy) {
+    const p = results.privacy;
+    out.push(`Privacy: (ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta}) after ${p.steps} steps, noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate}.`, '');
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import { scenarioSchema } from '../shared/scenario/schema';
+import { RESULTS_FORMAT, type AttackRecord, type RunResults } from '../shared/results';
+import { assembleResults, writeReport, writeResults } from '../server/report/results-writer';
+import { lineChartPng, niceTicks } from '../server/report/curves';
+import { summaryMarkdown } from '../server/report/summary';
+import { attachProgressPrinter } from '../server/report/progress';
+import { createRunEvents } from '../server/report/events';
+
+function attack(overrides: Partial<AttackRecord> = {}): AttackRecord {
+  return {
+    round: 1,
+    target: 'c0',
+    attack: 'dlg',
+    view: 'plain',
+    batchSize: 1,
+    mse: 1e-4,
+    psnr: 40,
+    ssim: 0.99,
+    labelAccuracy: 1,
+    iterations: 300,
+    evaluations: 3600,
+    finalObjective: 1e-7,
+    seconds: 16.5,
+    image: 'images/round-1-c0-plain.png',
+    recoveredLabels: [7],
+    trueLabels: [7],
+    ...overrides,
+  };
+}
+
+function sampleResults(attacks: AttackRecord[] = [attack()]): RunResults {
+  const scenario = scenarioSchema.parse({ name: 'report-test', attack: { name: 'dlg' } });
+  return assembleResults({
+    startedAt: '2026-01-01T00:00:00.000Z',
+    scenario,
+    scenarioFile: 'scenarios/report-test.json',
+    backend: { name: 'cpu', reason: 'test', fastKernels: true, tfjsVersion: '4.22.0' },
+    rounds: [1, 2, 3].map((round) => ({
+      round,
+      participants: ['c0', 'c1'],
+      dropped: round === 2 ? ['c1'] : [],
+      testAccuracy: 0.2 * round,
+      testLoss: 2 / round,
+      seconds: 1.5,
+    })),
+    attacks,
+  });
+}
+
+/** Pixels that are not pure white. */
+function inkedPixels(png: PNG): number {
+  let n = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (png.data[i] < 250 || png.data[i + 1] < 250 || png.data[i + 2] < 250) n++;
+  return n;
+}
+
+describe('report', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-report-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes results.json with the format tag and every required field', () => {
+    const file = writeResults(dir, sampleResults());
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResults;
+    expect(parsed.format).to.equal(RESULTS_FORMAT);
+    expect(parsed.fedleakVersion).to.match(/^\d+\.\d+\.\d+/);
+    expect(parsed.scenario.name).to.equal('report-test');
+    expect(parsed.scenario.attack.iterations).to.equal(300); // fully resolved (defaults filled in)
+    expect(parsed.backend.name).to.equal('cpu');
+    expect(parsed.rounds).to.have.length(3);
+    expect(parsed.rounds[1]).to.include.keys('round', 'participants', 'dropped', 'testAccuracy', 'testLoss', 'seconds');
+    expect(parsed.rounds[1].dropped).to.deep.equal(['c1']);
+    expect(parsed.attacks[0]).to.include.keys(
+      'round', 'target', 'attack', 'view', 'batchSize', 'mse', 'psnr', 'ssim', 'labelAccuracy', 'iterations', 'evaluations', 'seconds',
+    );
+    expect(Date.parse(parsed.finishedAt)).to.not.be.NaN;
+    // Atomic write: no temporary file is left behind.
+    expect(fs.readdirSync(dir)).to.deep.equal(['results.json']);
+  });
+
+  it('writes a failed attack with null metrics and its error', () => {
+    const failed = attack({ target: 'c1', mse: NaN, psnr: NaN, ssim: NaN, labelAccuracy: NaN, error: 'attack dlg failed: boom', image: undefined });
+    const file = writeResults(dir, sampleResults([attack(), failed]));
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { attacks: Array<Record<string, unknown>> };
+    expect(parsed.attacks[1].mse).to.equal(null);
+    expect(parsed.attacks[1].error).to.equal('attack dlg failed: boom');
+  });
+
+  it('refuses results missing a required field, naming it, and leaves no file', () => {
+    const bad = { ...sampleResults(), rounds: undefined } as unknown as RunResults;
+    expect(() => writeResults(dir, bad)).to.throw(/rounds must be an array/);
+    const wrongFormat = { ...sampleResults(), format: 'fedleak-results/0' } as unknown as RunResults;
+    expect(() => writeResults(dir, wrongFormat)).to.throw(/format must be "fedleak-results\/1"/);
+    expect(fs.readdirSync(dir)).to.deep.equal([]);
+  });
+
+  it('draws a chart PNG that decodes, has the requested size and ink in the plot', () => {
+    const png = PNG.sync.read(
+      lineChartPng({
+        title: 'test accuracy',
+        xLabel: 'round',
+        yLabel: 'accuracy %',
+        width: 400,
+        height: 250,
+        series: [{ name: 'acc', points: [[1, 20], [2, 50], [3, 90]], color: [255, 0, 0] }],
+      }),
+    );
+    expect([png.width, png.height]).to.deep.equal([400, 250]);
+    expect(inkedPixels(png)).to.be.greaterThan(500);
+    // The series colour is really drawn (pure red appears nowhere else in the chart).
+    let red = 0;
+    for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === 255 && png.data[i + 1] === 0 && png.data[i + 2] === 0) red++;
+    expect(red).to.be.greaterThan(50);
+  });
+
+  it('writeReport writes results.json, summary.md and both charts', () => {
+    const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
+    const files = writeReport(dir, sampleResults(), traces).map((f) => path.relative(dir, f));
+    expect(files).to.deep.equal(['results.json', 'summary.md', path.join('curves', 'accuracy.png'), path.join('curves', 'attack-objective.png')]);
+    for (const chart of ['accuracy.png', 'attack-objective.png']) {
+      const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'curves', chart)));
+      expect([png.width, png.height]).to.deep.equal([640, 360]);
+      expect(inkedPixels(png)).to.be.greaterThan(1000);
+    }
+  });
+
+  it('summarises rounds and attacks in a markdown table', () => {
+    const md = summaryMarkdown(sampleResults([attack(), attack({ target: 'c1', psnr: 12.345, error: undefined })]));
+    expect(md).to.include('# report-test');
+    expect(md).to.match(/\|\s+3 \|\s+60\.0% \|/); // round 3, accuracy 0.6
+    expect(md).to.include('| c1 ');
+    expect(md).to.include('12.35');
+    expect(md).to.match(/2 of 2 attacks scored; median PSNR 26\.17 dB/);
+  });
+
+  it('niceTicks covers the range in round steps', () => {
+    expect(niceTicks(0, 100)).to.deep.equal([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(1, 3)).to.deep.equal([1, 1.5, 2, 2.5, 3]);
+  });
+
+  it('prints round lines and at most one iteration line per interval per attack', () => {
+    const events = createRunEvents();
+    const lines: string[] = [];
+    let clock = 0;
+    const detach = attachProgressPrinter(events, { write: (l) => lines.push(l), intervalMs: 1000, now: () => clock });
+    events.emit('round', sampleResults().rounds[1], 3);
+    const id = { round: 1, target: 'c0', view: 'plain' as const, attack: 'dlg' };
+    events.emit('attack-start', { ...id, iterations: 300 });
+    for (let i = 1; i <= 30; i++) {
+      clock += 100; // 30 iterations over 3 s → 3 lines at a 1 s interval
+      events.emit('attack-progress', { ...id, iteration: i, objective: 1 / i });
+    }
+    events.emit('attack-done', { record: attack() });
+    detach();
+    events.emit('round', sampleResults().rounds[2], 3);
+    expect(lines[0]).to.equal('round 2/3: test accuracy 40.0%, loss 1.0000, 1/2 updates, dropped c1 (1.5 s)');
+    expect(lines[1]).to.equal('attack dlg on round 1 c0: started');
+    const iterationLines = lines.filter((l) => l.includes('iteration '));
+    expect(iterationLines).to.deep.equal([
+      'attack dlg on round 1 c0: iteration 10/300, objective 1.000e-1',
+      'attack dlg on round 1 c0: iteration 20/300, objective 5.000e-2',
+      'attack dlg on round 1 c0: iteration 30/300, objective 3.333e-2',
+    ]);
+    expect(lines[lines.length - 1]).to.match(/^attack dlg on round 1 c0: PSNR 40\.00 dB, SSIM 0\.990/);
+    expect(lines).to.have.length(6); // nothing after detach
+  });
+});
