@@ -1,0 +1,194 @@
+/**
+ * Inverting Gradients (Geiping et al., NeurIPS 2020).
+ *
+ * Objective: 1 − cos(∇θ L(x̂, ŷ), g*) over the whole concatenated update, + tvWeight · TV(x̂)
+ * (anisotropic: mean |dx| + mean |dy|). Adam (β 0.9/0.999, ε 1e-8) is fed the SIGN of ∂objective/∂x̂,
+ * lr `attack.learningRate` (default 0.1), ×0.1 at 3/8, 5/8 and 7/8 of the iterations; x̂ is projected
+ * into [0, 1] after every step (fedleak images are in [0, 1], no normalisation). Dummies start
+ * N(0, 1), as in the reference code. `attack.restarts` independent runs; the lowest final
+ * objective wins. Labels are inferred first (label-inference.ts) and kept fixed as one-hot targets.
+ *
+ * FedAvg ('weight-delta' updates): the client ran `localSteps` SGD steps with the public learning
+ * rate, step s on its s-th batch of `batchSize` examples (client/ semantics, see docs/attacks.md).
+ * The attack optimises localSteps·batchSize dummies, unrolls θ ← θ − lr·∇L(batch s) differentiably
+ * from the global parameters, and matches Σ_s −lr·∇L(batch s) = θ_local − θ_global by cosine.
+ * Labels come from −delta / (lr · steps) as a gradient estimate; the multiset is dealt to the steps
+ * in sorted order (which step saw which label is not identifiable from the delta, and the dummies
+ * adapt to whichever labels their step holds).
+ */
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
+import { Rng } from '../../../shared/random';
+import { buildModel, unflattenParams, oneHot } from '../../../shared/models';
+import type { Model } from '../../../shared/models/types';
+import { cosineGradientDistance, parameterGradients } from '../gradient-matching';
+import { inferLabels } from './label-inference';
+import type { AttackInput, AttackOutput, AttackProgress } from './types';
+
+const ADAM_BETA1 = 0.9;
+const ADAM_BETA2 = 0.999;
+const ADAM_EPS = 1e-8;
+
+/** Anisotropic total variation of NHWC images: mean |x[h+1] − x[h]| + mean |x[w+1] − x[w]|. */
+export function totalVariation(x: Tensor4D): Tensor {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const dy = tf.sub(tf.slice(x, [0, 1, 0, 0], [n, h - 1, w, c]), tf.slice(x, [0, 0, 0, 0], [n, h - 1, w, c]));
+    const dx = tf.sub(tf.slice(x, [0, 0, 1, 0], [n, h, w - 1, c]), tf.slice(x, [0, 0, 0, 0], [n, h, w - 1, c]));
+    return tf.add(tf.mean(tf.abs(dx)), tf.mean(tf.abs(dy)));
+  });
+}
+
+/** Learning rate at 0-based iteration `it` of `total`: ×0.1 at ⌊3/8⌋, ⌊5/8⌋, ⌊7/8⌋ of `total`. */
+export function scheduledLearningRate(base: number, it: number, total: number): number {
+  const milestones = [Math.floor((3 * total) / 8), Math.floor((5 * total) / 8), Math.floor((7 * total) / 8)];
+  return base * Math.pow(0.1, milestones.filter((m) => it >= m).length);
+}
+
+/** What the client did, as far as the attacker can tell from the public training config. */
+export interface UnrollPlan {
+  /** SGD steps the client took (1 for fedsgd gradients). */
+  steps: number;
+  /** Examples per step. */
+  batchSize: number;
+  /** Client learning rate (fedavg only; 1 for gradients). */
+  learningRate: number;
+}
+
+export function unrollPlan(input: AttackInput): UnrollPlan {
+  const t = input.training;
+  if (input.updateKind === 'gradient') {
+    // A fedsgd gradient is the mean over one batch; the declared example count is that batch.
+    const batch = input.numExamples > 0 ? input.numExamples : t.batchSize;
+    return { steps: 1, batchSize: batch, learningRate: 1 };
+  }
+  if (t.localEpochs > 0) {
+    throw new Error(
+      'inverting-gradients: fedavg with federation.localEpochs > 0 is not supported (the client shuffles its shard each epoch, so the step/batch split is unknown); use localSteps',
+    );
+  }
+  const batch = input.numExamples > 0 ? Math.min(t.batchSize, input.numExamples) : t.batchSize;
+  return { steps: t.localSteps, batchSize: batch, learningRate: t.learningRate };
+}
+
+/**
+ * The update the client would send for dummy images `x` (count = steps · batchSize) with fixed
+ * one-hot targets per step: the gradient (1 step, lr 1 and sign flipped back) or Σ −lr·∇L.
+ */
+export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tensor4D, targets: readonly Tensor2D[], plan: UnrollPlan, kind: AttackInput['updateKind']): Tensor[] {
+  if (kind === 'gradient') return parameterGradients(model, params, x, targets[0]);
+  let theta: Tensor[] = params.slice();
+  let delta: Tensor[] | null = null;
+  const [, h, w, c] = x.shape;
+  for (let s = 0; s < plan.steps; s++) {
+    const xs = tf.slice(x, [s * plan.batchSize, 0, 0, 0], [plan.batchSize, h, w, c]) as Tensor4D;
+    const g = parameterGradients(model, theta, xs, targets[s]);
+    const stepDelta = g.map((gi) => tf.mul(gi, -plan.learningRate));
+    delta = delta === null ? stepDelta : delta.map((d, i) => tf.add(d, stepDelta[i]));
+    if (s + 1 < plan.steps) theta = theta.map((p, i) => tf.add(p, stepDelta[i]));
+  }
+  return delta ?? [];
+}
+
+/** Fixed one-hot targets per step, from the inferred label multiset dealt out in order. */
+function stepTargets(labels: readonly number[], plan: UnrollPlan, numClasses: number): Tensor2D[] {
+  // tidy: oneHot's intermediate int tensors would otherwise outlive the attack.
+  return tf.tidy(() => Array.from({ length: plan.steps }, (_, s) => oneHot(labels.slice(s * plan.batchSize, (s + 1) * plan.batchSize), numClasses)));
+}
+
+export interface TrialResult {
+  images: Float32Array;
+  objective: number;
+  evaluations: number;
+}
+
+export const invertingGradients = async (input: AttackInput, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> => {
+  const started = performance.now();
+  const { config, inputShape, numClasses } = input.model;
+  const model = buildModel(config, inputShape, numClasses);
+  const plan = unrollPlan(input);
+  const count = plan.steps * plan.batchSize;
+  const iterations = input.attack.iterations;
+  const baseLr = input.attack.learningRate ?? 0.1;
+  const tvWeight = input.attack.tvWeight;
+  const rng = new Rng(input.seed);
+
+  // Constants for the whole attack, created once.
+  const params = unflattenParams(input.globalParams, model.specs);
+  const target = unflattenParams(input.update, model.specs);
+  const targetNormSq = tf.tidy(() => tf.addN(target.map((g) => tf.sum(tf.square(g)))));
+  if (targetNormSq.dataSync()[0] === 0) {
+    tf.dispose([...params, ...target, targetNormSq]);
+    throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
+  }
+  // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
+  const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
+  const labels = inferLabels({ model, params, gradient: gradientEstimate, count, seed: input.seed });
+  const targets = stepTargets(labels, plan, numClasses);
+  const shape: [number, number, number, number] = [count, ...inputShape];
+
+  const objectiveOf = (x: Tensor4D): Tensor =>
+    tf.tidy(() => {
+      const dummy = simulatedUpdate(model, params, x, targets, plan, input.updateKind);
+      const matching = cosineGradientDistance(dummy, target, targetNormSq);
+      return tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), tvWeight)) : matching;
+    });
+  const valueAndGrad = tf.valueAndGrad((x: Tensor) => objectiveOf(x as Tensor4D));
+
+  let best: TrialResult | null = null;
+  let evaluations = 0;
+  let steps = 0;
+  try {
+    for (let restart = 0; restart < input.attack.restarts; restart++) {
+      const init = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
+      rng.fork(`restart-${restart}`).fillNormal(init);
+      let x = tf.tensor4d(init, shape);
+      let m: Tensor = tf.zerosLike(x);
+      let v: Tensor = tf.zerosLike(x);
+      for (let it = 0; it < iterations; it++) {
+        const lr = scheduledLearningRate(baseLr, it, iterations);
+        const step = it + 1;
+        const [nx, nm, nv, value] = tf.tidy(() => {
+          const { value: val, grad } = valueAndGrad(x);
+          const s = tf.sign(grad);
+          const m1 = tf.add(tf.mul(m, ADAM_BETA1), tf.mul(s, 1 - ADAM_BETA1));
+          const v1 = tf.add(tf.mul(v, ADAM_BETA2), tf.mul(tf.square(s), 1 - ADAM_BETA2));
+          // PyTorch Adam: x −= lr/bc1 · m / (√v / √bc2 + ε)
+          const bc1 = 1 - Math.pow(ADAM_BETA1, step);
+          const bc2 = 1 - Math.pow(ADAM_BETA2, step);
+          const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), ADAM_EPS);
+          const x1 = tf.clipByValue(tf.sub(x, tf.mul(tf.div(m1, denom), lr / bc1)), 0, 1);
+          return [x1, m1, v1, val];
+        });
+        tf.dispose([x, m, v]);
+        x = nx as Tensor4D;
+        m = nm;
+        v = nv;
+        evaluations++;
+        steps++;
+        const objective = value.dataSync()[0];
+        value.dispose();
+        if (onProgress && (it % 10 === 0 || it + 1 === iterations)) onProgress({ iteration: restart * iterations + it + 1, objective });
+        if (input.attack.stopBelow !== undefined && objective < input.attack.stopBelow) break;
+      }
+      // Score the projected final images (the last value was before the last step).
+      const finalValue = objectiveOf(x as Tensor4D);
+      const objective = finalValue.dataSync()[0];
+      evaluations++;
+      const images = x.dataSync() as Float32Array;
+      tf.dispose([x, m, v, finalValue]);
+      if (best === null || objective < best.objective || !Number.isFinite(best.objective)) best = { images: images.slice(), objective, evaluations };
+    }
+  } finally {
+    tf.dispose([...params, ...target, targetNormSq, ...targets]);
+  }
+  if (best === null) throw new Error('inverting-gradients: attack.restarts must be at least 1');
+  return {
+    images: best.images,
+    count,
+    labels,
+    iterations: steps,
+    evaluations,
+    finalObjective: best.objective,
+    seconds: (performance.now() - started) / 1000,
+  };
+};
