@@ -1,10 +1,209 @@
 /**
  * Gradients that tfjs-core does not register but double backprop (DLG and successors) needs.
- * STUB: filled in by the second-order-gradients work (Conv2DBackpropFilter, AvgPoolGrad).
+ *
+ * The first backward pass of a conv net emits Conv2DBackpropFilter (∂L/∂W) and, with average
+ * pooling, AvgPoolGrad. Differentiating the gradient-matching objective again goes through those
+ * kernels, so each needs its own gradient. Both kernels are linear in each input, which makes
+ * their gradients plain (transposed) convolutions and poolings of the upstream gradient.
+ *
+ * tfjs-core's gradients that use the kernel's saved *output* (Sigmoid, Tanh, Exp, LogSoftmax,
+ * Softmax, Elu, Pow) are wrong under double backprop: the engine clones the output for saving
+ * before the kernel's own tape node exists, so the clone is not connected to the input and the
+ * second derivative silently drops every term through it (e.g. σ'' of the sigmoid). We
+ * re-register them to save the input and recompute the output inside the gradient, which the
+ * outer tape then records. Conv2D, Conv2DBackpropInput, Relu (via Step), BatchMatMul and the
+ * elementwise arithmetic gradients are correct as shipped (test/second-order-grads.test.ts checks
+ * all of them against finite differences).
  */
+import { tf, type Tensor, type Tensor4D } from './tf';
+
+type Padding = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+type PoolPadding = 'valid' | 'same' | number;
+type Pair = [number, number] | number;
+
+interface ConvBackpropFilterAttrs {
+  strides: Pair;
+  pad: Padding;
+  dataFormat?: string;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface AvgPoolGradAttrs {
+  filterSize: Pair;
+  strides: Pair;
+  pad: PoolPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function requireNhwc(kernel: string, dataFormat: string | undefined): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel} gradient: only NHWC data is supported, got dataFormat ${dataFormat}`);
+  }
+}
+
+/**
+ * dW[a,b,c,o] = Σ_{n,i,j} x[n, i·s + a − pt, j·s + b − pl, c] · dy[n,i,j,o].
+ * Against an upstream G (shape of dW):
+ *   ∂/∂x  = conv2dTranspose(dy, G) — the input-gradient of conv2d(x, G) for output-gradient dy;
+ *   ∂/∂dy = conv2d(x, G) with the same strides and padding.
+ */
+const conv2DBackpropFilterGrad: tf.GradConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  inputsToSave: ['x', 'dy'],
+  gradFunc: (upstream: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+    const g = upstream as Tensor4D;
+    const [x, dy] = saved as [Tensor4D, Tensor4D];
+    const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as ConvBackpropFilterAttrs;
+    requireNhwc('Conv2DBackpropFilter', dataFormat);
+    const xShape = x.shape as [number, number, number, number];
+    return {
+      x: () => tf.conv2dTranspose(dy, g, xShape, strides, pad, dimRoundingMode),
+      dy: () => tf.conv2d(x, g, strides, pad, 'NHWC', 1, dimRoundingMode),
+    };
+  },
+};
+
+/** AvgPoolGrad is linear in dy (and constant in the pooled input): its adjoint is avgPool itself. */
+const avgPoolGradGrad: tf.GradConfig = {
+  kernelName: 'AvgPoolGrad',
+  inputsToSave: ['input'],
+  gradFunc: (upstream: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+    const g = upstream as Tensor4D;
+    const [input] = saved;
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as AvgPoolGradAttrs;
+    return {
+      dy: () => tf.avgPool(g, filterSize, strides, pad, dimRoundingMode),
+      input: () => tf.zerosLike(input),
+    };
+  },
+};
+
+/** Output-saving gradients of tfjs-core, rewritten to save the input and recompute the output. */
+const recomputingGrads: tf.GradConfig[] = [
+  {
+    kernelName: 'Sigmoid',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return {
+        x: () => {
+          const y = tf.sigmoid(x);
+          return tf.mul(dy as Tensor, tf.mul(y, tf.sub(1, y)));
+        },
+      };
+    },
+  },
+  {
+    kernelName: 'Tanh',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => tf.mul(tf.sub(1, tf.square(tf.tanh(x))), dy as Tensor) };
+    },
+  },
+  {
+    kernelName: 'Exp',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => tf.mul(dy as Tensor, tf.exp(x)) };
+    },
+  },
+  {
+    kernelName: 'LogSoftmax',
+    inputsToSave: ['logits'],
+    gradFunc: (dy, saved, attrs) => {
+      const [logits] = saved;
+      const { axis } = attrs as unknown as { axis: number };
+      return {
+        logits: () => {
+          const d = dy as Tensor;
+          return tf.sub(d, tf.mul(tf.sum(d, axis, true), tf.softmax(logits, axis)));
+        },
+      };
+    },
+  },
+  {
+    kernelName: 'Softmax',
+    inputsToSave: ['logits'],
+    gradFunc: (dy, saved, attrs) => {
+      const [logits] = saved;
+      const { dim } = attrs as unknown as { dim: number };
+      return {
+        logits: () => {
+          const y = tf.softmax(logits, dim);
+          const dyTimesY = tf.mul(dy as Tensor, y);
+          return tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, [dim], true), y));
+        },
+      };
+    },
+  },
+  {
+    kernelName: 'Elu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      // d/dx elu = 1 for x > 0, exp(x) otherwise.
+      return { x: () => tf.mul(dy as Tensor, tf.where(tf.greater(x, 0), tf.onesLike(x), tf.exp(x))) };
+    },
+  },
+  {
+    kernelName: 'Pow',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved;
+      const d = dy as Tensor;
+      const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const reduceTo = (t: Tensor, shape: number[]): Tensor => {
+        const axes = tf.broadcast_util.getReductionAxes(shape, outShape);
+        return tf.reshape(axes.length > 0 ? tf.sum(t, axes) : t, shape);
+      };
+      return {
+        a: () => {
+          const bf = tf.cast(b, 'float32');
+          return reduceTo(tf.mul(d, tf.mul(bf, tf.pow(a, tf.sub(bf, 1)))), a.shape);
+        },
+        b: () => {
+          const logA = tf.where(tf.greater(a, 0), tf.log(a), tf.zerosLike(a));
+          return reduceTo(tf.mul(d, tf.mul(tf.pow(a, b), logA)), b.shape);
+        },
+      };
+    },
+  },
+];
+
+/**
+ * Comparisons are piecewise constant, so their gradient is zero. tfjs-core registers none for
+ * Equal, which Max's gradient (the mask x == max) reaches under double backprop.
+ */
+const zeroGrads: tf.GradConfig[] = ['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater'].map((kernelName) => ({
+  kernelName,
+  inputsToSave: ['a', 'b'],
+  gradFunc: (_dy: Tensor | Tensor[], saved: Tensor[]) => {
+    const [a, b] = saved;
+    return { a: () => tf.zerosLike(a), b: () => tf.zerosLike(b) };
+  },
+}));
+
 let registered = false;
 
 export function registerSecondOrderGradients(): void {
   if (registered) return;
   registered = true;
+  tf.registerGradient(conv2DBackpropFilterGrad);
+  tf.registerGradient(avgPoolGradGrad);
+  for (const config of recomputingGrads) tf.registerGradient(config);
+  for (const config of zeroGrads) tf.registerGradient(config);
+}
+
+/**
+ * log_softmax that can be differentiated twice. tf.logSoftmax is a customGrad op whose saved
+ * output is detached from its input, so the second derivative through it is wrong (it drops the
+ * softmax Jacobian). This composite form is exact: the max shift cancels in the derivative.
+ */
+export function logSoftmax(logits: Tensor, axis = -1): Tensor {
+  return tf.tidy(() => {
+    const shifted = tf.sub(logits, tf.max(logits, axis, true));
+    return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), axis, true)));
+  });
 }
