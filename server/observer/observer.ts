@@ -1,0 +1,261 @@
+/**
+ * The honest-but-curious observer inside the server: attacks the updates the scenario names, in a
+ * worker-thread pool, then scores each reconstruction against ground truth fetched over the
+ * simulator's evaluation channel, writes its comparison PNG and builds its AttackRecord.
+ *
+ * Usage (coordinator):
+ *   const observer = createObserver({ scenario, outDir, evaluation, events });
+ *   observer.observe(update);                 // for each accepted update; returns at once
+ *   const attacks = await observer.drain();   // after the last round
+ *   await observer.close();                   // always (finally): terminates the workers
+ *
+ * Which updates: `attack.name` ≠ 'none' and the round is in `attack.rounds`. With
+ * `attack.maxTargets` > 0, the round's updates are held until the round is complete (the first
+ * update of a later round, or drain()), then a seeded choice of maxTargets of them is attacked, so
+ * the choice does not depend on arrival order.
+ *
+ * The attack sees only what the server has: the update, the round's global model, the public
+ * model/training config, the attack config and a seed derived from the scenario seed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Rng } from '../../shared/random';
+import type { Scenario } from '../../shared/scenario/schema';
+import type { AttackRecord } from '../../shared/results';
+import type { ImageShape } from '../../shared/models/types';
+import { scoreReconstruction } from '../../shared/metrics';
+import { writeComparisonPng } from '../report/png';
+import type { AttackInput, AttackOutput } from './attacks/types';
+import type { EvaluationChannel, GroundTruth, ObservedUpdate, UpdateObserver } from './hook';
+import { AttackWorkerPool } from './worker-pool';
+import type { RunEvents } from '../report/events';
+
+export interface ObserverOptions {
+  scenario: Scenario;
+  /** Run folder; images go to <outDir>/images/. */
+  outDir: string;
+  evaluation: EvaluationChannel;
+  /** Progress and results are emitted here (progress printer, dashboard). */
+  events?: RunEvents;
+  /** Input shape and class count of the task (public: the server builds the same model). */
+  task: { inputShape: ImageShape; numClasses: number };
+  /** Sweep row label, copied into each record and the image names. */
+  variant?: string;
+  /** Plug-in attack modules the workers load (see worker-pool.ts). */
+  plugins?: readonly string[];
+  /** Run this attack instead of scenario.attack.name (e.g. one registered by a plug-in). */
+  attackName?: string;
+  /** Where log lines go besides the 'log' event; default stderr. */
+  log?: (line: string) => void;
+}
+
+/** The observer also keeps each attack's objective trace for the curves. */
+export interface Observer extends UpdateObserver {
+  /** Objective per iteration of each finished attack, keyed like its image name. */
+  traces(): Map<string, Array<[iteration: number, objective: number]>>;
+}
+
+/** The AttackInput fields: everything else an ObservedUpdate carries stays on the main thread. */
+export function buildAttackInput(scenario: Scenario, update: ObservedUpdate, task: ObserverOptions['task'], seed: number): AttackInput {
+  const f = scenario.federation;
+  return {
+    model: { config: scenario.model, inputShape: task.inputShape, numClasses: task.numClasses },
+    globalParams: update.globalParams,
+    update: update.update,
+    updateKind: update.updateKind,
+    training: {
+      algorithm: f.algorithm,
+      batchSize: f.batchSize,
+      localSteps: f.localSteps,
+      learningRate: f.learningRate,
+      localEpochs: f.localEpochs,
+    },
+    numExamples: update.numExamples,
+    attack: scenario.attack,
+    seed,
+  };
+}
+
+/** Seed of the attack on (round, target): a fork of the scenario seed, independent per target. */
+export function attackSeed(scenarioSeed: number, round: number, target: string, view: string): number {
+  return new Rng(scenarioSeed).fork(`attack/${round}/${target}/${view}`).nextUint32();
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Keeps at most `max` points of a trace, evenly spread, always with the last one. */
+function thin(trace: Array<[number, number]>, max: number): Array<[number, number]> {
+  if (trace.length <= max) return trace;
+  const out: Array<[number, number]> = [];
+  const step = (trace.length - 1) / (max - 1);
+  for (let i = 0; i < max; i++) out.push(trace[Math.round(i * step)]);
+  return out;
+}
+
+class HonestButCuriousObserver implements Observer {
+  private readonly pool: AttackWorkerPool;
+  private readonly attackName: string;
+  private readonly rounds: ReadonlySet<number>;
+  private readonly records: AttackRecord[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly traceMap = new Map<string, Array<[number, number]>>();
+  /** maxTargets > 0: the updates of the round being collected. */
+  private held: ObservedUpdate[] = [];
+  private heldRound = 0;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: ObserverOptions) {
+    const a = opts.scenario.attack;
+    this.attackName = opts.attackName ?? a.name;
+    this.rounds = new Set(a.rounds);
+    this.pool = new AttackWorkerPool({ size: a.workers, plugins: opts.plugins });
+    const sink = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    this.log = (line) => {
+      sink(line);
+      opts.events?.emit('log', line);
+    };
+  }
+
+  observe(update: ObservedUpdate): void {
+    if (this.attackName === 'none' || !this.rounds.has(update.round)) return;
+    const maxTargets = this.opts.scenario.attack.maxTargets;
+    if (maxTargets === 0) {
+      this.start(update);
+      return;
+    }
+    if (update.round !== this.heldRound) this.flushHeld();
+    this.heldRound = update.round;
+    this.held.push(update);
+  }
+
+  async drain(): Promise<AttackRecord[]> {
+    this.flushHeld();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    return [...this.records].sort(
+      (x, y) => x.round - y.round || x.view.localeCompare(y.view) || x.target.localeCompare(y.target, 'en', { numeric: true }),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  traces(): Map<string, Array<[number, number]>> {
+    return new Map(this.traceMap);
+  }
+
+  /** Attacks a seeded choice of maxTargets of the held round's updates. */
+  private flushHeld(): void {
+    if (this.held.length === 0) return;
+    const held = this.held.sort((x, y) => x.clientId.localeCompare(y.clientId, 'en', { numeric: true }));
+    this.held = [];
+    const rng = new Rng(this.opts.scenario.seed).fork(`attack-targets/${this.heldRound}`);
+    const picked = rng.sample(held.length, Math.min(this.opts.scenario.attack.maxTargets, held.length)).sort((a, b) => a - b);
+    for (const i of picked) this.start(held[i]);
+  }
+
+  private start(update: ObservedUpdate): void {
+    const job = this.attackOne(update).finally(() => this.inFlight.delete(job));
+    this.inFlight.add(job);
+  }
+
+  private async attackOne(update: ObservedUpdate): Promise<void> {
+    const { scenario, events, task } = this.opts;
+    const id = { round: update.round, target: update.clientId, view: update.view, attack: this.attackName };
+    const key = `round-${update.round}-${safeName(update.clientId)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
+    const seed = attackSeed(scenario.seed, update.round, update.clientId, update.view);
+    const input = buildAttackInput(scenario, update, task, seed);
+    const trace: Array<[number, number]> = [];
+    events?.emit('attack-start', { ...id, iterations: scenario.attack.iterations });
+
+    let output: AttackOutput;
+    try {
+      output = await this.pool.run(this.attackName, input, (p) => {
+        trace.push([p.iteration, p.objective]);
+        events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective });
+      });
+    } catch (err) {
+      this.fail(update, `attack ${this.attackName} failed: ${errorText(err)}`);
+      return;
+    }
+    this.traceMap.set(key, thin(trace, 1000));
+
+    // Ground truth only now, after the attack finished, and only on the main thread.
+    let truth: GroundTruth;
+    try {
+      truth = await this.opts.evaluation.fetchTruth(update.round, update.clientId);
+    } catch (err) {
+      this.fail(update, `ground truth unavailable: ${errorText(err)}`, output);
+      return;
+    }
+
+    try {
+      const score = scoreReconstruction(
+        { images: output.images, labels: output.labels, count: output.count },
+        { images: truth.images, labels: truth.labels, count: truth.count },
+        task.inputShape,
+      );
+      const imageRel = path.posix.join('images', `${key}.png`);
+      const imageFile = path.join(this.opts.outDir, 'images', `${key}.png`);
+      fs.mkdirSync(path.dirname(imageFile), { recursive: true });
+      writeComparisonPng(imageFile, truth.images, truth.count, output.images, output.count, task.inputShape, score.assignment);
+      const record: AttackRecord = {
+        round: update.round,
+        target: update.clientId,
+        attack: this.attackName,
+        view: update.view,
+        batchSize: truth.count,
+        mse: score.mse,
+        psnr: score.psnr,
+        ssim: score.ssim,
+        labelAccuracy: score.labelAccuracy,
+        iterations: output.iterations,
+        evaluations: output.evaluations,
+        finalObjective: output.finalObjective,
+        seconds: output.seconds,
+        image: imageRel,
+        recoveredLabels: output.labels,
+        trueLabels: truth.labels,
+        ...(this.opts.variant ? { variant: this.opts.variant } : {}),
+      };
+      this.records.push(record);
+      events?.emit('attack-done', { record, imageFile });
+    } catch (err) {
+      this.fail(update, `scoring failed: ${errorText(err)}`, output, truth);
+    }
+  }
+
+  /** A failed attack becomes a log line and a record with `error`, never a crash. */
+  private fail(update: ObservedUpdate, message: string, output?: AttackOutput, truth?: GroundTruth): void {
+    this.log(`fedleak: observer: round ${update.round}, ${update.clientId} (${update.view}): ${message}`);
+    const record: AttackRecord = {
+      round: update.round,
+      target: update.clientId,
+      attack: this.attackName,
+      view: update.view,
+      batchSize: truth?.count ?? update.numExamples,
+      mse: NaN,
+      psnr: NaN,
+      ssim: NaN,
+      labelAccuracy: NaN,
+      iterations: output?.iterations ?? 0,
+      evaluations: output?.evaluations ?? 0,
+      finalObjective: output?.finalObjective ?? NaN,
+      seconds: output?.seconds ?? 0,
+      ...(this.opts.variant ? { variant: this.opts.variant } : {}),
+      error: message,
+    };
+    this.records.push(record);
+    this.opts.events?.emit('attack-done', { record });
+  }
+}
+
+export function createObserver(options: ObserverOptions): Observer {
+  return new HonestButCuriousObserver(options);
+}
