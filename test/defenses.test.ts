@@ -3,6 +3,9 @@ import { applyClientDefenses, clientDefensePlan } from '../shared/defenses';
 import { roundToFloat16 } from '../shared/defenses/fp16';
 import { l2Norm } from '../shared/defenses/segments';
 import { dpAggregate } from '../server/dp/aggregate';
+import { dpFedAvgAggregate } from '../server/dp/fedavg';
+import { computeEpsilon } from '../server/dp/rdp-accountant';
+import { validateScenario } from '../shared/scenario/load';
 import { Rng } from '../shared/random';
 import { defensesSchema, type DefensesConfig } from '../shared/scenario/schema';
 import type { ParamSpec } from '../shared/models/types';
@@ -278,6 +281,25 @@ describe('DP-FedAvg aggregation', () => {
     expect(report.noiseStd).to.equal(z * C);
     expect(stats.mean).to.be.closeTo(0, (5 * expectedStd) / Math.sqrt(size));
     expect(Math.sqrt(stats.variance) / expectedStd).to.be.closeTo(1, 0.02);
+  });
+
+  it('divides by the clients selected, not those that answered, and records privacy per round', () => {
+    const scenario = validateScenario(
+      { name: 'dp', federation: { clients: 10, clientsPerRound: 4 }, defenses: { dp: { clippingNorm: 1, noiseMultiplier: 0.8, delta: 1e-5 } } },
+      'test',
+    );
+    const ones = new Float32Array(100).fill(0.05); // norm 0.5: not clipped
+    const noNoise = { ...scenario, defenses: { ...scenario.defenses, dp: { clippingNorm: 1, noiseMultiplier: 0, delta: 1e-5 } } };
+    const quiet = dpFedAvgAggregate(
+      [
+        { update: ones, numExamples: 1 },
+        { update: ones, numExamples: 5 },
+      ],
+      { round: 1, scenario: noNoise, selected: 4, rng: new Rng(0) },
+    );
+    expect(quiet.mean[0]).to.be.closeTo((2 * 0.05) / 4, 1e-9);
+    const { privacy } = dpFedAvgAggregate([{ update: ones, numExamples: 1 }], { round: 3, scenario, selected: 4, rng: new Rng(0) });
+    expect(privacy).to.deep.equal({ epsilon: computeEpsilon(0.8, 0.4, 3, 1e-5).epsilon, delta: 1e-5, noiseMultiplier: 0.8, sampleRate: 0.4, steps: 3 });
   });
 
   it('rejects updates of different lengths and an empty round', () => {

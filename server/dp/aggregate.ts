@@ -48,8 +48,16 @@ export function clipToNorm(update: Float32Array, c: number): { clipped: Float32A
   return { clipped, normBefore };
 }
 
-export function dpAggregate(updates: readonly WeightedUpdate[], config: DpConfig, rng: Rng): DpAggregateResult {
+/**
+ * `sampledClients` is the denominator: the clients selected this round (default: the updates
+ * given). A fixed denominator keeps the sensitivity of the mean at C / sampledClients even when
+ * some selected clients drop out.
+ */
+export function dpAggregate(updates: readonly WeightedUpdate[], config: DpConfig, rng: Rng, sampledClients = updates.length): DpAggregateResult {
   if (updates.length === 0) throw new Error('dpAggregate: no client updates to aggregate');
+  if (!Number.isInteger(sampledClients) || sampledClients < updates.length) {
+    throw new Error(`dpAggregate: sampledClients must be an integer ≥ the ${updates.length} updates, got ${sampledClients}`);
+  }
   const size = updates[0].update.length;
   updates.forEach((u, i) => {
     if (u.update.length !== size) throw new Error(`dpAggregate: update ${i} has ${u.update.length} values, update 0 has ${size}`);
@@ -65,12 +73,12 @@ export function dpAggregate(updates: readonly WeightedUpdate[], config: DpConfig
     normsBefore.push(normBefore);
   }
   const noiseStd = config.noiseMultiplier * c;
-  const n = updates.length;
+  const n = sampledClients;
   const aggregate = new Float32Array(size);
   for (let i = 0; i < size; i++) aggregate[i] = (sum[i] + (noiseStd > 0 ? rng.normal(0, noiseStd) : 0)) / n;
   return {
     aggregate,
     clippedUpdates,
-    report: { clients: n, clipped: normsBefore.filter((x) => x > c).length, normsBefore, noiseStd },
+    report: { clients: updates.length, clipped: normsBefore.filter((x) => x > c).length, normsBefore, noiseStd },
   };
 }
