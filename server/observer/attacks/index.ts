@@ -3,8 +3,13 @@
  * line here. STUB: the attack suite fills it.
  */
 import type { Attack } from './types';
+import { invertingGradients } from './inverting-gradients';
+import { analytic } from './analytic';
 
-export const ATTACKS: Record<string, Attack> = {};
+export const ATTACKS: Record<string, Attack> = {
+  'inverting-gradients': invertingGradients,
+  analytic,
+};
 
 export function getAttack(name: string): Attack {
   const attack = ATTACKS[name];
