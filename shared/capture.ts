@@ -202,3 +202,44 @@ export function captureToAttackInput(c: Capture, attack: AttackConfig = c.attack
     seed,
   };
 }
+
+/**
+ * Ground truth for scoring an offline attack, format "fedleak-truth/1" — a separate file, because a
+ * capture holds only what the server saw. Simulations and tests may write one beside a capture.
+ */
+export const TRUTH_FORMAT = 'fedleak-truth/1';
+
+export interface CaptureTruth {
+  /** NHWC flat, [count, h, w, c], values in [0, 1], in the client's order. */
+  images: Float32Array;
+  labels: number[];
+  count: number;
+}
+
+export function writeTruth(file: string, truth: CaptureTruth): void {
+  if (truth.labels.length !== truth.count) throw new CaptureError(`truth ${file}: ${truth.labels.length} labels for ${truth.count} images`);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, pack({ format: TRUTH_FORMAT, count: truth.count, labels: truth.labels, images: floatBytes(truth.images) }));
+}
+
+/** Reads a truth file and checks it against the capture's image shape. */
+export function readTruth(file: string, inputShape: ImageShape): CaptureTruth {
+  let raw: unknown;
+  try {
+    raw = unpack(fs.readFileSync(file));
+  } catch (err) {
+    throw new CaptureError(`cannot read truth file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (obj.format !== TRUTH_FORMAT) throw new CaptureError(`${file} is not a fedleak truth file (format ${JSON.stringify(obj.format)}, expected ${TRUTH_FORMAT})`);
+  const parsed = z.object({ count: positiveInt, labels: z.array(z.number().int().nonnegative()) }).safeParse(obj);
+  if (!parsed.success) throw new CaptureError(`truth ${file} has invalid fields: ${describe(parsed.error.issues)}`);
+  const images = toFloats(obj.images, 'images', file);
+  const size = inputShape[0] * inputShape[1] * inputShape[2];
+  if (images.length !== parsed.data.count * size || parsed.data.labels.length !== parsed.data.count) {
+    throw new CaptureError(
+      `truth ${file}: ${parsed.data.count} examples of ${inputShape.join('×')} need ${parsed.data.count * size} values and ${parsed.data.count} labels; it has ${images.length} values and ${parsed.data.labels.length} labels`,
+    );
+  }
+  return { images, labels: parsed.data.labels, count: parsed.data.count };
+}

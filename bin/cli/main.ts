@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { isUserFacing } from './errors';
 import { registerScenariosCommand } from './scenarios';
 import { registerRunCommand } from './run';
+import { registerAttackCommand } from './attack';
 import { registerPrivacyCommand } from './privacy';
 
 export function packageVersion(): string {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `fedleak --help` for usage)');
   registerScenariosCommand(program);
   registerRunCommand(program);
+  registerAttackCommand(program);
   registerPrivacyCommand(program);
   return program;
 }
