@@ -71,6 +71,8 @@ export interface SweepRow {
   variant: string;
   overrides: Record<string, unknown>;
   finalTestAccuracy: number;
+  /** The first row's finalTestAccuracy minus this row's (put the undefended variant first). */
+  accuracyCost?: number;
   attack: { mse: number; psnr: number; ssim: number; labelAccuracy: number; count: number } | null;
   privacy?: PrivacyRecord;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import { loadScenario } from '../../shared/scenario/load';
 import { runScenario } from '../../server/run';
+import { runSweep } from '../../server/run/sweep';
 import { UserError } from './errors';
 
 function collect(value: string, previous: string[]): string[] {
@@ -31,7 +32,9 @@ export function registerRunCommand(program: Command): void {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const loaded = loadScenario(scenarioArg, opts.set, seed);
       const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-${timestamp()}`));
-      const results = await runScenario(loaded, { outDir, progress: !opts.quiet });
+      // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
+      const run = loaded.scenario.sweep ? runSweep : runScenario;
+      const results = await run(loaded, { outDir, progress: !opts.quiet });
       const last = results.rounds[results.rounds.length - 1];
       process.stdout.write(
         `${loaded.scenario.name}: ${results.rounds.length} rounds` +
