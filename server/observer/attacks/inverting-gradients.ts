@@ -63,11 +63,17 @@ export function unrollPlan(input: AttackInput): UnrollPlan {
   }
   if (t.localEpochs > 0) {
     throw new Error(
-      'inverting-gradients: fedavg with federation.localEpochs > 0 is not supported (the client shuffles its shard each epoch, so the step/batch split is unknown); use localSteps',
+      'inverting-gradients: fedavg with federation.localEpochs > 0 is not supported (every epoch revisits the shard in a new order, so each example enters several steps); use localSteps',
     );
   }
-  const batch = input.numExamples > 0 ? Math.min(t.batchSize, input.numExamples) : t.batchSize;
-  return { steps: t.localSteps, batchSize: batch, learningRate: t.learningRate };
+  const needed = t.localSteps * t.batchSize;
+  if (input.numExamples > 0 && input.numExamples !== needed) {
+    // The client's schedule (client/schedule.ts) only gives localSteps distinct full batches when its shard holds them.
+    throw new Error(
+      `inverting-gradients: the client declared ${input.numExamples} examples, but ${t.localSteps} local steps × batch ${t.batchSize} = ${needed} distinct examples are needed to unroll its steps (smaller shards repeat examples across epochs, which is not modelled)`,
+    );
+  }
+  return { steps: t.localSteps, batchSize: t.batchSize, learningRate: t.learningRate };
 }
 
 /**
