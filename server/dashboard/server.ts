@@ -1,0 +1,207 @@
+/**
+ * Live dashboard of a run: node:http serves one page (page.ts); socket.io pushes round accuracy,
+ * attack progress and reconstruction images (PNG data URLs) as the run's events happen. A browser
+ * that connects late first receives a 'state' snapshot of everything so far.
+ *
+ * Usage:
+ *   const events = createRunEvents();
+ *   const dashboard = await startDashboard({ events, port: 8080, title: scenario.name });
+ *   console.error(`dashboard: ${dashboard.url}`);
+ *   …run, emitting on `events`…
+ *   await dashboard.close();
+ *
+ * It listens on 127.0.0.1 unless told otherwise: the pictures are reconstructions of clients'
+ * private data. Browsers from other origins are refused (no cross-site reads of a local run).
+ *
+ * socket.io events (server → browser): 'state' {title, totalRounds, rounds, attacks, running, log,
+ * ended}, 'round' {record, totalRounds}, 'attack-start', 'attack-progress' (at most every
+ * progressIntervalMs per attack), 'attack-done' {record, image?}, 'log' line, 'end'.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketServer } from 'socket.io';
+import type { AttackRecord, RoundRecord } from '../../shared/results';
+import type { AttackProgressEvent, AttackStartEvent, RunEvents, RunEventMap } from '../report/events';
+import { dashboardHtml } from './page';
+
+export interface DashboardOptions {
+  events: RunEvents;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Shown in the page heading (e.g. the scenario name). */
+  title?: string;
+  /** Minimum time between two progress pushes of the same attack. Default 250 ms. */
+  progressIntervalMs?: number;
+}
+
+export interface Dashboard {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface DashboardAttack {
+  record: AttackRecord;
+  /** data:image/png;base64,… of the comparison picture. */
+  image?: string;
+}
+
+export interface RunningAttack extends AttackStartEvent {
+  progress?: AttackProgressEvent;
+}
+
+export interface DashboardState {
+  title: string;
+  totalRounds: number;
+  rounds: RoundRecord[];
+  attacks: DashboardAttack[];
+  running: RunningAttack[];
+  log: string[];
+  ended: boolean;
+}
+
+const MAX_LOG_LINES = 200;
+
+function jobKey(e: { round: number; target: string; view: string }): string {
+  return `${e.round}/${e.target}/${e.view}`;
+}
+
+function pngDataUrl(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
+  } catch {
+    return undefined; // the picture is a nicety; its absence must not break the run
+  }
+}
+
+/** Accepts same-origin pages and non-browser clients (no Origin header). */
+function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const { events } = options;
+  const host = options.host ?? '127.0.0.1';
+  const interval = options.progressIntervalMs ?? 250;
+  const title = options.title ?? 'fedleak run';
+  const state: DashboardState = { title, totalRounds: 0, rounds: [], attacks: [], running: [], log: [], ended: false };
+  const running = new Map<string, RunningAttack>();
+  const lastPush = new Map<string, number>();
+  const page = dashboardHtml(title);
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(page);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/state.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(snapshot()));
+      return;
+    }
+    // socket.io answers its own /socket.io/ paths before this handler runs.
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  });
+  const io = new SocketServer(server, { serveClient: true, allowRequest: (req, cb) => cb(null, sameOrigin(req)) });
+
+  function snapshot(): DashboardState {
+    return { ...state, running: [...running.values()] };
+  }
+
+  io.on('connection', (socket) => socket.emit('state', snapshot()));
+
+  const onRound = (...[record, totalRounds]: RunEventMap['round']) => {
+    state.totalRounds = totalRounds;
+    state.rounds.push(record);
+    io.emit('round', { record, totalRounds });
+  };
+  const onStart = (...[e]: RunEventMap['attack-start']) => {
+    running.set(jobKey(e), { ...e });
+    io.emit('attack-start', e);
+  };
+  const onProgress = (...[e]: RunEventMap['attack-progress']) => {
+    const key = jobKey(e);
+    const job = running.get(key);
+    if (job) job.progress = e;
+    const now = Date.now();
+    if (now - (lastPush.get(key) ?? -Infinity) < interval) return;
+    lastPush.set(key, now);
+    io.emit('attack-progress', e);
+  };
+  const onDone = (...[e]: RunEventMap['attack-done']) => {
+    const key = jobKey(e.record);
+    running.delete(key);
+    lastPush.delete(key);
+    const attack: DashboardAttack = { record: e.record, image: pngDataUrl(e.imageFile) };
+    state.attacks.push(attack);
+    io.emit('attack-done', attack);
+  };
+  const onLog = (...[line]: RunEventMap['log']) => {
+    state.log.push(line);
+    if (state.log.length > MAX_LOG_LINES) state.log.shift();
+    io.emit('log', line);
+  };
+  const onEnd = () => {
+    state.ended = true;
+    io.emit('end');
+  };
+  const detach = () => {
+    events.off('round', onRound);
+    events.off('attack-start', onStart);
+    events.off('attack-progress', onProgress);
+    events.off('attack-done', onDone);
+    events.off('log', onLog);
+    events.off('end', onEnd);
+  };
+  const shutDown = () =>
+    new Promise<void>((resolve) => {
+      detach();
+      // io.close() disconnects the sockets and closes the http server; drop idle page connections too.
+      io.close(() => resolve());
+      server.closeAllConnections();
+    });
+  events.on('round', onRound);
+  events.on('attack-start', onStart);
+  events.on('attack-progress', onProgress);
+  events.on('attack-done', onDone);
+  events.on('log', onLog);
+  events.on('end', onEnd);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(`dashboard: cannot listen on ${host}:${options.port} (${err.code ?? err.message})`)),
+      );
+      server.listen(options.port, host, () => resolve());
+    });
+  } catch (err) {
+    detach();
+    io.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
+    port,
+    close() {
+      closed ??= shutDown();
+      return closed;
+    },
+  };
+}
