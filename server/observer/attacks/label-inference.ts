@@ -54,7 +54,7 @@ export function countRuleLabels(logitBiasGrad: ArrayLike<number>, meanSoftmax: A
  * untrained networks land close to the data's mean softmax (their saturating layers see little
  * difference). Attackers know the global parameters, so this needs no data.
  */
-export function estimateMeanSoftmax(model: Model, params: readonly Tensor[], rng: Rng, samples = 64): Float32Array {
+export function estimateMeanSoftmax(model: Model, params: readonly Tensor[], rng: Rng, samples = 32): Float32Array {
   const shape: ImageShape = model.inputShape;
   const size = shape[0] * shape[1] * shape[2];
   const noise = new Float32Array(samples * size);

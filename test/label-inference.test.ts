@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { tf } from '../shared/tensor/tf';
+import { initBackend } from '../shared/tensor/backend';
+import { buildModel, flattenParams, oneHot, unflattenParams, type Model } from '../shared/models';
+import { modelSchema } from '../shared/scenario/schema';
+import { Rng } from '../shared/random';
+import { loadMnist, type Dataset } from '../shared/data';
+import { parameterGradients } from '../server/observer/gradient-matching';
+import { countRuleLabels, inferLabels, multisetLabelAccuracy, signRuleLabel } from '../server/observer/attacks/label-inference';
+import { simulatedUpdate } from '../server/observer/attacks/inverting-gradients';
+
+const SHAPE: [number, number, number] = [28, 28, 1];
+
+/** A batch of real MNIST digits picked by `rng`. */
+function pickBatch(ds: Dataset, rng: Rng, n: number): { images: Float32Array; labels: number[] } {
+  const size = 28 * 28;
+  const idx = rng.sample(ds.labels.length, n);
+  const images = new Float32Array(n * size);
+  idx.forEach((i, k) => images.set(ds.images.subarray(i * size, (i + 1) * size), k * size));
+  return { images, labels: idx.map((i) => ds.labels[i]) };
+}
+
+function trueGradient(model: Model, params: tf.Tensor[], images: Float32Array, labels: number[]): Float32Array {
+  return tf.tidy(() => {
+    const g = parameterGradients(model, params, tf.tensor4d(images, [labels.length, ...SHAPE]), oneHot(labels, 10));
+    return flattenParams(g, model.specs);
+  });
+}
+
+describe('label inference', () => {
+  let ds: Dataset;
+  before(async () => {
+    await initBackend({ quiet: true });
+    ds = loadMnist();
+  });
+
+  it('counts the labels of 10 batches of 8 real digits on lenet-zhu U(±0.5) with ≥ 90% accuracy, far above chance', () => {
+    const model = buildModel(modelSchema.parse({ name: 'lenet-zhu' }), SHAPE, 10);
+    let inferred = 0;
+    let chance = 0;
+    for (let b = 0; b < 10; b++) {
+      const rng = new Rng(500 + b);
+      const params = unflattenParams(model.initParams(rng), model.specs);
+      const { images, labels } = pickBatch(ds, rng, 8);
+      const gradient = trueGradient(model, params, images, labels);
+      const guess = inferLabels({ model, params, gradient, count: 8, seed: b });
+      expect(guess).to.have.length(8);
+      inferred += multisetLabelAccuracy(guess, labels);
+      chance += multisetLabelAccuracy(Array.from({ length: 8 }, () => rng.int(10)), labels);
+      tf.dispose(params);
+    }
+    expect(inferred / 10).to.be.at.least(0.9);
+    expect(inferred / 10).to.be.greaterThan(chance / 10 + 0.4);
+  });
+
+  it('finds the single label of batch-1 gradients by the sign rule (10 digits)', () => {
+    const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [64] }), SHAPE, 10);
+    const rng = new Rng(7);
+    const params = unflattenParams(model.initParams(rng), model.specs);
+    for (let d = 0; d < 10; d++) {
+      const { images, labels } = pickBatch(ds, rng, 1);
+      const gradient = trueGradient(model, params, images, labels);
+      expect(inferLabels({ model, params, gradient, count: 1, seed: d })).to.deep.equal(labels);
+    }
+    tf.dispose(params);
+  });
+
+  it('reads labels from a fedavg weight delta (2 steps × 2) used as a gradient estimate', () => {
+    const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [64], activation: 'sigmoid' }), SHAPE, 10);
+    let total = 0;
+    for (let t = 0; t < 3; t++) {
+      const rng = new Rng(40 + t);
+      const params = unflattenParams(model.initParams(rng), model.specs);
+      const { images, labels } = pickBatch(ds, rng, 4);
+      const plan = { steps: 2, batchSize: 2, learningRate: 0.1 };
+      const delta = tf.tidy(() => {
+        const targets = [oneHot(labels.slice(0, 2), 10), oneHot(labels.slice(2), 10)];
+        return flattenParams(simulatedUpdate(model, params, tf.tensor4d(images, [4, ...SHAPE]), targets, plan, 'weight-delta'), model.specs);
+      });
+      const estimate = delta.map((v) => -v / (plan.learningRate * plan.steps));
+      total += multisetLabelAccuracy(inferLabels({ model, params, gradient: estimate, count: 4, seed: t }), labels);
+      tf.dispose(params);
+    }
+    expect(total / 3).to.be.at.least(0.9);
+  });
+
+  it('count rule: gives every certainly-present class a label, then the largest deficits', () => {
+    // N = 4, p̂ uniform 0.1; labels {2, 2, 2, 5}: N·g = N·p − n → g_j = 0.1 − n_j/4.
+    const p = new Array<number>(10).fill(0.1);
+    const g = p.map((pj, j) => pj - (j === 2 ? 3 : j === 5 ? 1 : 0) / 4);
+    expect(countRuleLabels(g, p, 4)).to.deep.equal([2, 2, 2, 5]);
+    expect(signRuleLabel([0.1, 0.2, -0.9, 0.3])).to.equal(2);
+    expect(() => countRuleLabels(g, p.slice(1), 4)).to.throw(/9 softmax means for 10 classes/);
+  });
+
+  it('multiset accuracy counts repeated labels only as often as they occur', () => {
+    expect(multisetLabelAccuracy([1, 1, 1, 2], [1, 2, 3, 1])).to.equal(0.75);
+    expect(multisetLabelAccuracy([3, 3], [3, 4])).to.equal(0.5);
+  });
+});
