@@ -3,10 +3,14 @@
  * line here. STUB: the attack suite fills it.
  */
 import type { Attack } from './types';
+import { dlg } from './dlg';
+import { idlg } from './idlg';
 import { invertingGradients } from './inverting-gradients';
 import { analytic } from './analytic';
 
 export const ATTACKS: Record<string, Attack> = {
+  dlg,
+  idlg,
   'inverting-gradients': invertingGradients,
   analytic,
 };

@@ -1,0 +1,176 @@
+/**
+ * Deep Leakage from Gradients (Zhu, Liu, Han 2019), as in the paper's code: dummy images ~ N(0,1)
+ * and dummy label logits ~ N(0,1) (softmaxed into a soft label) are optimised jointly by L-BFGS
+ * (lr 1, history 100, 20 iterations / 25 evaluations per step, no line search) so that the
+ * gradient they produce matches the observed one in squared L2 distance. `attack.iterations` counts
+ * L-BFGS steps (the paper: 300).
+ *
+ * The L-BFGS driver below is shared with iDLG (idlg.ts), which fixes the labels and optimises
+ * the images only.
+ *
+ * fedavg updates: a weight delta θ_local − θ_global after S local SGD steps at learning rate η is
+ * approximated as −η·S·ḡ, so the observed "gradient" is −delta / (η·S) and the dummy batch is every
+ * example the client used (min(numExamples, S·batchSize)). That is exact for one step and a crude
+ * average otherwise; inverting-gradients unrolls the local steps properly.
+ */
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
+import { initBackend } from '../../../shared/tensor/backend';
+import { buildModel, type Model } from '../../../shared/models';
+import { splitFlat } from '../../../shared/models/params';
+import { Rng } from '../../../shared/random';
+import { parameterGradients, squaredGradientDistance } from '../gradient-matching';
+import { Lbfgs } from '../optim/lbfgs';
+import type { Attack, AttackInput, AttackOutput, AttackProgress } from './types';
+
+/** Local SGD steps behind a fedavg update, as the public training config tells the server. */
+export function localStepCount(input: AttackInput): number {
+  const t = input.training;
+  if (input.updateKind === 'gradient') return 1;
+  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(Math.max(1, input.numExamples) / t.batchSize);
+  return t.localSteps;
+}
+
+/** Examples behind the update: the dummy batch size. */
+export function victimBatchSize(input: AttackInput): number {
+  const t = input.training;
+  const declared = input.numExamples;
+  if (!Number.isInteger(declared) || declared < 0) throw new Error(`attack input: numExamples must be a non-negative integer, got ${declared}`);
+  if (input.updateKind === 'gradient') return declared > 0 ? Math.min(declared, t.batchSize) : t.batchSize;
+  const used = localStepCount(input) * t.batchSize;
+  return declared > 0 ? Math.min(declared, used) : used;
+}
+
+/**
+ * The gradient the attack matches, flat in `model.specs` order: the update itself for fedsgd,
+ * −delta / (learningRate · localSteps) for fedavg.
+ */
+export function observedGradient(input: AttackInput): Float32Array {
+  if (input.updateKind === 'gradient') return input.update;
+  const scale = -1 / (input.training.learningRate * localStepCount(input));
+  const out = new Float32Array(input.update.length);
+  for (let i = 0; i < out.length; i++) out[i] = input.update[i] * scale;
+  return out;
+}
+
+export interface LbfgsMatchingOptions {
+  /** Fixed labels (iDLG); when absent the soft labels are optimised too (DLG). */
+  labels?: readonly number[];
+  /** Stop once an evaluated objective falls below this. */
+  stopBelow?: number;
+  /** Name for error messages. */
+  attackName: string;
+}
+
+function checkInput(input: AttackInput, model: Model, name: string): void {
+  const total = model.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  if (input.globalParams.length !== total) {
+    throw new Error(`${name}: globalParams has ${input.globalParams.length} values, model ${model.name} needs ${total}`);
+  }
+  if (input.update.length !== total) throw new Error(`${name}: update has ${input.update.length} values, model ${model.name} needs ${total}`);
+  if (input.updateKind === 'weight-delta' && !(input.training.learningRate > 0)) {
+    throw new Error(`${name}: a fedavg weight delta needs training.learningRate > 0, got ${input.training.learningRate}`);
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Gradient matching by L-BFGS with PyTorch's semantics. Optimises one flat vector [images; label
+ * logits] (or [images] with fixed labels); each evaluation uploads it, computes the objective and
+ * its gradient by double backprop in one tf.tidy, and downloads one concatenated vector.
+ */
+export async function lbfgsGradientMatching(
+  input: AttackInput,
+  options: LbfgsMatchingOptions,
+  onProgress?: (p: AttackProgress) => void,
+): Promise<AttackOutput> {
+  await initBackend();
+  const started = process.hrtime.bigint();
+  const name = options.attackName;
+  const { config, inputShape, numClasses } = input.model;
+  const model = buildModel(config, inputShape, numClasses);
+  checkInput(input, model, name);
+  const n = victimBatchSize(input);
+  const [h, w, c] = inputShape;
+  const imageSize = n * h * w * c;
+  const labelSize = options.labels ? 0 : n * numClasses;
+  if (options.labels && options.labels.length !== n) {
+    throw new Error(`${name}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  }
+
+  // Constant tensors, created once and disposed at the end.
+  const params = splitFlat(input.globalParams, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
+  const target = splitFlat(observedGradient(input), model.specs).map((g, i) => tf.tensor(g, model.specs[i].shape, 'float32'));
+  const fixedTargets: Tensor2D | null = options.labels
+    ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(options.labels ?? []), 'int32'), numClasses).toFloat() as Tensor2D)
+    : null;
+
+  const rng = new Rng(input.seed);
+  const x0 = new Float32Array(imageSize + labelSize);
+  rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
+  if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
+
+  const objective = (data: Tensor4D, labelLogits: Tensor2D | null): Tensor => {
+    const targets = fixedTargets ?? tf.softmax(labelLogits as Tensor2D);
+    return squaredGradientDistance(parameterGradients(model, params, data, targets), target);
+  };
+  const evaluate = (x: Float64Array): { loss: number; grad: Float32Array } => {
+    const packed = tf.tidy(() => {
+      const xs = Float32Array.from(x);
+      const data = tf.tensor4d(xs.subarray(0, imageSize), [n, h, w, c]);
+      const variables: Tensor[] = [data];
+      if (labelSize > 0) variables.push(tf.tensor2d(xs.subarray(imageSize), [n, numClasses]));
+      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(variables);
+      return tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
+    });
+    const values = packed.dataSync() as Float32Array;
+    packed.dispose();
+    return { loss: values[0], grad: values.subarray(1) };
+  };
+
+  const opt = new Lbfgs(x0, { lr: 1, historySize: 100, maxIter: 20, maxEval: 25, lineSearch: input.attack.lineSearch });
+  let steps = 0;
+  try {
+    for (let k = 0; k < input.attack.iterations; k++) {
+      const before = Float64Array.from(opt.x);
+      opt.step(evaluate);
+      steps += 1;
+      const objectiveNow = opt.lastLoss;
+      onProgress?.({ iteration: steps, objective: objectiveNow });
+      if (!Number.isFinite(objectiveNow)) break;
+      if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
+      // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
+      if (opt.x.every((v, i) => v === before[i])) break;
+      await yieldToEventLoop();
+    }
+    // The last iteration of a step moves without evaluating; report the objective where we stop.
+    const final = evaluate(opt.x);
+
+    const images = new Float32Array(imageSize);
+    for (let i = 0; i < imageSize; i++) images[i] = Math.min(1, Math.max(0, opt.x[i]));
+    const labels = options.labels ? Array.from(options.labels) : argmaxRows(opt.x.subarray(imageSize), n, numClasses);
+    return {
+      images,
+      count: n,
+      labels,
+      iterations: steps,
+      evaluations: opt.evaluations + 1,
+      finalObjective: final.loss,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    };
+  } finally {
+    tf.dispose([...params, ...target]);
+    if (fixedTargets) fixedTargets.dispose();
+  }
+}
+
+function argmaxRows(values: Float64Array, rows: number, cols: number): number[] {
+  return Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (values[r * cols + j] > values[r * cols + best]) best = j;
+    return best;
+  });
+}
+
+export const dlg: Attack = (input, onProgress) =>
+  lbfgsGradientMatching(input, { attackName: 'dlg', stopBelow: input.attack.stopBelow }, onProgress);
