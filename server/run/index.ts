@@ -1,18 +1,116 @@
 /**
- * Runs one scenario end to end and writes <outDir>/results.json.
- * STUB: the federated runtime fills it (server + client processes + observer).
+ * Runs one scenario end to end: the coordinator, the client processes (or clients that connect
+ * from elsewhere, for `fedleak server`), the rounds, the observer; writes <outDir>/results.json.
  */
+import * as path from 'node:path';
 import type { LoadedScenario } from '../../shared/scenario/load';
-import type { RunResults } from '../../shared/results';
+import type { RunResults, RoundRecord } from '../../shared/results';
+import { initBackend } from '../../shared/tensor/backend';
+import { captureFileName, captureFromUpdate, writeCapture } from '../../shared/capture';
+import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
+import type { ObservedUpdate } from '../observer/hook';
+import { createObserver, type Observer } from '../observer/observer';
+import { createRunEvents, type RunEvents } from '../report/events';
+import { attachProgressPrinter } from '../report/progress';
+import { assembleResults, writeReport } from '../report/results-writer';
+import { spawnClientProcesses, type ClientProcesses } from './spawn';
 
 export interface RunOptions {
   outDir: string;
   /** Print progress lines to stderr. */
   progress: boolean;
+  /** Spawn the client processes on loopback (default); false: wait for clients to connect (`fedleak server`). */
+  spawnClients?: boolean;
+  /** Listen address; default 127.0.0.1 and a free port. */
+  host?: string;
+  port?: number;
+  /** Write "<clientId> <token>" lines here. */
+  tokensFile?: string;
+  /** Called once the server listens (for `fedleak server` to print the address and tokens). */
+  onListening?: (info: { port: number; host: string; tokens: string[] }) => void;
+  /** How long to wait for all clients to connect; 0 = forever. Default 120 s with spawned clients, forever otherwise. */
+  registrationTimeoutMs?: number;
+  /** Where log lines go; default stderr. */
+  log?: (line: string) => void;
+  /** The run's event bus, when the caller listens too (e.g. the live dashboard); default a new one. */
+  events?: RunEvents;
 }
 
 export async function runScenario(loaded: LoadedScenario, options: RunOptions): Promise<RunResults> {
-  void loaded;
-  void options;
-  throw new Error('runScenario is not implemented yet');
+  const { scenario } = loaded;
+  const f = scenario.federation;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const startedAt = new Date().toISOString();
+  const backend = await initBackend();
+  const host = options.host ?? '127.0.0.1';
+  const spawn = options.spawnClients ?? true;
+
+  let coordinator: Coordinator | null = null;
+  let clients: ClientProcesses | null = null;
+  let observer: Observer | null = null;
+  let truth: WireEvaluationChannel | null = null;
+  const events = options.events ?? createRunEvents();
+  const detachPrinter = options.progress ? attachProgressPrinter(events) : () => undefined;
+  // Ctrl-C or a kill: take the client processes down with us.
+  const onSignal = (signal: NodeJS.Signals) => {
+    clients?.killAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  const onExit = () => clients?.killAll();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', onExit);
+  try {
+    coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host, log });
+    const { hub, model } = coordinator;
+    const tokens = tokenList(coordinator.tokens);
+    if (options.tokensFile) writeTokensFile(options.tokensFile, coordinator.tokens);
+    options.onListening?.({ port: coordinator.port, host, tokens });
+    const url = `ws://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${coordinator.port}`;
+
+    let ready = hub.waitForClients(f.clients, options.registrationTimeoutMs ?? (spawn ? 120000 : 0));
+    if (spawn) {
+      clients = spawnClientProcesses(url, tokens, f.clientsPerProcess);
+      ready = Promise.race([ready, clients.failed]);
+      if (options.progress) log(`server: ${url}, ${f.clients} clients in ${clients.children.length} processes`);
+    }
+    await ready;
+
+    truth = new WireEvaluationChannel(hub);
+    if (scenario.attack.name !== 'none') {
+      observer = createObserver({ scenario, outDir: options.outDir, evaluation: truth, events, task: { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses }, log });
+    }
+    const task = { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses };
+    const observe = (u: ObservedUpdate) => {
+      if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(u.round, u.clientId)), captureFromUpdate(u, scenario, task.inputShape, task.numClasses));
+      observer?.observe(u);
+    };
+    const run = runRounds({
+      scenario,
+      hub,
+      model,
+      paramCount: coordinator.paramCount,
+      test: coordinator.test,
+      initialParams: coordinator.initialParams,
+      observe,
+      onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
+      log,
+    });
+    // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
+    const { rounds } = await run;
+    const attacks = observer ? await observer.drain() : [];
+    const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks });
+    writeReport(options.outDir, results, observer?.traces());
+    events.emit('end');
+    return results;
+  } finally {
+    detachPrinter();
+    truth?.close();
+    await observer?.close();
+    await coordinator?.hub.close('run finished');
+    await clients?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  }
 }

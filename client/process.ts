@@ -1,0 +1,21 @@
+/** A client process: one or more virtual clients (one connection and token each), run concurrently. */
+import { initBackend } from '../shared/tensor/backend';
+import { runSession, type SessionEnd } from './session';
+
+export interface ClientProcessOptions {
+  /** ws://host:port of the coordinator. */
+  server: string;
+  /** One token per virtual client. */
+  tokens: string[];
+  log?: (line: string) => void;
+  /** Log a line per client on connect. */
+  verbose?: boolean;
+}
+
+export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
+  if (opts.tokens.length === 0) throw new Error('no client token given');
+  if (!/^wss?:\/\//.test(opts.server)) throw new Error(`server address ${JSON.stringify(opts.server)}: expected ws://HOST:PORT`);
+  await initBackend();
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false)));
+}

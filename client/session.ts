@@ -1,0 +1,138 @@
+/**
+ * One virtual client: one websocket connection authenticated by one token. It rebuilds its data
+ * shard from the public scenario in `welcome`, answers each `round.start` with its update, and
+ * answers the simulator's evaluation channel (`eval.truth-request`) from the batches it used.
+ */
+import WebSocket from 'ws';
+import { decodeFrame, encodeMessage, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
+import { validateScenario } from '../shared/scenario/load';
+import type { Scenario } from '../shared/scenario/schema';
+import { buildModel, paramCount, type Model } from '../shared/models';
+import { clientShard } from '../shared/data';
+import type { Dataset } from '../shared/data/types';
+import { subset } from '../shared/data/types';
+import { applyClientDefenses } from '../shared/defenses';
+import { Rng } from '../shared/random';
+import { computeUpdate } from './train';
+import { distinctInOrder, roundBatches } from './schedule';
+
+export interface SessionEnd {
+  clientId: string | null;
+  /** True when the server said `shutdown` (the normal end of a run). */
+  clean: boolean;
+  reason: string;
+}
+
+interface ClientState {
+  welcome: Welcome;
+  scenario: Scenario;
+  model: Model;
+  shard: Dataset;
+  /** round → distinct shard indices used, in order of first use. */
+  truth: Map<number, number[]>;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean): Promise<SessionEnd> {
+  return new Promise((resolve) => {
+    let state: ClientState | null = null;
+    let clean = false;
+    let reason = '';
+    const ws = new WebSocket(url, { maxPayload: 0 });
+    const name = () => (state ? state.welcome.clientId : 'client');
+    const send = (msg: WireMessage) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
+    };
+
+    const onWelcome = (w: Welcome) => {
+      const scenario = validateScenario(w.scenario, 'from the server (welcome.scenario)');
+      const shard = clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
+      const model = buildModel(scenario.model, shard.shape, shard.numClasses);
+      const count = paramCount(model.specs);
+      if (count !== w.paramCount) {
+        throw new WireError('bad-message', `welcome.paramCount is ${w.paramCount} but the scenario's model has ${count} parameters`);
+      }
+      state = { welcome: w, scenario, model, shard, truth: new Map() };
+      if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples, model ${scenario.model.name} (${count} parameters)`);
+    };
+
+    const onRound = (s: ClientState, r: RoundStart) => {
+      if (r.params.length !== s.welcome.paramCount) {
+        throw new WireError('wrong-length', `round.start.params: ${r.params.length} values, the model has ${s.welcome.paramCount}`);
+      }
+      const batches = roundBatches(s.shard.labels.length, r, s.scenario.seed, s.welcome.clientIndex, r.round);
+      const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
+      const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
+      const { update } = applyClientDefenses(raw, s.scenario.defenses, rng);
+      const used = distinctInOrder(batches);
+      s.truth.set(r.round, used);
+      send({ type: 'update', round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, update });
+    };
+
+    const onMessage = (msg: WireMessage) => {
+      switch (msg.type) {
+        case 'welcome':
+          if (state) throw new WireError('bad-message', 'a second welcome on the same connection');
+          onWelcome(msg);
+          return;
+        case 'round.start':
+          if (!state) throw new WireError('bad-message', 'round.start before welcome');
+          onRound(state, msg);
+          return;
+        case 'eval.truth-request': {
+          if (!state) throw new WireError('bad-message', 'eval.truth-request before welcome');
+          const used = state.truth.get(msg.round);
+          if (!used) {
+            send({ type: 'error', code: 'unavailable', message: `${state.welcome.clientId} sent no update in round ${msg.round}`, ref: msg.type, requestId: msg.requestId });
+            return;
+          }
+          const t = subset(state.shard, used);
+          send({ type: 'eval.truth', requestId: msg.requestId, round: msg.round, count: used.length, shape: t.shape, images: t.images, labels: t.labels });
+          return;
+        }
+        case 'update.accepted':
+          return;
+        case 'shutdown':
+          clean = true;
+          reason = msg.reason || 'server shut down';
+          ws.close(1000, 'bye');
+          return;
+        case 'error':
+          log(`${name()}: server error ${msg.code}${msg.ref ? ` (about ${msg.ref})` : ''}: ${msg.message}`);
+          if (msg.code === 'unauthorized') reason = `refused by the server: ${msg.message}`;
+          return;
+        default:
+          throw new WireError('unknown-type', `message type ${msg.type} is not expected by a client`);
+      }
+    };
+
+    ws.on('open', () => send({ type: 'hello', token, agent: `fedleak-client/${process.pid}` }));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      let msg: WireMessage;
+      try {
+        if (!isBinary) throw new WireError('bad-frame', 'text frame; the protocol uses binary frames only');
+        msg = decodeFrame(data, 'client');
+        onMessage(msg);
+      } catch (err) {
+        const code = err instanceof WireError ? err.code : 'internal';
+        log(`${name()}: rejected a server message: ${code}: ${errorText(err)}`);
+        send({ type: 'error', code, message: errorText(err) });
+        // Without a usable welcome this client cannot take part; give up rather than hang.
+        if (!state) {
+          reason = `cannot start: ${errorText(err)}`;
+          ws.close(1008, 'bad welcome');
+        }
+      }
+    });
+    ws.on('error', (err) => {
+      reason ||= errorText(err);
+    });
+    ws.on('close', (code, why) => {
+      if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
+      resolve({ clientId: state ? state.welcome.clientId : null, clean, reason });
+    });
+  });
+}

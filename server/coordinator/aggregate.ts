@@ -1,0 +1,63 @@
+/**
+ * Aggregation: the example-weighted mean of the round's updates, and how it moves the global model.
+ *  - fedsgd (updates are gradients):  θ ← θ − lr · Σ nᵢ gᵢ / Σ nᵢ
+ *  - fedavg (updates are θ_local − θ): θ ← θ + Σ nᵢ Δᵢ / Σ nᵢ
+ * Server-side DP-FedAvg (defenses.dp) replaces `weightedMean` by a clip-sum-noise aggregator
+ * (server/dp): plug it into `aggregateUpdates`.
+ */
+import type { PrivacyRecord } from '../../shared/results';
+import type { Scenario } from '../../shared/scenario/schema';
+import type { Rng } from '../../shared/random';
+import { dpFedAvgAggregate } from '../dp/fedavg';
+
+export interface WeightedUpdate {
+  clientId: string;
+  update: Float32Array;
+  numExamples: number;
+}
+
+export interface AggregationContext {
+  round: number;
+  scenario: Scenario;
+  /** Clients selected this round (DP's sampling denominator). */
+  selected: number;
+  /** Seeded stream for this round's aggregation noise. */
+  rng: Rng;
+}
+
+export interface Aggregate {
+  mean: Float32Array;
+  /** Set by a DP aggregator: the privacy spent after this round. */
+  privacy?: PrivacyRecord;
+}
+
+/** Σ nᵢ uᵢ / Σ nᵢ, accumulated in float64. */
+export function weightedMean(updates: readonly WeightedUpdate[]): Float32Array {
+  if (updates.length === 0) throw new Error('weightedMean: no updates');
+  const n = updates[0].update.length;
+  const acc = new Float64Array(n);
+  let total = 0;
+  for (const u of updates) {
+    if (u.update.length !== n) throw new Error(`weightedMean: ${u.clientId} sent ${u.update.length} values, expected ${n}`);
+    total += u.numExamples;
+    const w = u.numExamples;
+    for (let i = 0; i < n; i++) acc[i] += w * u.update[i];
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = acc[i] / total;
+  return out;
+}
+
+/** The round's aggregate: DP-FedAvg when defenses.dp is set, else the weighted mean. */
+export function aggregateUpdates(updates: readonly WeightedUpdate[], ctx: AggregationContext): Aggregate {
+  if (ctx.scenario.defenses.dp) return dpFedAvgAggregate(updates, ctx); // server/dp (defences issue)
+  return { mean: weightedMean(updates) };
+}
+
+/** The next global parameters from this round's mean update. */
+export function applyAggregate(global: Float32Array, mean: Float32Array, algorithm: 'fedsgd' | 'fedavg', learningRate: number): Float32Array {
+  const out = new Float32Array(global.length);
+  if (algorithm === 'fedsgd') for (let i = 0; i < out.length; i++) out[i] = global[i] - learningRate * mean[i];
+  else for (let i = 0; i < out.length; i++) out[i] = global[i] + mean[i];
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * The plain collect stage: broadcast `round.start`, accept one valid `update` per selected client,
+ * until every selected client has answered or dropped (disconnected) or `roundTimeoutMs` passes.
+ */
+import type { AcceptedUpdate, CollectResult, StageContext } from './stage';
+
+export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
+  const { hub, round, selected, federation } = ctx;
+  const kind = federation.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta';
+  const pending = new Set(selected);
+  const accepted = new Map<string, AcceptedUpdate>();
+  const dropped: string[] = [];
+
+  return new Promise<CollectResult>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finishIfDone = () => {
+      if (pending.size > 0) return;
+      finish();
+    };
+    const drop = (clientId: string, why: string) => {
+      if (!pending.delete(clientId)) return;
+      dropped.push(clientId);
+      ctx.log(`server: round ${round}: ${clientId} dropped (${why})`);
+    };
+    const onDisconnect = (clientId: string) => {
+      drop(clientId, 'disconnected');
+      finishIfDone();
+    };
+    const unhandle = hub.handle('update', (clientId, msg, frameBytes) => {
+      if (msg.round !== round) return hub.reject(clientId, 'wrong-round', `update for round ${msg.round}, but round ${round} is open`, 'update');
+      if (accepted.has(clientId)) return hub.reject(clientId, 'duplicate', `a second update from ${clientId} in round ${round}`, 'update');
+      if (!pending.has(clientId)) return hub.reject(clientId, 'wrong-round', `${clientId} is not selected in round ${round}`, 'update');
+      if (msg.update.length !== ctx.paramCount) {
+        return hub.reject(clientId, 'wrong-length', `update.update: ${msg.update.length} values, the model has ${ctx.paramCount}`, 'update');
+      }
+      if (msg.kind !== kind) return hub.reject(clientId, 'bad-message', `update.kind: "${msg.kind}", but ${federation.algorithm} clients send "${kind}"`, 'update');
+      const u: AcceptedUpdate = { clientId, round, update: msg.update, numExamples: msg.numExamples, frameBytes };
+      accepted.set(clientId, u);
+      pending.delete(clientId);
+      hub.send(clientId, { type: 'update.accepted', round });
+      ctx.observe({
+        round,
+        clientId,
+        update: msg.update,
+        updateKind: kind,
+        numExamples: msg.numExamples,
+        globalParams: ctx.globalParams,
+        view: 'plain',
+        frameBytes,
+      });
+      finishIfDone();
+    });
+    hub.on('disconnected', onDisconnect);
+    const finish = () => {
+      if (timer) clearTimeout(timer);
+      unhandle();
+      hub.off('disconnected', onDisconnect);
+      // Selected order, so results do not depend on arrival order.
+      resolve({ updates: selected.filter((id) => accepted.has(id)).map((id) => accepted.get(id) as AcceptedUpdate), dropped });
+    };
+
+    const message = {
+      type: 'round.start' as const,
+      round,
+      algorithm: federation.algorithm,
+      learningRate: federation.learningRate,
+      batchSize: federation.batchSize,
+      localSteps: federation.localSteps,
+      localEpochs: federation.localEpochs,
+      timeoutMs: federation.roundTimeoutMs,
+      params: ctx.globalParams,
+    };
+    for (const id of selected) if (hub.send(id, message) === 0) drop(id, 'not connected at round start');
+    if (pending.size === 0) return finish();
+    timer = setTimeout(() => {
+      for (const id of [...pending]) drop(id, `no update within ${federation.roundTimeoutMs} ms`);
+      finish();
+    }, federation.roundTimeoutMs);
+  });
+}

@@ -1,0 +1,10 @@
+export { ClientHub, type HubOptions, type Rejection } from './hub';
+export { collectPlainUpdates } from './collect';
+export { aggregateUpdates, applyAggregate, weightedMean, type WeightedUpdate, type Aggregate, type AggregationContext } from './aggregate';
+export { evaluate } from './evaluate';
+export { selectClients } from './select';
+export { runRounds, type RoundsOptions, type RoundsResult } from './rounds';
+export { WireEvaluationChannel } from './truth';
+export { startCoordinator, publicScenario, type Coordinator } from './setup';
+export { generateTokens, writeTokensFile, tokenList, clientIdOf, type ClientIdentity } from './tokens';
+export type { AcceptedUpdate, CollectResult, CollectStage, StageContext } from './stage';

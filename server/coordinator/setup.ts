@@ -1,0 +1,51 @@
+/**
+ * Everything the server side of a run needs before the first round: the public task (data shapes,
+ * model, initial parameters, test set), the tokens, and a listening hub.
+ */
+import type { Scenario } from '../../shared/scenario/schema';
+import { prepareFederatedData } from '../../shared/data';
+import { exampleSize, type Dataset } from '../../shared/data/types';
+import { buildModel, paramCount, type Model } from '../../shared/models';
+import { Rng } from '../../shared/random';
+import { ClientHub } from './hub';
+import { generateTokens, type ClientIdentity } from './tokens';
+
+export interface Coordinator {
+  hub: ClientHub;
+  port: number;
+  tokens: Map<string, ClientIdentity>;
+  model: Model;
+  paramCount: number;
+  initialParams: Float32Array;
+  test: Dataset;
+  maxFrameBytes: number;
+}
+
+/** The scenario as clients see it: no attack settings (the curious server keeps those to itself). */
+export function publicScenario(s: Scenario): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({ name: s.name, description: s.description, seed: s.seed, data: s.data, model: s.model, federation: s.federation, defenses: s.defenses })) as Record<string, unknown>;
+}
+
+/**
+ * Largest frame a client may need: an update (4 bytes per parameter) or its ground-truth answer
+ * (4 bytes per pixel of every example it used), plus 64 KiB for headers.
+ */
+export function maxFrameBytesFor(s: Scenario, params: number, pixels: number, largestShard: number): number {
+  const f = s.federation;
+  const used = f.algorithm === 'fedsgd' ? f.batchSize : f.localEpochs > 0 ? largestShard : f.localSteps * f.batchSize;
+  return 4 * Math.max(params, Math.min(used, largestShard) * (pixels + 1)) + 65536;
+}
+
+export async function startCoordinator(scenario: Scenario, opts: { port: number; host: string; log: (line: string) => void }): Promise<Coordinator> {
+  const f = scenario.federation;
+  const data = prepareFederatedData(scenario.data, f.clients, scenario.seed);
+  const model = buildModel(scenario.model, data.test.shape, data.test.numClasses);
+  const count = paramCount(model.specs);
+  const initialParams = model.initParams(new Rng(scenario.seed).fork('model-init'));
+  const tokens = generateTokens(f.clients);
+  const largestShard = Math.max(...data.shards.map((s) => s.length));
+  const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);
+  const hub = new ClientHub({ tokens, publicScenario: publicScenario(scenario), paramCount: count, maxFrameBytes, log: opts.log });
+  const port = await hub.listen(opts.port, opts.host);
+  return { hub, port, tokens, model, paramCount: count, initialParams, test: data.test, maxFrameBytes };
+}
