@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { loadScenario } from '../../shared/scenario/load';
 import { runScenario } from '../../server/run';
 import { runSweep } from '../../server/run/sweep';
+import { startDashboard } from '../../server/dashboard/server';
+import { createRunEvents } from '../../server/report/events';
 import { UserError } from './errors';
 
 function collect(value: string, previous: string[]): string[] {
@@ -12,6 +14,12 @@ function collect(value: string, previous: string[]): string[] {
 export function parseSeed(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UserError(`--seed ${text}: expected an integer from 0 to 4294967295`);
+  return n;
+}
+
+export function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--dashboard ${text}: expected a port from 0 to 65535 (0 picks a free one)`);
   return n;
 }
 
@@ -28,13 +36,23 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
     .option('-q, --quiet', 'no progress lines')
-    .action(async (scenarioArg: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean }) => {
+    .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/')
+    .action(async (scenarioArg: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean; dashboard?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const loaded = loadScenario(scenarioArg, opts.set, seed);
       const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-${timestamp()}`));
       // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
       const run = loaded.scenario.sweep ? runSweep : runScenario;
-      const results = await run(loaded, { outDir, progress: !opts.quiet });
+      const events = createRunEvents();
+      const dashboardPort = opts.dashboard === undefined ? undefined : parsePort(opts.dashboard);
+      const dashboard =
+        dashboardPort === undefined
+          ? null
+          : await startDashboard({ events, port: dashboardPort, title: loaded.scenario.name }).catch((err: Error) => {
+              throw new UserError(err.message);
+            });
+      if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);
+      const results = await run(loaded, { outDir, progress: !opts.quiet, events }).finally(() => dashboard?.close());
       const last = results.rounds[results.rounds.length - 1];
       process.stdout.write(
         `${loaded.scenario.name}: ${results.rounds.length} rounds` +

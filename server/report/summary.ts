@@ -30,7 +30,7 @@ export function markdownTable(header: string[], rows: string[][], rightAlign: bo
 }
 
 function attackRow(a: AttackRecord): string[] {
-  const labels = a.recoveredLabels && a.trueLabels ? ` (${a.recoveredLabels.join(',')} vs ${a.trueLabels.join(',')})` : '';
+  const labels = a.recoveredLabels && a.trueLabels ? ` (recovered ${a.recoveredLabels.join(',')}; true ${a.trueLabels.join(',')})` : '';
   return [
     String(a.round),
     a.target,
