@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { isUserFacing } from './errors';
 import { registerScenariosCommand } from './scenarios';
 import { registerRunCommand } from './run';
+import { registerServerCommand } from './server';
+import { registerClientCommand } from './client';
 import { registerAttackCommand } from './attack';
 import { registerPrivacyCommand } from './privacy';
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `fedleak --help` for usage)');
   registerScenariosCommand(program);
   registerRunCommand(program);
+  registerServerCommand(program);
+  registerClientCommand(program);
   registerAttackCommand(program);
   registerPrivacyCommand(program);
   return program;

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { loadScenario } from '../../shared/scenario/load';
+import { runScenario } from '../../server/run';
+import { UserError } from './errors';
+import { parseSeed } from './run';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port ${text}: expected an integer from 0 to 65535`);
+  return n;
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('run only the coordinator: wait for `fedleak client` processes (possibly on other machines), run the rounds, write results')
+    .requiredOption('-s, --scenario <scenario>', 'a scenario file or built-in scenario name')
+    .option('-p, --port <port>', 'port to listen on (0 = any free port)', '8787')
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--tokens <file>', 'write the client tokens ("<clientId> <token>" per line) to this file instead of printing them')
+    .option('-o, --out <dir>', 'output folder (default runs/<name>-server)')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--set <path=value>', 'override a scenario field (repeatable; value is JSON)', collect, [])
+    .option('--wait <seconds>', 'give up if not every client has connected after this long (default: wait forever)')
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (opts: { scenario: string; port: string; host: string; tokens?: string; out?: string; seed?: string; set: string[]; wait?: string; quiet?: boolean }) => {
+      const loaded = loadScenario(opts.scenario, opts.set, opts.seed === undefined ? undefined : parseSeed(opts.seed));
+      const port = parsePort(opts.port);
+      const wait = opts.wait === undefined ? 0 : Number(opts.wait);
+      if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
+      const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
+      const tokensFile = opts.tokens ? path.resolve(opts.tokens) : undefined;
+      const results = await runScenario(loaded, {
+        outDir,
+        progress: !opts.quiet,
+        spawnClients: false,
+        host: opts.host,
+        port,
+        tokensFile,
+        registrationTimeoutMs: wait * 1000,
+        onListening: ({ port: p, host, tokens }) => {
+          process.stderr.write(`fedleak server: listening on ws://${host}:${p}, waiting for ${tokens.length} clients\n`);
+          if (tokensFile) process.stderr.write(`tokens written to ${tokensFile}\n`);
+          else tokens.forEach((t, i) => process.stdout.write(`c${i} ${t}\n`));
+          process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token TOKEN\n`);
+        },
+      });
+      const last = results.rounds[results.rounds.length - 1];
+      process.stdout.write(
+        `${loaded.scenario.name}: ${results.rounds.length} rounds${last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : ''}` +
+          `\nresults: ${path.join(outDir, 'results.json')}\n`,
+      );
+    });
+}
