@@ -1,10 +1,229 @@
 /**
- * fedleak's replacements for the stock tfjs cpu kernels that dominate attack and training time.
- * STUB: filled in by the fast-kernels work.
+ * fedleak's replacements for the stock tfjs cpu kernels that dominate attack and training time
+ * (see docs/kernels.md). Each fast kernel handles the float32 NHWC cases the models produce and
+ * hands anything else (other dtypes, dilations, NCHW, exotic broadcasts) to the stock kernel,
+ * whose config is kept so that tests can compare the two.
  */
+import { tf } from '../tf';
+import { asCpuBackend, f32, sizeOf, type CpuBackendLike, type TensorInfo } from './cpu-backend';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeometry } from './conv';
+import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
+import { batchMatMul } from './matmul';
+import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
+import { wasmGemm } from './wasm-gemm';
+
+/**
+ * 'wasm': im2col + WebAssembly SIMD GEMM (default when the runtime supports it);
+ * 'js': the plain TypeScript loops of conv.ts (fallback, and a second reference in tests).
+ */
+export type ConvImpl = 'wasm' | 'js';
+let convImpl: ConvImpl = wasmGemm() ? 'wasm' : 'js';
+
+export function setConvImpl(impl: ConvImpl): void {
+  if (impl === 'wasm' && !wasmGemm()) throw new Error('this runtime has no WebAssembly SIMD; conv kernels stay on js');
+  convImpl = impl;
+}
+
+export function getConvImpl(): ConvImpl {
+  return convImpl;
+}
+
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+type KernelArgs = Parameters<KernelFunc>[0];
+
+/** Kernel names fedleak replaces on the cpu backend. */
+export const FAST_KERNEL_NAMES = [
+  'Conv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'SquaredDifference',
+  'BatchMatMul',
+] as const;
+export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
+
+const stock = new Map<string, tf.KernelConfig>();
+
+/** The stock tfjs cpu kernel that `name` replaced (for tests and for delegation). */
+export function stockKernel(name: FastKernelName): tf.KernelConfig {
+  const config = stock.get(name) ?? tf.getKernel(name, 'cpu');
+  if (!config) throw new Error(`no stock cpu kernel ${name} is registered`);
+  return config;
+}
+
+/** Our kernel function for `name` (also callable directly by tests). */
+export function fastKernel(name: FastKernelName): KernelFunc {
+  return FAST[name];
+}
+
+function isFloat(...ts: TensorInfo[]): boolean {
+  return ts.every((t) => t.dtype === 'float32');
+}
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Pair = number | [number, number];
+interface ConvAttrs {
+  strides: Pair;
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: Pair;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function isOne(p: Pair | undefined): boolean {
+  return p === undefined || (typeof p === 'number' ? p === 1 : p[0] === 1 && p[1] === 1);
+}
+
+function geometry(xShape: number[], filterShape: number[], a: ConvAttrs): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return {
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+function convSupported(a: ConvAttrs, ...ts: TensorInfo[]): boolean {
+  return isFloat(...ts) && (a.dataFormat === undefined || a.dataFormat === 'NHWC') && isOne(a.dilations);
+}
+
+function conv2DKernel(args: KernelArgs): TensorInfo {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs;
+  if (!convSupported(attrs, x, filter)) return stockKernel('Conv2D').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const g = geometry(x.shape, filter.shape, attrs);
+  const gemm = convImpl === 'wasm' ? wasmGemm() : null;
+  const out = gemm ? conv2dForwardWasm(gemm, f32(backend, x), f32(backend, filter), g) : conv2dForward(f32(backend, x), f32(backend, filter), g);
+  return backend.makeTensorInfo([g.batch, g.outH, g.outW, g.outC], 'float32', out);
+}
+
+function conv2DBackpropInputKernel(args: KernelArgs): TensorInfo {
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
+  if (!convSupported(attrs, dy, filter)) return stockKernel('Conv2DBackpropInput').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const g = geometry(attrs.inputShape, filter.shape, attrs);
+  const gemm = convImpl === 'wasm' ? wasmGemm() : null;
+  const dx = gemm ? conv2dBackpropInputWasm(gemm, f32(backend, dy), f32(backend, filter), g) : conv2dBackpropInput(f32(backend, dy), f32(backend, filter), g);
+  return backend.makeTensorInfo([...attrs.inputShape], 'float32', dx);
+}
+
+function conv2DBackpropFilterKernel(args: KernelArgs): TensorInfo {
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+  if (!convSupported(attrs, x, dy)) return stockKernel('Conv2DBackpropFilter').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const g = geometry(x.shape, attrs.filterShape, attrs);
+  const gemm = convImpl === 'wasm' ? wasmGemm() : null;
+  const dw = gemm ? conv2dBackpropFilterWasm(gemm, f32(backend, x), f32(backend, dy), g) : conv2dBackpropFilter(f32(backend, x), f32(backend, dy), g);
+  return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
+}
+
+function binaryKernel(name: FastKernelName, op: BinaryOp): KernelFunc {
+  return (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if (!isFloat(a, b)) return stockKernel(name).kernelFunc(args);
+    const backend: CpuBackendLike = asCpuBackend(args.backend);
+    const { values, shape } = broadcastBinary(op, f32(backend, a), a.shape, f32(backend, b), b.shape);
+    return backend.makeTensorInfo(shape, 'float32', values);
+  };
+}
+
+function batchMatMulKernel(args: KernelArgs): TensorInfo {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = sizeOf(outerA);
+  const batchB = sizeOf(outerB);
+  const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!isFloat(a, b) || !(sameOuter || batchA === 1 || batchB === 1)) {
+    return stockKernel('BatchMatMul').kernelFunc(args) as TensorInfo;
+  }
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb) {
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
+  const backend = asCpuBackend(args.backend);
+  const out = batchMatMul(f32(backend, a), f32(backend, b), { batchA, batchB, m, n, k, transposeA, transposeB });
+  const outer = broadcastShape(outerA, outerB);
+  return backend.makeTensorInfo([...outer, m, n], 'float32', out);
+}
+
+const FAST: Record<FastKernelName, KernelFunc> = {
+  Conv2D: conv2DKernel,
+  Conv2DBackpropInput: conv2DBackpropInputKernel,
+  Conv2DBackpropFilter: conv2DBackpropFilterKernel,
+  Add: binaryKernel('Add', 'add'),
+  Sub: binaryKernel('Sub', 'sub'),
+  Multiply: binaryKernel('Multiply', 'mul'),
+  RealDiv: binaryKernel('RealDiv', 'div'),
+  SquaredDifference: binaryKernel('SquaredDifference', 'squaredDifference'),
+  BatchMatMul: batchMatMulKernel,
+};
+
 let registered = false;
 
+/** Replaces the stock cpu kernels listed in FAST_KERNEL_NAMES (once per process). */
 export function registerFastCpuKernels(): void {
   if (registered) return;
   registered = true;
+  for (const name of FAST_KERNEL_NAMES) {
+    const original = tf.getKernel(name, 'cpu');
+    if (!original) throw new Error(`registerFastCpuKernels: tfjs has no stock cpu kernel ${name}`);
+    stock.set(name, original);
+    tf.unregisterKernel(name, 'cpu');
+    tf.registerKernel({ ...original, kernelName: name, backendName: 'cpu', kernelFunc: FAST[name] });
+  }
+}
+
+function install(configs: (name: FastKernelName) => tf.KernelConfig): void {
+  for (const name of FAST_KERNEL_NAMES) {
+    tf.unregisterKernel(name, 'cpu');
+    tf.registerKernel(configs(name));
+  }
+}
+
+/**
+ * Runs `fn` with the stock tfjs kernels in place of fedleak's (for tests and `fedleak bench`
+ * comparisons), then puts the fast ones back. A no-op wrapper when the fast kernels are not in use.
+ */
+export function withStockCpuKernels<T>(fn: () => T): T {
+  if (!registered) return fn();
+  install((name) => stockKernel(name));
+  try {
+    return fn();
+  } finally {
+    install((name) => ({ ...stockKernel(name), kernelFunc: FAST[name] }));
+  }
 }

@@ -1,0 +1,66 @@
+/**
+ * Loader for the SIMD matrix product in wasm/gemm.wat, plus a bump allocator over its memory.
+ * Kernels copy their operands into the module's memory, call gemm, and copy the result out; the
+ * copies are O(size) against the O(size · K) arithmetic.
+ */
+import { GEMM_WASM_BASE64 } from './wasm/gemm-bytes';
+
+/** The part of the WebAssembly JS API used here (the project's TS lib set does not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+type GemmFn = (a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, nb: number, k: number) => void;
+
+export class WasmGemm {
+  private readonly memory: WasmMemory;
+  private readonly fn: GemmFn;
+  private view: Float32Array;
+
+  constructor() {
+    const bytes = Buffer.from(GEMM_WASM_BASE64, 'base64');
+    const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {});
+    this.memory = instance.exports.memory as WasmMemory;
+    this.fn = instance.exports.gemm as GemmFn;
+    this.view = new Float32Array(this.memory.buffer);
+  }
+
+  /** A Float32Array over the module memory with room for at least `floats` values. */
+  reserve(floats: number): Float32Array {
+    if (this.view.length < floats) {
+      const pages = Math.ceil((floats * 4 - this.memory.buffer.byteLength) / 65536);
+      this.memory.grow(pages);
+      this.view = new Float32Array(this.memory.buffer);
+    }
+    return this.view;
+  }
+
+  /**
+   * C[i, 4j..4j+3] = Σ_{k<K} A[a + i·sai + k·sak] · B[b + k·ldb + 4j..], for i < m, j < nb.
+   * Offsets and strides in floats; K must be a multiple of 4.
+   */
+  gemm(a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, nb: number, k: number): void {
+    if (k % 4 !== 0) throw new Error(`wasm gemm: K = ${k} is not a multiple of 4`);
+    this.fn(a, sai, sak, b, ldb, c, ldc, m, nb, k);
+  }
+}
+
+let shared: WasmGemm | null | undefined;
+
+/** The process-wide instance, or null when this runtime lacks WebAssembly SIMD. */
+export function wasmGemm(): WasmGemm | null {
+  if (shared === undefined) {
+    try {
+      shared = new WasmGemm();
+    } catch {
+      shared = null;
+    }
+  }
+  return shared;
+}

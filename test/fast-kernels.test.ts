@@ -1,0 +1,287 @@
+/**
+ * fedleak's fast cpu kernels against the stock tfjs kernels they replace, on random shapes,
+ * strides, paddings and batch sizes. Correctness only. Both conv implementations (WebAssembly
+ * SIMD GEMM and plain TypeScript) are checked.
+ */
+import { expect } from 'chai';
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/tf';
+import { initBackend } from '../shared/tensor/backend';
+import { Rng } from '../shared/random';
+import {
+  FAST_KERNEL_NAMES,
+  fastKernel,
+  getConvImpl,
+  setConvImpl,
+  stockKernel,
+  withStockCpuKernels,
+  type ConvImpl,
+  type FastKernelName,
+} from '../shared/tensor/fast-kernels';
+import { buildModel, oneHot, unflattenParams } from '../shared/models';
+import { modelSchema } from '../shared/scenario/schema';
+import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
+
+type Attrs = Record<string, unknown>;
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+function randn(rng: Rng, shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.fillNormal(new Float32Array(n)), shape);
+}
+
+/** Runs one kernel function directly on the cpu backend and returns its output values. */
+function run(fn: tf.KernelConfig['kernelFunc'], inputs: Record<string, Tensor>, attrs: Attrs): { shape: number[]; values: Float32Array } {
+  const backend = tf.backend();
+  const out = fn({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+  const shape = [...out.shape];
+  backend.disposeData(out.dataId);
+  return { shape, values };
+}
+
+/** Max |fast − stock| must be a float32 rounding difference relative to the values' size. */
+function expectSame(name: FastKernelName, inputs: Record<string, Tensor>, attrs: Attrs, label: string): void {
+  const want = run(stockKernel(name).kernelFunc, inputs, attrs);
+  const got = run(fastKernel(name), inputs, attrs);
+  expect(got.shape, `${label}: shape`).to.deep.equal(want.shape);
+  let scale = 1;
+  for (const v of want.values) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < want.values.length; i++) {
+    const err = Math.abs(got.values[i] - want.values[i]);
+    if (!(err <= 2e-5 * scale)) {
+      expect.fail(`${label}: element ${i} is ${got.values[i]}, stock kernel gives ${want.values[i]}`);
+    }
+  }
+}
+
+interface ConvCase {
+  batch: number;
+  h: number;
+  w: number;
+  inC: number;
+  outC: number;
+  fh: number;
+  fw: number;
+  stride: number | [number, number];
+  pad: Pad;
+}
+
+function outSize(size: number, f: number, s: number, pad: Pad, lo: number, hi: number): number {
+  if (pad === 'same') return Math.ceil(size / s);
+  if (pad === 'valid') return Math.ceil((size - f + 1) / s);
+  return Math.floor((size + lo + hi - f) / s) + 1;
+}
+
+/** Random conv problems: odd sizes, every padding kind, strides 1–3, batch 1–3, channels not multiples of 4. */
+function convCases(rng: Rng, count: number): ConvCase[] {
+  const fixed: ConvCase[] = [
+    { batch: 1, h: 32, w: 32, inC: 3, outC: 12, fh: 5, fw: 5, stride: 2, pad: 2 },
+    { batch: 1, h: 16, w: 16, inC: 12, outC: 12, fh: 5, fw: 5, stride: 2, pad: 2 },
+    { batch: 1, h: 8, w: 8, inC: 12, outC: 12, fh: 5, fw: 5, stride: 1, pad: 2 },
+    { batch: 2, h: 28, w: 28, inC: 1, outC: 12, fh: 5, fw: 5, stride: 2, pad: 2 },
+    { batch: 3, h: 7, w: 9, inC: 2, outC: 5, fh: 3, fw: 3, stride: 2, pad: 'same' },
+    { batch: 1, h: 8, w: 8, inC: 3, outC: 4, fh: 3, fw: 2, stride: 2, pad: 'same' },
+    { batch: 2, h: 9, w: 7, inC: 3, outC: 7, fh: 3, fw: 3, stride: [2, 1], pad: 'valid' },
+    { batch: 1, h: 6, w: 7, inC: 2, outC: 3, fh: 3, fw: 3, stride: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+    { batch: 1, h: 1, w: 1, inC: 1, outC: 1, fh: 1, fw: 1, stride: 1, pad: 'valid' },
+  ];
+  const pads: Pad[] = ['same', 'valid', 0, 1, 2];
+  const out = [...fixed];
+  while (out.length < fixed.length + count) {
+    const fh = 1 + rng.int(5);
+    const fw = 1 + rng.int(5);
+    const c: ConvCase = {
+      batch: 1 + rng.int(3),
+      h: 1 + rng.int(12),
+      w: 1 + rng.int(12),
+      inC: 1 + rng.int(6),
+      outC: 1 + rng.int(9),
+      fh,
+      fw,
+      stride: 1 + rng.int(3),
+      pad: pads[rng.int(pads.length)],
+    };
+    const s = typeof c.stride === 'number' ? c.stride : c.stride[0];
+    const p = typeof c.pad === 'number' ? c.pad : 0;
+    if (outSize(c.h, fh, s, c.pad, p, p) < 1 || outSize(c.w, fw, s, c.pad, p, p) < 1) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+function convLabel(c: ConvCase): string {
+  return `x [${c.batch},${c.h},${c.w},${c.inC}] filter [${c.fh},${c.fw},${c.inC},${c.outC}] stride ${JSON.stringify(c.stride)} pad ${JSON.stringify(c.pad)}`;
+}
+
+describe('fast cpu kernels vs stock tfjs kernels', function () {
+  this.timeout(60000);
+  let initialImpl: ConvImpl;
+  before(async () => {
+    const info = await initBackend({ quiet: true });
+    if (info.name !== 'cpu' || !info.fastKernels) {
+      throw new Error(`these tests need the cpu backend with fast kernels, got ${info.name} (fastKernels ${info.fastKernels})`);
+    }
+    initialImpl = getConvImpl();
+  });
+  after(() => setConvImpl(initialImpl));
+
+  it('replaces every listed kernel on the cpu backend', () => {
+    for (const name of FAST_KERNEL_NAMES) {
+      expect(tf.getKernel(name, 'cpu')?.kernelFunc, name).to.equal(fastKernel(name));
+      expect(stockKernel(name).kernelFunc, name).to.not.equal(fastKernel(name));
+    }
+  });
+
+  for (const impl of ['wasm', 'js'] as const) {
+    describe(`conv kernels (${impl})`, () => {
+      before(() => setConvImpl(impl));
+      const cases = convCases(new Rng(impl === 'wasm' ? 11 : 12), 40);
+
+      it('Conv2D', () => {
+        const rng = new Rng(1);
+        for (const c of cases) {
+          tf.tidy(() => {
+            const x = randn(rng, [c.batch, c.h, c.w, c.inC]);
+            const filter = randn(rng, [c.fh, c.fw, c.inC, c.outC]);
+            expectSame('Conv2D', { x, filter }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dilations: 1 }, `Conv2D ${convLabel(c)}`);
+          });
+        }
+      });
+
+      it('Conv2DBackpropInput', () => {
+        const rng = new Rng(2);
+        for (const c of cases) {
+          tf.tidy(() => {
+            const x = randn(rng, [c.batch, c.h, c.w, c.inC]);
+            const filter = randn(rng, [c.fh, c.fw, c.inC, c.outC]);
+            const y = tf.conv2d(x as Tensor4D, filter as Tensor4D, c.stride, c.pad);
+            const dy = randn(rng, y.shape);
+            const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: x.shape };
+            expectSame('Conv2DBackpropInput', { dy, filter }, attrs, `Conv2DBackpropInput ${convLabel(c)}`);
+          });
+        }
+      });
+
+      it('Conv2DBackpropFilter', () => {
+        const rng = new Rng(3);
+        for (const c of cases) {
+          tf.tidy(() => {
+            const x = randn(rng, [c.batch, c.h, c.w, c.inC]);
+            const filter = randn(rng, [c.fh, c.fw, c.inC, c.outC]);
+            const y = tf.conv2d(x as Tensor4D, filter as Tensor4D, c.stride, c.pad);
+            const dy = randn(rng, y.shape);
+            const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: filter.shape };
+            expectSame('Conv2DBackpropFilter', { x, dy }, attrs, `Conv2DBackpropFilter ${convLabel(c)}`);
+          });
+        }
+      });
+    });
+  }
+
+  it('conv kernels hand dilated convolutions to the stock kernel', () => {
+    tf.tidy(() => {
+      const rng = new Rng(4);
+      const x = randn(rng, [1, 9, 9, 2]);
+      const filter = randn(rng, [3, 3, 2, 3]);
+      expectSame('Conv2D', { x, filter }, { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2 }, 'dilated Conv2D');
+    });
+  });
+
+  const BROADCASTS: Array<[number[], number[]]> = [
+    [[2, 3, 4], [2, 3, 4]],
+    [[2, 3, 4], [4]],
+    [[4], [2, 3, 4]],
+    [[1, 16, 16, 12], [12]],
+    [[2, 3, 4], []],
+    [[], [5]],
+    [[], []],
+    [[2, 1, 4], [3, 1]],
+    [[5, 1], [1, 6]],
+    [[3, 1, 5], [3, 4, 1]],
+    [[1, 10], [7, 10]],
+    [[7, 1], [7, 10]],
+    [[2, 3, 1, 5], [1, 3, 4, 1]],
+    [[1], [3, 3]],
+    [[0, 3], [3]],
+  ];
+  for (const name of ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference'] as const) {
+    it(`${name} with broadcasting`, () => {
+      const rng = new Rng(5);
+      for (const [sa, sb] of BROADCASTS) {
+        tf.tidy(() => {
+          const a = randn(rng, sa);
+          // Keep divisors away from zero so that RealDiv compares finite numbers.
+          const b = name === 'RealDiv' ? tf.add(tf.abs(randn(rng, sb)), 0.5) : randn(rng, sb);
+          expectSame(name, { a, b }, {}, `${name} [${sa}] with [${sb}]`);
+        });
+      }
+    });
+  }
+
+  it('binary kernels hand int32 to the stock kernel', () => {
+    tf.tidy(() => {
+      const a = tf.tensor([1, 2, 3], [3], 'int32');
+      const b = tf.tensor([4], [1], 'int32');
+      expect(Array.from(tf.mul(a, b).dataSync())).to.deep.equal([4, 8, 12]);
+      expect(tf.mul(a, b).dtype).to.equal('int32');
+    });
+  });
+
+  it('BatchMatMul with every transpose combination and batch broadcasting', () => {
+    const rng = new Rng(6);
+    const shapes: Array<[number, number, number, number, number]> = [
+      // batchA, batchB, m, k, n
+      [1, 1, 1, 768, 10],
+      [1, 1, 5, 7, 3],
+      [3, 3, 4, 5, 6],
+      [3, 1, 4, 5, 6],
+      [1, 2, 3, 1, 2],
+      [2, 2, 1, 1, 1],
+    ];
+    for (const [ba, bb, m, k, n] of shapes) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          tf.tidy(() => {
+            const a = randn(rng, [ba, ...(transposeA ? [k, m] : [m, k])]);
+            const b = randn(rng, [bb, ...(transposeB ? [n, k] : [k, n])]);
+            expectSame('BatchMatMul', { a, b }, { transposeA, transposeB }, `BatchMatMul a [${a.shape}] b [${b.shape}] tA ${transposeA} tB ${transposeB}`);
+          });
+        }
+      }
+    }
+  });
+
+  it('second-order DLG gradients are the same with fast and stock kernels', () => {
+    const configs = [
+      { config: { name: 'lenet-zhu' }, shape: [12, 12, 3] as [number, number, number] },
+      { config: { name: 'convnet', channels: [4, 6], kernelSize: 3, stride: 1, padding: 1, pool: true, hidden: [8] }, shape: [8, 8, 2] as [number, number, number] },
+    ];
+    for (const { config, shape } of configs) {
+      const rng = new Rng(8);
+      const model = buildModel(modelSchema.parse(config), shape, 5);
+      const params = unflattenParams(model.initParams(rng.fork('p')), model.specs);
+      const size = shape[0] * shape[1] * shape[2];
+      const x0 = tf.tensor(rng.fork('x').fillUniform(new Float32Array(size), 0, 1), [1, ...shape]) as Tensor4D;
+      const dummyX = randn(rng, [1, ...shape]);
+      const dummyY = randn(rng, [1, 5]);
+      const evaluate = (): Float32Array[] =>
+        tf.tidy(() => {
+          const trueGrads = parameterGradients(model, params, x0, oneHot([2], 5));
+          const f = (x: Tensor, y: Tensor) =>
+            squaredGradientDistance(parameterGradients(model, params, x as Tensor4D, tf.softmax(y as Tensor2D) as Tensor2D), trueGrads);
+          const { value, grads } = tf.valueAndGrads(f)([dummyX, dummyY]);
+          return [value, ...grads].map((t) => Float32Array.from(t.dataSync()));
+        });
+      const fast = evaluate();
+      const stock = withStockCpuKernels(evaluate);
+      fast.forEach((values, i) => {
+        let scale = 1e-6;
+        for (const v of stock[i]) scale = Math.max(scale, Math.abs(v));
+        for (let j = 0; j < values.length; j++) {
+          expect(Math.abs(values[j] - stock[i][j]), `${model.name} output ${i} element ${j}`).to.be.at.most(1e-4 * scale);
+        }
+      });
+      tf.dispose([...params, x0, dummyX, dummyY]);
+    }
+  });
+});
