@@ -15,6 +15,7 @@ import { applyClientDefenses } from '../shared/defenses';
 import { Rng } from '../shared/random';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
+import { ClientSecAgg } from './secagg/session';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -30,6 +31,8 @@ interface ClientState {
   shard: Dataset;
   /** round → distinct shard indices used, in order of first use. */
   truth: Map<number, number[]>;
+  /** Secure aggregation (defenses.secureAggregation): the update goes through client/secagg instead. */
+  secagg: ClientSecAgg | null;
 }
 
 function errorText(err: unknown): string {
@@ -55,7 +58,9 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       if (count !== w.paramCount) {
         throw new WireError('bad-message', `welcome.paramCount is ${w.paramCount} but the scenario's model has ${count} parameters`);
       }
-      state = { welcome: w, scenario, model, shard, truth: new Map() };
+      const sa = scenario.defenses.secureAggregation;
+      const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send, disconnect: (why) => ws.close(1000, why), log }) : null;
+      state = { welcome: w, scenario, model, shard, truth: new Map(), secagg };
       if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples, model ${scenario.model.name} (${count} parameters)`);
     };
 
@@ -69,6 +74,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const { update } = applyClientDefenses(raw, s.scenario.defenses, rng);
       const used = distinctInOrder(batches);
       s.truth.set(r.round, used);
+      if (s.secagg) return s.secagg.begin(r.round, update, used.length, new Rng(s.scenario.seed).fork(`secagg/client-${s.welcome.clientIndex}/round-${r.round}`));
       send({ type: 'update', round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, update });
     };
 
@@ -105,6 +111,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
           if (msg.code === 'unauthorized') reason = `refused by the server: ${msg.message}`;
           return;
         default:
+          if (state?.secagg?.handle(msg)) return;
           throw new WireError('unknown-type', `message type ${msg.type} is not expected by a client`);
       }
     };

@@ -14,6 +14,7 @@ import { createRunEvents, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
+import { AggregateTruth, secureAggregationStage } from '../secagg';
 
 export interface RunOptions {
   outDir: string;
@@ -77,8 +78,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     await ready;
 
     truth = new WireEvaluationChannel(hub);
+    // Secure aggregation: its own collect stage, and ground truth for the "aggregate" target.
+    const secagg = scenario.defenses.secureAggregation;
+    const aggregateTruth = secagg ? new AggregateTruth(truth) : null;
+    const evaluation = aggregateTruth ?? truth;
     if (scenario.attack.name !== 'none') {
-      observer = createObserver({ scenario, outDir: options.outDir, evaluation: truth, events, task: { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses }, log });
+      observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, task: { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses }, log });
     }
     const task = { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses };
     const observe = (u: ObservedUpdate) => {
@@ -93,6 +98,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
       test: coordinator.test,
       initialParams: coordinator.initialParams,
       observe,
+      ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
       onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
       log,
     });

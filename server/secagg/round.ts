@@ -17,6 +17,8 @@ export interface SecAggTransport {
 
 export interface RoundOptions {
   stageTimeoutMs: number;
+  /** Deadline of AdvertiseKeys when it differs (clients may train first); default stageTimeoutMs. */
+  firstStageTimeoutMs?: number;
   /** Called with each refused message (for logs); the round carries on. */
   onRejection?: (from: string, reason: string) => void;
 }
@@ -52,7 +54,8 @@ export async function runSecureAggregationRound(
   try {
     for (const o of server.start()) deliver(o.to, o.message);
     for (;;) {
-      await waitForStage(server, options.stageTimeoutMs, (fn) => (wake = fn));
+      const timeout = server.stage === 'advertise' ? (options.firstStageTimeoutMs ?? options.stageTimeoutMs) : options.stageTimeoutMs;
+      await waitForStage(server, timeout, (fn) => (wake = fn));
       wake = null;
       const { outgoing, result } = await server.closeStage();
       for (const o of outgoing) deliver(o.to, o.message);

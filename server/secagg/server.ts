@@ -78,6 +78,8 @@ export interface SecAggRoundResult {
   aggregate?: Float32Array;
   /** Entries clipped by the survivors' quantisers, as they reported. */
   clippedValues: number;
+  /** Examples each client declared with its masked input. */
+  numExamples: Map<string, number>;
   /** Messages refused, with reasons: wrong round, impostor, late, malformed, wrong share, client refusals. */
   rejections: Rejection[];
 }
@@ -368,6 +370,7 @@ export class SecAggServer {
       masked,
       ...(sum ? { sum, aggregate: dequantizeSum(sum, this.u3.length, this.params) } : {}),
       clippedValues,
+      numExamples: new Map([...this.maskedInputs].map(([id, m]) => [id, m.numExamples])),
       rejections: [...this.rejections],
     };
   }

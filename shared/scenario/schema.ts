@@ -113,6 +113,18 @@ export const defensesSchema = z.strictObject({
       stageTimeoutMs: positiveInt.default(30000),
       /** SecAgg+: pair each client with this many neighbours; 0 = all pairs (SecAgg). */
       neighbours: nonNegativeInt.default(0),
+      /** Simulated drop-outs: the client disconnects (or falls silent) when this stage's request arrives. */
+      dropouts: z
+        .array(
+          z.strictObject({
+            client: z.string().min(1),
+            stage: z.enum(['advertise', 'share-keys', 'masked-input', 'unmask']),
+            /** Only in this round (1-based); every round when absent. */
+            round: positiveInt.optional(),
+            mode: z.enum(['disconnect', 'silent']).default('disconnect'),
+          }),
+        )
+        .default([]),
     })
     .optional(),
 });

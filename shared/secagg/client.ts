@@ -51,12 +51,15 @@ export interface SecAggClientOptions {
   rng: Rng;
   /** The update to aggregate; may also be given later with setInput, before MaskedInputCollection. */
   input?: Float32Array;
+  /** Examples behind the input, declared with the masked input. */
+  numExamples?: number;
 }
 
 export class SecAggClient {
   readonly clientId: string;
   private readonly rng: Rng;
   private input: Float32Array | undefined;
+  private numExamples: number;
   private stage: ClientStage = 'idle';
   private params: AdvertiseRequest | undefined;
   private graph: PairingGraph | undefined;
@@ -78,14 +81,16 @@ export class SecAggClient {
     this.clientId = options.clientId;
     this.rng = options.rng;
     this.input = options.input;
+    this.numExamples = options.numExamples ?? 1;
   }
 
   get currentStage(): ClientStage {
     return this.stage;
   }
 
-  setInput(input: Float32Array): void {
+  setInput(input: Float32Array, numExamples = this.numExamples): void {
     this.input = input;
+    this.numExamples = numExamples;
   }
 
   /**
@@ -272,7 +277,7 @@ export class SecAggClient {
     }
     this.survivorsAtMasking = survivors;
     this.stage = 'masked';
-    return { type: 'secagg.masked-input', round: params.round, clientId: me, masked: wordsToBytes(y), clipped: q.clipped };
+    return { type: 'secagg.masked-input', round: params.round, clientId: me, masked: wordsToBytes(y), clipped: q.clipped, numExamples: this.numExamples };
   }
 
   private unmask(m: UnmaskRequest): Unmask {

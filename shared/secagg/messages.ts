@@ -94,6 +94,8 @@ export const maskedInputSchema = z.strictObject({
   masked: bytes,
   /** How many entries exceeded the clipping range (reported, never silent). */
   clipped: z.number().int().nonnegative(),
+  /** Examples behind the input, as declared (the plain protocol reveals it too). */
+  numExamples: z.number().int().nonnegative(),
 });
 
 export const unmaskSchema = z.strictObject({

@@ -25,7 +25,7 @@ export async function shareSecret(secret: Uint8Array, shares: number, threshold:
     });
   }
   if (shares === 1) throw new SecAggError('Shamir sharing: one share cannot carry a threshold above 1');
-  return split(secret, shares, threshold);
+  return split(new Uint8Array(secret), shares, threshold);
 }
 
 /**
@@ -43,5 +43,10 @@ export async function combineShares(shares: Uint8Array[], threshold: number, wha
   if (threshold === 1 || shares.length === 1) return shares[0]!.slice(0, length - 1);
   const xs = new Set(shares.map((s) => s[length - 1]!));
   if (xs.size !== shares.length) throw new SecAggError(`${what}: two shares carry the same x-coordinate`);
-  return combine(shares);
+  try {
+    // The package insists on plain Uint8Array (msgpack hands us Buffers): copy.
+    return await combine(shares.map((s) => new Uint8Array(s)));
+  } catch (err) {
+    throw new SecAggError(`${what}: ${(err as Error).message}`);
+  }
 }
