@@ -9,6 +9,9 @@ import { validateScenario } from '../shared/scenario/load';
 import { Rng } from '../shared/random';
 import { defensesSchema, type DefensesConfig } from '../shared/scenario/schema';
 import type { ParamSpec } from '../shared/models/types';
+import type { RunResults } from '../shared/results';
+import { sweepRow, sweepVariants, withAccuracyCost } from '../server/run/sweep';
+import { loadScenario } from '../shared/scenario/load';
 
 /** A defences section as a scenario would give it (defaults filled by the schema). */
 function defenses(section: Record<string, unknown>): DefensesConfig {
@@ -315,5 +318,54 @@ describe('DP-FedAvg aggregation', () => {
         new Rng(0),
       ),
     ).to.throw(/update 1 has 4 values, update 0 has 3/);
+  });
+});
+
+describe('defence sweeps', () => {
+  it('builds every built-in study as validated variants, the undefended one first', () => {
+    const noise = sweepVariants(loadScenario('defense-noise-sweep'));
+    expect(noise.map((v) => v.label)).to.deep.equal([
+      'none',
+      ...['gaussian', 'laplace'].flatMap((m) => ['1e-4', '1e-3', '1e-2', '1e-1'].map((v) => `${m}-${v}`)),
+    ]);
+    expect(noise[0].loaded.scenario.defenses.noise).to.equal(undefined);
+    expect(noise[7].loaded.scenario.defenses.noise).to.deep.equal({ mechanism: 'laplace', variance: 1e-2 });
+    noise.forEach((v) => {
+      expect(v.loaded.scenario.sweep).to.equal(undefined);
+      expect(v.loaded.scenario.attack).to.include({ name: 'dlg', iterations: 300 });
+      expect(v.loaded.scenario.federation.batchSize).to.equal(1);
+      expect(v.loaded.scenario.model.name).to.equal('lenet-zhu');
+    });
+    expect(sweepVariants(loadScenario('defense-quantization-sweep')).map((v) => v.loaded.scenario.defenses.quantization?.bits)).to.deep.equal([undefined, 16, 8]);
+    expect(sweepVariants(loadScenario('defense-pruning-sweep')).map((v) => v.loaded.scenario.defenses.pruning?.fraction)).to.deep.equal([
+      undefined, 0.1, 0.2, 0.3, 0.5, 0.7,
+    ]);
+  });
+
+  it('rejects a bad variant before anything runs, naming the variant', () => {
+    const set = (sweep: unknown) => [`sweep=${JSON.stringify(sweep)}`];
+    expect(() => sweepVariants(loadScenario('defense-noise-sweep', set([{ label: 'a', set: { 'defenses.noise.variance': -1 } }])))).to.throw(
+      /sweep variant "a"[\s\S]*defenses\.noise\.variance/,
+    );
+    expect(() => sweepVariants(loadScenario('defense-noise-sweep', set([{ label: 'a', set: {} }, { label: 'a', set: {} }])))).to.throw(/"a" is used twice/);
+    expect(() => sweepVariants(loadScenario('defense-noise-sweep', set([{ label: '../x', set: {} }])))).to.throw(/must be a folder name/);
+  });
+
+  it('rows average the scored attacks and charge the accuracy cost against the first row', () => {
+    const [none, noisy] = sweepVariants(loadScenario('defense-noise-sweep')).slice(0, 2);
+    const results = (acc: number, psnrs: number[], error = false): RunResults =>
+      ({
+        rounds: [{ round: 1, participants: [], dropped: [], testAccuracy: 0.1, testLoss: 1, seconds: 1 }, { round: 2, participants: [], dropped: [], testAccuracy: acc, testLoss: 1, seconds: 1 }],
+        attacks: [
+          ...psnrs.map((psnr) => ({ round: 1, target: 'c0', attack: 'dlg', view: 'plain', batchSize: 1, mse: 10 ** (-psnr / 10), psnr, ssim: 0.5, labelAccuracy: 1, iterations: 1, evaluations: 1, finalObjective: 0, seconds: 1 })),
+          ...(error ? [{ round: 1, target: 'c1', attack: 'dlg', view: 'plain', batchSize: 1, mse: NaN, psnr: NaN, ssim: NaN, labelAccuracy: NaN, iterations: 0, evaluations: 0, finalObjective: NaN, seconds: 0, error: 'boom' }] : []),
+        ],
+      }) as unknown as RunResults;
+    const rows = withAccuracyCost([sweepRow(none, results(0.8, [30, 40])), sweepRow(noisy, results(0.5, [10], true))]);
+    expect(rows[0]).to.include({ variant: 'none', finalTestAccuracy: 0.8, accuracyCost: 0 });
+    expect(rows[0].attack).to.include({ psnr: 35, count: 2 });
+    expect(rows[1].accuracyCost).to.be.closeTo(0.3, 1e-12);
+    expect(rows[1].attack).to.include({ psnr: 10, count: 1 });
+    expect(rows[1].overrides).to.deep.equal({ 'defenses.noise': { mechanism: 'gaussian', variance: 1e-4 } });
   });
 });
