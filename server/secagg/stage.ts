@@ -71,7 +71,8 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
       stageTimeoutMs: cfg.stageTimeoutMs,
       // Clients train between round.start and their AdvertiseKeys answer: the first stage gets the round's time.
       firstStageTimeoutMs: f.roundTimeoutMs + cfg.stageTimeoutMs,
-      onRejection: (from, reason) => ctx.log(`server: round ${round}: secure aggregation refused a message from ${from}: ${reason}`),
+      // The sender gets an `error` (and the log a line); the round carries on without that message.
+      onRejection: (from, reason) => hub.reject(from, /is for round \d+/.test(reason) ? 'wrong-round' : 'bad-message', reason),
     });
 
     const numExamples = new Map<string, number>();
