@@ -170,10 +170,11 @@ describe('observer', function () {
 
   it('with maxTargets picks the same targets whatever the arrival order', async () => {
     const pick = async (order: string[]) => {
-      const truths = Object.fromEntries(order.map((id) => [id, { pixel: 0.5, label: 1 }]));
+      const truths = Object.fromEntries([...order, 'aggregate'].map((id) => [id, { pixel: 0.5, label: 1 }]));
       const o = createObserver({ scenario: scenario({ workers: 1, maxTargets: 2, rounds: [1, 2] }), outDir: dir, evaluation: new FakeEvaluation(truths), task: TASK, plugins: [PLUGIN], attackName: 'test-echo' });
       try {
         for (const id of order) o.observe(update(1, id, 0.5, 1));
+        o.observe({ ...update(1, 'aggregate', 0.5, 1), view: 'aggregate' });
         for (const id of order) o.observe(update(2, id, 0.5, 1));
         return (await o.drain()).map((r) => `${r.round}/${r.target}`);
       } finally {
@@ -182,7 +183,8 @@ describe('observer', function () {
     };
     const ids = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
     const forward = await pick(ids);
-    expect(forward.filter((t) => t.startsWith('1/'))).to.have.length(2);
+    expect(forward.filter((t) => t.startsWith('1/c'))).to.have.length(2);
+    expect(forward).to.include('1/aggregate'); // not a client update: always attacked
     expect(forward.filter((t) => t.startsWith('2/'))).to.have.length(2);
     expect(await pick([...ids].reverse())).to.deep.equal(forward);
   });

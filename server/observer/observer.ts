@@ -12,7 +12,8 @@
  * Which updates: `attack.name` ≠ 'none' and the round is in `attack.rounds`. With
  * `attack.maxTargets` > 0, the round's updates are held until the round is complete (the first
  * update of a later round, or drain()), then a seeded choice of maxTargets of them is attacked, so
- * the choice does not depend on arrival order.
+ * the choice does not depend on arrival order. The "aggregate" view is not a client update and is
+ * always attacked; its ground truth is whatever the evaluation channel answers for "aggregate".
  *
  * The attack sees only what the server has: the update, the round's global model, the public
  * model/training config, the attack config and a seed derived from the scenario seed.
@@ -125,7 +126,8 @@ class HonestButCuriousObserver implements Observer {
   observe(update: ObservedUpdate): void {
     if (this.attackName === 'none' || !this.rounds.has(update.round)) return;
     const maxTargets = this.opts.scenario.attack.maxTargets;
-    if (maxTargets === 0) {
+    // maxTargets limits client updates; the round's aggregate (secure aggregation) is always attacked.
+    if (maxTargets === 0 || update.view === 'aggregate') {
       this.start(update);
       return;
     }
