@@ -124,6 +124,8 @@ describe('report', () => {
     const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
     const files = writeReport(dir, sampleResults(), traces).map((f) => path.relative(dir, f));
     expect(files).to.deep.equal(['results.json', 'summary.md', path.join('curves', 'accuracy.png'), path.join('curves', 'attack-objective.png')]);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults;
+    expect(written.images).to.deep.equal(['images/round-1-c0-plain.png', 'curves/accuracy.png', 'curves/attack-objective.png']);
     for (const chart of ['accuracy.png', 'attack-objective.png']) {
       const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'curves', chart)));
       expect([png.width, png.height]).to.deep.equal([640, 360]);

@@ -92,15 +92,22 @@ export function writeResults(outDir: string, results: RunResults): string {
   return file;
 }
 
-/** results.json, summary.md and the charts; returns the files written (absolute paths). */
+/**
+ * The charts, summary.md, then results.json (last, so its presence means the report is complete),
+ * with `images` listing the attack pictures and charts unless the caller set it. Returns the files
+ * written (absolute paths), results.json first.
+ */
 export function writeReport(
   outDir: string,
   results: RunResults,
   traces: ReadonlyMap<string, ReadonlyArray<readonly [number, number]>> = new Map(),
 ): string[] {
-  const files = [writeResults(outDir, results)];
+  const curves = writeCurves(outDir, results, traces);
   const summary = path.join(outDir, 'summary.md');
   writeFileAtomic(summary, summaryMarkdown(results));
-  files.push(summary, ...writeCurves(outDir, results, traces));
-  return files;
+  const images = results.images ?? [
+    ...results.attacks.flatMap((a) => (a.image ? [a.image] : [])),
+    ...curves.map((f) => path.relative(outDir, f).split(path.sep).join('/')),
+  ];
+  return [writeResults(outDir, { ...results, images }), summary, ...curves];
 }
