@@ -1,5 +1,6 @@
 /**
- * Entry of a client process spawned by `fedleak run`: node dist/client/main.js --server URL --token T[,T…]
+ * Entry of a client process spawned by `fedleak run`: node dist/client/main.js --server URL, with the
+ * tokens in FEDLEAK_CLIENT_TOKENS (T[,T…]) or given as --token T[,T…].
  * Exits 0 when every virtual client was shut down cleanly by the server, 1 otherwise. When started
  * with an IPC channel (child_process.fork), it exits as soon as the parent goes away, so a killed
  * run never leaves clients behind.
@@ -14,7 +15,8 @@ function argValue(argv: string[], name: string): string | undefined {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const server = argValue(argv, '--server');
-  const tokens = (argValue(argv, '--token') ?? '').split(',').filter(Boolean);
+  // Tokens come by environment from `fedleak run` (not visible in `ps`), or by --token.
+  const tokens = (argValue(argv, '--token') ?? process.env.FEDLEAK_CLIENT_TOKENS ?? '').split(',').filter(Boolean);
   if (!server || tokens.length === 0) {
     process.stderr.write('usage: node dist/client/main.js --server ws://HOST:PORT --token T[,T2,…]\n');
     process.exit(2);

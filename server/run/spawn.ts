@@ -22,7 +22,8 @@ export function spawnClientProcesses(url: string, tokens: string[], perProcess: 
   const children: ChildProcess[] = [];
   for (let i = 0; i < tokens.length; i += perProcess) {
     const group = tokens.slice(i, i + perProcess);
-    children.push(fork(CLIENT_MAIN, ['--server', url, '--token', group.join(',')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env }));
+    // Tokens by environment, not argv: argv is visible to every user in `ps`.
+    children.push(fork(CLIENT_MAIN, ['--server', url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') } }));
   }
   let stopping = false;
   const exited = children.map(
