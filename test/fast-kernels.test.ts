@@ -227,6 +227,31 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     });
   });
 
+  it('Sum over every combination of axes, with and without keepDims', () => {
+    const rng = new Rng(9);
+    const shapes = [[7], [3, 4], [2, 3, 5], [1, 6, 6, 5], [2, 1, 3, 4], [0, 3], [1]];
+    for (const shape of shapes) {
+      const rank = shape.length;
+      for (let mask = 0; mask < 1 << rank; mask++) {
+        const axis = [...Array(rank).keys()].filter((i) => mask & (1 << i));
+        for (const keepDims of [false, true]) {
+          tf.tidy(() => {
+            const x = randn(rng, shape);
+            expectSame('Sum', { x }, { axis, keepDims }, `Sum [${shape}] axes [${axis}] keepDims ${keepDims}`);
+          });
+        }
+      }
+    }
+    tf.tidy(() => expectSame('Sum', { x: randn(rng, [3, 4, 5]) }, { axis: -1, keepDims: false }, 'Sum negative axis'));
+  });
+
+  it('Sigmoid', () => {
+    tf.tidy(() => {
+      const x = tf.mul(randn(new Rng(10), [3, 7, 5]), 10);
+      expectSame('Sigmoid', { x }, {}, 'Sigmoid');
+    });
+  });
+
   it('BatchMatMul with every transpose combination and batch broadcasting', () => {
     const rng = new Rng(6);
     const shapes: Array<[number, number, number, number, number]> = [

@@ -9,6 +9,7 @@ import { registerServerCommand } from './server';
 import { registerClientCommand } from './client';
 import { registerAttackCommand } from './attack';
 import { registerPrivacyCommand } from './privacy';
+import { registerBenchCommand } from './bench';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerClientCommand(program);
   registerAttackCommand(program);
   registerPrivacyCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

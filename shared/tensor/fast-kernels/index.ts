@@ -9,6 +9,7 @@ import { asCpuBackend, f32, sizeOf, type CpuBackendLike, type TensorInfo } from 
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeometry } from './conv';
 import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
 import { batchMatMul } from './matmul';
+import { sigmoid, sumAxes } from './reduce-unary';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
 
@@ -42,6 +43,8 @@ export const FAST_KERNEL_NAMES = [
   'RealDiv',
   'SquaredDifference',
   'BatchMatMul',
+  'Sum',
+  'Sigmoid',
 ] as const;
 export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
 
@@ -180,6 +183,24 @@ function batchMatMulKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo([...outer, m, n], 'float32', out);
 }
 
+function sumKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  if (!isFloat(x)) return stockKernel('Sum').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const { values, shape } = sumAxes(f32(backend, x), x.shape, axes);
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape;
+  return backend.makeTensorInfo(outShape, 'float32', values);
+}
+
+function sigmoidKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!isFloat(x)) return stockKernel('Sigmoid').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  return backend.makeTensorInfo([...x.shape], 'float32', sigmoid(f32(backend, x)));
+}
+
 const FAST: Record<FastKernelName, KernelFunc> = {
   Conv2D: conv2DKernel,
   Conv2DBackpropInput: conv2DBackpropInputKernel,
@@ -190,6 +211,8 @@ const FAST: Record<FastKernelName, KernelFunc> = {
   RealDiv: binaryKernel('RealDiv', 'div'),
   SquaredDifference: binaryKernel('SquaredDifference', 'squaredDifference'),
   BatchMatMul: batchMatMulKernel,
+  Sum: sumKernel,
+  Sigmoid: sigmoidKernel,
 };
 
 let registered = false;

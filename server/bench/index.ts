@@ -1,0 +1,177 @@
+/**
+ * `fedleak bench`: DLG objective evaluation speed (lenet-zhu on 1×32×32×3 and 1×28×28×1), a full
+ * DLG run on a real MNIST digit, and — when their modules exist — the runtime's round figures
+ * (server/bench/rounds.ts) and secure aggregation's round latency (server/bench/secagg.ts).
+ * Warm-up evaluations are excluded; figures are medians over several timed runs.
+ */
+import * as os from 'node:os';
+import { initBackend } from '../../shared/tensor/backend';
+import { getConvImpl, withStockCpuKernels } from '../../shared/tensor/fast-kernels';
+import { setupDlgEval, dlgEvalStep, timeDlgEval, type TimingResult } from './dlg-eval';
+import { profileKernels, type KernelTiming } from './kernel-profile';
+import { runDlgFull, type DlgFullResult } from './dlg-full';
+import { benchFunction, runTorchPeer } from './peers';
+
+export const BENCH_PARTS = ['dlg', 'full', 'rounds', 'secagg'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
+
+export interface BenchOptions {
+  parts: ReadonlySet<BenchPart>;
+  quick: boolean;
+  /** Run ../shared/peers/dlg_torch.py right before our evaluation timing and report the ratio. */
+  torch: boolean;
+  /** Also time the stock tfjs kernels (in this process, fewer evaluations). */
+  stock: boolean;
+  /** Per-kernel CPU time of one evaluation (1×32×32×3). */
+  profile: boolean;
+  /** L-BFGS steps of the full DLG run (default 300, 30 with quick). */
+  fullSteps?: number;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+}
+
+export interface BenchResult {
+  format: 'fedleak-bench/1';
+  backend: string;
+  fastKernels: boolean;
+  convImpl: string | null;
+  dlgEvalMs?: number;
+  dlgEvalCpuMs?: number;
+  dlgEvalRunsMs?: number[];
+  dlgEvalMsMnist?: number;
+  dlgEvalCpuMsMnist?: number;
+  torchMsPerEval?: number;
+  /** dlgEvalMs / torchMsPerEval (≤ 1 means at least as fast as PyTorch on one thread). */
+  torchRatio?: number;
+  torchError?: string;
+  stockDlgEvalMs?: number;
+  stockDlgEvalCpuMs?: number;
+  profile?: KernelTiming[];
+  stockProfile?: KernelTiming[];
+  dlgFullSeconds?: number;
+  psnr?: number;
+  dlgFull?: DlgFullResult;
+  rounds?: Record<string, unknown>;
+  secagg?: Record<string, unknown>;
+  machine: { node: string; cpus: number; loadAverage: number[] };
+  [key: string]: unknown;
+}
+
+const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const log = options.log ?? (() => undefined);
+  const info = await initBackend({ quiet: true });
+  const result: BenchResult = {
+    format: 'fedleak-bench/1',
+    backend: info.name,
+    fastKernels: info.fastKernels,
+    convImpl: info.fastKernels ? getConvImpl() : null,
+    machine: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => round(l, 2)) },
+  };
+  const timing = options.quick ? { warmup: 5, runs: 3, evals: 10 } : { warmup: 10, runs: 7, evals: 30 };
+
+  if (options.parts.has('dlg')) {
+    if (options.torch) {
+      log('bench: PyTorch peer (dlg_torch.py, one thread)…');
+      const torch = runTorchPeer({ size: 32, channels: 3, evals: options.quick ? 20 : 50 });
+      if ('error' in torch) result.torchError = torch.error;
+      else result.torchMsPerEval = torch.msPerEval;
+    }
+    log('bench: DLG objective evaluation, lenet-zhu 1×32×32×3…');
+    const cifar = timeDlgEval([32, 32, 3], 10, timing);
+    applyTiming(result, cifar, '');
+    if (result.torchMsPerEval !== undefined && result.dlgEvalMs !== undefined) {
+      result.torchRatio = round(result.dlgEvalMs / result.torchMsPerEval);
+    }
+    log('bench: DLG objective evaluation, lenet-zhu 1×28×28×1…');
+    applyTiming(result, timeDlgEval([28, 28, 1], 10, timing), 'Mnist');
+    if (options.stock && info.fastKernels) {
+      log('bench: the same with the stock tfjs kernels…');
+      const stock = withStockCpuKernels(() => timeDlgEval([32, 32, 3], 10, { warmup: 2, runs: 3, evals: options.quick ? 2 : 5 }));
+      result.stockDlgEvalMs = round(stock.medianMs);
+      result.stockDlgEvalCpuMs = round(stock.medianCpuMs);
+    }
+    if (options.profile) {
+      result.profile = profileOnce();
+      if (options.stock && info.fastKernels) result.stockProfile = withStockCpuKernels(profileOnce);
+    }
+  }
+
+  if (options.parts.has('full')) {
+    const steps = options.fullSteps ?? (options.quick ? 30 : 300);
+    log(`bench: full DLG attack on one MNIST digit, ${steps} L-BFGS steps…`);
+    const full = await runDlgFull({ steps });
+    result.dlgFullSeconds = round(full.seconds, 2);
+    result.psnr = round(full.psnr, 2);
+    result.dlgFull = { ...full, seconds: round(full.seconds, 2), psnr: round(full.psnr, 2) };
+  }
+
+  if (options.parts.has('rounds')) {
+    const bench = benchFunction('rounds', 'benchRounds');
+    if (bench) {
+      log('bench: federated rounds…');
+      result.rounds = await bench({ clients: options.quick ? [10] : [10, 50], quick: options.quick });
+    } else {
+      result.rounds = { skipped: 'server/bench/rounds.ts is not built yet' };
+    }
+  }
+
+  if (options.parts.has('secagg')) {
+    const bench = benchFunction('secagg', 'benchSecagg');
+    if (bench) {
+      log('bench: secure aggregation rounds…');
+      result.secagg = await bench({ clients: options.quick ? [10] : [10, 50], quick: options.quick });
+    } else {
+      result.secagg = { skipped: 'server/bench/secagg.ts is not built yet' };
+    }
+  }
+  return result;
+}
+
+function applyTiming(result: BenchResult, t: TimingResult, suffix: '' | 'Mnist'): void {
+  if (suffix === '') {
+    result.dlgEvalMs = round(t.medianMs);
+    result.dlgEvalCpuMs = round(t.medianCpuMs);
+    result.dlgEvalRunsMs = t.runsMs.map((v) => round(v));
+  } else {
+    result.dlgEvalMsMnist = round(t.medianMs);
+    result.dlgEvalCpuMsMnist = round(t.medianCpuMs);
+  }
+}
+
+function profileOnce(): KernelTiming[] {
+  const s = setupDlgEval([32, 32, 3], 10);
+  try {
+    for (let i = 0; i < 3; i++) dlgEvalStep(s);
+    return profileKernels(() => dlgEvalStep(s), 5).map((k) => ({ ...k, totalMs: round(k.totalMs) }));
+  } finally {
+    s.dispose();
+  }
+}
+
+/** The human summary printed without --json. */
+export function formatBench(r: BenchResult): string {
+  const lines: string[] = [];
+  lines.push(`backend ${r.backend}${r.fastKernels ? ` (fedleak fast kernels, conv via ${r.convImpl})` : ''}, node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage.join(' ')}`);
+  if (r.dlgEvalMs !== undefined) {
+    lines.push(`DLG objective evaluation, lenet-zhu 1×32×32×3: ${r.dlgEvalMs} ms (median; CPU ${r.dlgEvalCpuMs} ms)`);
+  }
+  if (r.torchMsPerEval !== undefined) lines.push(`  PyTorch, one thread, measured just before: ${r.torchMsPerEval} ms → ratio ${r.torchRatio}`);
+  if (r.torchError) lines.push(`  PyTorch peer not run: ${r.torchError}`);
+  if (r.stockDlgEvalMs !== undefined) lines.push(`  stock tfjs kernels: ${r.stockDlgEvalMs} ms (CPU ${r.stockDlgEvalCpuMs} ms)`);
+  if (r.dlgEvalMsMnist !== undefined) lines.push(`DLG objective evaluation, lenet-zhu 1×28×28×1: ${r.dlgEvalMsMnist} ms (CPU ${r.dlgEvalCpuMsMnist} ms)`);
+  for (const [title, prof] of [['per-kernel CPU ms per evaluation', r.profile], ['stock kernels', r.stockProfile]] as const) {
+    if (!prof) continue;
+    lines.push(`${title}:`);
+    for (const k of prof.slice(0, 12)) lines.push(`  ${k.kernel.padEnd(22)} ${String(k.calls).padStart(4)} calls ${k.totalMs.toFixed(3).padStart(9)} ms`);
+  }
+  if (r.dlgFull) {
+    const f = r.dlgFull;
+    lines.push(`Full DLG on one MNIST digit: ${f.seconds} s, ${f.steps} L-BFGS steps, ${f.evaluations} evaluations, PSNR ${f.psnr} dB, label ${f.labelRecovered ? 'recovered' : 'wrong'}`);
+  }
+  for (const [title, part] of [['rounds', r.rounds], ['secagg', r.secagg]] as const) {
+    if (part) lines.push(`${title}: ${JSON.stringify(part)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,61 @@
+/**
+ * Sum over any set of axes without the transpose that tfjs's stock Sum does first (bias
+ * gradients reduce over the batch and spatial axes of every conv layer), and the sigmoid as a
+ * plain loop instead of a per-element callback.
+ */
+
+/** Sums x (shape `shape`) over `axes` (normalised, any order); the result keeps the other dims in order. */
+export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonly number[]): { values: Float32Array; shape: number[] } {
+  const reduced = new Set(axes);
+  const outShape = shape.filter((_, i) => !reduced.has(i));
+  let outSize = 1;
+  for (const d of outShape) outSize *= d;
+  const out = new Float64Array(outSize);
+  // Collapse adjacent dims of the same kind into runs: (size, input stride is implicit, output stride).
+  const runs: Array<{ size: number; kept: boolean }> = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const kept = !reduced.has(i);
+    const last = runs[runs.length - 1];
+    if (last && last.kept === kept) last.size *= shape[i];
+    else runs.push({ size: shape[i], kept });
+  }
+  const strides = new Array<number>(runs.length);
+  let s = 1;
+  for (let i = runs.length - 1; i >= 0; i--) {
+    strides[i] = runs[i].kept ? s : 0;
+    if (runs[i].kept) s *= runs[i].size;
+  }
+  const total = x.length;
+  if (runs.length === 0) {
+    if (total > 0) out[0] = x[0];
+  } else {
+    const last = runs[runs.length - 1];
+    const innerStride = strides[runs.length - 1];
+    const outer = runs.length - 1;
+    const counter = new Array<number>(outer).fill(0);
+    let o = 0;
+    for (let i = 0; i < total; i += last.size) {
+      if (innerStride === 0) {
+        let acc = 0;
+        for (let j = 0; j < last.size; j++) acc += x[i + j];
+        out[o] += acc;
+      } else {
+        for (let j = 0; j < last.size; j++) out[o + j] += x[i + j];
+      }
+      for (let d = outer - 1; d >= 0; d--) {
+        o += strides[d];
+        if (++counter[d] < runs[d].size) break;
+        counter[d] = 0;
+        o -= strides[d] * runs[d].size;
+      }
+    }
+  }
+  return { values: Float32Array.from(out), shape: outShape };
+}
+
+export function sigmoid(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+  return out;
+}
