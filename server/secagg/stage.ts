@@ -78,7 +78,7 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
     const numExamples = new Map<string, number>();
     for (const [id, n] of result.numExamples) numExamples.set(id, n);
     // What the honest-but-curious server holds: each masked vector, read as if it were an update.
-    for (const [clientId, words] of result.masked) {
+    for (const [clientId, words] of cfg.views.includes('masked') ? result.masked : []) {
       ctx.observe({
         round,
         clientId,
@@ -109,7 +109,7 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
     for (let i = 0; i < mean.length; i++) mean[i] = result.aggregate[i]! / m;
     const total = result.survivors.reduce((s, id) => s + (numExamples.get(id) ?? f.batchSize), 0);
     options.onAggregate?.(round, result.survivors);
-    ctx.observe({ round, clientId: 'aggregate', update: mean, updateKind: kind, numExamples: total, globalParams: ctx.globalParams, view: 'aggregate', frameBytes: 0 });
+    if (cfg.views.includes('aggregate')) ctx.observe({ round, clientId: 'aggregate', update: mean, updateKind: kind, numExamples: total, globalParams: ctx.globalParams, view: 'aggregate', frameBytes: 0 });
 
     // Evaluation channel only: how far is the unmasked sum from the plain sum of the same inputs?
     const plain = await fetchPlainInputs(hub, round, result.survivors, cfg.stageTimeoutMs);

@@ -113,6 +113,8 @@ export const defensesSchema = z.strictObject({
       stageTimeoutMs: positiveInt.default(30000),
       /** SecAgg+: pair each client with this many neighbours; 0 = all pairs (SecAgg). */
       neighbours: nonNegativeInt.default(0),
+      /** Views the curious server hands to the observer (and so to the attack). */
+      views: z.array(z.enum(['masked', 'aggregate'])).default(['masked', 'aggregate']),
       /** Simulated drop-outs: the client disconnects (or falls silent) when this stage's request arrives. */
       dropouts: z
         .array(
