@@ -71,8 +71,9 @@ export function dashboardHtml(title: string): string {
     var last = rounds[rounds.length - 1];
     $('rounds').textContent = last ? 'round ' + last.round + '/' + total + ': test accuracy ' + (100 * last.testAccuracy).toFixed(1) + '%, loss ' + last.testLoss.toFixed(4) + (last.dropped.length ? ', dropped ' + last.dropped.join(', ') : '') : 'no round finished yet';
   }
-  function onRound(m) { total = m.totalRounds; rounds = rounds.filter(function (r) { return r.round !== m.record.round; }).concat([m.record]); drawChart(); }
-  function onStart(e) { cell(row(e), 3, '0/' + e.iterations); }
+  function live() { $('status').textContent = 'live'; $('status').className = 'live'; }
+  function onRound(m) { live(); total = m.totalRounds; rounds = rounds.filter(function (r) { return r.round !== m.record.round; }).concat([m.record]); drawChart(); }
+  function onStart(e) { live(); cell(row(e), 3, '0/' + e.iterations); }
   function onProgress(e) { var tr = row(e); cell(tr, 3, String(e.iteration)); cell(tr, 4, e.objective.toExponential(3)); }
   function onDone(m) {
     var r = m.record, tr = row(r);
@@ -88,7 +89,7 @@ export function dashboardHtml(title: string): string {
   }
   function onLog(line) { var d = $('log'); d.textContent += line + '\\n'; d.scrollTop = d.scrollHeight; }
   var socket = io();
-  socket.on('connect', function () { $('status').textContent = 'live'; $('status').className = 'live'; });
+  socket.on('connect', live);
   socket.on('disconnect', function () { $('status').textContent = 'disconnected'; $('status').className = ''; });
   socket.on('state', function (s) {
     rounds = []; rows = {}; $('attacks').innerHTML = ''; $('images').innerHTML = ''; $('log').textContent = '';

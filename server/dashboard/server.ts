@@ -125,6 +125,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const onRound = (...[record, totalRounds]: RunEventMap['round']) => {
     state.totalRounds = totalRounds;
+    state.ended = false; // a sweep runs its variants one after another on the same bus
     state.rounds.push(record);
     io.emit('round', { record, totalRounds });
   };
