@@ -84,6 +84,17 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     expect(out.finalObjective).to.be.below(progress[0].objective);
   });
 
+  it('with attack.restarts keeps the restart of lowest objective, restart 0 being the plain run', async () => {
+    const config = modelSchema.parse({ name: 'mlp', hidden: [16], activation: 'sigmoid' });
+    const once = await dlg(victimUpdate(data, 5, config, 2, { iterations: 2 }));
+    const progress: number[] = [];
+    const thrice = await dlg(victimUpdate(data, 5, config, 2, { iterations: 2, restarts: 3 }), (p) => progress.push(p.iteration));
+    expect(thrice.finalObjective).to.be.at.most(once.finalObjective);
+    expect(thrice.evaluations).to.be.greaterThan(once.evaluations);
+    expect(progress).to.deep.equal(Array.from({ length: thrice.iterations }, (_, i) => i + 1));
+    expect(thrice.iterations).to.be.greaterThan(once.iterations);
+  });
+
   it('idlg reads the label of one example off the logit-layer gradient, for every class', () => {
     const config = modelSchema.parse({ name: 'lenet-zhu' });
     for (let index = 0; index < 10; index++) {

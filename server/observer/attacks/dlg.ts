@@ -105,16 +105,13 @@ export async function lbfgsGradientMatching(
     ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(options.labels ?? []), 'int32'), numClasses).toFloat() as Tensor2D)
     : null;
 
-  const rng = new Rng(input.seed);
-  const x0 = new Float32Array(imageSize + labelSize);
-  rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
-  if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
-
   const objective = (data: Tensor4D, labelLogits: Tensor2D | null): Tensor => {
     const targets = fixedTargets ?? tf.softmax(labelLogits as Tensor2D);
     return squaredGradientDistance(parameterGradients(model, params, data, targets), target);
   };
+  let evaluations = 0;
   const evaluate = (x: Float64Array): { loss: number; grad: Float32Array } => {
+    evaluations += 1;
     const packed = tf.tidy(() => {
       const xs = Float32Array.from(x);
       const data = tf.tensor4d(xs.subarray(0, imageSize), [n, h, w, c]);
@@ -128,15 +125,25 @@ export async function lbfgsGradientMatching(
     return { loss: values[0], grad: values.subarray(1) };
   };
 
-  const opt = new Lbfgs(x0, { lr: 1, historySize: 100, maxIter: 20, maxEval: 25, lineSearch: input.attack.lineSearch });
-  let steps = 0;
-  try {
+  /** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
+  const run = async (rng: Rng, stepOffset: number): Promise<{ x: Float64Array; objective: number; steps: number }> => {
+    const x0 = new Float32Array(imageSize + labelSize);
+    rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
+    if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
+    const opt = new Lbfgs(x0, {
+      lr: input.attack.learningRate ?? 1,
+      historySize: 100,
+      maxIter: 20,
+      maxEval: 25,
+      lineSearch: input.attack.lineSearch,
+    });
+    let steps = 0;
     for (let k = 0; k < input.attack.iterations; k++) {
       const before = Float64Array.from(opt.x);
       opt.step(evaluate);
       steps += 1;
       const objectiveNow = opt.lastLoss;
-      onProgress?.({ iteration: steps, objective: objectiveNow });
+      onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
       if (!Number.isFinite(objectiveNow)) break;
       if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
       // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
@@ -144,18 +151,35 @@ export async function lbfgsGradientMatching(
       await yieldToEventLoop();
     }
     // The last iteration of a step moves without evaluating; report the objective where we stop.
-    const final = evaluate(opt.x);
+    return { x: opt.x, objective: evaluate(opt.x).loss, steps };
+  };
+
+  try {
+    // Restart 0 uses the attack seed itself; further restarts fork from it. Keep the lowest objective.
+    let best: { x: Float64Array; objective: number } | null = null;
+    let steps = 0;
+    for (let r = 0; r < input.attack.restarts; r++) {
+      const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
+      const result = await run(rng, steps);
+      steps += result.steps;
+      const better = best === null || (Number.isFinite(result.objective) && !(result.objective >= best.objective));
+      if (better) best = result;
+    }
+    if (best === null) throw new Error(`${name}: attack.restarts must be at least 1`);
 
     const images = new Float32Array(imageSize);
-    for (let i = 0; i < imageSize; i++) images[i] = Math.min(1, Math.max(0, opt.x[i]));
-    const labels = options.labels ? Array.from(options.labels) : argmaxRows(opt.x.subarray(imageSize), n, numClasses);
+    for (let i = 0; i < imageSize; i++) {
+      const v = best.x[i];
+      images[i] = Number.isNaN(v) ? 0 : Math.min(1, Math.max(0, v));
+    }
+    const labels = options.labels ? Array.from(options.labels) : argmaxRows(best.x.subarray(imageSize), n, numClasses);
     return {
       images,
       count: n,
       labels,
       iterations: steps,
-      evaluations: opt.evaluations + 1,
-      finalObjective: final.loss,
+      evaluations,
+      finalObjective: best.objective,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     };
   } finally {
