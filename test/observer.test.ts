@@ -58,10 +58,14 @@ describe('observer', function () {
   this.timeout(60000);
   let dir: string;
   let observer: Observer | null = null;
+  /** Closed after each test, also a failed one: an open channel would keep mocha alive. */
+  let openChannel: BroadcastChannel | null = null;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-observer-'));
   });
   afterEach(async () => {
+    openChannel?.close();
+    openChannel = null;
     await observer?.close();
     observer = null;
     fs.rmSync(dir, { recursive: true, force: true });
@@ -71,6 +75,7 @@ describe('observer', function () {
     // Each test-rendezvous attack blocks until "release", sent only once two have started: with
     // fewer than two concurrent workers this test never finishes.
     const channel = new BroadcastChannel(CHANNEL);
+    openChannel = channel;
     const started: StartedMessage[] = [];
     const bothStarted = new Promise<void>((resolve) => {
       channel.onmessage = (event) => {
@@ -95,7 +100,6 @@ describe('observer', function () {
     expect(evaluation.requests, 'no ground truth while attacks run').to.deep.equal([]);
     channel.postMessage({ kind: 'release' });
     const records = await observer.drain();
-    channel.close();
 
     expect(new Set(started.map((s) => s.threadId)).size).to.equal(2);
     for (const s of started) expect(s.keys).to.deep.equal(ATTACK_INPUT_KEYS);
