@@ -5,6 +5,7 @@ import { runScenario } from '../../server/run';
 import { runSweep } from '../../server/run/sweep';
 import { startDashboard } from '../../server/dashboard/server';
 import { createRunEvents } from '../../server/report/events';
+import { attackTable } from '../../server/report/summary';
 import { UserError } from './errors';
 
 function collect(value: string, previous: string[]): string[] {
@@ -59,5 +60,6 @@ export function registerRunCommand(program: Command): void {
           (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '') +
           `, ${results.attacks.length} attack results\nresults: ${path.join(outDir, 'results.json')}\n`,
       );
+      if (results.attacks.length > 0 && !opts.quiet) process.stdout.write(`\n${attackTable(results.attacks)}\n`);
     });
 }

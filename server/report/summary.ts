@@ -55,6 +55,14 @@ function median(values: number[]): number {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+const ATTACK_HEADER = ['round', 'target', 'view', 'attack', 'batch', 'MSE', 'PSNR dB', 'SSIM', 'labels', 'iterations', 'evaluations', 'seconds', 'image'];
+const ATTACK_RIGHT = [true, false, false, false, true, true, true, true, false, true, true, true, false];
+
+/** One row per attack result (markdown; also what `fedleak run` prints at the end). */
+export function attackTable(attacks: readonly AttackRecord[]): string {
+  return markdownTable(ATTACK_HEADER, attacks.map(attackRow), ATTACK_RIGHT);
+}
+
 export function summaryMarkdown(results: RunResults): string {
   const out: string[] = [];
   const s = results.scenario;
@@ -90,13 +98,7 @@ export function summaryMarkdown(results: RunResults): string {
   out.push('## Attacks', '');
   if (results.attacks.length === 0) out.push(`No attack results (attack.name is "${s.attack.name}").`);
   else {
-    out.push(
-      markdownTable(
-        ['round', 'target', 'view', 'attack', 'batch', 'MSE', 'PSNR dB', 'SSIM', 'labels', 'iterations', 'evaluations', 'seconds', 'image'],
-        results.attacks.map(attackRow),
-        [true, false, false, false, true, true, true, true, false, true, true, true, false],
-      ),
-    );
+    out.push(attackTable(results.attacks));
     const ok = results.attacks.filter((a) => !a.error);
     out.push(
       '',
