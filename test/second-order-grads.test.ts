@@ -185,6 +185,27 @@ describe('second-order gradients (double backprop vs finite differences)', funct
     });
   }
 
+  it('a double-backprop evaluation leaves no tensors behind and keeps its inputs alive', () => {
+    const rng = new Rng(5);
+    const model = buildModel(modelSchema.parse({ name: 'lenet-zhu' }), [8, 8, 1], 3);
+    const params = unflattenParams(model.initParams(rng), model.specs);
+    const x0 = randomTensor(rng, [1, 8, 8, 1]) as Tensor4D;
+    const trueGrads = tf.tidy(() => parameterGradients(model, params, x0, oneHot([1], 3)));
+    const x = randomTensor(rng, [1, 8, 8, 1]);
+    const y = randomTensor(rng, [1, 3]);
+    const f = dlgObjective(model, params, trueGrads);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++) {
+      const { value, grads } = tf.valueAndGrads(f)([x, y]);
+      tf.dispose([value, ...grads]);
+    }
+    expect(tf.memory().numTensors).to.equal(before);
+    // Saved inputs were released by reference, not disposed: everything is still readable.
+    for (const t of [...params, ...trueGrads, x, y, x0]) expect(t.isDisposed).to.equal(false);
+    expect(Array.from(params[0].dataSync()).every(Number.isFinite)).to.equal(true);
+    tf.dispose([...params, ...trueGrads, x, y, x0]);
+  });
+
   it('AvgPoolGrad and Conv2DBackpropFilter have registered gradients', () => {
     // Without the registration, tf.grad of a function calling tf.grads through these kernels throws.
     const x = tf.randomNormal([1, 4, 4, 1]) as Tensor4D;

@@ -78,16 +78,25 @@ const avgPoolGradGrad: tf.GradConfig = {
   },
 };
 
-/** Output-saving gradients of tfjs-core, rewritten to save the input and recompute the output. */
+/**
+ * The saved output when it is connected to the tape (saved-tensor aliasing, below, is active on
+ * this backend), else the output recomputed from the saved input so that the outer tape sees it.
+ */
+function output(savedY: Tensor, recompute: () => Tensor): Tensor {
+  return aliasesActive() ? savedY : recompute();
+}
+
+/** Output-saving gradients of tfjs-core, rewritten to stay correct under double backprop. */
 const recomputingGrads: tf.GradConfig[] = [
   {
     kernelName: 'Sigmoid',
     inputsToSave: ['x'],
+    outputsToSave: [true],
     gradFunc: (dy, saved) => {
-      const [x] = saved;
+      const [x, savedY] = saved;
       return {
         x: () => {
-          const y = tf.sigmoid(x);
+          const y = output(savedY, () => tf.sigmoid(x));
           return tf.mul(dy as Tensor, tf.mul(y, tf.sub(1, y)));
         },
       };
@@ -96,17 +105,19 @@ const recomputingGrads: tf.GradConfig[] = [
   {
     kernelName: 'Tanh',
     inputsToSave: ['x'],
+    outputsToSave: [true],
     gradFunc: (dy, saved) => {
-      const [x] = saved;
-      return { x: () => tf.mul(tf.sub(1, tf.square(tf.tanh(x))), dy as Tensor) };
+      const [x, savedY] = saved;
+      return { x: () => tf.mul(tf.sub(1, tf.square(output(savedY, () => tf.tanh(x)))), dy as Tensor) };
     },
   },
   {
     kernelName: 'Exp',
     inputsToSave: ['x'],
+    outputsToSave: [true],
     gradFunc: (dy, saved) => {
-      const [x] = saved;
-      return { x: () => tf.mul(dy as Tensor, tf.exp(x)) };
+      const [x, savedY] = saved;
+      return { x: () => tf.mul(dy as Tensor, output(savedY, () => tf.exp(x))) };
     },
   },
   {
@@ -126,12 +137,13 @@ const recomputingGrads: tf.GradConfig[] = [
   {
     kernelName: 'Softmax',
     inputsToSave: ['logits'],
+    outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
-      const [logits] = saved;
+      const [logits, savedY] = saved;
       const { dim } = attrs as unknown as { dim: number };
       return {
         logits: () => {
-          const y = tf.softmax(logits, dim);
+          const y = output(savedY, () => tf.softmax(logits, dim));
           const dyTimesY = tf.mul(dy as Tensor, y);
           return tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, [dim], true), y));
         },
@@ -185,11 +197,51 @@ const zeroGrads: tf.GradConfig[] = ['Equal', 'NotEqual', 'Less', 'LessEqual', 'G
   },
 }));
 
+/** The tfjs engine internals that the saved-tensor aliasing below replaces. */
+interface EngineInternals {
+  saveTensorsForBackwardMode(tensors: Tensor[]): Tensor[];
+  incRef(t: Tensor, backend?: unknown): void;
+  keep<T extends Tensor>(t: T): T;
+}
+
+/**
+ * tfjs saves a kernel's inputs/outputs for its gradient by cloning each through an Identity
+ * kernel with its own tape node, and the backward pass then runs a Cast per clone. In a DLG
+ * evaluation that is ~40% of all kernel calls. An alias — a new Tensor object with the same
+ * data (one more reference) and the same tensor id — is just as safe against disposal of the
+ * original, costs no kernel call or tape node, and, because gradients are routed by tensor id,
+ * keeps saved outputs connected to the tape (which the clone does not; see above).
+ * Only on backends whose data is reference-counted (cpu, wasm); others keep tfjs's clone.
+ */
+function installSavedTensorAliases(): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  if (typeof engine.saveTensorsForBackwardMode !== 'function' || typeof engine.incRef !== 'function') return;
+  const original = engine.saveTensorsForBackwardMode.bind(engine);
+  aliasesInstalled = true;
+  engine.saveTensorsForBackwardMode = (tensors: Tensor[]): Tensor[] => {
+    if (!aliasesActive()) return original(tensors);
+    return tensors.map((t) => {
+      const alias = new tf.Tensor(t.shape, t.dtype, t.dataId, t.id);
+      engine.incRef(alias);
+      return engine.keep(alias);
+    });
+  };
+}
+
+let aliasesInstalled = false;
+
+function aliasesActive(): boolean {
+  if (!aliasesInstalled) return false;
+  const backend = tf.getBackend();
+  return backend === 'cpu' || backend === 'wasm';
+}
+
 let registered = false;
 
 export function registerSecondOrderGradients(): void {
   if (registered) return;
   registered = true;
+  if (process.env.FEDLEAK_CLONE_SAVED_TENSORS !== '1') installSavedTensorAliases();
   tf.registerGradient(conv2DBackpropFilterGrad);
   tf.registerGradient(avgPoolGradGrad);
   for (const config of recomputingGrads) tf.registerGradient(config);

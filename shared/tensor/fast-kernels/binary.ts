@@ -59,6 +59,31 @@ function collapse(a: readonly number[], b: readonly number[], out: readonly numb
   return runs;
 }
 
+/** Same-size operands: one flat loop per op. */
+function flat(op: BinaryOp, out: Float32Array, a: Float32Array, b: Float32Array): void {
+  const n = out.length;
+  switch (op) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+      return;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+      return;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+      return;
+    case 'squaredDifference':
+      for (let i = 0; i < n; i++) {
+        const d = a[i] - b[i];
+        out[i] = d * d;
+      }
+      return;
+  }
+}
+
 function inner(op: BinaryOp, out: Float32Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
   switch (op) {
     case 'add':
@@ -88,6 +113,10 @@ export function broadcastBinary(op: BinaryOp, a: Float32Array, aShape: readonly 
   for (const d of shape) total *= d;
   const out = new Float32Array(total);
   if (total === 0) return { values: out, shape };
+  if (a.length === total && b.length === total) {
+    flat(op, out, a, b);
+    return { values: out, shape };
+  }
   const runs = collapse(aShape, bShape, shape);
   if (runs.length === 0) {
     inner(op, out, 0, a, 0, 0, b, 0, 0, 1);
