@@ -142,6 +142,21 @@ describe('report', () => {
     expect(md).to.match(/2 of 2 attacks scored; median PSNR 26\.17 dB/);
   });
 
+  it('summarises a sweep with the accuracy cost next to the attack figures', () => {
+    const sweep = {
+      ...sampleResults([]),
+      rounds: [],
+      sweep: [
+        { variant: 'none', overrides: {}, finalTestAccuracy: 0.9, accuracyCost: 0, attack: { mse: 0.01, psnr: 20, ssim: 0.8, labelAccuracy: 1, count: 2 } },
+        { variant: 'noise-1e-2', overrides: { 'defenses.noise.variance': 0.01 }, finalTestAccuracy: 0.85, accuracyCost: 0.05, attack: null },
+      ],
+    };
+    const md = summaryMarkdown(sweep);
+    expect(md).to.include("each variant's rounds are in `<variant>/summary.md`");
+    expect(md).to.match(/\| none\s+\|\s+90\.0% \|\s+0\.0 pp \|\s+20\.00 \|/);
+    expect(md).to.match(/\| noise-1e-2 \|\s+85\.0% \|\s+5\.0 pp \|\s+– \|/);
+  });
+
   it('niceTicks covers the range in round steps', () => {
     expect(niceTicks(0, 100)).to.deep.equal([0, 20, 40, 60, 80, 100]);
     expect(niceTicks(1, 3)).to.deep.equal([1, 1.5, 2, 2.5, 3]);

@@ -76,7 +76,8 @@ export function summaryMarkdown(results: RunResults): string {
   );
 
   out.push('## Training', '');
-  if (results.rounds.length === 0) out.push('No rounds completed.');
+  if (results.rounds.length === 0 && results.sweep) out.push("A sweep: each variant's rounds are in `<variant>/summary.md` and `<variant>/results.json`.");
+  else if (results.rounds.length === 0) out.push('No rounds completed.');
   else {
     out.push(
       markdownTable(
@@ -112,17 +113,18 @@ export function summaryMarkdown(results: RunResults): string {
     out.push('## Sweep', '');
     out.push(
       markdownTable(
-        ['variant', 'final test accuracy', 'PSNR dB', 'SSIM', 'labels', 'attacks', 'ε'],
+        ['variant', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'attacks', 'ε'],
         results.sweep.map((row) => [
           row.variant,
           percent(row.finalTestAccuracy),
+          row.accuracyCost === undefined ? '–' : `${(100 * row.accuracyCost).toFixed(1)} pp`,
           row.attack ? psnr(row.attack.psnr) : '–',
           row.attack ? fixed(row.attack.ssim, 3) : '–',
           row.attack ? percent(row.attack.labelAccuracy) : '–',
           row.attack ? String(row.attack.count) : '0',
           row.privacy ? fixed(row.privacy.epsilon, 3) : '–',
         ]),
-        [false, true, true, true, true, true, true],
+        [false, true, true, true, true, true, true, true],
       ),
       '',
     );
