@@ -12,9 +12,12 @@
  * rate, step s on its s-th batch of `batchSize` examples (client/ semantics, see docs/attacks.md).
  * The attack optimises localSteps·batchSize dummies, unrolls θ ← θ − lr·∇L(batch s) differentiably
  * from the global parameters, and matches Σ_s −lr·∇L(batch s) = θ_local − θ_global by cosine.
- * Labels come from −delta / (lr · steps) as a gradient estimate; the multiset is dealt to the steps
- * in sorted order (which step saw which label is not identifiable from the delta, and the dummies
- * adapt to whichever labels their step holds).
+ * Labels come from −delta / (lr · steps) as a gradient estimate. Which step saw which label is not
+ * in that estimate, yet a wrong deal leaves the objective stuck far from 0, and early objectives
+ * cannot tell deals apart (the delta's first-order part is the same for all). So the attack runs in
+ * two halves: reconstruct under the sorted deal, score every way to deal the resulting (image,
+ * label) pairs over the steps by one evaluation each (6 ways for 2 × 2, up to MAX_ARRANGEMENTS),
+ * and continue from the best.
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { Rng } from '../../../shared/random';
@@ -95,16 +98,61 @@ export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tens
   return delta ?? [];
 }
 
-/** Fixed one-hot targets per step, from the inferred label multiset dealt out in order. */
+/** Fixed one-hot targets per step, from labels already arranged step by step. */
 function stepTargets(labels: readonly number[], plan: UnrollPlan, numClasses: number): Tensor2D[] {
   // tidy: oneHot's intermediate int tensors would otherwise outlive the attack.
   return tf.tidy(() => Array.from({ length: plan.steps }, (_, s) => oneHot(labels.slice(s * plan.batchSize, (s + 1) * plan.batchSize), numClasses)));
 }
 
-export interface TrialResult {
+/**
+ * Every way to deal items 0…n−1 into `steps` ordered groups of `batchSize` (order inside a group does
+ * not matter: the loss is a batch mean), as flat index lists, group after group. Stops after `limit`.
+ */
+export function orderedPartitions(n: number, steps: number, batchSize: number, limit: number): number[][] {
+  if (steps * batchSize !== n) throw new Error(`orderedPartitions: ${n} items for ${steps} × ${batchSize}`);
+  const out: number[][] = [];
+  const current: number[] = [];
+  const used = new Array<boolean>(n).fill(false);
+  // Inside a group indices increase, so each group is produced once.
+  const rec = (from: number): boolean => {
+    if (current.length === n) {
+      out.push(current.slice());
+      return out.length < limit;
+    }
+    const start = current.length % batchSize === 0 ? 0 : from;
+    for (let i = start; i < n; i++) {
+      if (used[i]) continue;
+      used[i] = true;
+      current.push(i);
+      const ok = rec(i + 1);
+      current.pop();
+      used[i] = false;
+      if (!ok) return false;
+    }
+    return true;
+  };
+  rec(0);
+  return out;
+}
+
+/** FedAvg re-deals the first phase's images over the steps only when there are at most this many ways. */
+export const MAX_ARRANGEMENTS = 256;
+
+interface TrialOptions {
+  labels: readonly number[];
+  iterations: number;
+  /** Seeds the N(0, 1) dummy start. */
+  rng: Rng;
+  /** Start from these images instead (already in [0, 1]). */
+  init?: Float32Array;
+  /** Added to reported iteration numbers. */
+  iterationOffset: number;
+}
+
+interface TrialResult {
   images: Float32Array;
   objective: number;
-  evaluations: number;
+  steps: number;
 }
 
 export const invertingGradients = async (input: AttackInput, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> => {
@@ -113,51 +161,45 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
   const model = buildModel(config, inputShape, numClasses);
   const plan = unrollPlan(input);
   const count = plan.steps * plan.batchSize;
-  const iterations = input.attack.iterations;
   const baseLr = input.attack.learningRate ?? 0.1;
   const tvWeight = input.attack.tvWeight;
   const rng = new Rng(input.seed);
+  const shape: [number, number, number, number] = [count, ...inputShape];
 
   // Constants for the whole attack, created once.
   const params = unflattenParams(input.globalParams, model.specs);
   const target = unflattenParams(input.update, model.specs);
   const targetNormSq = tf.tidy(() => tf.addN(target.map((g) => tf.sum(tf.square(g)))));
-  if (targetNormSq.dataSync()[0] === 0) {
-    tf.dispose([...params, ...target, targetNormSq]);
-    throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
-  }
-  // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
-  const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
-  const labels = inferLabels({ model, params, gradient: gradientEstimate, count, seed: input.seed });
-  const targets = stepTargets(labels, plan, numClasses);
-  const shape: [number, number, number, number] = [count, ...inputShape];
-
-  const objectiveOf = (x: Tensor4D): Tensor =>
-    tf.tidy(() => {
-      const dummy = simulatedUpdate(model, params, x, targets, plan, input.updateKind);
-      const matching = cosineGradientDistance(dummy, target, targetNormSq);
-      return tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), tvWeight)) : matching;
-    });
-  const valueAndGrad = tf.valueAndGrad((x: Tensor) => objectiveOf(x as Tensor4D));
-
-  let best: TrialResult | null = null;
   let evaluations = 0;
-  let steps = 0;
-  try {
-    for (let restart = 0; restart < input.attack.restarts; restart++) {
-      const init = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
-      rng.fork(`restart-${restart}`).fillNormal(init);
-      let x = tf.tensor4d(init, shape);
-      let m: Tensor = tf.zerosLike(x);
-      let v: Tensor = tf.zerosLike(x);
-      for (let it = 0; it < iterations; it++) {
-        const lr = scheduledLearningRate(baseLr, it, iterations);
+
+  /** One optimisation from a fresh N(0, 1) start with fixed per-step labels. */
+  const trial = (opts: TrialOptions): TrialResult => {
+    const targets = stepTargets(opts.labels, plan, numClasses);
+    const objectiveOf = (x: Tensor4D): Tensor =>
+      tf.tidy(() => {
+        const dummy = simulatedUpdate(model, params, x, targets, plan, input.updateKind);
+        const matching = cosineGradientDistance(dummy, target, targetNormSq);
+        return tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), tvWeight)) : matching;
+      });
+    const valueAndGrad = tf.valueAndGrad((x: Tensor) => objectiveOf(x as Tensor4D));
+    let init = opts.init;
+    if (!init) {
+      init = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
+      opts.rng.fillNormal(init);
+    }
+    let x = tf.tensor4d(init, shape);
+    let m: Tensor = tf.zerosLike(x);
+    let v: Tensor = tf.zerosLike(x);
+    let steps = 0;
+    try {
+      for (let it = 0; it < opts.iterations; it++) {
+        const lr = scheduledLearningRate(baseLr, it, opts.iterations);
         const step = it + 1;
         const [nx, nm, nv, value] = tf.tidy(() => {
           const { value: val, grad } = valueAndGrad(x);
-          const s = tf.sign(grad);
-          const m1 = tf.add(tf.mul(m, ADAM_BETA1), tf.mul(s, 1 - ADAM_BETA1));
-          const v1 = tf.add(tf.mul(v, ADAM_BETA2), tf.mul(tf.square(s), 1 - ADAM_BETA2));
+          const sg = tf.sign(grad);
+          const m1 = tf.add(tf.mul(m, ADAM_BETA1), tf.mul(sg, 1 - ADAM_BETA1));
+          const v1 = tf.add(tf.mul(v, ADAM_BETA2), tf.mul(tf.square(sg), 1 - ADAM_BETA2));
           // PyTorch Adam: x −= lr/bc1 · m / (√v / √bc2 + ε)
           const bc1 = 1 - Math.pow(ADAM_BETA1, step);
           const bc2 = 1 - Math.pow(ADAM_BETA2, step);
@@ -173,28 +215,94 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
         steps++;
         const objective = value.dataSync()[0];
         value.dispose();
-        if (onProgress && (it % 10 === 0 || it + 1 === iterations)) onProgress({ iteration: restart * iterations + it + 1, objective });
+        if (onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) onProgress({ iteration: opts.iterationOffset + it + 1, objective });
         if (input.attack.stopBelow !== undefined && objective < input.attack.stopBelow) break;
       }
-      // Score the projected final images (the last value was before the last step).
-      const finalValue = objectiveOf(x as Tensor4D);
+      // Score the projected final images (the last value was taken before the last step).
+      const finalValue = objectiveOf(x);
       const objective = finalValue.dataSync()[0];
+      finalValue.dispose();
       evaluations++;
-      const images = x.dataSync() as Float32Array;
-      tf.dispose([x, m, v, finalValue]);
-      if (best === null || objective < best.objective || !Number.isFinite(best.objective)) best = { images: images.slice(), objective, evaluations };
+      return { images: x.dataSync().slice() as Float32Array, objective, steps };
+    } finally {
+      tf.dispose([x, m, v, ...targets]);
     }
-  } finally {
-    tf.dispose([...params, ...target, targetNormSq, ...targets]);
-  }
-  if (best === null) throw new Error('inverting-gradients: attack.restarts must be at least 1');
-  return {
-    images: best.images,
-    count,
-    labels,
-    iterations: steps,
-    evaluations,
-    finalObjective: best.objective,
-    seconds: (performance.now() - started) / 1000,
   };
+
+  /** The objective of fixed images with fixed per-step labels (one evaluation, no optimisation). */
+  const evaluate = (labels: readonly number[], images: Float32Array): number => {
+    const targets = stepTargets(labels, plan, numClasses);
+    try {
+      return tf.tidy(() => {
+        const x = tf.tensor4d(images, shape);
+        const dummy = simulatedUpdate(model, params, x, targets, plan, input.updateKind);
+        return cosineGradientDistance(dummy, target, targetNormSq).dataSync()[0];
+      });
+    } finally {
+      evaluations++;
+      tf.dispose(targets);
+    }
+  };
+
+  /** FedAvg, two phases: dummies under the sorted deal, then the best re-deal of (image, label) pairs over the steps. */
+  const fedavgTrial = (labels: readonly number[], r: Rng, offset: number, arrangements: number[][]): TrialResult & { labels: number[] } => {
+    const total = input.attack.iterations;
+    const first = trial({ labels, iterations: Math.ceil(total / 2), rng: r, iterationOffset: offset });
+    const size = inputShape[0] * inputShape[1] * inputShape[2];
+    let bestOrder = arrangements[0];
+    let bestValue = Infinity;
+    for (const order of arrangements) {
+      const images = new Float32Array(first.images.length);
+      order.forEach((from, to) => images.set(first.images.subarray(from * size, (from + 1) * size), to * size));
+      const value = evaluate(order.map((i) => labels[i]), images);
+      if (value < bestValue) {
+        bestValue = value;
+        bestOrder = order;
+      }
+    }
+    const dealt = bestOrder.map((i) => labels[i]);
+    const init = new Float32Array(first.images.length);
+    bestOrder.forEach((from, to) => init.set(first.images.subarray(from * size, (from + 1) * size), to * size));
+    const rest = total - Math.ceil(total / 2);
+    if (rest === 0) return { ...first, images: init, labels: dealt, objective: Math.min(first.objective, bestValue) };
+    const second = trial({ labels: dealt, iterations: rest, rng: r, init, iterationOffset: offset + first.steps });
+    return { ...second, steps: first.steps + second.steps, labels: dealt };
+  };
+
+  try {
+    if (targetNormSq.dataSync()[0] === 0) throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
+    // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
+    const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
+    const labels = inferLabels({ model, params, gradient: gradientEstimate, count, seed: input.seed });
+    let iterationsDone = 0;
+    // FedAvg: which step saw which label is not in the delta, whose first-order part Σ_s ∇L(batch s)
+    // is the same for every split, yet a wrong split stalls the optimisation far from 0. Phase one
+    // (half the iterations) reconstructs the images under the sorted deal; then every way to deal
+    // those (image, label) pairs over the steps is scored by one evaluation, and phase two continues
+    // from the best deal.
+    const arrangements = plan.steps > 1 ? orderedPartitions(count, plan.steps, plan.batchSize, MAX_ARRANGEMENTS + 1) : [];
+    const redeal = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS;
+    let best: (TrialResult & { labels: number[] }) | null = null;
+    for (let restart = 0; restart < input.attack.restarts; restart++) {
+      const r = rng.fork(`restart-${restart}`);
+      const result = redeal
+        ? fedavgTrial(labels, r, iterationsDone, arrangements)
+        : { ...trial({ labels, iterations: input.attack.iterations, rng: r, iterationOffset: iterationsDone }), labels };
+      iterationsDone += result.steps;
+      if (best === null || result.objective < best.objective || !Number.isFinite(best.objective)) best = result;
+    }
+    const winner = best as (TrialResult & { labels: number[] }) | null;
+    if (winner === null) throw new Error('inverting-gradients: attack.restarts must be at least 1');
+    return {
+      images: winner.images,
+      count,
+      labels: [...winner.labels],
+      iterations: iterationsDone,
+      evaluations,
+      finalObjective: winner.objective,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    tf.dispose([...params, ...target, targetNormSq]);
+  }
 };
