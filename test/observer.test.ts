@@ -153,6 +153,11 @@ describe('observer', function () {
       const out = await pool.run('test-echo', input);
       expect(out.labels).to.deep.equal([2]);
       expect(input.update.length, 'the caller keeps its arrays (copies are transferred)').to.equal(32);
+      const unclonable = { ...input, attack: { ...input.attack, hook: () => 1 } } as unknown as AttackInput;
+      await pool.run('test-echo', unclonable).then(
+        () => expect.fail('an input with a function resolved'),
+        (err: Error) => expect(err.message).to.match(/attack input cannot be sent to a worker/),
+      );
       await pool.run('no-such-attack', input).then(
         () => expect.fail('unknown attack resolved'),
         (err: Error) => expect(err.message).to.match(/unknown attack "no-such-attack"/),

@@ -141,11 +141,17 @@ export class AttackWorkerPool {
       if (!slot && this.slots.length < this.size) slot = this.spawn();
       if (!slot) return;
       const job = this.queue.shift() as Job;
+      try {
+        const { input, transfer } = transferableCopy(job.input);
+        const message: RunJobMessage = { type: 'run', jobId: job.id, attack: job.attack, input };
+        slot.worker.postMessage(message, transfer);
+      } catch (err) {
+        // E.g. an input field that cannot be cloned: this job fails, the worker stays free.
+        job.reject(new AttackJobError(`attack input cannot be sent to a worker: ${err instanceof Error ? err.message : String(err)}`, job.attack));
+        continue;
+      }
       slot.job = job;
       slot.worker.ref();
-      const { input, transfer } = transferableCopy(job.input);
-      const message: RunJobMessage = { type: 'run', jobId: job.id, attack: job.attack, input };
-      slot.worker.postMessage(message, transfer);
     }
   }
 
