@@ -5,6 +5,8 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { validateScenario } from '../shared/scenario/load';
@@ -18,6 +20,8 @@ import type { ObservedUpdate } from '../server/observer/hook';
 import { spawnClientProcesses, type ClientProcesses } from '../server/run/spawn';
 import { computeUpdate } from '../client/train';
 import { roundBatches } from '../client/schedule';
+import { runScenario } from '../server/run';
+import type { RunResults } from '../shared/results';
 
 function scenario(federation: Record<string, unknown>): Scenario {
   return validateScenario(
@@ -318,5 +322,54 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     // After the round: an update for a closed round is refused too.
     bad.send(validUpdate(f, 1));
     await bad.expectError('wrong-round');
+  });
+
+  it('fedleak run (runScenario) spawns the client processes, runs the rounds and writes results.json', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-rt-'));
+    const s = scenario({ clients: 3, clientsPerRound: 2, rounds: 2, clientsPerProcess: 2 });
+    const logs: string[] = [];
+    const results = await runScenario({ scenario: s, file: 'runtime-test.json', raw: {} }, { outDir: out, progress: false, log: (l) => logs.push(l) });
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(written.format).to.equal('fedleak-results/1');
+    expect(written.rounds.map((r) => r.participants.length)).to.deep.equal([2, 2]);
+    expect(written.rounds.every((r) => r.dropped.length === 0)).to.equal(true);
+    expect(written.rounds.map((r) => r.testAccuracy)).to.deep.equal(results.rounds.map((r) => r.testAccuracy));
+    expect(written.backend.name).to.be.a('string');
+    expect(written.attacks).to.deep.equal([]);
+  });
+
+  it('fedleak server and fedleak client run as separate commands: tokens file, connect, rounds, clean exit', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-cli-'));
+    const scenarioFile = path.join(dir, 's.json');
+    fs.writeFileSync(scenarioFile, JSON.stringify({ ...scenario({ clients: 2, clientsPerRound: 2, rounds: 1 }), sweep: undefined }));
+    const bin = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');
+    const tokensFile = path.join(dir, 'tokens.txt');
+    const server = spawn(process.execPath, [bin, 'server', '--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--tokens', tokensFile, '--out', path.join(dir, 'out'), '--quiet'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: CHILD_ENV,
+    });
+    fed = null;
+    let serverErr = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      server.stderr?.on('data', (chunk: Buffer) => {
+        serverErr += chunk.toString();
+        const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(serverErr);
+        if (m) resolve(Number(m[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`server exited (${code}): ${serverErr}`)));
+    });
+    const lines = fs.readFileSync(tokensFile, 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).to.deep.equal(['c0', 'c1']);
+    expect(fs.statSync(tokensFile).mode & 0o777).to.equal(0o600);
+    const tokens = lines.map((l) => l.split(' ')[1]);
+    const client = spawn(process.execPath, [bin, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', tokens.join(','), '--count', '2'], { stdio: ['ignore', 'ignore', 'pipe'], env: CHILD_ENV });
+    let clientErr = '';
+    client.stderr?.on('data', (c: Buffer) => (clientErr += c.toString()));
+    const [serverCode, clientCode] = await Promise.all([server, client].map((p) => new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)))));
+    expect(serverCode, serverErr).to.equal(0);
+    expect(clientCode, clientErr).to.equal(0);
+    expect(clientErr).to.match(/c0: run finished/).and.to.match(/c1: run finished/);
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'results.json'), 'utf8')) as RunResults;
+    expect(results.rounds[0].participants).to.deep.equal(['c0', 'c1']);
   });
 });
