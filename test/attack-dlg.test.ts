@@ -103,6 +103,34 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     }
   });
 
+  it('idlg takes a batch’s labels from the count rule and reconstructs one image per example', async () => {
+    const config = modelSchema.parse({ name: 'lenet-zhu' });
+    const model = buildModel(config, data.shape, 10);
+    const globalParams = model.initParams(new Rng(21));
+    const indices = [4, 9];
+    const images = new Float32Array(2 * SIZE);
+    indices.forEach((idx, i) => images.set(data.images.subarray(idx * SIZE, (idx + 1) * SIZE), i * SIZE));
+    const labels = indices.map((i) => data.labels[i]);
+    const update = tf.tidy(() =>
+      flattenParams(parameterGradients(model, unflattenParams(globalParams, model.specs), tf.tensor4d(images, [2, 28, 28, 1]) as Tensor4D, oneHot(labels, 10)), model.specs),
+    );
+    const input: AttackInput = {
+      model: { config, inputShape: data.shape, numClasses: 10 },
+      globalParams,
+      update,
+      updateKind: 'gradient',
+      training: { algorithm: 'fedsgd', batchSize: 2, localSteps: 1, learningRate: 0.1, localEpochs: 0 },
+      numExamples: 2,
+      attack: attackSchema.parse({ name: 'idlg', iterations: 1 }),
+      seed: 4,
+    };
+    expect(idlgLabels(input)).to.have.members(labels);
+    const out = await idlg(input);
+    expect(out.count).to.equal(2);
+    expect(out.images.length).to.equal(2 * SIZE);
+    expect(out.labels).to.have.members(labels);
+  });
+
   it('idlg reconstructs a digit through lenet-zhu in a few L-BFGS steps', async () => {
     const input = victimUpdate(data, 7, modelSchema.parse({ name: 'lenet-zhu' }), 3, { name: 'idlg', iterations: 6 });
     const tensorsBefore = tf.memory().numTensors;
