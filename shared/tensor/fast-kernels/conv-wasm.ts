@@ -1,5 +1,6 @@
 /**
- * The three conv kernels of conv.ts as im2col + SIMD GEMM (wasm/gemm.wat). Widths are padded to
+ * The three conv kernels of conv.ts as im2col + SIMD GEMM (+ col2im), all in wasm/gemm.wat; this
+ * file lays the operands out in the module's memory. Widths are padded to
  * multiples of 4 with zeros so every GEMM runs on whole f32x4 blocks:
  *   forward      C[P][COp] = A[P][Kp] · Wp[Kp][COp]
  *   filter grad  C[Kp][COp] = Aᵀ · DY[Pp][COp]          (A read transposed via strides)
@@ -10,48 +11,6 @@ import type { ConvGeometry } from './conv';
 import type { WasmGemm } from './wasm-gemm';
 
 const up4 = (n: number): number => (n + 3) & ~3;
-
-/** Writes the im2col matrix [P][kp] (zeros for padding and for columns ≥ K) at mem[off]. */
-function im2col(x: Float32Array, g: ConvGeometry, mem: Float32Array, off: number, kp: number): void {
-  const { inH, inW, inC, fh, fw } = g;
-  const rowLen = fw * inC;
-  let row = off;
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      const iy0 = oy * g.strideH - g.padTop;
-      for (let ox = 0; ox < g.outW; ox++, row += kp) {
-        const ix0 = ox * g.strideW - g.padLeft;
-        const interiorX = ix0 >= 0 && ix0 + fw <= inW;
-        let q = row;
-        for (let ky = 0; ky < fh; ky++) {
-          const iy = iy0 + ky;
-          if (iy < 0 || iy >= inH) {
-            mem.fill(0, q, q + rowLen);
-            q += rowLen;
-            continue;
-          }
-          const rowBase = ((b * inH + iy) * inW + ix0) * inC;
-          if (interiorX) {
-            mem.set(x.subarray(rowBase, rowBase + rowLen), q);
-            q += rowLen;
-            continue;
-          }
-          for (let kx = 0; kx < fw; kx++) {
-            const ix = ix0 + kx;
-            if (ix < 0 || ix >= inW) {
-              for (let c = 0; c < inC; c++) mem[q + c] = 0;
-            } else {
-              const base = rowBase + kx * inC;
-              for (let c = 0; c < inC; c++) mem[q + c] = x[base + c];
-            }
-            q += inC;
-          }
-        }
-        for (; q < row + kp; q++) mem[q] = 0;
-      }
-    }
-  }
-}
 
 /** Copies a [rows][cols] matrix into mem[off] as [rows][ld] with zero padding columns. */
 function putPadded(src: Float32Array, rows: number, cols: number, mem: Float32Array, off: number, ld: number): void {
@@ -79,16 +38,33 @@ function takePadded(mem: Float32Array, off: number, ld: number, rows: number, co
   return out;
 }
 
+/**
+ * Wᵀ [cop][kp] of a filter [k][outC] (row o holds filter column o; padding is zero). Attacks use
+ * the same filter values for thousands of evaluations, so the result is cached per values array
+ * (tfjs never mutates a tensor's values in place; a new tensor has a new array).
+ */
+const transposed = new WeakMap<Float32Array, Float32Array>();
+function paddedTranspose(w: Float32Array, k: number, outC: number, kp: number, cop: number): Float32Array {
+  const hit = transposed.get(w);
+  if (hit && hit.length === cop * kp) return hit;
+  const t = new Float32Array(cop * kp);
+  for (let i = 0; i < k; i++) for (let o = 0; o < outC; o++) t[o * kp + i] = w[i * outC + o];
+  transposed.set(w, t);
+  return t;
+}
+
 export function conv2dForwardWasm(gemm: WasmGemm, x: Float32Array, w: Float32Array, g: ConvGeometry): Float32Array {
   const k = g.fh * g.fw * g.inC;
   const kp = up4(k);
   const cop = up4(g.outC);
   const p = g.batch * g.outH * g.outW;
-  const aOff = 0;
+  const xOff = 0;
+  const aOff = up4(x.length);
   const wOff = aOff + p * kp;
   const cOff = wOff + kp * cop;
   const mem = gemm.reserve(cOff + p * cop);
-  im2col(x, g, mem, aOff, kp);
+  mem.set(x, xOff);
+  gemm.im2col(xOff, g, aOff, kp);
   putPadded(w, k, g.outC, mem, wOff, cop);
   mem.fill(0, wOff + k * cop, wOff + kp * cop);
   gemm.gemm(aOff, kp, 1, wOff, cop, cOff, cop, p, cop >> 2, kp);
@@ -101,11 +77,13 @@ export function conv2dBackpropFilterWasm(gemm: WasmGemm, x: Float32Array, dy: Fl
   const cop = up4(g.outC);
   const p = g.batch * g.outH * g.outW;
   const pp = up4(p);
-  const aOff = 0;
+  const xOff = 0;
+  const aOff = up4(x.length);
   const dyOff = aOff + pp * kp;
   const cOff = dyOff + pp * cop;
   const mem = gemm.reserve(cOff + kp * cop);
-  im2col(x, g, mem, aOff, kp);
+  mem.set(x, xOff);
+  gemm.im2col(xOff, g, aOff, kp);
   mem.fill(0, aOff + p * kp, aOff + pp * kp);
   putPadded(dy, p, g.outC, mem, dyOff, cop);
   mem.fill(0, dyOff + p * cop, dyOff + pp * cop);
@@ -122,33 +100,12 @@ export function conv2dBackpropInputWasm(gemm: WasmGemm, dy: Float32Array, w: Flo
   const dyOff = 0;
   const wtOff = dyOff + p * cop;
   const colOff = wtOff + cop * kp;
-  const mem = gemm.reserve(colOff + p * kp);
+  const mem = gemm.reserve(colOff + p * kp + g.batch * inH * inW * inC);
   putPadded(dy, p, outC, mem, dyOff, cop);
-  // Wᵀ [cop][kp]: row o holds filter column o; padding rows and columns are zero.
-  mem.fill(0, wtOff, wtOff + cop * kp);
-  for (let i = 0; i < k; i++) for (let o = 0; o < outC; o++) mem[wtOff + o * kp + i] = w[i * outC + o];
+  mem.set(paddedTranspose(w, k, outC, kp, cop), wtOff);
   gemm.gemm(dyOff, cop, 1, wtOff, kp, colOff, kp, p, kp >> 2, cop);
-  // col2im: scatter-add each pixel's column into dx.
-  const dx = new Float32Array(g.batch * inH * inW * inC);
-  let col = colOff;
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      const iy0 = oy * g.strideH - g.padTop;
-      for (let ox = 0; ox < g.outW; ox++, col += kp) {
-        const ix0 = ox * g.strideW - g.padLeft;
-        for (let ky = 0; ky < fh; ky++) {
-          const iy = iy0 + ky;
-          if (iy < 0 || iy >= inH) continue;
-          for (let kx = 0; kx < fw; kx++) {
-            const ix = ix0 + kx;
-            if (ix < 0 || ix >= inW) continue;
-            const base = ((b * inH + iy) * inW + ix) * inC;
-            const q = col + (ky * fw + kx) * inC;
-            for (let c = 0; c < inC; c++) dx[base + c] += mem[q + c];
-          }
-        }
-      }
-    }
-  }
+  const dxOff = colOff + p * kp;
+  gemm.col2im(colOff, g, dxOff, kp);
+  const dx = mem.slice(dxOff, dxOff + g.batch * inH * inW * inC);
   return dx;
 }

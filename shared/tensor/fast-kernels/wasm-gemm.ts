@@ -17,10 +17,30 @@ interface WasmApi {
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 type GemmFn = (a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, nb: number, k: number) => void;
+/** (src, batch, inH, inW, inC, outH, outW, fh, fw, strideH, strideW, padTop, padLeft, dst, kp) */
+type PatchFn = (...args: number[]) => void;
+
+/** Conv geometry as the wasm im2col/col2im take it. */
+export interface PatchGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  fh: number;
+  fw: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
 
 export class WasmGemm {
   private readonly memory: WasmMemory;
   private readonly fn: GemmFn;
+  private readonly im2colFn: PatchFn;
+  private readonly col2imFn: PatchFn;
   private view: Float32Array;
 
   constructor() {
@@ -28,6 +48,8 @@ export class WasmGemm {
     const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {});
     this.memory = instance.exports.memory as WasmMemory;
     this.fn = instance.exports.gemm as GemmFn;
+    this.im2colFn = instance.exports.im2col as PatchFn;
+    this.col2imFn = instance.exports.col2im as PatchFn;
     this.view = new Float32Array(this.memory.buffer);
   }
 
@@ -48,6 +70,16 @@ export class WasmGemm {
   gemm(a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, nb: number, k: number): void {
     if (k % 4 !== 0) throw new Error(`wasm gemm: K = ${k} is not a multiple of 4`);
     this.fn(a, sai, sak, b, ldb, c, ldc, m, nb, k);
+  }
+
+  /** mem[dst] = rows of length kp, the receptive field of each output pixel of x at mem[src]. */
+  im2col(src: number, g: PatchGeometry, dst: number, kp: number): void {
+    this.im2colFn(src, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.fh, g.fw, g.strideH, g.strideW, g.padTop, g.padLeft, dst, kp);
+  }
+
+  /** mem[dx] (NHWC, overwritten) = the adjoint of im2col applied to the rows at mem[col]. */
+  col2im(col: number, g: PatchGeometry, dx: number, kp: number): void {
+    this.col2imFn(col, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.fh, g.fw, g.strideH, g.strideW, g.padTop, g.padLeft, dx, kp);
   }
 }
 

@@ -1,4 +1,4 @@
-;; fedleak's SIMD matrix product for the cpu conv kernels (see ../wasm-gemm.ts).
+;; fedleak's SIMD kernels for the cpu convolutions (see ../wasm-gemm.ts): gemm, im2col, col2im.
 ;;
 ;;   C[i, 4j .. 4j+3] = Σ_{k < K} A[i·sai + k·sak] · B[k·ldb + 4j .. 4j+3]
 ;;
@@ -69,4 +69,151 @@
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $loop_j)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $loop_i)))))
+        (br $loop_i))))
+
+  ;; im2col: for every output pixel (b, oy, ox), its receptive field as one row of length kp
+  ;; (zeros where padded, and for the columns ≥ fh·fw·inC) at dst. x is NHWC.
+  (func (export "im2col")
+    (param $x i32) (param $batch i32) (param $inH i32) (param $inW i32) (param $inC i32)
+    (param $outH i32) (param $outW i32) (param $fh i32) (param $fw i32)
+    (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $dst i32) (param $kp i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
+    (local $iy i32) (local $ix i32) (local $iy0 i32) (local $ix0 i32)
+    (local $row i32) (local $q i32) (local $cb i32) (local $rowb i32) (local $interior i32)
+    (local $src i32)
+    (local.set $cb (i32.shl (local.get $inC) (i32.const 2)))
+    (local.set $rowb (i32.mul (local.get $cb) (local.get $fw)))
+    (local.set $row (i32.shl (local.get $dst) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $done_b (loop $loop_b
+      (br_if $done_b (i32.ge_s (local.get $b) (local.get $batch)))
+      (local.set $oy (i32.const 0))
+      (block $done_oy (loop $loop_oy
+        (br_if $done_oy (i32.ge_s (local.get $oy) (local.get $outH)))
+        (local.set $iy0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $ox (i32.const 0))
+        (block $done_ox (loop $loop_ox
+          (br_if $done_ox (i32.ge_s (local.get $ox) (local.get $outW)))
+          (local.set $ix0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+          (local.set $interior (i32.and
+            (i32.ge_s (local.get $ix0) (i32.const 0))
+            (i32.le_s (i32.add (local.get $ix0) (local.get $fw)) (local.get $inW))))
+          (local.set $q (local.get $row))
+          (local.set $ky (i32.const 0))
+          (block $done_ky (loop $loop_ky
+            (br_if $done_ky (i32.ge_s (local.get $ky) (local.get $fh)))
+            (local.set $iy (i32.add (local.get $iy0) (local.get $ky)))
+            (if (i32.or (i32.lt_s (local.get $iy) (i32.const 0)) (i32.ge_s (local.get $iy) (local.get $inH)))
+              (then
+                (memory.fill (local.get $q) (i32.const 0) (local.get $rowb))
+                (local.set $q (i32.add (local.get $q) (local.get $rowb))))
+              (else
+                (if (local.get $interior)
+                  (then
+                    (local.set $src (i32.shl
+                      (i32.add (local.get $x)
+                        (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (local.get $iy)) (local.get $inW)) (local.get $ix0)) (local.get $inC)))
+                      (i32.const 2)))
+                    (memory.copy (local.get $q) (local.get $src) (local.get $rowb))
+                    (local.set $q (i32.add (local.get $q) (local.get $rowb))))
+                  (else
+                    (local.set $kx (i32.const 0))
+                    (block $done_kx (loop $loop_kx
+                      (br_if $done_kx (i32.ge_s (local.get $kx) (local.get $fw)))
+                      (local.set $ix (i32.add (local.get $ix0) (local.get $kx)))
+                      (if (i32.or (i32.lt_s (local.get $ix) (i32.const 0)) (i32.ge_s (local.get $ix) (local.get $inW)))
+                        (then (memory.fill (local.get $q) (i32.const 0) (local.get $cb)))
+                        (else
+                          (local.set $src (i32.shl
+                            (i32.add (local.get $x)
+                              (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (local.get $iy)) (local.get $inW)) (local.get $ix)) (local.get $inC)))
+                            (i32.const 2)))
+                          (memory.copy (local.get $q) (local.get $src) (local.get $cb))))
+                      (local.set $q (i32.add (local.get $q) (local.get $cb)))
+                      (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                      (br $loop_kx)))))))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $loop_ky)))
+          ;; zero the padding columns up to kp
+          (local.set $row (i32.add (local.get $row) (i32.shl (local.get $kp) (i32.const 2))))
+          (memory.fill (local.get $q) (i32.const 0) (i32.sub (local.get $row) (local.get $q)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $loop_ox)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $loop_oy)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $loop_b))))
+
+  ;; col2im: dx (NHWC, zeroed here) = Σ over output pixels of their column (rows of length kp at
+  ;; col) scattered back onto the receptive field; the adjoint of im2col.
+  (func (export "col2im")
+    (param $col i32) (param $batch i32) (param $inH i32) (param $inW i32) (param $inC i32)
+    (param $outH i32) (param $outW i32) (param $fh i32) (param $fw i32)
+    (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $dx i32) (param $kp i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
+    (local $iy i32) (local $ix i32) (local $iy0 i32) (local $ix0 i32)
+    (local $row i32) (local $q i32) (local $d i32) (local $c i32) (local $c4 i32)
+    (local.set $col (i32.shl (local.get $col) (i32.const 2)))
+    (local.set $dx (i32.shl (local.get $dx) (i32.const 2)))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (i32.mul (local.get $inW) (local.get $inC))) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $inC) (i32.const -4)))
+    (local.set $row (local.get $col))
+    (local.set $b (i32.const 0))
+    (block $done_b (loop $loop_b
+      (br_if $done_b (i32.ge_s (local.get $b) (local.get $batch)))
+      (local.set $oy (i32.const 0))
+      (block $done_oy (loop $loop_oy
+        (br_if $done_oy (i32.ge_s (local.get $oy) (local.get $outH)))
+        (local.set $iy0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $ox (i32.const 0))
+        (block $done_ox (loop $loop_ox
+          (br_if $done_ox (i32.ge_s (local.get $ox) (local.get $outW)))
+          (local.set $ix0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+          (local.set $ky (i32.const 0))
+          (block $done_ky (loop $loop_ky
+            (br_if $done_ky (i32.ge_s (local.get $ky) (local.get $fh)))
+            (local.set $iy (i32.add (local.get $iy0) (local.get $ky)))
+            (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $inH)))
+              (then
+                (local.set $kx (i32.const 0))
+                (block $done_kx (loop $loop_kx
+                  (br_if $done_kx (i32.ge_s (local.get $kx) (local.get $fw)))
+                  (local.set $ix (i32.add (local.get $ix0) (local.get $kx)))
+                  (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $inW)))
+                    (then
+                      (local.set $d (i32.add (local.get $dx) (i32.shl
+                        (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (local.get $iy)) (local.get $inW)) (local.get $ix)) (local.get $inC))
+                        (i32.const 2))))
+                      (local.set $q (i32.add (local.get $row) (i32.shl
+                        (i32.mul (i32.add (i32.mul (local.get $ky) (local.get $fw)) (local.get $kx)) (local.get $inC))
+                        (i32.const 2))))
+                      (local.set $c (i32.const 0))
+                      (block $done_c4 (loop $loop_c4
+                        (br_if $done_c4 (i32.ge_s (local.get $c) (local.get $c4)))
+                        (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $q))))
+                        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                        (br $loop_c4)))
+                      (block $done_c (loop $loop_c
+                        (br_if $done_c (i32.ge_s (local.get $c) (local.get $inC)))
+                        (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $q))))
+                        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                        (br $loop_c)))))
+                  (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                  (br $loop_kx)))))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $loop_ky)))
+          (local.set $row (i32.add (local.get $row) (i32.shl (local.get $kp) (i32.const 2))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $loop_ox)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $loop_oy)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $loop_b))))
+)
