@@ -153,6 +153,11 @@ describe('observer', function () {
       const out = await pool.run('test-echo', input);
       expect(out.labels).to.deep.equal([2]);
       expect(input.update.length, 'the caller keeps its arrays (copies are transferred)').to.equal(32);
+      await pool.run('test-crash', input).then(
+        () => expect.fail('test-crash resolved'),
+        (err: Error) => expect(err.message).to.match(/attack worker exited with code 3/),
+      );
+      expect((await pool.run('test-echo', input)).labels, 'a new worker replaces the dead one').to.deep.equal([2]);
       const unclonable = { ...input, attack: { ...input.attack, hook: () => 1 } } as unknown as AttackInput;
       await pool.run('test-echo', unclonable).then(
         () => expect.fail('an input with a function resolved'),
