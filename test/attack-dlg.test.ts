@@ -165,6 +165,10 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     let message = '';
     await dlg({ ...input, update: new Float32Array(5) }).catch((err: Error) => (message = err.message));
     expect(message).to.match(/dlg: update has 5 values/);
+    // A fedavg delta over one epoch of 500 examples is beyond what L-BFGS matching attempts.
+    const epoch: AttackInput = { ...input, updateKind: 'weight-delta', numExamples: 500, training: { ...input.training, algorithm: 'fedavg', batchSize: 10, localEpochs: 1 } };
+    await dlg(epoch).catch((err: Error) => (message = err.message));
+    expect(message).to.match(/dlg: the update comes from 500 examples/);
   });
 
   it('draws originals above their matched reconstructions, ×4 with grey separators', () => {

@@ -22,6 +22,9 @@ import { parameterGradients, squaredGradientDistance } from '../gradient-matchin
 import { Lbfgs } from '../optim/lbfgs';
 import type { Attack, AttackInput, AttackOutput, AttackProgress } from './types';
 
+/** Largest dummy batch; beyond it one run would take hours and recover nothing recognisable. */
+export const MAX_DUMMY_BATCH = 64;
+
 /** Local SGD steps behind a fedavg update, as the public training config tells the server. */
 export function localStepCount(input: AttackInput): number {
   const t = input.training;
@@ -91,6 +94,12 @@ export async function lbfgsGradientMatching(
   const model = buildModel(config, inputShape, numClasses);
   checkInput(input, model, name);
   const n = victimBatchSize(input);
+  if (n > MAX_DUMMY_BATCH) {
+    throw new Error(
+      `${name}: the update comes from ${n} examples; L-BFGS gradient matching reconstructs at most ${MAX_DUMMY_BATCH} at once ` +
+        '(lower federation.batchSize, localSteps or localEpochs, or use inverting-gradients)',
+    );
+  }
   const [h, w, c] = inputShape;
   const imageSize = n * h * w * c;
   const labelSize = options.labels ? 0 : n * numClasses;
