@@ -21,7 +21,8 @@ function jobKey(id: AttackJobId): string {
 }
 
 function jobName(id: AttackJobId): string {
-  return `attack ${id.attack} on round ${id.round} ${id.target}${id.view === 'plain' ? '' : ` (${id.view})`}`;
+  const seen = id.view === 'plain' || id.target === id.view ? '' : ` (${id.view})`;
+  return `attack ${id.attack} on round ${id.round} ${id.target}${seen}`;
 }
 
 /** Subscribes to the run's events; returns a function that unsubscribes. */
