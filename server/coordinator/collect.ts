@@ -4,6 +4,15 @@
  */
 import type { AcceptedUpdate, CollectResult, StageContext } from './stage';
 
+/** The observer (and capture writer) must not break the round: a failure there is logged. */
+function observeSafely(ctx: StageContext, u: Parameters<StageContext['observe']>[0]): void {
+  try {
+    ctx.observe(u);
+  } catch (err) {
+    ctx.log(`server: round ${u.round}: observing ${u.clientId}'s update failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
   const { hub, round, selected, federation } = ctx;
   const kind = federation.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta';
@@ -38,7 +47,7 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
       accepted.set(clientId, u);
       pending.delete(clientId);
       hub.send(clientId, { type: 'update.accepted', round });
-      ctx.observe({
+      observeSafely(ctx, {
         round,
         clientId,
         update: msg.update,

@@ -205,7 +205,12 @@ export class ClientHub extends EventEmitter<HubEvents> {
       this.reject(clientId, code, why, msg.type);
       return;
     }
-    handler(clientId, msg, data.byteLength);
+    try {
+      handler(clientId, msg, data.byteLength);
+    } catch (err) {
+      // A failing stage handler must not take the server down; the peer learns, the log says why.
+      this.reject(clientId, 'internal', `the server failed to process ${msg.type}: ${err instanceof Error ? err.message : String(err)}`, msg.type);
+    }
   }
 
   private onHello(peer: Peer, msg: WireMessage): void {
