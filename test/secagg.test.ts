@@ -14,6 +14,8 @@ import { bytesToWords, checkHeadroom, dequantizeSum, quantizationStep, quantize 
 import { combineShares, shareSecret } from '../shared/secagg/shamir';
 import { DROP_STAGES, runInProcess, type DropStage } from '../server/secagg/in-process';
 import { SecAggServer, type SecAggServerParams } from '../server/secagg/server';
+import { checkSecureAggregationScenario } from '../server/secagg/check';
+import { scenarioSchema } from '../shared/scenario/schema';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`);
 
@@ -371,5 +373,15 @@ describe('secagg error cases', function () {
     const padded = new Uint8Array(13);
     padded.set(new Uint8Array(words.buffer), 1);
     expect([...bytesToWords(padded.subarray(1))]).to.deep.equal([...words]);
+  });
+
+  it('scenario checks name the field before any client starts', () => {
+    const scenario = (sa: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      scenarioSchema.parse({ name: 'x', federation: { clients: 10, clientsPerRound: 10 }, defenses: { secureAggregation: sa, ...extra } });
+    expect(() => checkSecureAggregationScenario(scenario({}))).to.not.throw();
+    expect(() => checkSecureAggregationScenario(scenario({ quantizationRange: 2 ** 29 }))).to.throw(/quantizationRange 536870912 × 10 clients ≥ 2\^32/);
+    expect(() => checkSecureAggregationScenario(scenario({ threshold: 12 }))).to.throw(/threshold 12: a count must be a whole number of clients ≤ the 10 per round/);
+    expect(() => checkSecureAggregationScenario(scenario({ dropouts: [{ client: 'c10', stage: 'unmask' }] }))).to.throw(/dropouts\[0\]\.client "c10": no such client/);
+    expect(() => checkSecureAggregationScenario(scenario({}, { dp: { clippingNorm: 1, noiseMultiplier: 1 } }))).to.throw(/cannot be combined/);
   });
 });

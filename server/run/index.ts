@@ -14,7 +14,7 @@ import { createRunEvents, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
-import { AggregateTruth, secureAggregationStage } from '../secagg';
+import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 
 export interface RunOptions {
   outDir: string;
@@ -45,6 +45,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
   const backend = await initBackend();
   const host = options.host ?? '127.0.0.1';
   const spawn = options.spawnClients ?? true;
+  checkSecureAggregationScenario(scenario);
 
   let coordinator: Coordinator | null = null;
   let clients: ClientProcesses | null = null;

@@ -4,3 +4,4 @@ export { runSecureAggregationRound, type SecAggTransport, type RoundOptions } fr
 export { secureAggregationStage, hubTransport, type SecureAggregationStageOptions } from './stage';
 export { AggregateTruth } from './truth';
 export { fetchPlainInputs } from './plain-inputs';
+export { checkSecureAggregationScenario } from './check';
