@@ -24,12 +24,18 @@ export function registerBenchCommand(program: Command): void {
     .option('--stock', 'also time the stock tfjs cpu kernels')
     .option('--profile', 'per-kernel CPU time of one evaluation')
     .option('--full-steps <n>', 'L-BFGS steps of the full DLG run (default 300)')
-    .action(async (opts: { json?: boolean; only?: string; quick?: boolean; torch?: boolean; stock?: boolean; profile?: boolean; fullSteps?: string }) => {
+    .option('--full-seed <n>', 'attack seed of the full DLG run (default 1)')
+    .action(async (opts: { json?: boolean; only?: string; quick?: boolean; torch?: boolean; stock?: boolean; profile?: boolean; fullSteps?: string; fullSeed?: string }) => {
       const parts = parseParts(opts.only);
       let fullSteps: number | undefined;
       if (opts.fullSteps !== undefined) {
         fullSteps = Number(opts.fullSteps);
         if (!Number.isInteger(fullSteps) || fullSteps < 1) throw new UserError(`--full-steps: expected a positive integer, got "${opts.fullSteps}"`);
+      }
+      let fullSeed: number | undefined;
+      if (opts.fullSeed !== undefined) {
+        fullSeed = Number(opts.fullSeed);
+        if (!Number.isInteger(fullSeed) || fullSeed < 0) throw new UserError(`--full-seed: expected a non-negative integer, got "${opts.fullSeed}"`);
       }
       const result = await runBench({
         parts,
@@ -38,6 +44,7 @@ export function registerBenchCommand(program: Command): void {
         stock: !!opts.stock,
         profile: !!opts.profile,
         fullSteps,
+        fullSeed,
         log: opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatBench(result)}\n`);

