@@ -79,7 +79,14 @@ export class ClientSecAgg {
       }
       return;
     }
-    const reply = await r.session.respond(m);
+    let reply;
+    try {
+      reply = await r.session.respond(m);
+    } catch (err) {
+      // Not a protocol refusal but a fault of ours: still answer, never leave the server waiting.
+      const reason = `${this.opts.clientId}: internal error in ${m.type}: ${err instanceof Error ? err.message : String(err)}`;
+      reply = { type: 'secagg.refuse' as const, round: m.round, clientId: this.opts.clientId, reason };
+    }
     if (reply?.type === 'secagg.refuse') this.opts.log(`${this.opts.clientId}: refused ${m.type}: ${reply.reason}`);
     if (m.type === 'secagg.abort') this.opts.log(`${this.opts.clientId}: round ${m.round} aborted: ${m.reason}`);
     if (reply) this.opts.send(reply);

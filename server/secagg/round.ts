@@ -34,7 +34,13 @@ export async function runSecureAggregationRound(
     if (wake && server.pending().length === 0) wake();
   };
   const offMessage = transport.onMessage((clientId, message) => {
-    const r = server.receive(clientId, message);
+    let r: ReturnType<SecAggServer['receive']>;
+    try {
+      r = server.receive(clientId, message);
+    } catch (err) {
+      // A fault of ours must not take the coordinator down: refuse the message, keep the round.
+      r = { ok: false, reason: `internal error on a message from ${clientId}: ${err instanceof Error ? err.message : String(err)}` };
+    }
     if (!r.ok) options.onRejection?.(clientId, r.reason);
     poke();
   });
