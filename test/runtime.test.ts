@@ -8,16 +8,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { validateScenario } from '../shared/scenario/load';
 import type { Scenario } from '../shared/scenario/schema';
 import { clientShard } from '../shared/data';
+import { buildModel, paramCount } from '../shared/models';
 import { subset } from '../shared/data/types';
 import { initBackend } from '../shared/tensor/backend';
 import { decodeFrame, encodeMessage, type MessageMap, type MessageType, type WireMessage } from '../shared/wire';
-import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, type Coordinator, type Rejection } from '../server/coordinator';
+import { publicScenario, runRounds, startCoordinator, tokenList, WireEvaluationChannel, type Coordinator, type Rejection } from '../server/coordinator';
 import type { ObservedUpdate } from '../server/observer/hook';
-import { spawnClientProcesses, type ClientProcesses } from '../server/run/spawn';
+import { CLIENT_MAIN, spawnClientProcesses, type ClientProcesses } from '../server/run/spawn';
 import { computeUpdate } from '../client/train';
 import { roundBatches } from '../client/schedule';
 import { runScenario } from '../server/run';
@@ -371,5 +372,65 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     expect(clientErr).to.match(/c0: run finished/).and.to.match(/c1: run finished/);
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'results.json'), 'utf8')) as RunResults;
     expect(results.rounds[0].participants).to.deep.equal(['c0', 'c1']);
+  });
+
+  it('a client process rejects malformed server messages with clear errors, and gives up without a usable welcome', async () => {
+    const good = scenario({ clients: 1, clientsPerRound: 1 });
+    const count = paramCount(buildModel(good.model, [6, 6, 1], 3).specs);
+    const welcome = { type: 'welcome', clientId: 'c0', clientIndex: 0, scenario: publicScenario(good), paramCount: count, maxFrameBytes: 1 << 20 } as const;
+    // A fake coordinator that scripts what it sends after each client message.
+    async function talk(script: (ws: WebSocket, msg: WireMessage) => void): Promise<{ fromClient: string[]; closeCode: number; exitCode: number | null; stderr: string }> {
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+      const fromClient: string[] = [];
+      const closed = new Promise<number>((resolve) => {
+        wss.on('connection', (ws) => {
+          ws.on('message', (data: Buffer) => {
+            const msg = decodeFrame(data, 'server');
+            fromClient.push(msg.type === 'error' ? `error:${msg.code}` : msg.type);
+            script(ws, msg);
+          });
+          ws.on('close', (code) => resolve(code));
+        });
+      });
+      const port = (wss.address() as { port: number }).port;
+      const child = spawn(process.execPath, [CLIENT_MAIN, '--server', `ws://127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...CHILD_ENV, FEDLEAK_CLIENT_TOKENS: 'tok' } });
+      let stderr = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const closeCode = await closed;
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      return { fromClient, closeCode, exitCode, stderr };
+    }
+
+    // After a good welcome: garbage, a round.start with the wrong vector length and a second welcome are
+    // each answered with an error; the client stays and leaves cleanly on shutdown.
+    const a = await talk((ws, msg) => {
+      if (msg.type === 'hello') {
+        ws.send(encodeMessage(welcome));
+        ws.send(Buffer.from('garbage, not msgpack'));
+      } else if (msg.type === 'error' && msg.code === 'bad-frame') {
+        ws.send(encodeMessage({ type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 2, localSteps: 1, localEpochs: 0, timeoutMs: 1000, params: new Float32Array(count + 1) }));
+      } else if (msg.type === 'error' && msg.code === 'wrong-length') {
+        ws.send(encodeMessage(welcome));
+      } else if (msg.type === 'error') {
+        ws.send(encodeMessage({ type: 'shutdown', reason: 'test over' }));
+      }
+    });
+    expect(a.fromClient).to.deep.equal(['hello', 'error:bad-frame', 'error:wrong-length', 'error:bad-message']);
+    expect(a.closeCode).to.equal(1000);
+    expect(a.exitCode).to.equal(0);
+    expect(a.stderr).to.match(/c0: rejected a server message: bad-frame: frame of \d+ bytes is not valid msgpack/);
+    expect(a.stderr).to.match(/c0: rejected a server message: wrong-length: round\.start\.params: \d+ values, the model has \d+/);
+    expect(a.stderr).to.match(/a second welcome on the same connection/);
+
+    // A welcome that cannot be used: error back, close 1008, exit 1.
+    const b = await talk((ws, msg) => {
+      if (msg.type === 'hello') ws.send(encodeMessage({ ...welcome, paramCount: -3 } as unknown as WireMessage));
+    });
+    expect(b.fromClient).to.deep.equal(['hello', 'error:bad-message']);
+    expect(b.closeCode).to.equal(1008);
+    expect(b.exitCode).to.equal(1);
+    expect(b.stderr).to.match(/rejected a server message: bad-message: welcome\.paramCount: -3 is outside/);
   });
 });
