@@ -1,7 +1,7 @@
 /**
  * `fedleak bench`: DLG objective evaluation speed (lenet-zhu on 1×32×32×3 and 1×28×28×1), a full
- * DLG run on a real MNIST digit, and — when their modules exist — the runtime's round figures
- * (server/bench/rounds.ts) and secure aggregation's round latency (server/bench/secagg.ts).
+ * DLG run on a real MNIST digit, the runtime's round figures (server/bench/rounds.ts) and secure
+ * aggregation's round latency (server/bench/secagg.ts).
  * Warm-up evaluations are excluded; figures are medians over several timed runs.
  */
 import * as os from 'node:os';
@@ -10,7 +10,9 @@ import { getConvImpl, withStockCpuKernels } from '../../shared/tensor/fast-kerne
 import { setupDlgEval, dlgEvalStep, timeDlgEval, type TimingResult } from './dlg-eval';
 import { profileKernels, type KernelTiming } from './kernel-profile';
 import { runDlgFull, type DlgFullResult } from './dlg-full';
-import { benchFunction, runTorchPeer } from './peers';
+import { runTorchPeer } from './peers';
+import { benchRounds } from './rounds';
+import { benchSecagg } from './secagg';
 
 export const BENCH_PARTS = ['dlg', 'full', 'rounds', 'secagg'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
@@ -110,23 +112,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
 
   if (options.parts.has('rounds')) {
-    const bench = benchFunction('rounds', 'benchRounds');
-    if (bench) {
-      log('bench: federated rounds…');
-      result.rounds = await bench({ clients: options.quick ? [10] : [10, 50], quick: options.quick });
-    } else {
-      result.rounds = { skipped: 'server/bench/rounds.ts is not built yet' };
-    }
+    log('bench: federated rounds (real client processes)…');
+    result.rounds = await benchRounds({ clients: options.quick ? [10] : [10, 50], quick: options.quick, log });
   }
 
   if (options.parts.has('secagg')) {
-    const bench = benchFunction('secagg', 'benchSecagg');
-    if (bench) {
-      log('bench: secure aggregation rounds…');
-      result.secagg = await bench({ clients: options.quick ? [10] : [10, 50], quick: options.quick });
-    } else {
-      result.secagg = { skipped: 'server/bench/secagg.ts is not built yet' };
-    }
+    log('bench: secure aggregation rounds…');
+    result.secagg = await benchSecagg({ clients: options.quick ? [10] : [10, 50], quick: options.quick, log });
   }
   return result;
 }

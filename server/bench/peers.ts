@@ -1,30 +1,7 @@
-/**
- * Optional parts of `fedleak bench` written by other work streams (server/bench/rounds.ts,
- * server/bench/secagg.ts) and the PyTorch peer script. Loaded at run time so that the bench
- * builds and runs whether or not they exist yet.
- */
+/** The PyTorch peer (../shared/peers/dlg_torch.py) that `fedleak bench --torch` compares with. */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-type BenchFn = (opts: Record<string, unknown>) => Promise<Record<string, unknown>>;
-
-function loadModule(name: string): Record<string, unknown> | null {
-  const file = path.join(__dirname, `${name}.js`);
-  if (!fs.existsSync(file)) return null;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require(file) as Record<string, unknown>;
-}
-
-/** The named export, else the module's first exported function whose name starts with "bench". */
-export function benchFunction(moduleName: string, exportName: string): BenchFn | null {
-  const mod = loadModule(moduleName);
-  if (!mod) return null;
-  const named = mod[exportName];
-  if (typeof named === 'function') return named as BenchFn;
-  const fallback = Object.entries(mod).find(([k, v]) => k.startsWith('bench') && typeof v === 'function');
-  return fallback ? (fallback[1] as BenchFn) : null;
-}
 
 export interface TorchResult {
   msPerEval: number;
