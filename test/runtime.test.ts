@@ -294,6 +294,10 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     await bad.expectError('wrong-round');
     bad.send({ type: 'hello', token: f.tokens[2], agent: 'again' });
     await bad.expectError('bad-message');
+    bad.send({ ...(validUpdate(f, 1) as MessageMap['update']), numExamples: 1000 });
+    await bad.expectError('bad-message');
+    bad.send({ ...(validUpdate(f, 1) as MessageMap['update']), kind: 'weight-delta' });
+    await bad.expectError('bad-message');
     bad.send(validUpdate(f, 1));
     expect((await bad.expect('update.accepted')).round).to.equal(1);
     bad.send(validUpdate(f, 1));

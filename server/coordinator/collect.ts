@@ -16,6 +16,8 @@ function observeSafely(ctx: StageContext, u: Parameters<StageContext['observe']>
 export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
   const { hub, round, selected, federation } = ctx;
   const kind = federation.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta';
+  const maxExamples =
+    federation.algorithm === 'fedsgd' ? federation.batchSize : federation.localEpochs > 0 ? Number.MAX_SAFE_INTEGER : federation.localSteps * federation.batchSize;
   const pending = new Set(selected);
   const accepted = new Map<string, AcceptedUpdate>();
   const dropped: string[] = [];
@@ -43,6 +45,10 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
         return hub.reject(clientId, 'wrong-length', `update.update: ${msg.update.length} values, the model has ${ctx.paramCount}`, 'update');
       }
       if (msg.kind !== kind) return hub.reject(clientId, 'bad-message', `update.kind: "${msg.kind}", but ${federation.algorithm} clients send "${kind}"`, 'update');
+      // A client cannot have used more examples than the round's plan allows (its weight in the mean).
+      if (msg.numExamples > maxExamples) {
+        return hub.reject(clientId, 'bad-message', `update.numExamples: ${msg.numExamples}, but a ${federation.algorithm} round uses at most ${maxExamples} examples`, 'update');
+      }
       const u: AcceptedUpdate = { clientId, round, update: msg.update, numExamples: msg.numExamples, frameBytes };
       accepted.set(clientId, u);
       pending.delete(clientId);
