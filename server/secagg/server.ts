@@ -348,9 +348,11 @@ export class SecAggServer {
   }
 
   private abort(reason: string): { outgoing: Outgoing[]; result: SecAggRoundResult } {
-    const reached = [this.u1, this.u2, this.u3][['share-keys', 'masked-input', 'unmask'].indexOf(this.stageName)] ?? this.params.participants;
+    // Tell everyone the closing stage was waiting on (its expected responders) to forget the round.
+    const reached: Partial<Record<ServerStage, string[]>> = { 'share-keys': this.u1, 'masked-input': this.u2, unmask: this.u3 };
+    const notify = reached[this.stageName] ?? this.params.participants;
     this.stageName = 'aborted';
-    const outgoing: Outgoing[] = reached.map((to) => ({ to, message: { type: 'secagg.abort', round: this.params.round, reason } }));
+    const outgoing: Outgoing[] = notify.map((to) => ({ to, message: { type: 'secagg.abort', round: this.params.round, reason } }));
     return { outgoing, result: this.result('aborted', reason) };
   }
 
