@@ -71,7 +71,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const batches = roundBatches(s.shard.labels.length, r, s.scenario.seed, s.welcome.clientIndex, r.round);
       const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
       const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
-      const { update } = applyClientDefenses(raw, s.scenario.defenses, rng);
+      const { update } = applyClientDefenses(raw, s.scenario.defenses, rng, s.model.specs);
       const used = distinctInOrder(batches);
       s.truth.set(r.round, used);
       if (s.secagg) return s.secagg.begin(r.round, update, used.length, new Rng(s.scenario.seed).fork(`secagg/client-${s.welcome.clientIndex}/round-${r.round}`));
