@@ -10,6 +10,7 @@ import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeom
 import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
 import { batchMatMul } from './matmul';
 import { sigmoid, sumAxes } from './reduce-unary';
+import { LEAN_GRADIENTS } from './lean-grads';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
 
@@ -228,6 +229,7 @@ export function registerFastCpuKernels(): void {
     tf.unregisterKernel(name, 'cpu');
     tf.registerKernel({ ...original, kernelName: name, backendName: 'cpu', kernelFunc: FAST[name] });
   }
+  for (const config of LEAN_GRADIENTS) tf.registerGradient(config);
 }
 
 function install(configs: (name: FastKernelName) => tf.KernelConfig): void {

@@ -1,0 +1,72 @@
+/**
+ * Leaner gradients for the elementwise kernels that double backprop runs most often. tfjs-core's
+ * versions always reshape (even to the same shape), cast float32 to float32, and compute
+ * 2·(a − b) twice for SquaredDifference; every one of those is a kernel call with engine and tape
+ * overhead, and the gradient graph is differentiated again, so they multiply. Same mathematics,
+ * fewer kernels. Registered with the fast cpu kernels (FEDLEAK_STOCK_KERNELS=1 keeps tfjs's).
+ */
+import { tf, type Tensor } from '../tf';
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** dy summed over the axes `shape` was broadcast along, in `shape`. */
+function unbroadcast(dy: Tensor, shape: number[]): Tensor {
+  const axes = tf.broadcast_util.getReductionAxes(shape, dy.shape);
+  const reduced = axes.length > 0 ? tf.sum(dy, axes) : dy;
+  return sameShape(reduced.shape, shape) ? reduced : tf.reshape(reduced, shape);
+}
+
+function asFloat(t: Tensor): Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+}
+
+export const LEAN_GRADIENTS: tf.GradConfig[] = [
+  {
+    kernelName: 'Add',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved;
+      const d = dy as Tensor;
+      return { a: () => unbroadcast(d, a.shape), b: () => unbroadcast(d, b.shape) };
+    },
+  },
+  {
+    kernelName: 'Sub',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved;
+      const d = dy as Tensor;
+      return { a: () => unbroadcast(d, a.shape), b: () => tf.neg(unbroadcast(d, b.shape)) };
+    },
+  },
+  {
+    kernelName: 'Multiply',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved;
+      const d = dy as Tensor;
+      return { a: () => unbroadcast(tf.mul(d, asFloat(b)), a.shape), b: () => unbroadcast(tf.mul(d, asFloat(a)), b.shape) };
+    },
+  },
+  {
+    kernelName: 'SquaredDifference',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved;
+      const d = dy as Tensor;
+      // ∂/∂a = 2·dy·(a − b) = −∂/∂b; tfjs-core builds the product twice.
+      const da = tf.mul(tf.sub(a, b), tf.mul(d, 2));
+      return { a: () => da, b: () => tf.neg(da) };
+    },
+  },
+  {
+    kernelName: 'Square',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => tf.mul(dy as Tensor, tf.mul(asFloat(x), 2)) };
+    },
+  },
+];
