@@ -1,0 +1,144 @@
+/**
+ * Full-strength figures for Inverting Gradients (fedsgd and fedavg), the analytic attack and batch
+ * label inference on real MNIST digits, with the true update made in-process exactly as a client
+ * makes it. Not part of npm test (minutes of CPU). Usage, after `npx tsc -p .`:
+ *
+ *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N]
+ *
+ * Prints one line per trial and the median.
+ */
+import { tf } from '../../shared/tensor/tf';
+import { initBackend } from '../../shared/tensor/backend';
+import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
+import { attackSchema, modelSchema, type ModelConfig } from '../../shared/scenario/schema';
+import { Rng } from '../../shared/random';
+import { loadMnist, type Dataset } from '../../shared/data';
+import { scoreReconstruction } from '../../shared/metrics';
+import { simulatedUpdate, invertingGradients } from './attacks/inverting-gradients';
+import { analytic } from './attacks/analytic';
+import { inferLabels, multisetLabelAccuracy } from './attacks/label-inference';
+import type { AttackInput } from './attacks/types';
+
+const SHAPE: [number, number, number] = [28, 28, 1];
+const SIZE = 28 * 28;
+
+interface Case {
+  model: ModelConfig;
+  steps: number;
+  batchSize: number;
+  kind: AttackInput['updateKind'];
+  attackName: 'inverting-gradients' | 'analytic';
+}
+
+const CASES: Record<string, Case> = {
+  'ig-fedsgd': { model: modelSchema.parse({ name: 'lenet-zhu' }), steps: 1, batchSize: 4, kind: 'gradient', attackName: 'inverting-gradients' },
+  'ig-fedavg': { model: modelSchema.parse({ name: 'lenet-zhu' }), steps: 2, batchSize: 2, kind: 'weight-delta', attackName: 'inverting-gradients' },
+  analytic: { model: modelSchema.parse({ name: 'mlp', hidden: [200], activation: 'relu' }), steps: 1, batchSize: 1, kind: 'gradient', attackName: 'analytic' },
+};
+
+function pick(ds: Dataset, rng: Rng, n: number): { images: Float32Array; labels: number[] } {
+  const idx = rng.sample(ds.labels.length, n);
+  const images = new Float32Array(n * SIZE);
+  idx.forEach((i, k) => images.set(ds.images.subarray(i * SIZE, (i + 1) * SIZE), k * SIZE));
+  return { images, labels: idx.map((i) => ds.labels[i]) };
+}
+
+/** The client's update for these examples: step s trains on examples [s·B, (s+1)·B). */
+function clientUpdate(c: Case, globalParams: Float32Array, images: Float32Array, labels: number[], lr: number): Float32Array {
+  const model = buildModel(c.model, SHAPE, 10);
+  const params = unflattenParams(globalParams, model.specs);
+  const n = labels.length;
+  const update = tf.tidy(() => {
+    const targets = Array.from({ length: c.steps }, (_, s) => oneHot(labels.slice(s * c.batchSize, (s + 1) * c.batchSize), 10));
+    const u = simulatedUpdate(model, params, tf.tensor4d(images, [n, ...SHAPE]), targets, { steps: c.steps, batchSize: c.batchSize, learningRate: lr }, c.kind);
+    return flattenParams(u, model.specs);
+  });
+  tf.dispose(params);
+  return update;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset): Promise<void> {
+  const c = CASES[name];
+  const lr = 0.1;
+  const psnrs: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const seed = firstSeed + t;
+    const rng = new Rng(seed);
+    const model = buildModel(c.model, SHAPE, 10);
+    const globalParams = model.initParams(rng.fork('model'));
+    const n = c.steps * c.batchSize;
+    const { images, labels } = pick(ds, rng.fork('batch'), n);
+    const update = clientUpdate(c, globalParams, images, labels, lr);
+    const input: AttackInput = {
+      model: { config: c.model, inputShape: SHAPE, numClasses: 10 },
+      globalParams,
+      update,
+      updateKind: c.kind,
+      training: { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 },
+      numExamples: n,
+      attack: attackSchema.parse({ name: c.attackName, iterations }),
+      seed,
+    };
+    const out = c.attackName === 'analytic' ? await analytic(input) : await invertingGradients(input);
+    const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: n }, SHAPE);
+    psnrs.push(score.psnr);
+    process.stdout.write(
+      `${name} seed ${seed}: PSNR ${score.psnr.toFixed(2)} dB, SSIM ${score.ssim.toFixed(3)}, labels ${(100 * score.labelAccuracy).toFixed(0)}% ` +
+        `(${out.labels.join('')} vs ${labels.join('')}), objective ${out.finalObjective.toExponential(3)}, ${out.iterations} iterations, ${out.seconds.toFixed(2)} s\n`,
+    );
+  }
+  process.stdout.write(`${name}: median PSNR ${median(psnrs).toFixed(2)} dB over ${trials} trials\n`);
+}
+
+async function evalLabels(trials: number, firstSeed: number, ds: Dataset): Promise<void> {
+  const config = modelSchema.parse({ name: 'lenet-zhu' });
+  const model = buildModel(config, SHAPE, 10);
+  let total = 0;
+  for (let t = 0; t < trials; t++) {
+    const seed = firstSeed + t;
+    const rng = new Rng(seed);
+    const globalParams = model.initParams(rng.fork('model'));
+    const { images, labels } = pick(ds, rng.fork('batch'), 8);
+    const gradient = clientUpdate({ model: config, steps: 1, batchSize: 8, kind: 'gradient', attackName: 'inverting-gradients' }, globalParams, images, labels, 0.1);
+    const params = unflattenParams(globalParams, model.specs);
+    const guess = inferLabels({ model, params, gradient, count: 8, seed });
+    tf.dispose(params);
+    const acc = multisetLabelAccuracy(guess, labels);
+    total += acc;
+    process.stdout.write(`labels seed ${seed}: ${(100 * acc).toFixed(1)}% (${guess.join('')} vs ${labels.slice().sort((a, b) => a - b).join('')})\n`);
+  }
+  process.stdout.write(`labels: batch 8 accuracy ${((100 * total) / trials).toFixed(1)}% over ${trials} batches\n`);
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} ${args[i + 1]}: expected a non-negative integer`);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const which = args[0];
+  if (!which || !(which in CASES || which === 'labels')) {
+    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N]`);
+  }
+  await initBackend();
+  const ds = loadMnist();
+  const seed = option(args, '--seed', 1);
+  if (which === 'labels') await evalLabels(option(args, '--trials', 10), seed, ds);
+  else await evalAttack(which, option(args, '--trials', which === 'analytic' ? 5 : 5), option(args, '--iterations', 2000), seed, ds);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
