@@ -203,6 +203,13 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     [[2, 3, 1, 5], [1, 3, 4, 1]],
     [[1], [3, 3]],
     [[0, 3], [3]],
+    // Large enough for the WebAssembly path (≥ 256 outputs), with a scalar tail (sizes not ÷ 4).
+    [[17, 31], [17, 31]],
+    [[1, 16, 16, 12], [1, 16, 16, 12]],
+    [[301], []],
+    [[], [2, 129]],
+    [[1], [259]],
+    [[259, 1], [1]],
   ];
   for (const name of ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference'] as const) {
     it(`${name} with broadcasting`, () => {

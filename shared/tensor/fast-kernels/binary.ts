@@ -6,7 +6,33 @@
  * loop with a fixed step on each side.
  */
 
+import { wasmGemm } from './wasm-gemm';
+
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
+
+const WASM_OP: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, squaredDifference: 4 };
+/** Below this many outputs the copies into and out of wasm memory cost more than they save. */
+const WASM_MIN_SIZE = 256;
+
+/**
+ * Same-length or scalar-broadcast operands in WebAssembly SIMD (four lanes per instruction);
+ * null when wasm is unavailable or the case is not one of those.
+ */
+function wasmBinary(op: BinaryOp, a: Float32Array, b: Float32Array, total: number): Float32Array | null {
+  if (total < WASM_MIN_SIZE) return null;
+  const mode = a.length === total && b.length === total ? 0 : a.length === total && b.length === 1 ? 1 : a.length === 1 && b.length === total ? 2 : -1;
+  if (mode < 0) return null;
+  const w = wasmGemm();
+  if (!w) return null;
+  const aOff = 0;
+  const bOff = (a.length + 3) & ~3;
+  const outOff = bOff + ((b.length + 3) & ~3);
+  const mem = w.reserve(outOff + total);
+  mem.set(a, aOff);
+  mem.set(b, bOff);
+  w.binary(WASM_OP[op], mode, aOff, bOff, outOff, total);
+  return mem.slice(outOff, outOff + total);
+}
 
 interface Run {
   size: number;
@@ -111,6 +137,8 @@ export function broadcastBinary(op: BinaryOp, a: Float32Array, aShape: readonly 
   const shape = broadcastShape(aShape, bShape);
   let total = 1;
   for (const d of shape) total *= d;
+  const viaWasm = wasmBinary(op, a, b, total);
+  if (viaWasm) return { values: viaWasm, shape };
   const out = new Float32Array(total);
   if (total === 0) return { values: out, shape };
   if (a.length === total && b.length === total) {

@@ -1,5 +1,5 @@
 /**
- * The three conv kernels of conv.ts as im2col + SIMD GEMM (+ col2im), all in wasm/gemm.wat; this
+ * The three conv kernels of conv.ts as im2col + SIMD GEMM (+ col2im), all in wasm/kernels.wat; this
  * file lays the operands out in the module's memory. Widths are padded to
  * multiples of 4 with zeros so every GEMM runs on whole f32x4 blocks:
  *   forward      C[P][COp] = A[P][Kp] · Wp[Kp][COp]

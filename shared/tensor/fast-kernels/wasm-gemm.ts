@@ -1,9 +1,9 @@
 /**
- * Loader for the SIMD matrix product in wasm/gemm.wat, plus a bump allocator over its memory.
+ * Loader for the SIMD kernels in wasm/kernels.wat, plus a bump allocator over its memory.
  * Kernels copy their operands into the module's memory, call gemm, and copy the result out; the
  * copies are O(size) against the O(size · K) arithmetic.
  */
-import { GEMM_WASM_BASE64 } from './wasm/gemm-bytes';
+import { KERNELS_WASM_BASE64 } from './wasm/kernels-bytes';
 
 /** The part of the WebAssembly JS API used here (the project's TS lib set does not declare it). */
 interface WasmMemory {
@@ -41,15 +41,17 @@ export class WasmGemm {
   private readonly fn: GemmFn;
   private readonly im2colFn: PatchFn;
   private readonly col2imFn: PatchFn;
+  private readonly binaryFn: (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
   private view: Float32Array;
 
   constructor() {
-    const bytes = Buffer.from(GEMM_WASM_BASE64, 'base64');
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
     const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {});
     this.memory = instance.exports.memory as WasmMemory;
     this.fn = instance.exports.gemm as GemmFn;
     this.im2colFn = instance.exports.im2col as PatchFn;
     this.col2imFn = instance.exports.col2im as PatchFn;
+    this.binaryFn = instance.exports.binary as (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
     this.view = new Float32Array(this.memory.buffer);
   }
 
@@ -75,6 +77,14 @@ export class WasmGemm {
   /** mem[dst] = rows of length kp, the receptive field of each output pixel of x at mem[src]. */
   im2col(src: number, g: PatchGeometry, dst: number, kp: number): void {
     this.im2colFn(src, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.fh, g.fw, g.strideH, g.strideW, g.padTop, g.padLeft, dst, kp);
+  }
+
+  /**
+   * mem[out + i] = mem[a + i] OP mem[b + i] for i < n; op 0 add, 1 sub, 2 mul, 3 div, 4 squared
+   * difference; mode 0 both full, 1 b is a scalar, 2 a is a scalar.
+   */
+  binary(op: number, mode: number, a: number, b: number, out: number, n: number): void {
+    this.binaryFn(op, mode, a, b, out, n);
   }
 
   /** mem[dx] (NHWC, overwritten) = the adjoint of im2col applied to the rows at mem[col]. */
