@@ -4,7 +4,7 @@
  * answers the simulator's evaluation channel (`eval.truth-request`) from the batches it used.
  */
 import WebSocket from 'ws';
-import { decodeFrame, encodeMessage, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
+import { decodeFrame, encodeMessage, firstNonFinite, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
 import { validateScenario } from '../shared/scenario/load';
 import type { Scenario } from '../shared/scenario/schema';
 import { buildModel, paramCount, type Model } from '../shared/models';
@@ -72,6 +72,9 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
       const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
       const { update } = applyClientDefenses(raw, s.scenario.defenses, rng, s.model.specs);
+      const bad = firstNonFinite(update);
+      // The server would refuse it anyway; say so at once so it can drop us from this round.
+      if (bad >= 0) throw new WireError('non-finite', `round ${r.round}: local training produced ${update[bad]} at parameter ${bad}; no update sent (learning rate too large?)`);
       const used = distinctInOrder(batches);
       s.truth.set(r.round, used);
       if (s.secagg) return s.secagg.begin(r.round, update, used.length, new Rng(s.scenario.seed).fork(`secagg/client-${s.welcome.clientIndex}/round-${r.round}`));
@@ -118,15 +121,17 @@ export function runSession(url: string, token: string, log: (line: string) => vo
 
     ws.on('open', () => send({ type: 'hello', token, agent: `fedleak-client/${process.pid}` }));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      let msg: WireMessage;
+      let msg: WireMessage | null = null;
       try {
         if (!isBinary) throw new WireError('bad-frame', 'text frame; the protocol uses binary frames only');
         msg = decodeFrame(data, 'client');
         onMessage(msg);
       } catch (err) {
         const code = err instanceof WireError ? err.code : 'internal';
-        log(`${name()}: rejected a server message: ${code}: ${errorText(err)}`);
-        send({ type: 'error', code, message: errorText(err) });
+        // ref names the message we could not act on; for round.start the server drops us from that round.
+        const ref = msg ? { ref: msg.type } : {};
+        log(`${name()}: ${msg ? `could not act on ${msg.type}` : 'rejected a server message'}: ${code}: ${errorText(err)}`);
+        send({ type: 'error', code, message: errorText(err), ...ref });
         // Without a usable welcome this client cannot take part; give up rather than hang.
         if (!state) {
           reason = `cannot start: ${errorText(err)}`;

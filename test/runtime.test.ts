@@ -219,15 +219,20 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     expect(f.logs.join('\n')).to.match(/round 1: c2 dropped \(disconnected\)/);
   });
 
-  it('a client that never answers is dropped at the round deadline and the round completes', async () => {
-    const f = (fed = await startFederation(scenario({ clients: 3, clientsPerRound: 3, roundTimeoutMs: 1500 })));
+  it('a client that never answers is dropped at the round deadline, one that declines round.start at once; the round completes', async () => {
+    const f = (fed = await startFederation(scenario({ clients: 4, clientsPerRound: 4, roundTimeoutMs: 1500 })));
     f.processes.push(spawnClientProcesses(f.url, f.tokens.slice(0, 2), 2, CHILD_ENV));
     const silent = await RawPeer.join(f.url, f.tokens[2]);
-    f.peers.push(silent);
-    await f.c.hub.waitForClients(3);
-    const { rounds: records } = await rounds(f);
-    expect(records[0].dropped).to.deep.equal(['c2']);
+    const declining = await RawPeer.join(f.url, f.tokens[3]);
+    f.peers.push(silent, declining);
+    await f.c.hub.waitForClients(4);
+    const done = rounds(f);
+    expect((await declining.expect('round.start')).round).to.equal(1);
+    declining.send({ type: 'error', code: 'non-finite', message: 'local training produced NaN', ref: 'round.start' });
+    const { rounds: records } = await done;
+    expect(records[0].dropped).to.deep.equal(['c3', 'c2']);
     expect(Object.keys(records[0].updateBytes ?? {})).to.deep.equal(['c0', 'c1']);
+    expect(f.logs.join('\n')).to.match(/c3 dropped \(it could not take part: non-finite: local training produced NaN\)/);
     expect(f.logs.join('\n')).to.match(/c2 dropped \(no update within 1500 ms\)/);
     expect((await silent.expect('round.start')).round).to.equal(1);
   });
@@ -425,7 +430,7 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     expect(a.closeCode).to.equal(1000);
     expect(a.exitCode).to.equal(0);
     expect(a.stderr).to.match(/c0: rejected a server message: bad-frame: frame of \d+ bytes is not valid msgpack/);
-    expect(a.stderr).to.match(/c0: rejected a server message: wrong-length: round\.start\.params: \d+ values, the model has \d+/);
+    expect(a.stderr).to.match(/c0: could not act on round\.start: wrong-length: round\.start\.params: \d+ values, the model has \d+/);
     expect(a.stderr).to.match(/a second welcome on the same connection/);
 
     // A welcome that cannot be used: error back, close 1008, exit 1.

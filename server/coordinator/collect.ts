@@ -2,6 +2,7 @@
  * The plain collect stage: broadcast `round.start`, accept one valid `update` per selected client,
  * until every selected client has answered or dropped (disconnected) or `roundTimeoutMs` passes.
  */
+import type { ErrorMessage } from '../../shared/wire';
 import type { AcceptedUpdate, CollectResult, StageContext } from './stage';
 
 /** The observer (and capture writer) must not break the round: a failure there is logged. */
@@ -65,11 +66,19 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
       });
       finishIfDone();
     });
+    // A client that could not act on this round's round.start will not send an update: drop it now.
+    const onClientError = (clientId: string, err: ErrorMessage) => {
+      if (err.ref !== 'round.start') return;
+      drop(clientId, `it could not take part: ${err.code}: ${err.message}`);
+      finishIfDone();
+    };
     hub.on('disconnected', onDisconnect);
+    hub.on('client-error', onClientError);
     const finish = () => {
       if (timer) clearTimeout(timer);
       unhandle();
       hub.off('disconnected', onDisconnect);
+      hub.off('client-error', onClientError);
       // Selected order, so results do not depend on arrival order.
       resolve({ updates: selected.filter((id) => accepted.has(id)).map((id) => accepted.get(id) as AcceptedUpdate), dropped });
     };

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
-import { decodeFrame, encodeMessage, WireError, type MessageMap, type MessageType, type WireMessage } from '../../shared/wire';
+import { decodeFrame, encodeMessage, WireError, type ErrorMessage, type MessageMap, type MessageType, type WireMessage } from '../../shared/wire';
 import type { ClientIdentity } from './tokens';
 
 export interface HubOptions {
@@ -34,6 +34,8 @@ export interface HubEvents {
   registered: [clientId: string];
   disconnected: [clientId: string];
   rejected: [rejection: Rejection];
+  /** A client reported an error not tied to a request (e.g. it could not act on round.start). */
+  'client-error': [clientId: string, error: ErrorMessage];
 }
 
 export type Handler<T extends MessageType> = (clientId: string, msg: MessageMap[T], frameBytes: number) => void;
@@ -195,7 +197,8 @@ export class ClientHub extends EventEmitter<HubEvents> {
       return;
     }
     if (msg.type === 'error' && msg.requestId === undefined) {
-      this.opts.log(`server: ${clientId} reported ${msg.code}: ${msg.message}`);
+      this.opts.log(`server: ${clientId} reported ${msg.code}${msg.ref ? ` about ${msg.ref}` : ''}: ${msg.message}`);
+      this.emit('client-error', clientId, msg);
       return;
     }
     const handler = this.handlers.get(msg.type);

@@ -7,6 +7,7 @@ import type { RoundRecord } from '../../shared/results';
 import type { Dataset } from '../../shared/data/types';
 import type { Model } from '../../shared/models';
 import { Rng } from '../../shared/random';
+import { firstNonFinite } from '../../shared/wire';
 import type { ObservedUpdate } from '../observer/hook';
 import type { ClientHub } from './hub';
 import { aggregateUpdates, applyAggregate } from './aggregate';
@@ -59,6 +60,11 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
       if (agg.privacy) record.privacy = agg.privacy;
     } else {
       opts.log(`server: round ${round}: no update arrived; the global model is unchanged`);
+    }
+    const bad = firstNonFinite(params);
+    if (bad >= 0) {
+      // Clients would refuse a round.start carrying it; stop with the reason instead of timing out.
+      throw new Error(`round ${round}: the global model holds ${params[bad]} at parameter ${bad} after aggregation; training diverged (try a smaller federation.learningRate)`);
     }
     if (result.updates.length > 0) record.updateBytes = Object.fromEntries(result.updates.map((u) => [u.clientId, u.frameBytes]));
     if (result.secureAggregation) record.secureAggregation = result.secureAggregation;
