@@ -252,10 +252,12 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     tf.tidy(() => expectSame('Sum', { x: randn(rng, [3, 4, 5]) }, { axis: -1, keepDims: false }, 'Sum negative axis'));
   });
 
-  it('Sigmoid', () => {
+  it('Sigmoid and Neg', () => {
     tf.tidy(() => {
       const x = tf.mul(randn(new Rng(10), [3, 7, 5]), 10);
       expectSame('Sigmoid', { x }, {}, 'Sigmoid');
+      expectSame('Neg', { x }, {}, 'Neg');
+      expectSame('Neg', { x: tf.scalar(2.5) }, {}, 'Neg of a scalar');
     });
   });
 

@@ -9,7 +9,7 @@ import { asCpuBackend, f32, sizeOf, type CpuBackendLike, type TensorInfo } from 
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeometry } from './conv';
 import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
 import { batchMatMul } from './matmul';
-import { sigmoid, sumAxes } from './reduce-unary';
+import { neg, sigmoid, sumAxes } from './reduce-unary';
 import { LEAN_GRADIENTS } from './lean-grads';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
@@ -46,6 +46,7 @@ export const FAST_KERNEL_NAMES = [
   'BatchMatMul',
   'Sum',
   'Sigmoid',
+  'Neg',
 ] as const;
 export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
 
@@ -202,6 +203,13 @@ function sigmoidKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo([...x.shape], 'float32', sigmoid(f32(backend, x)));
 }
 
+function negKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!isFloat(x)) return stockKernel('Neg').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  return backend.makeTensorInfo([...x.shape], 'float32', neg(f32(backend, x)));
+}
+
 const FAST: Record<FastKernelName, KernelFunc> = {
   Conv2D: conv2DKernel,
   Conv2DBackpropInput: conv2DBackpropInputKernel,
@@ -214,6 +222,7 @@ const FAST: Record<FastKernelName, KernelFunc> = {
   BatchMatMul: batchMatMulKernel,
   Sum: sumKernel,
   Sigmoid: sigmoidKernel,
+  Neg: negKernel,
 };
 
 let registered = false;

@@ -1,7 +1,8 @@
 /**
  * Sum over any set of axes without the transpose that tfjs's stock Sum does first (bias
  * gradients reduce over the batch and spatial axes of every conv layer), and the sigmoid as a
- * plain loop instead of a per-element callback.
+ * plain loop instead of a per-element callback; Neg likewise (the stock one multiplies by −1 through
+ * the generic broadcasting path).
  */
 
 /** Sums x (shape `shape`) over `axes` (normalised, any order); the result keeps the other dims in order. */
@@ -57,5 +58,11 @@ export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonl
 export function sigmoid(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+  return out;
+}
+
+export function neg(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = -x[i];
   return out;
 }
