@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import { tf } from '../shared/tensor/tf';
+import { initBackend } from '../shared/tensor/backend';
+import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
+import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { Rng } from '../shared/random';
+import { loadMnist, subset, type Dataset } from '../shared/data';
+import { psnr, scoreReconstruction } from '../shared/metrics';
+import {
+  invertingGradients,
+  orderedPartitions,
+  scheduledLearningRate,
+  simulatedUpdate,
+  totalVariation,
+  unrollPlan,
+} from '../server/observer/attacks/inverting-gradients';
+import type { AttackInput } from '../server/observer/attacks/types';
+import { computeUpdate } from '../client/train';
+
+const SHAPE: [number, number, number] = [28, 28, 1];
+const SIZE = 28 * 28;
+
+interface Setup {
+  model: ModelConfig;
+  steps: number;
+  batchSize: number;
+  kind: AttackInput['updateKind'];
+  iterations: number;
+  seed: number;
+}
+
+/** Real digits, the client's true update made in-process, and the attack input the server would have. */
+function scenario(ds: Dataset, s: Setup): { input: AttackInput; images: Float32Array; labels: number[] } {
+  const rng = new Rng(s.seed);
+  const model = buildModel(s.model, SHAPE, 10);
+  const globalParams = model.initParams(rng.fork('model'));
+  const n = s.steps * s.batchSize;
+  const idx = rng.fork('batch').sample(ds.labels.length, n);
+  const batch = subset(ds, idx);
+  const labels = Array.from(batch.labels);
+  const params = unflattenParams(globalParams, model.specs);
+  const lr = 0.1;
+  const update = tf.tidy(() => {
+    const targets = Array.from({ length: s.steps }, (_, k) => oneHot(labels.slice(k * s.batchSize, (k + 1) * s.batchSize), 10));
+    const u = simulatedUpdate(model, params, tf.tensor4d(batch.images, [n, ...SHAPE]), targets, { steps: s.steps, batchSize: s.batchSize, learningRate: lr }, s.kind);
+    return flattenParams(u, model.specs);
+  });
+  tf.dispose(params);
+  const input: AttackInput = {
+    model: { config: s.model, inputShape: SHAPE, numClasses: 10 },
+    globalParams,
+    update,
+    updateKind: s.kind,
+    training: { algorithm: s.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: s.batchSize, localSteps: s.steps, learningRate: lr, localEpochs: 0 },
+    numExamples: n,
+    attack: attackSchema.parse({ name: 'inverting-gradients', iterations: s.iterations }),
+    seed: s.seed,
+  };
+  return { input, images: batch.images, labels };
+}
+
+/** PSNR of an all-black guess, the strongest trivial baseline on MNIST (noise scores lower). */
+function blackBaseline(images: Float32Array, n: number): number {
+  return Math.max(...Array.from({ length: n }, (_, i) => psnr(new Float32Array(SIZE), images.subarray(i * SIZE, (i + 1) * SIZE))));
+}
+
+describe('inverting gradients', () => {
+  let ds: Dataset;
+  const mlp = modelSchema.parse({ name: 'mlp', hidden: [64], activation: 'sigmoid' });
+  before(async () => {
+    await initBackend({ quiet: true });
+    ds = loadMnist();
+  });
+
+  it('reconstructs a fedsgd batch of 2 real digits on an mlp far better than a blank guess', async () => {
+    const { input, images, labels } = scenario(ds, { model: mlp, steps: 1, batchSize: 2, kind: 'gradient', iterations: 60, seed: 3 });
+    const before = tf.memory().numTensors;
+    const out = await invertingGradients(input);
+    expect(tf.memory().numTensors).to.equal(before); // every step's tensors are freed
+    const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: 2 }, SHAPE);
+    expect(score.labelAccuracy).to.equal(1);
+    expect(score.psnr).to.be.at.least(30);
+    expect(score.psnr).to.be.greaterThan(blackBaseline(images, 2) + 15);
+    expect(out.iterations).to.equal(60);
+  });
+
+  it('unrolls 2 local fedavg steps × batch 2 and recovers the digits and the step split of the labels', async () => {
+    const { input, images, labels } = scenario(ds, { model: mlp, steps: 2, batchSize: 2, kind: 'weight-delta', iterations: 80, seed: 4 });
+    const out = await invertingGradients(input);
+    const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: 4 }, SHAPE);
+    expect(score.labelAccuracy).to.equal(1);
+    expect(score.psnr).to.be.at.least(25);
+    expect(score.psnr).to.be.greaterThan(blackBaseline(images, 4) + 10);
+    // Labels come back grouped by step: the true step of each label.
+    const steps = (ls: number[]) => [ls.slice(0, 2).sort().join(), ls.slice(2).sort().join()];
+    expect(steps(out.labels)).to.deep.equal(steps(labels));
+  });
+
+  it('runs through lenet-zhu (double backprop through convolutions) and lowers the objective', async () => {
+    const lenet = modelSchema.parse({ name: 'lenet-zhu' });
+    const { input, images, labels } = scenario(ds, { model: lenet, steps: 1, batchSize: 1, kind: 'gradient', iterations: 60, seed: 5 });
+    const trace: number[] = [];
+    const before = tf.memory().numTensors;
+    const out = await invertingGradients(input, (p) => trace.push(p.objective));
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(out.labels).to.deep.equal(labels);
+    expect(out.finalObjective).to.be.below(trace[0] / 3);
+    const noise = new Float32Array(SIZE);
+    new Rng(1).fillUniform(noise, 0, 1);
+    expect(psnr(out.images, images)).to.be.greaterThan(psnr(noise, images) + 2);
+  });
+
+  it('unrolls local steps exactly as the client trains (client/train.ts)', () => {
+    const model = buildModel(mlp, SHAPE, 10);
+    const globalParams = model.initParams(new Rng(9));
+    const shard = subset(ds, [0, 1, 2, 3, 4, 5]);
+    const batches = [[4, 1], [0, 5]];
+    const clientDelta = computeUpdate(model, globalParams, shard, batches, 'fedavg', 0.1);
+    const ordered = subset(shard, batches.flat());
+    const params = unflattenParams(globalParams, model.specs);
+    const ours = tf.tidy(() => {
+      const targets = [oneHot(Array.from(ordered.labels.subarray(0, 2)), 10), oneHot(Array.from(ordered.labels.subarray(2)), 10)];
+      const u = simulatedUpdate(model, params, tf.tensor4d(ordered.images, [4, ...SHAPE]), targets, { steps: 2, batchSize: 2, learningRate: 0.1 }, 'weight-delta');
+      return flattenParams(u, model.specs);
+    });
+    tf.dispose(params);
+    let worst = 0;
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - clientDelta[i]));
+    expect(worst).to.be.below(1e-5);
+  });
+
+  it('schedules lr ×0.1 at 3/8, 5/8 and 7/8 of the iterations', () => {
+    expect([0, 2, 3, 4, 5, 6, 7].map((it) => scheduledLearningRate(1, it, 8))).to.deep.equal([1, 1, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002]);
+  });
+
+  it('total variation is mean |dx| + mean |dy|', () => {
+    // 1 image 2×2: [[0, 1], [1, 1]] → dx: |1−0|, |1−1| → 0.5; dy: |1−0|, |1−1| → 0.5.
+    const tv = tf.tidy(() => totalVariation(tf.tensor4d([0, 1, 1, 1], [1, 2, 2, 1])).dataSync()[0]);
+    expect(tv).to.be.closeTo(1, 1e-7);
+  });
+
+  it('lists each way to deal 4 examples over 2 ordered steps once', () => {
+    const deals = orderedPartitions(4, 2, 2, 100);
+    expect(deals).to.have.length(6);
+    expect(new Set(deals.map((d) => d.join())).size).to.equal(6);
+  });
+
+  it('refuses fedavg updates whose step structure it cannot unroll, naming why', () => {
+    const { input } = scenario(ds, { model: mlp, steps: 2, batchSize: 2, kind: 'weight-delta', iterations: 1, seed: 1 });
+    expect(() => unrollPlan({ ...input, training: { ...input.training, localEpochs: 1 } })).to.throw(/localEpochs > 0 is not supported/);
+    expect(() => unrollPlan({ ...input, numExamples: 3 })).to.throw(/declared 3 examples, but 2 local steps × batch 2 = 4/);
+  });
+});
