@@ -35,21 +35,30 @@ export function registerServerCommand(program: Command): void {
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
       const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
       const tokensFile = opts.tokens ? path.resolve(opts.tokens) : undefined;
-      const results = await runScenario(loaded, {
-        outDir,
-        progress: !opts.quiet,
-        spawnClients: false,
-        host: opts.host,
-        port,
-        tokensFile,
-        registrationTimeoutMs: wait * 1000,
-        onListening: ({ port: p, host, tokens }) => {
-          process.stderr.write(`fedleak server: listening on ws://${host}:${p}, waiting for ${tokens.length} clients\n`);
-          if (tokensFile) process.stderr.write(`tokens written to ${tokensFile}\n`);
-          else tokens.forEach((t, i) => process.stdout.write(`c${i} ${t}\n`));
-          process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token TOKEN\n`);
-        },
-      });
+      let results: Awaited<ReturnType<typeof runScenario>>;
+      try {
+        results = await runScenario(loaded, {
+          outDir,
+          progress: !opts.quiet,
+          spawnClients: false,
+          host: opts.host,
+          port,
+          tokensFile,
+          registrationTimeoutMs: wait * 1000,
+          onListening: ({ port: p, host, tokens }) => {
+            process.stderr.write(`fedleak server: listening on ws://${host}:${p}, waiting for ${tokens.length} clients\n`);
+            if (tokensFile) process.stderr.write(`tokens written to ${tokensFile}\n`);
+            else tokens.forEach((t, i) => process.stdout.write(`c${i} ${t}\n`));
+            process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token TOKEN\n`);
+          },
+        });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          throw new UserError(`cannot listen on ${opts.host}:${port}: ${(err as Error).message}; choose another --port or --host`);
+        }
+        throw err;
+      }
       const last = results.rounds[results.rounds.length - 1];
       process.stdout.write(
         `${loaded.scenario.name}: ${results.rounds.length} rounds${last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : ''}` +
