@@ -10,6 +10,8 @@ import { Rng } from '../shared/random';
 import {
   FAST_KERNEL_NAMES,
   fastKernel,
+  sigmoidBackward,
+  squaredDistance,
   getConvImpl,
   setConvImpl,
   stockKernel,
@@ -259,6 +261,37 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
       expectSame('Neg', { x }, {}, 'Neg');
       expectSame('Neg', { x: tf.scalar(2.5) }, {}, 'Neg of a scalar');
     });
+  });
+
+  it('fused squaredDistance and sigmoidBackward match their composites, with gradients', () => {
+    const rng = new Rng(12);
+    const close = (got: Tensor, want: Tensor, label: string) => {
+      const g = got.dataSync();
+      const w = want.dataSync();
+      expect(got.shape, label).to.deep.equal(want.shape);
+      let scale = 1e-6;
+      for (const v of w) scale = Math.max(scale, Math.abs(v));
+      for (let i = 0; i < w.length; i++) expect(Math.abs(g[i] - w[i]), `${label} element ${i}`).to.be.at.most(1e-5 * scale);
+    };
+    for (const shape of [[5, 5, 3, 12], [1, 768], [12], [1, 7, 7, 3]]) {
+      tf.tidy(() => {
+        const a = randn(rng, shape);
+        const b = randn(rng, shape);
+        const w = randn(rng, shape);
+        close(squaredDistance(a, b), tf.sum(tf.squaredDifference(a, b)), `squaredDistance [${shape}]`);
+        const fused = tf.grads((x: Tensor, y: Tensor) => tf.mul(squaredDistance(x, y), 3))([a, b]);
+        const plain = tf.grads((x: Tensor, y: Tensor) => tf.mul(tf.sum(tf.squaredDifference(x, y)), 3))([a, b]);
+        close(fused[0], plain[0], `squaredDistance grad a [${shape}]`);
+        close(fused[1], plain[1], `squaredDistance grad b [${shape}]`);
+        const y = tf.sigmoid(a);
+        close(sigmoidBackward(y, b), tf.mul(b, tf.mul(y, tf.sub(1, y))), `sigmoidBackward [${shape}]`);
+        const f1 = tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.mul(sigmoidBackward(p, q), w)))([y, b]);
+        const f2 = tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.mul(tf.mul(q, tf.mul(p, tf.sub(1, p))), w)))([y, b]);
+        close(f1[0], f2[0], `sigmoidBackward grad y [${shape}]`);
+        close(f1[1], f2[1], `sigmoidBackward grad dy [${shape}]`);
+      });
+    }
+    expect(() => squaredDistance(tf.zeros([2]), tf.zeros([3]))).to.throw(/shapes \[2\] and \[3\] differ/);
   });
 
   it('BatchMatMul with every transpose combination and batch broadcasting', () => {

@@ -6,6 +6,7 @@
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../shared/tensor/tf';
 import { softCrossEntropy } from '../../shared/models/loss';
 import type { Model } from '../../shared/models/types';
+import { squaredDistance } from '../../shared/tensor/fast-kernels/fused';
 
 /** ∇θ softCE(model(images; θ), targets) — differentiable again w.r.t. images and targets. */
 export function parameterGradients(model: Model, params: readonly Tensor[], images: Tensor4D, targets: Tensor2D): Tensor[] {
@@ -13,9 +14,12 @@ export function parameterGradients(model: Model, params: readonly Tensor[], imag
   return tf.grads(lossOfParams)(params as Tensor[]);
 }
 
-/** DLG: Σ over tensors of Σ (g − g*)². */
+/**
+ * DLG: Σ over tensors of Σ (g − g*)². One fused kernel per tensor on the cpu backend (its
+ * gradient is one kernel too, instead of SquaredDifference + Sum and five kernels backward).
+ */
 export function squaredGradientDistance(dummy: readonly Tensor[], target: readonly Tensor[]): Tensor {
-  return tf.tidy(() => tf.addN(dummy.map((g, i) => tf.sum(tf.squaredDifference(g, target[i])))));
+  return tf.tidy(() => tf.addN(dummy.map((g, i) => squaredDistance(g, target[i]))));
 }
 
 /** Inverting Gradients: 1 − cos(g, g*) over the whole concatenated gradient. */

@@ -11,6 +11,9 @@ import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
 import { batchMatMul } from './matmul';
 import { neg, sigmoid, sumAxes } from './reduce-unary';
 import { LEAN_GRADIENTS } from './lean-grads';
+import { registerFusedKernels } from './fused';
+
+export { squaredDistance, sigmoidBackward } from './fused';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
 
@@ -239,6 +242,7 @@ export function registerFastCpuKernels(): void {
     tf.registerKernel({ ...original, kernelName: name, backendName: 'cpu', kernelFunc: FAST[name] });
   }
   for (const config of LEAN_GRADIENTS) tf.registerGradient(config);
+  registerFusedKernels();
 }
 
 function install(configs: (name: FastKernelName) => tf.KernelConfig): void {

@@ -1,0 +1,135 @@
+/**
+ * Fused kernels for the two spots of a gradient-matching evaluation that otherwise expand into
+ * many tiny tfjs kernels once differentiated:
+ *   squaredDistance(a, b) = Σ (a − b)²        — one kernel per parameter tensor in the DLG objective
+ *                                                (was SquaredDifference + Sum, and 5 kernels backward)
+ *   sigmoidBackward(y, dy) = dy · y · (1 − y)  — the sigmoid's gradient, itself differentiated
+ *                                                by DLG's outer backward pass (was 3 + ~7 kernels)
+ * Each has a cpu kernel and a registered gradient made of fused kernels too. On backends without
+ * these kernels (tensorflow, wasm) the same functions fall back to plain tfjs ops. The gradients'
+ * own kernels have no gradient: differentiating a third time needs the composite path.
+ */
+import { tf, type Tensor } from '../tf';
+import { asCpuBackend, f32, type TensorInfo } from './cpu-backend';
+
+type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
+
+export const SQUARED_DISTANCE = 'FedleakSquaredDistance';
+export const SCALED_DIFFERENCE = 'FedleakScaledDifference';
+export const SIGMOID_BACKWARD = 'FedleakSigmoidBackward';
+export const SIGMOID_BACKWARD_GRAD_Y = 'FedleakSigmoidBackwardGradY';
+
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Σ (a − b)² as a scalar; a and b of the same shape. */
+export function squaredDistance(a: Tensor, b: Tensor): Tensor {
+  if (!sameShape(a.shape, b.shape)) throw new Error(`squaredDistance: shapes [${a.shape}] and [${b.shape}] differ`);
+  if (a.dtype === 'float32' && b.dtype === 'float32' && hasKernel(SQUARED_DISTANCE)) {
+    return tf.engine().runKernel(SQUARED_DISTANCE, { a, b }) as Tensor;
+  }
+  return tf.tidy(() => tf.sum(tf.squaredDifference(a, b)));
+}
+
+/** dy · y · (1 − y): the gradient of sigmoid at output y for upstream dy. */
+export function sigmoidBackward(y: Tensor, dy: Tensor): Tensor {
+  if (y.dtype === 'float32' && dy.dtype === 'float32' && sameShape(y.shape, dy.shape) && hasKernel(SIGMOID_BACKWARD)) {
+    return tf.engine().runKernel(SIGMOID_BACKWARD, { y, dy }) as Tensor;
+  }
+  return tf.tidy(() => tf.mul(dy, tf.mul(y, tf.sub(1, y))));
+}
+
+// ---- cpu kernels ----
+
+function squaredDistanceKernel(args: KernelArgs): TensorInfo {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const backend = asCpuBackend(args.backend);
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  let s = 0;
+  for (let i = 0; i < av.length; i++) {
+    const d = av[i] - bv[i];
+    s += d * d;
+  }
+  return backend.makeTensorInfo([], 'float32', Float32Array.of(s));
+}
+
+/** 2 · dy · (a − b), dy a scalar: the gradient of squaredDistance w.r.t. a. */
+function scaledDifferenceKernel(args: KernelArgs): TensorInfo {
+  const { a, b, dy } = args.inputs as { a: TensorInfo; b: TensorInfo; dy: TensorInfo };
+  const backend = asCpuBackend(args.backend);
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  const k = 2 * f32(backend, dy)[0];
+  const out = new Float32Array(av.length);
+  for (let i = 0; i < av.length; i++) out[i] = k * (av[i] - bv[i]);
+  return backend.makeTensorInfo([...a.shape], 'float32', out);
+}
+
+function sigmoidBackwardKernel(args: KernelArgs): TensorInfo {
+  const { y, dy } = args.inputs as { y: TensorInfo; dy: TensorInfo };
+  const backend = asCpuBackend(args.backend);
+  const yv = f32(backend, y);
+  const dv = f32(backend, dy);
+  const out = new Float32Array(yv.length);
+  for (let i = 0; i < yv.length; i++) out[i] = dv[i] * yv[i] * (1 - yv[i]);
+  return backend.makeTensorInfo([...y.shape], 'float32', out);
+}
+
+/** ∂/∂y of Σ g · dy · y · (1 − y) = g · dy · (1 − 2y). */
+function sigmoidBackwardGradYKernel(args: KernelArgs): TensorInfo {
+  const { y, dy, g } = args.inputs as { y: TensorInfo; dy: TensorInfo; g: TensorInfo };
+  const backend = asCpuBackend(args.backend);
+  const yv = f32(backend, y);
+  const dv = f32(backend, dy);
+  const gv = f32(backend, g);
+  const out = new Float32Array(yv.length);
+  for (let i = 0; i < yv.length; i++) out[i] = gv[i] * dv[i] * (1 - 2 * yv[i]);
+  return backend.makeTensorInfo([...y.shape], 'float32', out);
+}
+
+const CPU_KERNELS: Array<[string, tf.KernelConfig['kernelFunc']]> = [
+  [SQUARED_DISTANCE, squaredDistanceKernel],
+  [SCALED_DIFFERENCE, scaledDifferenceKernel],
+  [SIGMOID_BACKWARD, sigmoidBackwardKernel],
+  [SIGMOID_BACKWARD_GRAD_Y, sigmoidBackwardGradYKernel],
+];
+
+const GRADIENTS: tf.GradConfig[] = [
+  {
+    kernelName: SQUARED_DISTANCE,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved;
+      const d = dy as Tensor;
+      const da = () => tf.engine().runKernel(SCALED_DIFFERENCE, { a, b, dy: d }) as Tensor;
+      return { a: da, b: () => tf.neg(da()) };
+    },
+  },
+  {
+    kernelName: SIGMOID_BACKWARD,
+    inputsToSave: ['y', 'dy'],
+    gradFunc: (g, saved) => {
+      const [y, dy] = saved;
+      const gt = g as Tensor;
+      return {
+        y: () => tf.engine().runKernel(SIGMOID_BACKWARD_GRAD_Y, { y, dy, g: gt }) as Tensor,
+        dy: () => tf.engine().runKernel(SIGMOID_BACKWARD, { y, dy: gt }) as Tensor,
+      };
+    },
+  },
+];
+
+/** Registers the cpu kernels and their gradients (with the fast cpu kernels). */
+export function registerFusedKernels(): void {
+  for (const [kernelName, kernelFunc] of CPU_KERNELS) {
+    if (tf.getKernel(kernelName, 'cpu')) continue;
+    tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc });
+  }
+  for (const config of GRADIENTS) tf.registerGradient(config);
+}
