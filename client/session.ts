@@ -61,6 +61,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const sa = scenario.defenses.secureAggregation;
       const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send, disconnect: (why) => ws.close(1000, why), log }) : null;
       state = { welcome: w, scenario, model, shard, truth: new Map(), secagg };
+      send({ type: 'ready' });
       if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples, model ${scenario.model.name} (${count} parameters)`);
     };
 

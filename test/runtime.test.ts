@@ -426,7 +426,7 @@ describe('federated runtime (real processes, loopback websockets)', function () 
         ws.send(encodeMessage({ type: 'shutdown', reason: 'test over' }));
       }
     });
-    expect(a.fromClient).to.deep.equal(['hello', 'error:bad-frame', 'error:wrong-length', 'error:bad-message']);
+    expect(a.fromClient).to.deep.equal(['hello', 'ready', 'error:bad-frame', 'error:wrong-length', 'error:bad-message']);
     expect(a.closeCode).to.equal(1000);
     expect(a.exitCode).to.equal(0);
     expect(a.stderr).to.match(/c0: rejected a server message: bad-frame: frame of \d+ bytes is not valid msgpack/);

@@ -53,7 +53,7 @@ export async function benchRounds(opts: RoundsBenchOptions): Promise<Record<stri
     const c = await startCoordinator(scenario, { port: 0, host: '127.0.0.1', log: (l) => logs.push(l) });
     const procs = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), perProcess, { ...process.env, FEDLEAK_QUIET_BACKEND: '1' });
     try {
-      await Promise.race([c.hub.waitForClients(n, 180000), procs.failed]);
+      await Promise.race([c.hub.waitForReady(n, 180000), procs.failed]);
       const { rounds: records } = await runRounds({
         scenario,
         hub: c.hub,

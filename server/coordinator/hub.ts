@@ -32,6 +32,8 @@ export interface Rejection {
 
 export interface HubEvents {
   registered: [clientId: string];
+  /** The client sent `ready`: its data and model are built. */
+  ready: [clientId: string];
   disconnected: [clientId: string];
   rejected: [rejection: Rejection];
   /** A client reported an error not tied to a request (e.g. it could not act on round.start). */
@@ -43,6 +45,7 @@ export type Handler<T extends MessageType> = (clientId: string, msg: MessageMap[
 interface Peer {
   ws: WebSocket;
   identity: ClientIdentity | null;
+  ready: boolean;
   remote: string;
 }
 
@@ -102,22 +105,32 @@ export class ClientHub extends EventEmitter<HubEvents> {
     };
   }
 
-  /** Resolves once `count` clients are connected; rejects after timeoutMs (0: wait forever). */
+  /** Resolves once `count` clients are connected (authenticated); rejects after timeoutMs (0: wait forever). */
   waitForClients(count: number, timeoutMs = 0): Promise<void> {
-    if (this.byId.size >= count) return Promise.resolve();
+    return this.waitFor('registered', () => this.byId.size, count, timeoutMs, 'connected');
+  }
+
+  /** Resolves once `count` connected clients have sent `ready`; rejects after timeoutMs (0: wait forever). */
+  waitForReady(count: number, timeoutMs = 0): Promise<void> {
+    const readyCount = () => [...this.byId.values()].filter((p) => p.ready).length;
+    return this.waitFor('ready', readyCount, count, timeoutMs, 'ready');
+  }
+
+  private waitFor(event: 'registered' | 'ready', current: () => number, count: number, timeoutMs: number, what: string): Promise<void> {
+    if (current() >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check = () => {
-        if (this.byId.size < count) return;
+        if (current() < count) return;
         if (timer) clearTimeout(timer);
-        this.off('registered', check);
+        this.off(event, check);
         resolve();
       };
-      this.on('registered', check);
+      this.on(event, check);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          this.off('registered', check);
-          reject(new Error(`only ${this.byId.size} of ${count} clients connected within ${timeoutMs} ms`));
+          this.off(event, check);
+          reject(new Error(`only ${current()} of ${count} clients ${what} within ${timeoutMs} ms`));
         }, timeoutMs);
       }
     });
@@ -144,7 +157,7 @@ export class ClientHub extends EventEmitter<HubEvents> {
       ws.close(1001, 'server shutting down');
       return;
     }
-    const peer: Peer = { ws, identity: null, remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` };
+    const peer: Peer = { ws, identity: null, ready: false, remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` };
     this.peers.add(peer);
     const helloTimer = setTimeout(() => {
       if (peer.identity) return;
@@ -194,6 +207,13 @@ export class ClientHub extends EventEmitter<HubEvents> {
     const clientId = peer.identity.clientId;
     if (msg.type === 'hello') {
       this.reject(clientId, 'bad-message', 'already authenticated on this connection', 'hello');
+      return;
+    }
+    if (msg.type === 'ready') {
+      if (!peer.ready) {
+        peer.ready = true;
+        this.emit('ready', clientId);
+      }
       return;
     }
     if (msg.type === 'error' && msg.requestId === undefined) {

@@ -70,7 +70,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     options.onListening?.({ port: coordinator.port, host, tokens });
     const url = `ws://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${coordinator.port}`;
 
-    let ready = hub.waitForClients(f.clients, options.registrationTimeoutMs ?? (spawn ? 120000 : 0));
+    // Round 1 starts when every client has built its data and model (its `ready`), not at hello.
+    let ready = hub.waitForReady(f.clients, options.registrationTimeoutMs ?? (spawn ? 120000 : 0));
     if (spawn) {
       clients = spawnClientProcesses(url, tokens, f.clientsPerProcess);
       ready = Promise.race([ready, clients.failed]);

@@ -23,6 +23,11 @@ export interface Hello {
   agent: string;
 }
 
+/** Sent once after `welcome`, when the client has built its data shard and model and can train. */
+export interface Ready {
+  type: 'ready';
+}
+
 /** The client's update for the open round. */
 export interface Update {
   type: 'update';
@@ -115,6 +120,7 @@ export interface ErrorMessage {
 /** type → message interface. Extended by module augmentation (e.g. shared/wire/secagg.ts). */
 export interface MessageMap {
   hello: Hello;
+  ready: Ready;
   update: Update;
   'eval.truth': EvalTruth;
   welcome: Welcome;
@@ -160,6 +166,8 @@ registerMessage({
   from: 'client',
   decode: (f) => ({ type: 'hello', token: f.str('token', 256), agent: f.has('agent') ? f.str('agent', 256) : '' }),
 });
+
+registerMessage({ type: 'ready', from: 'client', decode: () => ({ type: 'ready' }) });
 
 registerMessage({
   type: 'update',
