@@ -24,7 +24,7 @@ export interface BenchOptions {
   torch: boolean;
   /** Also time the stock tfjs kernels (in this process, fewer evaluations). */
   stock: boolean;
-  /** Per-kernel CPU time of one evaluation (1×32×32×3). */
+  /** Per-kernel CPU time of one evaluation (1×32×32×3): calls and median CPU ms per evaluation. */
   profile: boolean;
   /** L-BFGS steps of the full DLG run (default 300, 30 with quick). */
   fullSteps?: number;
@@ -97,8 +97,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       result.stockDlgEvalCpuMs = round(stock.medianCpuMs);
     }
     if (options.profile) {
-      result.profile = profileOnce();
-      if (options.stock && info.fastKernels) result.stockProfile = withStockCpuKernels(profileOnce);
+      result.profile = profileOnce(options.quick ? 10 : 30);
+      if (options.stock && info.fastKernels) result.stockProfile = withStockCpuKernels(() => profileOnce(options.quick ? 3 : 5));
     }
   }
 
@@ -134,11 +134,11 @@ function applyTiming(result: BenchResult, t: TimingResult, suffix: '' | 'Mnist')
   }
 }
 
-function profileOnce(): KernelTiming[] {
+function profileOnce(repeats: number): KernelTiming[] {
   const s = setupDlgEval([32, 32, 3], 10);
   try {
     for (let i = 0; i < 3; i++) dlgEvalStep(s);
-    return profileKernels(() => dlgEvalStep(s), 5).map((k) => ({ ...k, totalMs: round(k.totalMs) }));
+    return profileKernels(() => dlgEvalStep(s), repeats).map((k) => ({ ...k, totalMs: round(k.totalMs) }));
   } finally {
     s.dispose();
   }
