@@ -16,11 +16,11 @@ import { buildModel, paramCount } from '../shared/models';
 import { subset } from '../shared/data/types';
 import { initBackend } from '../shared/tensor/backend';
 import { decodeFrame, encodeMessage, type MessageMap, type MessageType, type WireMessage } from '../shared/wire';
-import { publicScenario, runRounds, startCoordinator, tokenList, WireEvaluationChannel, type Coordinator, type Rejection } from '../server/coordinator';
+import { applyAggregate, publicScenario, runRounds, selectClients, weightedMean, startCoordinator, tokenList, WireEvaluationChannel, type Coordinator, type Rejection } from '../server/coordinator';
 import type { ObservedUpdate } from '../server/observer/hook';
 import { CLIENT_MAIN, spawnClientProcesses, type ClientProcesses } from '../server/run/spawn';
 import { computeUpdate } from '../client/train';
-import { roundBatches } from '../client/schedule';
+import { distinctInOrder, roundBatches } from '../client/schedule';
 import { runScenario } from '../server/run';
 import type { RunResults } from '../shared/results';
 
@@ -152,6 +152,41 @@ function validUpdate(f: Federation, round: number): WireMessage {
   return { type: 'update', round, kind: 'gradient', numExamples: 1, update: new Float32Array(f.c.paramCount) };
 }
 
+describe('round arithmetic', () => {
+  it('weights the mean by example count and applies it per algorithm', () => {
+    const mean = weightedMean([
+      { clientId: 'a', update: new Float32Array([1, 10]), numExamples: 1 },
+      { clientId: 'b', update: new Float32Array([5, -2]), numExamples: 3 },
+    ]);
+    expect(Array.from(mean)).to.deep.equal([4, 1]);
+    expect(Array.from(applyAggregate(new Float32Array([1, 1]), mean, 'fedsgd', 0.5))).to.deep.equal([-1, 0.5]);
+    expect(Array.from(applyAggregate(new Float32Array([1, 1]), mean, 'fedavg', 0.5))).to.deep.equal([5, 2]);
+  });
+
+  it('schedules batches as docs/protocol.md says: fedsgd one batch, fedavg steps across epochs, epochs cover the shard', () => {
+    const plan = { algorithm: 'fedavg' as const, batchSize: 4, localSteps: 4, localEpochs: 0 };
+    const steps = roundBatches(10, plan, 7, 2, 3);
+    expect(steps.map((b) => b.length)).to.deep.equal([4, 4, 2, 4]);
+    expect(new Set(steps.slice(0, 3).flat()).size).to.equal(10);
+    expect(roundBatches(10, plan, 7, 2, 3)).to.deep.equal(steps);
+    expect(roundBatches(10, plan, 7, 2, 4)).to.not.deep.equal(steps);
+    expect(roundBatches(10, { ...plan, algorithm: 'fedsgd' }, 7, 2, 3)).to.deep.equal([steps[0]]);
+    const epochs = roundBatches(10, { ...plan, localEpochs: 2 }, 7, 2, 3);
+    expect(epochs.flat().sort((a, b) => a - b)).to.deep.equal([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
+    expect(distinctInOrder(epochs)).to.deep.equal(epochs.flat().filter((x, i, all) => all.indexOf(x) === i));
+  });
+
+  it('selects clientsPerRound of the connected clients, seeded, in client order', () => {
+    const ids = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
+    const a = selectClients(ids, 3, 9, 1);
+    expect(a).to.have.length(3);
+    expect(a).to.deep.equal([...a].sort((x, y) => ids.indexOf(x) - ids.indexOf(y)));
+    expect(selectClients(ids, 3, 9, 1)).to.deep.equal(a);
+    expect([2, 3, 4, 5].map((r) => selectClients(ids, 3, 9, r).join())).to.not.deep.equal([a.join(), a.join(), a.join(), a.join()]);
+    expect(selectClients(['c0', 'c2'], 3, 9, 1)).to.deep.equal(['c0', 'c2']);
+  });
+});
+
 describe('federated runtime (real processes, loopback websockets)', function () {
   this.timeout(60000);
   let fed: Federation | null = null;
@@ -180,6 +215,12 @@ describe('federated runtime (real processes, loopback websockets)', function () 
       for (const bytes of Object.values(r.updateBytes ?? {})) expect(bytes - 4 * f.c.paramCount).to.be.within(1, 96);
     }
     expect(f.observed.map((u) => `${u.round}/${u.clientId}/${u.updateKind}`).sort()).to.deep.equal(['1/c0/weight-delta', '1/c1/weight-delta', '2/c0/weight-delta', '2/c1/weight-delta']);
+
+    // θ₂ = θ₁ + Σ nᵢΔᵢ / Σ nᵢ over the round-1 updates, exactly as the server applied it.
+    const r1 = f.observed.filter((o) => o.round === 1);
+    const r2Global = (f.observed.find((o) => o.round === 2) as ObservedUpdate).globalParams;
+    const expectedGlobal = applyAggregate(r1[0].globalParams, weightedMean(r1.map((o) => ({ clientId: o.clientId, update: o.update, numExamples: o.numExamples }))), 'fedavg', 0.1);
+    expect(Buffer.from(r2Global.buffer).equals(Buffer.from(expectedGlobal.buffer))).to.equal(true);
 
     // Recompute c1's round-2 update here: same shard, same batches, same bytes.
     const u = f.observed.find((o) => o.round === 2 && o.clientId === 'c1') as ObservedUpdate;
