@@ -8,7 +8,12 @@
  *   node dist/server/observer/attack-eval.js --attack idlg --trials 20 --labels-only
  *
  * Prints one line per trial and a summary (median PSNR, labels recovered); --json for a JSON line.
+ * --export DIR writes each trial's problem (model specs and weights in tfjs layout, true gradient,
+ * digit, label, the attack's dummy initialisation) and result as JSON, so that a PyTorch peer can
+ * run the identical problem (docs/attacks.md, "Cross-check against PyTorch").
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { tf, type Tensor4D } from '../../shared/tensor/tf';
 import { initBackend } from '../../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
@@ -33,6 +38,8 @@ interface Options {
   lineSearch: 'none' | 'strong-wolfe';
   json: boolean;
   png?: string;
+  /** Directory for one JSON per trial (weights, true gradient, digit, dummy init, result) for peer runs. */
+  exportDir?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -59,6 +66,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--strong-wolfe') o.lineSearch = 'strong-wolfe';
     else if (flag === '--json') o.json = true;
     else if (flag === '--png') o.png = value();
+    else if (flag === '--export') o.exportDir = value();
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -110,6 +118,17 @@ async function main(): Promise<void> {
       continue;
     }
     const out = await attack(input);
+    if (o.exportDir) {
+      // The attack's own dummy initialisation (dlg.ts): Rng(seed).fork('dummy-data' | 'dummy-label').
+      const rng = new Rng(input.seed);
+      const x0 = new Float32Array(size + (o.attack === 'dlg' ? data.numClasses : 0));
+      rng.fork('dummy-data').fillNormal(x0.subarray(0, size));
+      if (o.attack === 'dlg') rng.fork('dummy-label').fillNormal(x0.subarray(size));
+      fs.mkdirSync(o.exportDir, { recursive: true });
+      const file = path.join(o.exportDir, `${o.attack}-seed${input.seed}-digit${index}.json`);
+      const record = { attack: o.attack, specs: model.specs, params: Array.from(globalParams), update: Array.from(update), image: Array.from(image), label, x0: Array.from(x0), recon: Array.from(out.images), labels: out.labels };
+      fs.writeFileSync(file, JSON.stringify(record));
+    }
     const score = scoreReconstruction(out, { images: image, labels: [label], count: 1 }, shape);
     grid[0].images.set(image, k * size);
     grid[1].images.set(out.images, k * size);
