@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { runClientProcess } from '../../client/process';
 import { UserError } from './errors';
 
-function collectTokens(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
+function collectTokens(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((t) => t.trim()).filter(Boolean)];
 }
 
 export function registerClientCommand(program: Command): void {
@@ -11,7 +11,7 @@ export function registerClientCommand(program: Command): void {
     .command('client')
     .description('run federated clients that connect to a `fedleak server`; each rebuilds its data shard from the scenario the server sends')
     .requiredOption('--server <url>', 'the coordinator, ws://HOST:PORT')
-    .requiredOption('--token <token>', 'a client token printed by the server (repeat, or comma-separate, for several virtual clients)', collectTokens, [])
+    .requiredOption('--token <token>', 'a client token printed by the server (repeat, or comma-separate, for several virtual clients)', collectTokens)
     .option('--count <k>', 'virtual clients in this process (one connection each); needs k tokens')
     .action(async (opts: { server: string; token: string[]; count?: string }) => {
       if (!/^wss?:\/\/[^/]+/.test(opts.server)) throw new UserError(`--server ${opts.server}: expected ws://HOST:PORT`);
