@@ -11,6 +11,7 @@ import {
   FAST_KERNEL_NAMES,
   fastKernel,
   sigmoidBackward,
+  softCrossEntropyFused,
   squaredDistance,
   getConvImpl,
   setConvImpl,
@@ -19,7 +20,7 @@ import {
   type ConvImpl,
   type FastKernelName,
 } from '../shared/tensor/fast-kernels';
-import { buildModel, oneHot, unflattenParams } from '../shared/models';
+import { buildModel, oneHot, softCrossEntropy, unflattenParams } from '../shared/models';
 import { modelSchema } from '../shared/scenario/schema';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
 
@@ -263,7 +264,7 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     });
   });
 
-  it('fused squaredDistance and sigmoidBackward match their composites, with gradients', () => {
+  it('fused squaredDistance, sigmoidBackward and soft cross-entropy match their composites, with gradients', () => {
     const rng = new Rng(12);
     const close = (got: Tensor, want: Tensor, label: string) => {
       const g = got.dataSync();
@@ -292,6 +293,31 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
       });
     }
     expect(() => squaredDistance(tf.zeros([2]), tf.zeros([3]))).to.throw(/shapes \[2\] and \[3\] differ/);
+
+    // Soft cross-entropy: value, gradient, and the gradient of a function of the gradient (what
+    // DLG differentiates), w.r.t. logits and soft targets, for batches of 1 and 3.
+    for (const [rows, cols] of [[1, 10], [3, 4]]) {
+      tf.tidy(() => {
+        const logits = tf.mul(randn(rng, [rows, cols]), 3) as Tensor2D;
+        // Rows summing to 1.3 as well as to 1, so a dropped Σ_c t factor shows.
+        const targets = tf.mul(tf.softmax(randn(rng, [rows, cols])), rows === 1 ? 1 : 1.3) as Tensor2D;
+        const w = randn(rng, [rows, cols]);
+        const fusedCe = (l: Tensor, t: Tensor) => softCrossEntropyFused(l, t) as Tensor;
+        const plainCe = (l: Tensor, t: Tensor) => softCrossEntropy(l as Tensor2D, t as Tensor2D);
+        close(fusedCe(logits, targets), plainCe(logits, targets), `softCE value ${rows}×${cols}`);
+        for (const [i, name] of [[0, 'logits'], [1, 'targets']] as const) {
+          const gf = tf.grads(fusedCe)([logits, targets])[i];
+          const gp = tf.grads(plainCe)([logits, targets])[i];
+          close(gf, gp, `softCE gradient w.r.t. ${name} ${rows}×${cols}`);
+        }
+        const outer = (ce: (l: Tensor, t: Tensor) => Tensor) =>
+          tf.grads((l: Tensor, t: Tensor) => tf.sum(tf.mul(tf.grads((z: Tensor) => ce(z, t))([l])[0], w)))([logits, targets]);
+        const [fl, ft] = outer(fusedCe);
+        const [pl, pt] = outer(plainCe);
+        close(fl, pl, `softCE second order w.r.t. logits ${rows}×${cols}`);
+        close(ft, pt, `softCE second order w.r.t. targets ${rows}×${cols}`);
+      });
+    }
   });
 
   it('BatchMatMul with every transpose combination and batch broadcasting', () => {

@@ -6,11 +6,16 @@
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../shared/tensor/tf';
 import { softCrossEntropy } from '../../shared/models/loss';
 import type { Model } from '../../shared/models/types';
-import { squaredDistance } from '../../shared/tensor/fast-kernels/fused';
+import { softCrossEntropyFused, squaredDistance } from '../../shared/tensor/fast-kernels/fused';
 
-/** ∇θ softCE(model(images; θ), targets) — differentiable again w.r.t. images and targets. */
+/**
+ * ∇θ softCE(model(images; θ), targets) — differentiable again w.r.t. images and targets. The loss
+ * is one fused kernel on the cpu backend (shared/tensor/fast-kernels/fused.ts), the same function
+ * as shared/models/loss elsewhere.
+ */
 export function parameterGradients(model: Model, params: readonly Tensor[], images: Tensor4D, targets: Tensor2D): Tensor[] {
-  const lossOfParams = (...ps: Tensor[]) => softCrossEntropy(model.apply(ps, images), targets);
+  const loss = (logits: Tensor2D): Tensor => softCrossEntropyFused(logits, targets) ?? softCrossEntropy(logits, targets);
+  const lossOfParams = (...ps: Tensor[]) => loss(model.apply(ps, images));
   return tf.grads(lossOfParams)(params as Tensor[]);
 }
 

@@ -13,7 +13,7 @@ import { neg, sigmoid, sumAxes } from './reduce-unary';
 import { LEAN_GRADIENTS } from './lean-grads';
 import { registerFusedKernels } from './fused';
 
-export { squaredDistance, sigmoidBackward } from './fused';
+export { squaredDistance, sigmoidBackward, softCrossEntropyFused } from './fused';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
 
