@@ -203,7 +203,9 @@ describe('federated runtime (real processes, loopback websockets)', function () 
   it('runs fedavg rounds with client processes; the observer gets each update exactly as the client computed it; eval.truth returns the examples used', async () => {
     const f = (fed = await startFederation(scenario({ clients: 2, clientsPerRound: 2, rounds: 2, algorithm: 'fedavg', localSteps: 3, batchSize: 4 })));
     f.processes.push(spawnClientProcesses(f.url, f.tokens, 2, CHILD_ENV));
-    await f.c.hub.waitForClients(2);
+    await f.c.hub.waitForReady(2);
+    // Two virtual clients in one process: one connection each, the same process in hello.agent.
+    expect(new Set(f.c.hub.agents().values()).size).to.equal(1);
     const { rounds: records } = await rounds(f);
     expect(records.map((r) => r.round)).to.deep.equal([1, 2]);
     for (const r of records) {

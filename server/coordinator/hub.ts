@@ -46,6 +46,8 @@ interface Peer {
   ws: WebSocket;
   identity: ClientIdentity | null;
   ready: boolean;
+  /** hello.agent: the client software (fedleak clients: "fedleak-client/<pid>"). */
+  agent: string;
   remote: string;
 }
 
@@ -81,6 +83,11 @@ export class ClientHub extends EventEmitter<HubEvents> {
       .map((p) => p.identity as ClientIdentity)
       .sort((a, b) => a.clientIndex - b.clientIndex)
       .map((i) => i.clientId);
+  }
+
+  /** hello.agent of each connected client, by client id. */
+  agents(): Map<string, string> {
+    return new Map([...this.byId].map(([id, p]) => [id, p.agent]));
   }
 
   isConnected(clientId: string): boolean {
@@ -157,7 +164,7 @@ export class ClientHub extends EventEmitter<HubEvents> {
       ws.close(1001, 'server shutting down');
       return;
     }
-    const peer: Peer = { ws, identity: null, ready: false, remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` };
+    const peer: Peer = { ws, identity: null, ready: false, agent: '', remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` };
     this.peers.add(peer);
     const helloTimer = setTimeout(() => {
       if (peer.identity) return;
@@ -251,6 +258,7 @@ export class ClientHub extends EventEmitter<HubEvents> {
       return;
     }
     peer.identity = identity;
+    peer.agent = msg.agent;
     this.byId.set(identity.clientId, peer);
     this.sendRaw(peer, {
       type: 'welcome',

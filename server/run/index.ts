@@ -78,6 +78,11 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
       if (options.progress) log(`server: ${url}, ${f.clients} clients in ${clients.children.length} processes`);
     }
     await ready;
+    if (options.progress) {
+      // Evidence that each client runs where we think: fedleak clients name their process in hello.agent.
+      const agents = new Set(hub.agents().values());
+      log(`server: ${hub.connected().length} clients ready, from ${agents.size} client process${agents.size === 1 ? '' : 'es'}`);
+    }
 
     truth = new WireEvaluationChannel(hub);
     // Secure aggregation: its own collect stage, and ground truth for the "aggregate" target.
