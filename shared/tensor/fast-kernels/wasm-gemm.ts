@@ -39,6 +39,7 @@ export interface PatchGeometry {
 export class WasmGemm {
   private readonly memory: WasmMemory;
   private readonly fn: GemmFn;
+  private readonly rowsFn: GemmFn;
   private readonly im2colFn: PatchFn;
   private readonly col2imFn: PatchFn;
   private readonly binaryFn: (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
@@ -49,6 +50,7 @@ export class WasmGemm {
     const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {});
     this.memory = instance.exports.memory as WasmMemory;
     this.fn = instance.exports.gemm as GemmFn;
+    this.rowsFn = instance.exports.gemm_rows as GemmFn;
     this.im2colFn = instance.exports.im2col as PatchFn;
     this.col2imFn = instance.exports.col2im as PatchFn;
     this.binaryFn = instance.exports.binary as (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
@@ -67,9 +69,14 @@ export class WasmGemm {
 
   /**
    * C[i, 4j..4j+3] = Σ_{k<K} A[a + i·sai + k·sak] · B[b + k·ldb + 4j..], for i < m, j < nb.
-   * Offsets and strides in floats; K must be a multiple of 4.
+   * Offsets and strides in floats; K ≤ 16 or a multiple of 4.
    */
   gemm(a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, nb: number, k: number): void {
+    // Small K: row-wise accumulation (the dot-product form's per-block set-up would dominate).
+    if (k <= 16) {
+      this.rowsFn(a, sai, sak, b, ldb, c, ldc, m, nb, k);
+      return;
+    }
     if (k % 4 !== 0) throw new Error(`wasm gemm: K = ${k} is not a multiple of 4`);
     this.fn(a, sai, sak, b, ldb, c, ldc, m, nb, k);
   }

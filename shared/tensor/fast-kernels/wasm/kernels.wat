@@ -37,6 +37,34 @@
         (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
         (local.set $crow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
         (local.set $j (i32.const 0))
+        ;; Three column blocks at a time: one splatted A value feeds three f32x4 products, and
+        ;; the three accumulators are independent chains.
+        (block $done_j3
+          (loop $loop_j3
+            (br_if $done_j3 (i32.gt_u (i32.add (local.get $j) (i32.const 3)) (local.get $nb)))
+            (local.set $acc0 (v128.const i32x4 0 0 0 0))
+            (local.set $acc1 (v128.const i32x4 0 0 0 0))
+            (local.set $acc2 (v128.const i32x4 0 0 0 0))
+            (local.set $ap (local.get $arow))
+            (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 4))))
+            (local.set $kk (local.get $k))
+            (block $done_k3
+              (loop $loop_k3
+                (br_if $done_k3 (i32.eqz (local.get $kk)))
+                (local.set $acc3 (v128.load32_splat (local.get $ap)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $acc3) (v128.load (local.get $bp)))))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $acc3) (v128.load offset=16 (local.get $bp)))))
+                (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $acc3) (v128.load offset=32 (local.get $bp)))))
+                (local.set $ap (i32.add (local.get $ap) (local.get $sak)))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $kk (i32.sub (local.get $kk) (i32.const 1)))
+                (br $loop_k3)))
+            (v128.store (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 4))) (local.get $acc0))
+            (v128.store offset=16 (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 4))) (local.get $acc1))
+            (v128.store offset=32 (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 4))) (local.get $acc2))
+            (local.set $j (i32.add (local.get $j) (i32.const 3)))
+            (br $loop_j3)))
+        ;; Remaining blocks one at a time, k unrolled by four.
         (block $done_j
           (loop $loop_j
             (br_if $done_j (i32.ge_u (local.get $j) (local.get $nb)))
@@ -70,6 +98,52 @@
               (f32x4.add (f32x4.add (local.get $acc0) (local.get $acc1)) (f32x4.add (local.get $acc2) (local.get $acc3))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $loop_j)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loop_i))))
+
+  ;; gemm_rows: the same product for a small K (e.g. the 12 output channels of an input-gradient
+  ;; GEMM), row by row: C[i, :] = Σ_k A[i·sai + k·sak] · B[k·ldb + :], each A value splatted once
+  ;; and applied to the whole B row. No constraint on K.
+  (func (export "gemm_rows")
+    (param $a i32) (param $sai i32) (param $sak i32)
+    (param $b i32) (param $ldb i32)
+    (param $c i32) (param $ldc i32)
+    (param $m i32) (param $nb i32) (param $k i32)
+    (local $i i32) (local $j i32) (local $kk i32)
+    (local $crow i32) (local $cp i32) (local $bp i32) (local $av v128)
+    (local.set $a (i32.shl (local.get $a) (i32.const 2)))
+    (local.set $b (i32.shl (local.get $b) (i32.const 2)))
+    (local.set $c (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $sai (i32.shl (local.get $sai) (i32.const 2)))
+    (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $done_i
+      (loop $loop_i
+        (br_if $done_i (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $crow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (memory.fill (local.get $crow) (i32.const 0) (i32.shl (local.get $nb) (i32.const 4)))
+        (local.set $kk (i32.const 0))
+        (block $done_k
+          (loop $loop_k
+            (br_if $done_k (i32.ge_u (local.get $kk) (local.get $k)))
+            (local.set $av (v128.load32_splat
+              (i32.add (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))) (i32.mul (local.get $kk) (local.get $sak)))))
+            (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $kk) (local.get $ldb))))
+            (local.set $cp (local.get $crow))
+            (local.set $j (local.get $nb))
+            (block $done_j
+              (loop $loop_j
+                (br_if $done_j (i32.eqz (local.get $j)))
+                (v128.store (local.get $cp)
+                  (f32x4.add (v128.load (local.get $cp)) (f32x4.mul (local.get $av) (v128.load (local.get $bp)))))
+                (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+                (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
+                (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+                (br $loop_j)))
+            (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+            (br $loop_k)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $loop_i))))
 
