@@ -3,7 +3,9 @@
  * label inference on real MNIST digits, with the true update made in-process exactly as a client
  * makes it. Not part of npm test (minutes of CPU). Usage, after `npx tsc -p .`:
  *
- *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N]
+ *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X]
+ *
+ * --lr is the client learning rate (default 0.1; for fedavg it sets how far the local steps move).
  *
  * Prints one line per trial and the median.
  */
@@ -62,9 +64,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset): Promise<void> {
+async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number): Promise<void> {
   const c = CASES[name];
-  const lr = 0.1;
   const psnrs: number[] = [];
   for (let t = 0; t < trials; t++) {
     const seed = firstSeed + t;
@@ -127,13 +128,17 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const which = args[0];
   if (!which || !(which in CASES || which === 'labels')) {
-    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N]`);
+    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X]`);
   }
   await initBackend();
   const ds = loadMnist();
   const seed = option(args, '--seed', 1);
   if (which === 'labels') await evalLabels(option(args, '--trials', 10), seed, ds);
-  else await evalAttack(which, option(args, '--trials', which === 'analytic' ? 5 : 5), option(args, '--iterations', 2000), seed, ds);
+  const lrIndex = args.indexOf('--lr');
+  const lr = lrIndex < 0 ? 0.1 : Number(args[lrIndex + 1]);
+  if (!(lr > 0)) throw new Error(`--lr ${args[lrIndex + 1]}: expected a positive number`);
+  if (which === 'labels') return;
+  await evalAttack(which, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr);
 }
 
 if (require.main === module) {

@@ -98,6 +98,12 @@ export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tens
   return delta ?? [];
 }
 
+/** θ_global + (s/steps)·delta for s = 0…steps−1 (the first entry is `params` itself, not a copy). */
+export function stepParamEstimates(params: readonly Tensor[], delta: readonly Tensor[], plan: UnrollPlan, kind: AttackInput['updateKind']): Tensor[][] {
+  if (kind === 'gradient' || plan.steps === 1) return [params.slice()];
+  return Array.from({ length: plan.steps }, (_, s) => (s === 0 ? params.slice() : tf.tidy(() => params.map((p, i) => tf.add(p, tf.mul(delta[i], s / plan.steps))))));
+}
+
 /** Fixed one-hot targets per step, from labels already arranged step by step. */
 function stepTargets(labels: readonly number[], plan: UnrollPlan, numClasses: number): Tensor2D[] {
   // tidy: oneHot's intermediate int tensors would otherwise outlive the attack.
@@ -273,7 +279,14 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     if (targetNormSq.dataSync()[0] === 0) throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
     // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
     const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
-    const labels = inferLabels({ model, params, gradient: gradientEstimate, count, seed: input.seed });
+    // FedAvg: the steps saw the examples at θ_global + (s/steps)·delta (approximately); p̂ is averaged there.
+    const softmaxAt = stepParamEstimates(params, target, plan, input.updateKind);
+    let labels: number[];
+    try {
+      labels = inferLabels({ model, params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt });
+    } finally {
+      softmaxAt.slice(1).forEach((ps) => tf.dispose(ps));
+    }
     let iterationsDone = 0;
     // FedAvg: which step saw which label is not in the delta, whose first-order part Σ_s ∇L(batch s)
     // is the same for every split, yet a wrong split stalls the optimisation far from 0. Phase one

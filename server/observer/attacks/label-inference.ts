@@ -12,6 +12,8 @@
  * every class with g_b[j] < 0 gets one label first (r_j += 1), then the class with the smallest r_j
  * gets the next label (r_j += 1) until N labels are handed out.
  * Batch 1 falls back to the iDLG sign rule: the one class with a negative bias gradient (argmin).
+ * FedAvg: the gradient estimate −delta/(lr·steps) mixes softmaxes taken at every local step's
+ * parameters, so p̂ is averaged over θ_global + (s/steps)·delta, s = 0…steps−1 (`softmaxAt`).
  */
 import { tf, type Tensor, type Tensor4D } from '../../../shared/tensor/tf';
 import { Rng } from '../../../shared/random';
@@ -74,6 +76,11 @@ export interface LabelInferenceInput {
   /** Number of examples behind the gradient. */
   count: number;
   seed: number;
+  /**
+   * Parameter sets the examples were seen at, when not all at `params` (fedavg: one per local step);
+   * p̂ is averaged over them. Default: [params].
+   */
+  softmaxAt?: readonly (readonly Tensor[])[];
 }
 
 /** Labels (sorted, as a multiset) of the `count` examples behind `gradient`. */
@@ -81,7 +88,10 @@ export function inferLabels(input: LabelInferenceInput): number[] {
   const parts = splitFlat(input.gradient, input.model.specs);
   const biasGrad = parts[input.model.logitLayer.bias];
   if (input.count === 1) return [signRuleLabel(biasGrad)];
-  const meanSoftmax = estimateMeanSoftmax(input.model, input.params, new Rng(input.seed).fork('label-inference'));
+  const at = input.softmaxAt ?? [input.params];
+  const rng = new Rng(input.seed).fork('label-inference');
+  const meanSoftmax = new Float32Array(input.model.numClasses);
+  for (const p of at) estimateMeanSoftmax(input.model, p, rng).forEach((v, j) => (meanSoftmax[j] += v / at.length));
   return countRuleLabels(biasGrad, meanSoftmax, input.count);
 }
 
