@@ -320,7 +320,8 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     }
   });
 
-  it('BatchMatMul with every transpose combination and batch broadcasting', () => {
+  for (const impl of ['wasm', 'js'] as const) it(`BatchMatMul (${impl}) with every transpose combination and batch broadcasting`, () => {
+    setConvImpl(impl);
     const rng = new Rng(6);
     const shapes: Array<[number, number, number, number, number]> = [
       // batchA, batchB, m, k, n
@@ -330,6 +331,10 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
       [3, 1, 4, 5, 6],
       [1, 2, 3, 1, 2],
       [2, 2, 1, 1, 1],
+      [1, 1, 1, 10, 768],
+      [1, 1, 768, 1, 10],
+      [2, 1, 3, 13, 5],
+      [1, 1, 2, 18, 3],
     ];
     for (const [ba, bb, m, k, n] of shapes) {
       for (const transposeA of [false, true]) {
@@ -345,6 +350,7 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
   });
 
   it('second-order DLG gradients are the same with fast and stock kernels', () => {
+    setConvImpl(initialImpl);
     const configs = [
       { config: { name: 'lenet-zhu' }, shape: [12, 12, 3] as [number, number, number] },
       { config: { name: 'convnet', channels: [4, 6], kernelSize: 3, stride: 1, padding: 1, pool: true, hidden: [8] }, shape: [8, 8, 2] as [number, number, number] },

@@ -8,7 +8,7 @@ import { tf } from '../tf';
 import { asCpuBackend, f32, sizeOf, type CpuBackendLike, type TensorInfo } from './cpu-backend';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeometry } from './conv';
 import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
-import { batchMatMul } from './matmul';
+import { batchMatMul, batchMatMulWasm } from './matmul';
 import { neg, sigmoid, sumAxes } from './reduce-unary';
 import { LEAN_GRADIENTS } from './lean-grads';
 import { registerFusedKernels } from './fused';
@@ -18,8 +18,9 @@ import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } 
 import { wasmGemm } from './wasm-gemm';
 
 /**
- * 'wasm': im2col + WebAssembly SIMD GEMM (default when the runtime supports it);
- * 'js': the plain TypeScript loops of conv.ts (fallback, and a second reference in tests).
+ * 'wasm': im2col + WebAssembly SIMD GEMM for convolutions and BatchMatMul (default when the
+ * runtime supports it); 'js': the plain TypeScript loops of conv.ts and matmul.ts (fallback, and
+ * a second reference in tests).
  */
 export type ConvImpl = 'wasm' | 'js';
 let convImpl: ConvImpl = wasmGemm() ? 'wasm' : 'js';
@@ -183,7 +184,11 @@ function batchMatMulKernel(args: KernelArgs): TensorInfo {
     );
   }
   const backend = asCpuBackend(args.backend);
-  const out = batchMatMul(f32(backend, a), f32(backend, b), { batchA, batchB, m, n, k, transposeA, transposeB });
+  const shape = { batchA, batchB, m, n, k, transposeA, transposeB };
+  const gemm = convImpl === 'wasm' ? wasmGemm() : null;
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  const out = (gemm ? batchMatMulWasm(gemm, av, bv, shape) : null) ?? batchMatMul(av, bv, shape);
   const outer = broadcastShape(outerA, outerB);
   return backend.makeTensorInfo([...outer, m, n], 'float32', out);
 }

@@ -1,8 +1,10 @@
 /**
  * Batched matrix product on float32 arrays, C[b] = op(A[b]) · op(B[b]) with op = transpose or
- * identity, batch dims broadcast when one side has a single batch. Loop order keeps the innermost
- * loop contiguous in memory for each of the four transpose combinations.
+ * identity, batch dims broadcast when one side has a single batch. batchMatMulWasm runs it on the
+ * SIMD GEMM of wasm/kernels.wat; batchMatMul is the TypeScript fallback, with the loop order
+ * keeping the innermost loop contiguous for each of the four transpose combinations.
  */
+import type { WasmGemm } from './wasm-gemm';
 
 export interface MatMulShape {
   batchA: number;
@@ -51,5 +53,55 @@ export function batchMatMul(a: Float32Array, b: Float32Array, s: MatMulShape): F
       }
     }
   }
+  return out;
+}
+
+const up4 = (n: number): number => (n + 3) & ~3;
+
+/**
+ * op(B) as [batchB][k][np] rows padded with zeros to np = n rounded up to 4, cached per values
+ * array (attacks multiply by the same weights thousands of times; tfjs never mutates values).
+ */
+const paddedB = new WeakMap<Float32Array, { transposed: boolean; data: Float32Array }>();
+function padB(b: Float32Array, s: MatMulShape, np: number): Float32Array {
+  const hit = paddedB.get(b);
+  if (hit && hit.transposed === s.transposeB && hit.data.length === s.batchB * s.k * np) return hit.data;
+  const { k, n } = s;
+  const data = new Float32Array(s.batchB * k * np);
+  for (let bi = 0; bi < s.batchB; bi++) {
+    const src = bi * k * n;
+    const dst = bi * k * np;
+    for (let p = 0; p < k; p++) {
+      for (let j = 0; j < n; j++) data[dst + p * np + j] = s.transposeB ? b[src + j * k + p] : b[src + p * n + j];
+    }
+  }
+  paddedB.set(b, { transposed: s.transposeB, data });
+  return data;
+}
+
+/**
+ * The same product on the WebAssembly SIMD GEMM (A read through strides, B padded); null when
+ * the shared dimension suits neither wasm GEMM form (K > 16 and not a multiple of 4).
+ */
+export function batchMatMulWasm(w: WasmGemm, a: Float32Array, b: Float32Array, s: MatMulShape): Float32Array | null {
+  const { m, n, k } = s;
+  if (k > 16 && k % 4 !== 0) return null;
+  const np = up4(n);
+  const batch = Math.max(s.batchA, s.batchB);
+  const bOff = up4(a.length);
+  const cOff = bOff + s.batchB * k * np;
+  const mem = w.reserve(cOff + batch * m * np);
+  mem.set(a, 0);
+  mem.set(padB(b, s, np), bOff);
+  const sai = s.transposeA ? 1 : k;
+  const sak = s.transposeA ? m : 1;
+  for (let bi = 0; bi < batch; bi++) {
+    const aAt = (s.batchA === 1 ? 0 : bi) * m * k;
+    const bAt = bOff + (s.batchB === 1 ? 0 : bi) * k * np;
+    w.gemm(aAt, sai, sak, bAt, np, cOff + bi * m * np, np, m, np >> 2, k);
+  }
+  if (np === n) return mem.slice(cOff, cOff + batch * m * n);
+  const out = new Float32Array(batch * m * n);
+  for (let r = 0; r < batch * m; r++) for (let j = 0; j < n; j++) out[r * n + j] = mem[cOff + r * np + j];
   return out;
 }

@@ -102,15 +102,16 @@
         (br $loop_i))))
 
   ;; gemm_rows: the same product for a small K (e.g. the 12 output channels of an input-gradient
-  ;; GEMM), row by row: C[i, :] = Σ_k A[i·sai + k·sak] · B[k·ldb + :], each A value splatted once
-  ;; and applied to the whole B row. No constraint on K.
+  ;; GEMM), row by row: C[i, :] = Σ_k A[i·sai + k·sak] · B[k·ldb + :]. Four k at a time: four
+  ;; splatted A values are applied to four B rows per load/store of the C block. No constraint on K.
   (func (export "gemm_rows")
     (param $a i32) (param $sai i32) (param $sak i32)
     (param $b i32) (param $ldb i32)
     (param $c i32) (param $ldc i32)
     (param $m i32) (param $nb i32) (param $k i32)
-    (local $i i32) (local $j i32) (local $kk i32)
-    (local $crow i32) (local $cp i32) (local $bp i32) (local $av v128)
+    (local $i i32) (local $j i32) (local $kk i32) (local $arow i32)
+    (local $crow i32) (local $cp i32) (local $bp i32)
+    (local $av0 v128) (local $av1 v128) (local $av2 v128) (local $av3 v128)
     (local.set $a (i32.shl (local.get $a) (i32.const 2)))
     (local.set $b (i32.shl (local.get $b) (i32.const 2)))
     (local.set $c (i32.shl (local.get $c) (i32.const 2)))
@@ -123,13 +124,39 @@
       (loop $loop_i
         (br_if $done_i (i32.ge_u (local.get $i) (local.get $m)))
         (local.set $crow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
         (memory.fill (local.get $crow) (i32.const 0) (i32.shl (local.get $nb) (i32.const 4)))
         (local.set $kk (i32.const 0))
+        (block $done_k4
+          (loop $loop_k4
+            (br_if $done_k4 (i32.gt_u (i32.add (local.get $kk) (i32.const 4)) (local.get $k)))
+            (local.set $av0 (v128.load32_splat (i32.add (local.get $arow) (i32.mul (local.get $kk) (local.get $sak)))))
+            (local.set $av1 (v128.load32_splat (i32.add (local.get $arow) (i32.mul (i32.add (local.get $kk) (i32.const 1)) (local.get $sak)))))
+            (local.set $av2 (v128.load32_splat (i32.add (local.get $arow) (i32.mul (i32.add (local.get $kk) (i32.const 2)) (local.get $sak)))))
+            (local.set $av3 (v128.load32_splat (i32.add (local.get $arow) (i32.mul (i32.add (local.get $kk) (i32.const 3)) (local.get $sak)))))
+            (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $kk) (local.get $ldb))))
+            (local.set $cp (local.get $crow))
+            (local.set $j (local.get $nb))
+            (block $done_j4
+              (loop $loop_j4
+                (br_if $done_j4 (i32.eqz (local.get $j)))
+                (v128.store (local.get $cp)
+                  (f32x4.add
+                    (f32x4.add (v128.load (local.get $cp))
+                      (f32x4.add (f32x4.mul (local.get $av0) (v128.load (local.get $bp)))
+                                 (f32x4.mul (local.get $av1) (v128.load (i32.add (local.get $bp) (local.get $ldb))))))
+                    (f32x4.add (f32x4.mul (local.get $av2) (v128.load (i32.add (local.get $bp) (i32.shl (local.get $ldb) (i32.const 1)))))
+                               (f32x4.mul (local.get $av3) (v128.load (i32.add (local.get $bp) (i32.mul (local.get $ldb) (i32.const 3))))))))
+                (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+                (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
+                (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+                (br $loop_j4)))
+            (local.set $kk (i32.add (local.get $kk) (i32.const 4)))
+            (br $loop_k4)))
         (block $done_k
           (loop $loop_k
             (br_if $done_k (i32.ge_u (local.get $kk) (local.get $k)))
-            (local.set $av (v128.load32_splat
-              (i32.add (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))) (i32.mul (local.get $kk) (local.get $sak)))))
+            (local.set $av0 (v128.load32_splat (i32.add (local.get $arow) (i32.mul (local.get $kk) (local.get $sak)))))
             (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $kk) (local.get $ldb))))
             (local.set $cp (local.get $crow))
             (local.set $j (local.get $nb))
@@ -137,7 +164,7 @@
               (loop $loop_j
                 (br_if $done_j (i32.eqz (local.get $j)))
                 (v128.store (local.get $cp)
-                  (f32x4.add (v128.load (local.get $cp)) (f32x4.mul (local.get $av) (v128.load (local.get $bp)))))
+                  (f32x4.add (v128.load (local.get $cp)) (f32x4.mul (local.get $av0) (v128.load (local.get $bp)))))
                 (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
                 (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
                 (local.set $j (i32.sub (local.get $j) (i32.const 1)))
