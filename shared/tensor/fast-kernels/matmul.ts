@@ -62,10 +62,12 @@ const up4 = (n: number): number => (n + 3) & ~3;
  * op(B) as [batchB][k][np] rows padded with zeros to np = n rounded up to 4, cached per values
  * array (attacks multiply by the same weights thousands of times; tfjs never mutates values).
  */
-const paddedB = new WeakMap<Float32Array, { transposed: boolean; data: Float32Array }>();
+const paddedB = new WeakMap<Float32Array, Float32Array>();
+const paddedBt = new WeakMap<Float32Array, Float32Array>();
 function padB(b: Float32Array, s: MatMulShape, np: number): Float32Array {
-  const hit = paddedB.get(b);
-  if (hit && hit.transposed === s.transposeB && hit.data.length === s.batchB * s.k * np) return hit.data;
+  const cache = s.transposeB ? paddedBt : paddedB;
+  const hit = cache.get(b);
+  if (hit && hit.length === s.batchB * s.k * np) return hit;
   const { k, n } = s;
   const data = new Float32Array(s.batchB * k * np);
   for (let bi = 0; bi < s.batchB; bi++) {
@@ -75,7 +77,7 @@ function padB(b: Float32Array, s: MatMulShape, np: number): Float32Array {
       for (let j = 0; j < n; j++) data[dst + p * np + j] = s.transposeB ? b[src + j * k + p] : b[src + p * n + j];
     }
   }
-  paddedB.set(b, { transposed: s.transposeB, data });
+  cache.set(b, data);
   return data;
 }
 
