@@ -274,7 +274,8 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
       for (const v of w) scale = Math.max(scale, Math.abs(v));
       for (let i = 0; i < w.length; i++) expect(Math.abs(g[i] - w[i]), `${label} element ${i}`).to.be.at.most(1e-5 * scale);
     };
-    for (const shape of [[5, 5, 3, 12], [1, 768], [12], [1, 7, 7, 3]]) {
+    // Sizes on both sides of the wasm threshold (256), with and without a tail of < 4 elements.
+    for (const shape of [[5, 5, 3, 12], [1, 768], [17, 31], [12], [1, 7, 7, 3]]) {
       tf.tidy(() => {
         const a = randn(rng, shape);
         const b = randn(rng, shape);

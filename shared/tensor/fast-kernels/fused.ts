@@ -13,6 +13,28 @@
  */
 import { tf, type Tensor } from '../tf';
 import { asCpuBackend, f32, type TensorInfo } from './cpu-backend';
+import { wasmGemm, type WasmGemm } from './wasm-gemm';
+
+/** Below this many elements the copies into wasm memory cost more than the SIMD saves. */
+const WASM_MIN_SIZE = 256;
+
+/** The wasm module when worth using for n elements, else null (the JS loops below run). */
+function simd(n: number): WasmGemm | null {
+  return n >= WASM_MIN_SIZE ? wasmGemm() : null;
+}
+
+/** Copies the inputs into wasm memory at 4-aligned offsets; returns their offsets and the output's. */
+function stage(w: WasmGemm, inputs: Float32Array[], outLength: number): { offsets: number[]; out: number; mem: Float32Array } {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const v of inputs) {
+    offsets.push(at);
+    at += (v.length + 3) & ~3;
+  }
+  const mem = w.reserve(at + outLength);
+  inputs.forEach((v, i) => mem.set(v, offsets[i]));
+  return { offsets, out: at, mem };
+}
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
 
@@ -166,6 +188,11 @@ function squaredDistanceKernel(args: KernelArgs): TensorInfo {
   const backend = asCpuBackend(args.backend);
   const av = f32(backend, a);
   const bv = f32(backend, b);
+  const w = simd(av.length);
+  if (w) {
+    const { offsets } = stage(w, [av, bv], 0);
+    return backend.makeTensorInfo([], 'float32', Float32Array.of(w.squaredDistance(offsets[0], offsets[1], av.length)));
+  }
   let s = 0;
   for (let i = 0; i < av.length; i++) {
     const d = av[i] - bv[i];
@@ -181,6 +208,12 @@ function scaledDifferenceKernel(args: KernelArgs): TensorInfo {
   const av = f32(backend, a);
   const bv = f32(backend, b);
   const k = 2 * f32(backend, dy)[0];
+  const w = simd(av.length);
+  if (w) {
+    const { offsets, out, mem } = stage(w, [av, bv], av.length);
+    w.scaledDifference(offsets[0], offsets[1], k, out, av.length);
+    return backend.makeTensorInfo([...a.shape], 'float32', mem.slice(out, out + av.length));
+  }
   const out = new Float32Array(av.length);
   for (let i = 0; i < av.length; i++) out[i] = k * (av[i] - bv[i]);
   return backend.makeTensorInfo([...a.shape], 'float32', out);
@@ -191,6 +224,12 @@ function sigmoidBackwardKernel(args: KernelArgs): TensorInfo {
   const backend = asCpuBackend(args.backend);
   const yv = f32(backend, y);
   const dv = f32(backend, dy);
+  const w = simd(yv.length);
+  if (w) {
+    const { offsets, out, mem } = stage(w, [yv, dv], yv.length);
+    w.sigmoidBackward(offsets[0], offsets[1], out, yv.length);
+    return backend.makeTensorInfo([...y.shape], 'float32', mem.slice(out, out + yv.length));
+  }
   const out = new Float32Array(yv.length);
   for (let i = 0; i < yv.length; i++) out[i] = dv[i] * yv[i] * (1 - yv[i]);
   return backend.makeTensorInfo([...y.shape], 'float32', out);
@@ -203,6 +242,12 @@ function sigmoidBackwardGradYKernel(args: KernelArgs): TensorInfo {
   const yv = f32(backend, y);
   const dv = f32(backend, dy);
   const gv = f32(backend, g);
+  const w = simd(yv.length);
+  if (w) {
+    const { offsets, out, mem } = stage(w, [yv, dv, gv], yv.length);
+    w.sigmoidBackwardGradY(offsets[0], offsets[1], offsets[2], out, yv.length);
+    return backend.makeTensorInfo([...y.shape], 'float32', mem.slice(out, out + yv.length));
+  }
   const out = new Float32Array(yv.length);
   for (let i = 0; i < yv.length; i++) out[i] = gv[i] * dv[i] * (1 - 2 * yv[i]);
   return backend.makeTensorInfo([...y.shape], 'float32', out);

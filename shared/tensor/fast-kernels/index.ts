@@ -86,7 +86,21 @@ function isOne(p: Pair | undefined): boolean {
   return p === undefined || (typeof p === 'number' ? p === 1 : p[0] === 1 && p[1] === 1);
 }
 
+/** computeConv2DInfo is costly next to these small convolutions; a model has few distinct geometries. */
+const geometries = new Map<string, ConvGeometry>();
+
 function geometry(xShape: number[], filterShape: number[], a: ConvAttrs): ConvGeometry {
+  const key = `${xShape}|${filterShape}|${a.strides}|${typeof a.pad === 'object' ? JSON.stringify(a.pad) : a.pad}|${a.dimRoundingMode}`;
+  let g = geometries.get(key);
+  if (!g) {
+    g = computeGeometry(xShape, filterShape, a);
+    if (geometries.size > 1000) geometries.clear();
+    geometries.set(key, g);
+  }
+  return g;
+}
+
+function computeGeometry(xShape: number[], filterShape: number[], a: ConvAttrs): ConvGeometry {
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],

@@ -1,5 +1,6 @@
 /**
- * Loader for the SIMD kernels in wasm/kernels.wat, plus a bump allocator over its memory.
+ * Loader for the SIMD kernels in wasm/kernels.wat, plus a bump allocator over its memory (the
+ * name is historical: the module holds the GEMMs, im2col/col2im, elementwise and fused kernels).
  * Kernels copy their operands into the module's memory, call gemm, and copy the result out; the
  * copies are O(size) against the O(size · K) arithmetic.
  */
@@ -42,6 +43,11 @@ export class WasmGemm {
   private readonly rowsFn: GemmFn;
   private readonly im2colFn: PatchFn;
   private readonly col2imFn: PatchFn;
+  /** The fused kernels of fused.ts (see wasm/kernels.wat); pointers are float indices. */
+  readonly sigmoidBackward: (y: number, dy: number, out: number, n: number) => void;
+  readonly sigmoidBackwardGradY: (y: number, dy: number, g: number, out: number, n: number) => void;
+  readonly scaledDifference: (a: number, b: number, k: number, out: number, n: number) => void;
+  readonly squaredDistance: (a: number, b: number, n: number) => number;
   private readonly binaryFn: (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
   private view: Float32Array;
 
@@ -53,6 +59,10 @@ export class WasmGemm {
     this.rowsFn = instance.exports.gemm_rows as GemmFn;
     this.im2colFn = instance.exports.im2col as PatchFn;
     this.col2imFn = instance.exports.col2im as PatchFn;
+    this.sigmoidBackward = instance.exports.sigmoid_backward as WasmGemm['sigmoidBackward'];
+    this.sigmoidBackwardGradY = instance.exports.sigmoid_backward_grad_y as WasmGemm['sigmoidBackwardGradY'];
+    this.scaledDifference = instance.exports.scaled_difference as WasmGemm['scaledDifference'];
+    this.squaredDistance = instance.exports.squared_distance as WasmGemm['squaredDistance'];
     this.binaryFn = instance.exports.binary as (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
     this.view = new Float32Array(this.memory.buffer);
   }

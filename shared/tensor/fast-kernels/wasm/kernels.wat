@@ -1,5 +1,6 @@
 ;; fedleak's WebAssembly SIMD kernels, loaded by ../wasm-gemm.ts: gemm, im2col and col2im (the
-;; cpu convolutions) and binary (elementwise arithmetic). Rebuild with ./build.sh.
+;; cpu convolutions), binary (elementwise arithmetic) and the fused kernels of ../fused.ts.
+;; Rebuild with ./build.sh.
 ;; All offsets and strides are in f32 elements; pointers are element indices into memory.
 ;;
 ;; gemm:
@@ -546,4 +547,84 @@
           (br $s_loop)))
         (return)))
     (unreachable))
+
+  ;; sigmoid_backward: out[i] = dy[i] · y[i] · (1 − y[i])
+  (func (export "sigmoid_backward") (param $y i32) (param $dy i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $v v128) (local $s f32)
+    (local.set $y (i32.shl (local.get $y) (i32.const 2)))
+    (local.set $dy (i32.shl (local.get $dy) (i32.const 2)))
+    (local.set $out (i32.shl (local.get $out) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $i) (local.get $n4)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $dy) (i32.shl (local.get $i) (i32.const 2)))) (local.tee $v (v128.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2)))))) (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $v_loop)))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.mul (f32.mul (f32.load (i32.add (local.get $dy) (i32.shl (local.get $i) (i32.const 2)))) (local.tee $s (f32.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2)))))) (f32.sub (f32.const 1) (local.get $s))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $s_loop))))
+
+  ;; sigmoid_backward_grad_y: out[i] = g[i] · dy[i] · (1 − 2·y[i])
+  (func (export "sigmoid_backward_grad_y") (param $y i32) (param $dy i32) (param $g i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $n4 i32)
+    (local.set $y (i32.shl (local.get $y) (i32.const 2)))
+    (local.set $dy (i32.shl (local.get $dy) (i32.const 2)))
+    (local.set $g (i32.shl (local.get $g) (i32.const 2)))
+    (local.set $out (i32.shl (local.get $out) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $i) (local.get $n4)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2)))) (v128.load (i32.add (local.get $dy) (i32.shl (local.get $i) (i32.const 2))))) (f32x4.sub (f32x4.splat (f32.const 1)) (f32x4.mul (f32x4.splat (f32.const 2)) (v128.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $v_loop)))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.mul (f32.mul (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2)))) (f32.load (i32.add (local.get $dy) (i32.shl (local.get $i) (i32.const 2))))) (f32.sub (f32.const 1) (f32.mul (f32.const 2) (f32.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $s_loop))))
+
+  ;; scaled_difference: out[i] = k · (a[i] − b[i])
+  (func (export "scaled_difference") (param $a i32) (param $b i32) (param $k f32) (param $out i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $kv v128)
+    (local.set $a (i32.shl (local.get $a) (i32.const 2)))
+    (local.set $b (i32.shl (local.get $b) (i32.const 2)))
+    (local.set $out (i32.shl (local.get $out) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $i (i32.const 0))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $i) (local.get $n4)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (local.get $kv) (f32x4.sub (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (v128.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $v_loop)))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.mul (local.get $k) (f32.sub (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $s_loop))))
+
+  ;; squared_distance: Σ (a[i] − b[i])², four lane sums added at the end
+  (func (export "squared_distance") (param $a i32) (param $b i32) (param $n i32) (result f32)
+    (local $i i32) (local $n4 i32) (local $acc v128) (local $d v128) (local $s f32) (local $t f32)
+    (local.set $a (i32.shl (local.get $a) (i32.const 2)))
+    (local.set $b (i32.shl (local.get $b) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.tee $d (f32x4.sub (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (v128.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))) (local.get $d))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $v_loop)))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (f32.add (local.get $s) (f32.mul (local.tee $t (f32.sub (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))) (local.get $t))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $s_loop)))
+    (f32.add (local.get $s)
+      (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+               (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc))))))
 )
