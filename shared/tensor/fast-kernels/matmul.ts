@@ -83,11 +83,12 @@ function padB(b: Float32Array, s: MatMulShape, np: number): Float32Array {
 
 /**
  * The same product on the WebAssembly SIMD GEMM (A read through strides, B padded); null when
- * the shared dimension suits neither wasm GEMM form (K > 16 and not a multiple of 4).
+ * the shared dimension is tiny (K < 8) or suits neither wasm GEMM form (K > 16, not ÷ 4).
  */
 export function batchMatMulWasm(w: WasmGemm, a: Float32Array, b: Float32Array, s: MatMulShape): Float32Array | null {
   const { m, n, k } = s;
-  if (k > 16 && k % 4 !== 0) return null;
+  // Tiny K (an outer product such as xᵀ·dy): the copies would outweigh the arithmetic.
+  if (k < 8 || (k > 16 && k % 4 !== 0)) return null;
   const np = up4(n);
   const batch = Math.max(s.batchA, s.batchB);
   const bOff = up4(a.length);
