@@ -1,4 +1,9 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
 import { applyClientDefenses, clientDefensePlan } from '../shared/defenses';
 import { roundToFloat16 } from '../shared/defenses/fp16';
 import { l2Norm } from '../shared/defenses/segments';
@@ -367,5 +372,55 @@ describe('defence sweeps', () => {
     expect(rows[1].accuracyCost).to.be.closeTo(0.3, 1e-12);
     expect(rows[1].attack).to.include({ psnr: 10, count: 1 });
     expect(rows[1].overrides).to.deep.equal({ 'defenses.noise': { mechanism: 'gaussian', variance: 1e-4 } });
+  });
+});
+
+describe('fedleak run of a sweep (real processes)', () => {
+  it('runs each variant with its defence on the clients and writes the combined table and grid', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-sweep-'));
+    const file = path.join(dir, 'sweep.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'sweep-test',
+        seed: 3,
+        data: { dataset: 'synthetic', shape: [6, 6, 1], classes: 3, size: 60, testFraction: 0.2 },
+        model: { name: 'mlp', hidden: [8] },
+        federation: { clients: 2, clientsPerRound: 2, clientsPerProcess: 2, rounds: 1, algorithm: 'fedsgd', batchSize: 1, learningRate: 0.1 },
+        // The analytic attack recovers a batch-1 input from a dense layer with bias exactly, so any
+        // loss of quality comes from the defence the client applied.
+        attack: { name: 'analytic', rounds: [1], maxTargets: 1 },
+        sweep: [
+          { label: 'none', set: {} },
+          { label: 'noise', set: { 'defenses.noise': { variance: 1e-2 } } },
+          { label: 'dp', set: { 'defenses.dp': { clippingNorm: 1, noiseMultiplier: 2, delta: 1e-5 } } },
+        ],
+      }),
+    );
+    const out = path.join(dir, 'out');
+    const fedleak = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [fedleak, 'run', file, '-o', out, '-q'], { env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' }, timeout: 120000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).to.equal(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const rows = results.sweep ?? [];
+    expect(rows.map((r) => r.variant)).to.deep.equal(['none', 'noise', 'dp']);
+    for (const label of ['none', 'noise', 'dp']) expect(fs.existsSync(path.join(out, label, 'results.json')), label).to.equal(true);
+    const psnr = (i: number): number => rows[i].attack?.psnr ?? NaN;
+    expect(psnr(0)).to.be.above(40); // undefended: exact up to float32
+    expect(psnr(1)).to.be.below(psnr(0) - 10); // the observer saw the noised update
+    expect(psnr(2)).to.be.above(40); // central DP: the curious server still sees the individual update
+    expect(rows[0].accuracyCost).to.equal(0);
+    expect(rows[2].privacy).to.deep.equal({ epsilon: computeEpsilon(2, 1, 1, 1e-5).epsilon, delta: 1e-5, noiseMultiplier: 2, sampleRate: 1, steps: 1 });
+    expect(rows[0].privacy).to.equal(undefined);
+    expect(results.attacks.map((a) => a.variant)).to.deep.equal(['none', 'noise', 'dp']);
+    results.attacks.forEach((a) => expect(fs.existsSync(path.join(out, a.image ?? 'missing'))).to.equal(true));
+    const grid = PNG.sync.read(fs.readFileSync(path.join(out, 'reconstructions.png')));
+    const one = PNG.sync.read(fs.readFileSync(path.join(out, results.attacks[0].image ?? '')));
+    expect(grid.height).to.be.at.least(3 * one.height);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
