@@ -345,6 +345,13 @@ describe('defence sweeps', () => {
     expect(sweepVariants(loadScenario('defense-pruning-sweep')).map((v) => v.loaded.scenario.defenses.pruning?.fraction)).to.deep.equal([
       undefined, 0.1, 0.2, 0.3, 0.5, 0.7,
     ]);
+    // The combined study is the three sweeps' rows, the undefended one once.
+    const labels = (name: string) => sweepVariants(loadScenario(name)).map((v) => v.label);
+    expect(labels('defense-study')).to.deep.equal([
+      ...labels('defense-noise-sweep'),
+      ...labels('defense-quantization-sweep').slice(1),
+      ...labels('defense-pruning-sweep').slice(1),
+    ]);
   });
 
   it('rejects a bad variant before anything runs, naming the variant', () => {
