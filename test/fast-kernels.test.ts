@@ -259,6 +259,11 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     tf.tidy(() => {
       const x = tf.mul(randn(new Rng(10), [3, 7, 5]), 10);
       expectSame('Sigmoid', { x }, {}, 'Sigmoid');
+      // The WebAssembly path (≥ 256 elements, with a tail), across exp's whole range incl. clamping.
+      const wide = tf.mul(randn(new Rng(11), [1, 17, 17, 3]), 15);
+      expectSame('Sigmoid', { x: wide }, {}, 'Sigmoid (wasm)');
+      const extremes = tf.tensor([-200, -88, -87.5, -20, -1e-3, 0, 1e-3, 20, 87.5, 88, 200, ...Array.from({ length: 250 }, (_, i) => i / 10 - 12.5)]);
+      expectSame('Sigmoid', { x: extremes }, {}, 'Sigmoid extremes');
       expectSame('Neg', { x }, {}, 'Neg');
       expectSame('Neg', { x: tf.scalar(2.5) }, {}, 'Neg of a scalar');
     });

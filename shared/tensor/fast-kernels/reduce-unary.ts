@@ -1,9 +1,10 @@
 /**
  * Sum over any set of axes without the transpose that tfjs's stock Sum does first (bias
- * gradients reduce over the batch and spatial axes of every conv layer), and the sigmoid as a
- * plain loop instead of a per-element callback; Neg likewise (the stock one multiplies by −1 through
- * the generic broadcasting path).
+ * gradients reduce over the batch and spatial axes of every conv layer); the sigmoid in SIMD (or
+ * a plain loop) instead of a per-element callback; Neg as a loop (the stock one multiplies by −1
+ * through the generic broadcasting path).
  */
+import { wasmGemm } from './wasm-gemm';
 
 /** Sums x (shape `shape`) over `axes` (normalised, any order); the result keeps the other dims in order. */
 export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonly number[]): { values: Float32Array; shape: number[] } {
@@ -55,7 +56,22 @@ export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonl
   return { values: Float32Array.from(out), shape: outShape };
 }
 
+/** Below this many elements the copies into wasm memory cost more than the SIMD saves. */
+const WASM_MIN_SIZE = 256;
+
+/**
+ * 1 / (1 + exp(−x)): in WebAssembly SIMD with a polynomial exp (Cephes' expf, ~1e-7 relative)
+ * for larger inputs, else a loop over Math.exp.
+ */
 export function sigmoid(x: Float32Array): Float32Array {
+  const w = x.length >= WASM_MIN_SIZE ? wasmGemm() : null;
+  if (w) {
+    const padded = (x.length + 3) & ~3;
+    const mem = w.reserve(2 * padded);
+    mem.set(x, 0);
+    w.sigmoid(0, padded, x.length);
+    return mem.slice(padded, padded + x.length);
+  }
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
   return out;

@@ -48,6 +48,8 @@ export class WasmGemm {
   readonly sigmoidBackwardGradY: (y: number, dy: number, g: number, out: number, n: number) => void;
   readonly scaledDifference: (a: number, b: number, k: number, out: number, n: number) => void;
   readonly squaredDistance: (a: number, b: number, n: number) => number;
+  /** out[i] = 1 / (1 + exp(−x[i])) in lanes of four: x and out need room for n rounded up to 4. */
+  readonly sigmoid: (x: number, out: number, n: number) => void;
   private readonly binaryFn: (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
   private view: Float32Array;
 
@@ -63,6 +65,7 @@ export class WasmGemm {
     this.sigmoidBackwardGradY = instance.exports.sigmoid_backward_grad_y as WasmGemm['sigmoidBackwardGradY'];
     this.scaledDifference = instance.exports.scaled_difference as WasmGemm['scaledDifference'];
     this.squaredDistance = instance.exports.squared_distance as WasmGemm['squaredDistance'];
+    this.sigmoid = instance.exports.sigmoid as WasmGemm['sigmoid'];
     this.binaryFn = instance.exports.binary as (op: number, mode: number, a: number, b: number, out: number, n: number) => void;
     this.view = new Float32Array(this.memory.buffer);
   }

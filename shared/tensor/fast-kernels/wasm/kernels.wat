@@ -627,4 +627,40 @@
     (f32.add (local.get $s)
       (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
                (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc))))))
+
+  ;; exp of four lanes: Cephes' expf (range reduction by ln 2 in two parts, degree-6 polynomial,
+  ;; scale by 2^n built in the exponent bits); inputs clamped to ±88, relative error ~1e-7.
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (f32x4.splat (f32.const -88))) (f32x4.splat (f32.const 88))))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x)
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+      (f32x4.splat (f32.const 1))))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+
+  ;; sigmoid: out[i] = 1 / (1 + exp(−x[i])); lanes of four, the tail through the same code on a
+  ;; zero-padded copy (the caller pads x to a multiple of 4).
+  (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32)
+    (local $i i32)
+    (local.set $x (i32.shl (local.get $x) (i32.const 2)))
+    (local.set $out (i32.shl (local.get $out) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (f32x4.div (f32x4.splat (f32.const 1))
+          (f32x4.add (f32x4.splat (f32.const 1))
+            (call $exp4 (f32x4.neg (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $loop))))
 )
