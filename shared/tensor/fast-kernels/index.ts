@@ -12,15 +12,15 @@ import { batchMatMul, batchMatMulWasm } from './matmul';
 import { neg, sigmoid, sumAxes } from './reduce-unary';
 import { LEAN_GRADIENTS } from './lean-grads';
 import { registerFusedKernels } from './fused';
-
-export { squaredDistance, sigmoidBackward, softCrossEntropyFused } from './fused';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
+
+export { squaredDistance, sigmoidBackward, softCrossEntropyFused } from './fused';
 
 /**
  * 'wasm': im2col + WebAssembly SIMD GEMM for convolutions and BatchMatMul (default when the
  * runtime supports it); 'js': the plain TypeScript loops of conv.ts and matmul.ts (fallback, and
- * a second reference in tests).
+ * a second reference in tests). Elementwise and fused kernels use wasm whenever it loads.
  */
 export type ConvImpl = 'wasm' | 'js';
 let convImpl: ConvImpl = wasmGemm() ? 'wasm' : 'js';
