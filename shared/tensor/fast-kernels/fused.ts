@@ -47,8 +47,15 @@ export const SOFT_CE_GRAD = 'FedleakSoftCrossEntropyGrad';
 export const SOFT_CE_GRAD_LOGITS = 'FedleakSoftCrossEntropyGradLogits';
 export const SOFT_CE_GRAD_TARGETS = 'FedleakSoftCrossEntropyGradTargets';
 
+/** Kernels found registered (per backend); kernels are never unregistered, so hits can be cached. */
+const available = new Set<string>();
 function hasKernel(name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) !== undefined;
+  const backend = tf.getBackend();
+  const key = `${backend}/${name}`;
+  if (available.has(key)) return true;
+  if (tf.getKernel(name, backend) === undefined) return false;
+  available.add(key);
+  return true;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -26,6 +26,15 @@ export function batchMatMul(a: Float32Array, b: Float32Array, s: MatMulShape): F
     const aOff = (s.batchA === 1 ? 0 : bi) * m * k;
     const bOff = (s.batchB === 1 ? 0 : bi) * k * n;
     const cOff = bi * m * n;
+    if (k === 1 && !s.transposeB) {
+      // Outer product (e.g. xᵀ·dy for a dense layer's weight gradient): no accumulation needed.
+      for (let i = 0; i < m; i++) {
+        const av = a[aOff + i]; // with k = 1, A is [m][1] or [1][m]: the same layout
+        const row = cOff + i * n;
+        for (let j = 0; j < n; j++) out[row + j] = av * b[bOff + j];
+      }
+      continue;
+    }
     for (let i = 0; i < m; i++) {
       if (!s.transposeB) {
         // Row i of C as Σ_p A[i,p] · B[p, :] (B rows contiguous).
