@@ -63,6 +63,8 @@ export interface AttackRecord {
   trueLabels?: number[];
   /** Sweep row label, when the scenario is a sweep. */
   variant?: string;
+  /** Under server-side DP-FedAvg: the L2 norm the server clipped this update to before the attack saw it. */
+  serverClippedTo?: number;
   /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
   error?: string;
 }

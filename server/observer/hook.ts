@@ -30,6 +30,11 @@ export interface ObservedUpdate {
   view: AttackView;
   /** Size of the websocket frame that carried the update, in bytes (0 when not applicable). */
   frameBytes: number;
+  /**
+   * Set when the server itself clipped the update to this L2 norm before anyone looked at it
+   * (server-side DP-FedAvg): the curious server then attacks the clipped update it aggregates.
+   */
+  serverClippedTo?: number;
 }
 
 /** Ground truth of one client's update: the exact examples and labels it used, in order. */

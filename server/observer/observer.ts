@@ -225,6 +225,7 @@ class HonestButCuriousObserver implements Observer {
         recoveredLabels: output.labels,
         trueLabels: truth.labels,
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
+        ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
       };
       this.records.push(record);
       events?.emit('attack-done', { record, imageFile });

@@ -14,6 +14,7 @@ import { createRunEvents, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
+import { clipToNorm } from '../dp/aggregate';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 
 export interface RunOptions {
@@ -93,8 +94,11 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
       observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, task: { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses }, log });
     }
     const task = { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses };
-    const observe = (u: ObservedUpdate) => {
-      if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(u.round, u.clientId)), captureFromUpdate(u, scenario, task.inputShape, task.numClasses));
+    const dp = scenario.defenses.dp;
+    const observe = (received: ObservedUpdate) => {
+      // DP-FedAvg: the server clips each update before aggregating; the curious server attacks that clipped update.
+      const u = dp && received.view === 'plain' ? { ...received, update: clipToNorm(received.update, dp.clippingNorm).clipped, serverClippedTo: dp.clippingNorm } : received;
+      if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(received.round, received.clientId)), captureFromUpdate(received, scenario, task.inputShape, task.numClasses));
       observer?.observe(u);
     };
     const run = runRounds({
@@ -113,6 +117,9 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     const { rounds } = await run;
     const attacks = observer ? await observer.drain() : [];
     const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks });
+    // The privacy spent by the whole run: the last round's accountant record.
+    const lastPrivacy = [...rounds].reverse().find((r) => r.privacy)?.privacy;
+    if (lastPrivacy && !results.privacy) results.privacy = lastPrivacy;
     writeReport(options.outDir, results, observer?.traces());
     events.emit('end');
     return results;
