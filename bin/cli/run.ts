@@ -37,7 +37,7 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
     .option('-q, --quiet', 'no progress lines')
-    .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/')
+    .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/; it stays up after the run until Ctrl-C')
     .action(async (scenarioArg: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean; dashboard?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const loaded = loadScenario(scenarioArg, opts.set, seed);
@@ -53,13 +53,21 @@ export function registerRunCommand(program: Command): void {
               throw new UserError(err.message);
             });
       if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);
-      const results = await run(loaded, { outDir, progress: !opts.quiet, events }).finally(() => dashboard?.close());
+      const results = await run(loaded, { outDir, progress: !opts.quiet, events }).catch(async (err: unknown) => {
+        await dashboard?.close();
+        throw err;
+      });
       const last = results.rounds[results.rounds.length - 1];
-      process.stdout.write(
-        `${loaded.scenario.name}: ${results.rounds.length} rounds` +
-          (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '') +
-          `, ${results.attacks.length} attack results\nresults: ${path.join(outDir, 'results.json')}\n`,
-      );
+      const what = results.sweep
+        ? `sweep of ${results.sweep.length} variants`
+        : `${results.rounds.length} rounds` + (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '');
+      process.stdout.write(`${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results\nresults: ${path.join(outDir, 'results.json')}\n`);
       if (results.attacks.length > 0 && !opts.quiet) process.stdout.write(`\n${attackTable(results.attacks)}\n`);
+      if (dashboard) {
+        // A class looks at the finished run too: keep serving until the person at the terminal is done.
+        process.stderr.write(`dashboard: the run is over; still serving ${dashboard.url} — press Ctrl-C to exit\n`);
+        await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+        await dashboard.close();
+      }
     });
 }
