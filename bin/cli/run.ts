@@ -7,22 +7,9 @@ import { startDashboard } from '../../server/dashboard/server';
 import { createRunEvents } from '../../server/report/events';
 import { attackTable } from '../../server/report/summary';
 import { UserError } from './errors';
+import { collect, parsePort, parseSeed } from './options';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-export function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UserError(`--seed ${text}: expected an integer from 0 to 4294967295`);
-  return n;
-}
-
-export function parsePort(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--dashboard ${text}: expected a port from 0 to 65535 (0 picks a free one)`);
-  return n;
-}
+export { parseSeed } from './options';
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
@@ -45,7 +32,7 @@ export function registerRunCommand(program: Command): void {
       // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
       const run = loaded.scenario.sweep ? runSweep : runScenario;
       const events = createRunEvents();
-      const dashboardPort = opts.dashboard === undefined ? undefined : parsePort(opts.dashboard);
+      const dashboardPort = opts.dashboard === undefined ? undefined : parsePort(opts.dashboard, '--dashboard');
       const dashboard =
         dashboardPort === undefined
           ? null

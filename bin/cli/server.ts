@@ -3,17 +3,8 @@ import * as path from 'node:path';
 import { loadScenario } from '../../shared/scenario/load';
 import { runScenario } from '../../server/run';
 import { UserError } from './errors';
-import { parseSeed } from './run';
+import { collect, parsePort, parseSeed } from './options';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-export function parsePort(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port ${text}: expected an integer from 0 to 65535`);
-  return n;
-}
 
 export function registerServerCommand(program: Command): void {
   program
@@ -30,7 +21,7 @@ export function registerServerCommand(program: Command): void {
     .option('-q, --quiet', 'no progress lines')
     .action(async (opts: { scenario: string; port: string; host: string; tokens?: string; out?: string; seed?: string; set: string[]; wait?: string; quiet?: boolean }) => {
       const loaded = loadScenario(opts.scenario, opts.set, opts.seed === undefined ? undefined : parseSeed(opts.seed));
-      const port = parsePort(opts.port);
+      const port = parsePort(opts.port, '--port');
       const wait = opts.wait === undefined ? 0 : Number(opts.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
       const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
