@@ -3,9 +3,9 @@
  * label inference on real MNIST digits, with the true update made in-process exactly as a client
  * makes it. Not part of npm test (minutes of CPU). Usage, after `npx tsc -p .`:
  *
- *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X]
+ *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X]
  *
- * --lr is the client learning rate (default 0.1; for fedavg it sets how far the local steps move).
+ * --restarts and --tv set attack.restarts and attack.tvWeight (defaults 1 and 1e-4). --lr is the client learning rate (default 0.1; for fedavg it sets how far the local steps move).
  *
  * Prints one line per trial and the median.
  */
@@ -64,7 +64,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number): Promise<void> {
+async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number): Promise<void> {
   const c = CASES[name];
   const psnrs: number[] = [];
   for (let t = 0; t < trials; t++) {
@@ -82,7 +82,7 @@ async function evalAttack(name: string, trials: number, iterations: number, firs
       updateKind: c.kind,
       training: { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 },
       numExamples: n,
-      attack: attackSchema.parse({ name: c.attackName, iterations }),
+      attack: attackSchema.parse({ name: c.attackName, iterations, restarts, tvWeight }),
       seed,
     };
     const out = c.attackName === 'analytic' ? await analytic(input) : await invertingGradients(input);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const which = args[0];
   if (!which || !(which in CASES || which === 'labels')) {
-    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X]`);
+    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X]`);
   }
   await initBackend();
   const ds = loadMnist();
@@ -138,7 +138,10 @@ async function main(): Promise<void> {
   const lr = lrIndex < 0 ? 0.1 : Number(args[lrIndex + 1]);
   if (!(lr > 0)) throw new Error(`--lr ${args[lrIndex + 1]}: expected a positive number`);
   if (which === 'labels') return;
-  await evalAttack(which, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr);
+  const tvIndex = args.indexOf('--tv');
+  const tv = tvIndex < 0 ? 1e-4 : Number(args[tvIndex + 1]);
+  if (!(tv >= 0)) throw new Error(`--tv ${args[tvIndex + 1]}: expected a non-negative number`);
+  await evalAttack(which, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr, Math.max(1, option(args, '--restarts', 1)), tv);
 }
 
 if (require.main === module) {
