@@ -20,6 +20,14 @@ export interface BackendInfo {
   tfjsVersion: string;
 }
 
+/** A backend that was asked for and cannot be had: the person at the terminal can fix it. */
+export class BackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
 let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
 
@@ -37,7 +45,7 @@ function requestedBackend(): BackendName | null {
   const raw = process.env.FEDLEAK_BACKEND;
   if (raw === undefined || raw === '') return null;
   if ((BACKEND_NAMES as readonly string[]).includes(raw)) return raw as BackendName;
-  throw new Error(`FEDLEAK_BACKEND=${raw} is not a backend fedleak knows; use one of ${BACKEND_NAMES.join(', ')}.`);
+  throw new BackendError(`FEDLEAK_BACKEND=${raw} is not a backend fedleak knows; use one of ${BACKEND_NAMES.join(', ')}.`);
 }
 
 async function select(quiet: boolean): Promise<BackendInfo> {
@@ -53,7 +61,7 @@ async function select(quiet: boolean): Promise<BackendInfo> {
       name = 'tensorflow';
       reason = wanted ? 'FEDLEAK_BACKEND' : 'tfjs-node installed';
     } else if (wanted === 'tensorflow') {
-      throw new Error(
+      throw new BackendError(
         `FEDLEAK_BACKEND=tensorflow but @tensorflow/tfjs-node does not load (${loaded.error}). ` +
           'Its install step downloads libtensorflow; unset FEDLEAK_BACKEND to use the cpu backend.',
       );
@@ -61,7 +69,7 @@ async function select(quiet: boolean): Promise<BackendInfo> {
   } else if (wanted === 'wasm') {
     const loaded = tryRequire('@tensorflow/tfjs-backend-wasm');
     if (!loaded.ok) {
-      throw new Error(
+      throw new BackendError(
         `FEDLEAK_BACKEND=wasm but @tensorflow/tfjs-backend-wasm does not load (${loaded.error}). ` +
           'Install it with `npm install @tensorflow/tfjs-backend-wasm`, or unset FEDLEAK_BACKEND.',
       );
