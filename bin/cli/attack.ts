@@ -14,7 +14,7 @@ import type { AttackOutput } from '../../server/observer/attacks/types';
 import { scoreReconstruction, type ReconstructionScore } from '../../shared/metrics';
 import { writeComparisonPng, writeImageGrid } from '../../server/report/png';
 import { UserError } from './errors';
-import { parseSeed } from './run';
+import { collect, parseSeed } from './options';
 
 export const ATTACK_RESULT_FORMAT = 'fedleak-attack/1';
 
@@ -29,9 +29,6 @@ interface AttackOptions {
   quiet?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** The capture's attack config with the command-line changes, validated. */
 export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>): AttackConfig {

@@ -9,7 +9,6 @@ import { attackTable } from '../../server/report/summary';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
-export { parseSeed } from './options';
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
