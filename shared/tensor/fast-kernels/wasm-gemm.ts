@@ -5,6 +5,7 @@
  * copies are O(size) against the O(size · K) arithmetic.
  */
 import { KERNELS_WASM_BASE64 } from './wasm/kernels-bytes';
+import type { ConvGeometry } from './conv';
 
 /** The part of the WebAssembly JS API used here (the project's TS lib set does not declare it). */
 interface WasmMemory {
@@ -21,21 +22,8 @@ type GemmFn = (a: number, sai: number, sak: number, b: number, ldb: number, c: n
 /** (src, batch, inH, inW, inC, outH, outW, fh, fw, strideH, strideW, padTop, padLeft, dst, kp) */
 type PatchFn = (...args: number[]) => void;
 
-/** Conv geometry as the wasm im2col/col2im take it. */
-export interface PatchGeometry {
-  batch: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  outH: number;
-  outW: number;
-  fh: number;
-  fw: number;
-  strideH: number;
-  strideW: number;
-  padTop: number;
-  padLeft: number;
-}
+/** Conv geometry as the wasm im2col/col2im take it (they do not need the output channel count). */
+export type PatchGeometry = Omit<ConvGeometry, 'outC'>;
 
 export class WasmGemm {
   private readonly memory: WasmMemory;
