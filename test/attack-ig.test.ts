@@ -9,6 +9,7 @@ import { psnr, scoreReconstruction } from '../shared/metrics';
 import {
   invertingGradients,
   orderedPartitions,
+  screeningOptions,
   scheduledLearningRate,
   simulatedUpdate,
   totalVariation,
@@ -143,6 +144,22 @@ describe('inverting gradients', () => {
     const deals = orderedPartitions(4, 2, 2, 100);
     expect(deals).to.have.length(6);
     expect(new Set(deals.map((d) => d.join())).size).to.equal(6);
+  });
+
+  it('screens each label multiset dealt each way over the steps once', () => {
+    const deals = orderedPartitions(4, 2, 2, 100);
+    // Repeated labels: {1,1 | 2,2}, {1,2 | 1,2}, {2,2 | 1,1}.
+    expect(screeningOptions([[1, 1, 2, 2]], deals, 2)).to.deep.equal([
+      [1, 1, 2, 2],
+      [1, 2, 1, 2],
+      [2, 2, 1, 1],
+    ]);
+    expect(screeningOptions([[1, 2, 3, 4]], deals, 2)).to.have.length(6);
+    // fedsgd: one deal, one option per candidate; a candidate equal to an earlier one adds nothing.
+    expect(screeningOptions([[3, 4, 6, 7], [4, 4, 6, 7], [3, 4, 6, 7]], [[0, 1, 2, 3]], 4)).to.deep.equal([
+      [3, 4, 6, 7],
+      [4, 4, 6, 7],
+    ]);
   });
 
   it('refuses fedavg updates whose step structure it cannot unroll, naming why', () => {

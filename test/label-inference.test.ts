@@ -6,7 +6,7 @@ import { modelSchema } from '../shared/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, type Dataset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';
-import { countRuleLabels, inferLabels, multisetLabelAccuracy, signRuleLabel } from '../server/observer/attacks/label-inference';
+import { countRuleCandidates, countRuleLabels, inferLabels, multisetLabelAccuracy, signRuleLabel } from '../server/observer/attacks/label-inference';
 import { simulatedUpdate } from '../server/observer/attacks/inverting-gradients';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
@@ -91,6 +91,24 @@ describe('label inference', () => {
     expect(countRuleLabels(g, p, 4)).to.deep.equal([2, 2, 2, 5]);
     expect(signRuleLabel([0.1, 0.2, -0.9, 0.3])).to.equal(2);
     expect(() => countRuleLabels(g, p.slice(1), 4)).to.throw(/9 softmax means for 10 classes/);
+  });
+
+  it('count rule candidates: the rule answer first, then the runner-up of its closest call, without repeats', () => {
+    // Labels {2, 2, 2, 5} as above, but p̂ overestimates class 7 (0.3) so that its residual −0.9 nearly
+    // beats class 2's −1 at the second greedy pick.
+    const p = new Array<number>(10).fill(0.1);
+    p[7] = 0.3;
+    const g = [0.1, 0.1, -0.65, 0.1, 0.1, -0.15, 0.1, 0.075, 0.1, 0.1];
+    const candidates = countRuleCandidates(g, p, 4, 3, Infinity);
+    expect(candidates[0]).to.deep.equal(countRuleLabels(g, p, 4)).and.deep.equal([2, 2, 2, 5]);
+    // Deviating at the first pick (gap 1.1) also ends in {2, 2, 5, 7}: kept once.
+    expect(candidates).to.deep.equal([[2, 2, 2, 5], [2, 2, 5, 7]]);
+    expect(countRuleCandidates(g, p, 4, 1)).to.deep.equal([[2, 2, 2, 5]]);
+    // Clear calls get no runner-up: with p̂[7] = 0.15 class 7 sits at −0.3, gaps 1.7 and 0.7 > CLOSE_CALL_GAP.
+    const clear = p.slice();
+    clear[7] = 0.15;
+    expect(countRuleCandidates(g, clear, 4, 3)).to.deep.equal([[2, 2, 2, 5]]);
+    expect(countRuleCandidates(g, p, 4, 3)).to.deep.equal([[2, 2, 2, 5], [2, 2, 5, 7]]);
   });
 
   it('multiset accuracy counts repeated labels only as often as they occur', () => {

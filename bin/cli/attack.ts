@@ -84,10 +84,11 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const total = attack.iterations * attack.restarts;
   let lastShown = -1;
   const output = await getAttack(attack.name)(captureToAttackInput(capture, attack, seed), (p) => {
-    const decile = Math.floor((10 * p.iteration) / Math.max(1, total));
+    const of = p.total ?? total;
+    const decile = Math.floor((10 * p.iteration) / Math.max(1, of));
     if (!opts.quiet && decile !== lastShown) {
       lastShown = decile;
-      process.stderr.write(`fedleak: ${attack.name}: iteration ${p.iteration}/${total}, objective ${p.objective.toExponential(4)}\n`);
+      process.stderr.write(`fedleak: ${attack.name}: iteration ${p.iteration}/${of}, objective ${p.objective.toExponential(4)}\n`);
     }
   });
 

@@ -74,7 +74,7 @@ export function dashboardHtml(title: string): string {
   function live() { $('status').textContent = 'live'; $('status').className = 'live'; }
   function onRound(m) { live(); total = m.totalRounds; rounds = rounds.filter(function (r) { return r.round !== m.record.round; }).concat([m.record]); drawChart(); }
   function onStart(e) { live(); cell(row(e), 3, '0/' + e.iterations); }
-  function onProgress(e) { var tr = row(e); cell(tr, 3, String(e.iteration)); cell(tr, 4, e.objective.toExponential(3)); }
+  function onProgress(e) { var tr = row(e); cell(tr, 3, e.total ? e.iteration + '/' + e.total : String(e.iteration)); cell(tr, 4, e.objective.toExponential(3)); }
   function onDone(m) {
     var r = m.record, tr = row(r);
     cell(tr, 3, String(r.iterations)); cell(tr, 4, typeof r.finalObjective === 'number' ? r.finalObjective.toExponential(3) : '–');

@@ -3,9 +3,9 @@
  * label inference on real MNIST digits, with the true update made in-process exactly as a client
  * makes it. Not part of npm test (minutes of CPU). Usage, after `npx tsc -p .`:
  *
- *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X]
+ *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]
  *
- * --restarts, --tv and --attack-lr set attack.restarts, attack.tvWeight and attack.learningRate (defaults 1, 1e-4 and 0.1). --lr is the client learning rate (default 0.1; for fedavg it sets how far the local steps move).
+ * --restarts, --tv, --attack-lr and --init set attack.restarts, attack.tvWeight, attack.learningRate and attack.init (defaults 1, 1e-4, 0.1 and 0,1). --lr is the client learning rate (default 0.1; for fedavg it sets how far the local steps move).
  *
  * Prints one line per trial and the median.
  */
@@ -64,7 +64,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number): Promise<void> {
+async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number, init: { mean: number; std: number }): Promise<void> {
   const c = CASES[name];
   const psnrs: number[] = [];
   for (let t = 0; t < trials; t++) {
@@ -82,7 +82,7 @@ async function evalAttack(name: string, trials: number, iterations: number, firs
       updateKind: c.kind,
       training: { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 },
       numExamples: n,
-      attack: attackSchema.parse({ name: c.attackName, iterations, restarts, tvWeight, learningRate: attackLr }),
+      attack: attackSchema.parse({ name: c.attackName, iterations, restarts, tvWeight, learningRate: attackLr, init }),
       seed,
     };
     const out = c.attackName === 'analytic' ? await analytic(input) : await invertingGradients(input);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const which = args[0];
   if (!which || !(which in CASES || which === 'labels')) {
-    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X]`);
+    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]`);
   }
   await initBackend();
   const ds = loadMnist();
@@ -144,7 +144,10 @@ async function main(): Promise<void> {
   const alrIndex = args.indexOf('--attack-lr');
   const attackLr = alrIndex < 0 ? 0.1 : Number(args[alrIndex + 1]);
   if (!(attackLr > 0)) throw new Error(`--attack-lr ${args[alrIndex + 1]}: expected a positive number`);
-  await evalAttack(which, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr, Math.max(1, option(args, '--restarts', 1)), tv, attackLr);
+  const initIndex = args.indexOf('--init');
+  const [mean, std] = initIndex < 0 ? [0, 1] : (args[initIndex + 1] ?? '').split(',').map(Number);
+  if (!Number.isFinite(mean) || !(std >= 0)) throw new Error(`--init ${args[initIndex + 1]}: expected MEAN,STD`);
+  await evalAttack(which, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr, Math.max(1, option(args, '--restarts', 1)), tv, attackLr, { mean, std });
 }
 
 if (require.main === module) {

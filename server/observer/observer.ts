@@ -180,7 +180,7 @@ class HonestButCuriousObserver implements Observer {
     try {
       output = await this.pool.run(this.attackName, input, (p) => {
         trace.push([p.iteration, p.objective]);
-        events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective });
+        events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective, total: p.total });
       });
     } catch (err) {
       this.fail(update, `attack ${this.attackName} failed: ${errorText(err)}`);

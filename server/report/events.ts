@@ -27,6 +27,8 @@ export interface AttackStartEvent extends AttackJobId {
 export interface AttackProgressEvent extends AttackJobId {
   iteration: number;
   objective: number;
+  /** Steps planned in all, when the attack reports it (else the start event's `iterations`). */
+  total?: number;
 }
 
 export interface AttackDoneEvent {

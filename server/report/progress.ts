@@ -50,7 +50,7 @@ export function attachProgressPrinter(events: RunEvents, options: ProgressOption
     const t = now();
     if (t - (lastLine.get(key) ?? -Infinity) < interval) return;
     lastLine.set(key, t);
-    const of = planned.get(key);
+    const of = e.total ?? planned.get(key);
     write(`${jobName(e)}: iteration ${e.iteration}${of ? `/${of}` : ''}, objective ${e.objective.toExponential(3)}`);
   };
   const onDone = (...[{ record: a }]: RunEventMap['attack-done']) => {

@@ -76,6 +76,8 @@ export const attackSchema = z.strictObject({
   restarts: positiveInt.default(1),
   learningRate: z.number().positive().optional(),
   tvWeight: z.number().nonnegative().default(1e-4),
+  /** inverting-gradients: dummy pixels start N(mean, std²), then the first projection clips them into [0, 1]. */
+  init: z.strictObject({ mean: z.number().default(0), std: z.number().nonnegative().default(1) }).default({ mean: 0, std: 1 }),
   /** dlg: L-BFGS line search. */
   lineSearch: z.enum(['none', 'strong-wolfe']).default('none'),
   /** Rounds whose updates are attacked (1-based). */

@@ -5,8 +5,10 @@
  * (anisotropic: mean |dx| + mean |dy|). Adam (β 0.9/0.999, ε 1e-8) is fed the SIGN of ∂objective/∂x̂,
  * lr `attack.learningRate` (default 0.1), ×0.1 at 3/8, 5/8 and 7/8 of the iterations; x̂ is projected
  * into [0, 1] after every step (fedleak images are in [0, 1], no normalisation). Dummies start
- * N(0, 1), as in the reference code. `attack.restarts` independent runs; the lowest final
- * objective wins. Labels are inferred first (label-inference.ts) and kept fixed as one-hot targets.
+ * N(attack.init.mean, attack.init.std²): the reference's N(0, 1) is in normalised units, so MNIST
+ * scenarios set the data's mean 0.1307 and std 0.3081. `attack.restarts` independent runs; the lowest
+ * final objective wins. Labels are inferred first (label-inference.ts) and kept fixed as one-hot
+ * targets; when the count rule makes a close call, its runner-up multiset is screened too (below).
  *
  * FedAvg ('weight-delta' updates): the client ran `localSteps` SGD steps with the public learning
  * rate, step s on its s-th batch of `batchSize` examples (client/ semantics, see docs/attacks.md).
@@ -18,13 +20,14 @@
  * always favours that deal, so instead every way to deal the labels over the steps (6 for 2 × 2, up
  * to MAX_ARRANGEMENTS) gets a short screening run (SCREEN_FRACTION of the iterations, same start);
  * the full run, a fresh start of the restart, uses the deal with the lowest screened objective.
+ * Label candidates are screened the same way (fedsgd and fedavg): each candidate multiset × each deal.
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { Rng } from '../../../shared/random';
 import { buildModel, unflattenParams, oneHot } from '../../../shared/models';
 import type { Model } from '../../../shared/models/types';
 import { cosineGradientDistance, parameterGradients } from '../gradient-matching';
-import { inferLabels } from './label-inference';
+import { inferLabelCandidates } from './label-inference';
 import type { AttackInput, AttackOutput, AttackProgress } from './types';
 
 const ADAM_BETA1 = 0.9;
@@ -144,8 +147,33 @@ export function orderedPartitions(n: number, steps: number, batchSize: number, l
 /** FedAvg screens the deals of labels over the steps only when there are at most this many (else: sorted deal). */
 export const MAX_ARRANGEMENTS = 24;
 
-/** Length of one deal's screening run, as a fraction of attack.iterations (0.1 → 200 of 2000 steps). */
+/** Label multisets screened per restart: the count rule's answer and its closest runner-up. */
+export const LABEL_CANDIDATES = 2;
+
+/** At most this many short screening runs per restart (the count rule's own deals come first). */
+export const MAX_SCREENED_OPTIONS = 24;
+
+/** Length of one screening run, as a fraction of attack.iterations (0.1 → 200 of 2000 steps). */
 export const SCREEN_FRACTION = 0.1;
+
+/**
+ * Per-step label sequences to screen: every candidate multiset dealt by every arrangement, without
+ * repeats (deals that differ only inside a step, or by equal labels, give the same update).
+ */
+export function screeningOptions(candidates: readonly (readonly number[])[], deals: readonly (readonly number[])[], batchSize: number): number[][] {
+  const out: number[][] = [];
+  const seen = new Set<string>();
+  for (const labels of candidates) {
+    for (const deal of deals) {
+      const dealt = deal.map((i) => labels[i]);
+      const key = Array.from({ length: dealt.length / batchSize }, (_, s) => dealt.slice(s * batchSize, (s + 1) * batchSize).sort((a, b) => a - b).join(',')).join('|');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(dealt);
+    }
+  }
+  return out;
+}
 
 interface TrialOptions {
   labels: readonly number[];
@@ -180,6 +208,11 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
   const target = unflattenParams(input.update, model.specs);
   const targetNormSq = tf.tidy(() => tf.addN(target.map((g) => tf.sum(tf.square(g)))));
   let evaluations = 0;
+  /** All optimizer steps the attack plans (restarts × (screening + full run)), for progress lines. */
+  let plannedSteps: number | undefined;
+  const fillStart = (buffer: Float32Array, r: Rng): void => {
+    r.fillNormal(buffer, input.attack.init.mean, input.attack.init.std);
+  };
 
   /** One optimisation from a fresh N(0, 1) start with fixed per-step labels. */
   const trial = (opts: TrialOptions): TrialResult => {
@@ -194,7 +227,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     let init = opts.init;
     if (!init) {
       init = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
-      opts.rng.fillNormal(init);
+      fillStart(init, opts.rng);
     }
     let x = tf.tensor4d(init, shape);
     let m: Tensor = tf.zerosLike(x);
@@ -224,7 +257,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
         steps++;
         const objective = value.dataSync()[0];
         value.dispose();
-        if (onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) onProgress({ iteration: opts.iterationOffset + it + 1, objective });
+        if (onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) onProgress({ iteration: opts.iterationOffset + it + 1, objective, total: plannedSteps });
         if (input.attack.stopBelow !== undefined && objective < input.attack.stopBelow) break;
       }
       // Score the projected final images (the last value was taken before the last step).
@@ -238,26 +271,31 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     }
   };
 
-  /** FedAvg: a short run under every deal of the labels over the steps from one start; the full run uses the best deal. */
-  const fedavgTrial = (labels: readonly number[], r: Rng, offset: number, arrangements: number[][]): TrialResult & { labels: number[] } => {
-    const screen = Math.max(1, Math.ceil(input.attack.iterations * SCREEN_FRACTION));
-    // One start for all deals, so the screened objectives differ by the deal only.
+  const screeningSteps = (): number => Math.max(1, Math.ceil(input.attack.iterations * SCREEN_FRACTION));
+
+  /**
+   * One restart: a short run under every screening option (label candidate × deal over the steps) from
+   * one shared start, so the screened objectives differ by the labels only; the full run, from a fresh
+   * start, uses the option with the lowest screened objective. One option: just the full run.
+   */
+  const screenedTrial = (options: readonly number[][], r: Rng, offset: number): TrialResult & { labels: number[] } => {
+    if (options.length === 1) return { ...trial({ labels: options[0], iterations: input.attack.iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
+    const screen = screeningSteps();
     const start = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
-    r.fork('screen').fillNormal(start);
-    let dealt = arrangements[0].map((i) => labels[i]);
+    fillStart(start, r.fork('screen'));
+    let chosen = options[0];
     let bestValue = Infinity;
     let done = 0;
-    for (const order of arrangements) {
-      const candidate = order.map((i) => labels[i]);
+    for (const candidate of options) {
       const res = trial({ labels: candidate, iterations: screen, rng: r, init: start, iterationOffset: offset + done });
       done += res.steps;
       if (res.objective < bestValue) {
         bestValue = res.objective;
-        dealt = candidate;
+        chosen = candidate;
       }
     }
-    const full = trial({ labels: dealt, iterations: input.attack.iterations, rng: r, iterationOffset: offset + done });
-    return { ...full, steps: done + full.steps, labels: dealt };
+    const full = trial({ labels: chosen, iterations: input.attack.iterations, rng: r, iterationOffset: offset + done });
+    return { ...full, steps: done + full.steps, labels: chosen.slice() };
   };
 
   try {
@@ -266,22 +304,21 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
     // FedAvg: the steps saw the examples at θ_global + (s/steps)·delta (approximately); p̂ is averaged there.
     const softmaxAt = stepParamEstimates(params, target, plan, input.updateKind);
-    let labels: number[];
+    let candidates: number[][];
     try {
-      labels = inferLabels({ model, params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt });
+      candidates = inferLabelCandidates({ model, params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt }, LABEL_CANDIDATES);
     } finally {
       softmaxAt.slice(1).forEach((ps) => tf.dispose(ps));
     }
-    let iterationsDone = 0;
-    // FedAvg: which step saw which label is not in the delta; each restart screens the deals (fedavgTrial).
+    // FedAvg: which step saw which label is not in the delta either; the deals are screened too.
     const arrangements = plan.steps > 1 ? orderedPartitions(count, plan.steps, plan.batchSize, MAX_ARRANGEMENTS + 1) : [];
-    const redeal = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS;
+    const deals = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS ? arrangements : [Array.from({ length: count }, (_, i) => i)];
+    const options = screeningOptions(candidates, deals, plan.batchSize).slice(0, MAX_SCREENED_OPTIONS);
+    plannedSteps = input.attack.restarts * (input.attack.iterations + (options.length > 1 ? options.length * screeningSteps() : 0));
+    let iterationsDone = 0;
     let best: (TrialResult & { labels: number[] }) | null = null;
     for (let restart = 0; restart < input.attack.restarts; restart++) {
-      const r = rng.fork(`restart-${restart}`);
-      const result = redeal
-        ? fedavgTrial(labels, r, iterationsDone, arrangements)
-        : { ...trial({ labels, iterations: input.attack.iterations, rng: r, iterationOffset: iterationsDone }), labels };
+      const result = screenedTrial(options, rng.fork(`restart-${restart}`), iterationsDone);
       iterationsDone += result.steps;
       if (best === null || result.objective < best.objective || !Number.isFinite(best.objective)) best = result;
     }

@@ -31,6 +31,8 @@ export interface AttackInput {
 export interface AttackProgress {
   iteration: number;
   objective: number;
+  /** Optimizer steps planned in all (restarts and screening runs included), when the attack knows it. */
+  total?: number;
 }
 
 export interface AttackOutput {
