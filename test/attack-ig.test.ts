@@ -87,7 +87,16 @@ describe('inverting gradients', () => {
 
   it('unrolls 2 local fedavg steps × batch 2 and recovers the digits and the step split of the labels', async () => {
     const { input, images, labels } = scenario(ds, { model: mlp, steps: 2, batchSize: 2, kind: 'weight-delta', iterations: 80, seed: 4 });
-    const out = await invertingGradients(input);
+    const totals = new Set<number | undefined>();
+    let last = 0;
+    const out = await invertingGradients(input, (p) => {
+      totals.add(p.total);
+      last = p.iteration;
+    });
+    // Progress announces the planned total, screening included: 80 steps + an 8-step screen per screened deal.
+    expect([...totals]).to.deep.equal([out.iterations]);
+    expect(last).to.equal(out.iterations);
+    expect(out.iterations).to.be.greaterThan(80);
     const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: 4 }, SHAPE);
     expect(score.labelAccuracy).to.equal(1);
     expect(score.psnr).to.be.at.least(25);

@@ -111,6 +111,20 @@ describe('label inference', () => {
     expect(countRuleCandidates(g, p, 4, 3)).to.deep.equal([[2, 2, 2, 5], [2, 2, 5, 7]]);
   });
 
+  it('count rule candidates: an over-predicted class outside the answer replaces the last greedy pick', () => {
+    // The fedavg scenario's client c0 (labels {0, 1, 3, 7}): p̂ says class 7 everywhere, but after its
+    // first step on a 3 the model predicts 3, so N·g_3 = +0.5 (residual +0.46) and the rule answers {0, 1, 7, 7}.
+    const p = [0, 0, 0, 0.01, 0, 0, 0, 0.99, 0, 0];
+    const g = [-1, -1, 0, 0.5, 0, 0, 0, 1.5, 0, 0].map((v) => v / 4);
+    expect(countRuleCandidates(g, p, 4, 3)).to.deep.equal([
+      [0, 1, 7, 7],
+      [0, 1, 3, 7],
+    ]);
+    expect(countRuleCandidates(g, p, 4, 3, 0.5, Infinity), 'no surplus rule: the answer alone').to.deep.equal([[0, 1, 7, 7]]);
+    // All labels certain (negative g_b): nothing to replace.
+    expect(countRuleCandidates([-0.25, -0.25, -0.25, -0.25, 0.2, 0.2, 0.2, 0.2, 0, 0], new Array<number>(10).fill(0.1), 4, 3)).to.deep.equal([[0, 1, 2, 3]]);
+  });
+
   it('multiset accuracy counts repeated labels only as often as they occur', () => {
     expect(multisetLabelAccuracy([1, 1, 1, 2], [1, 2, 3, 1])).to.equal(0.75);
     expect(multisetLabelAccuracy([3, 3], [3, 4])).to.equal(0.5);

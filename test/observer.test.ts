@@ -123,7 +123,7 @@ describe('observer', function () {
     expect(done.sort()).to.deep.equal([path.join(dir, 'images', 'round-1-c0-plain.png'), path.join(dir, 'images', 'round-1-c1-plain.png')]);
 
     // Progress events reach the main thread, tagged with their job.
-    expect(progress.filter((p) => p.target === 'c1').map((p) => p.iteration)).to.deep.equal([1, 7]);
+    expect(progress.filter((p) => p.target === 'c1').map((p) => `${p.iteration}/${p.total}`)).to.deep.equal(['1/7', '7/7']);
     expect(observer.traces().get('round-1-c1-plain')).to.deep.equal([[1, 1], [7, 0.125]]);
   });
 

@@ -34,6 +34,12 @@ describe('scenario schema', () => {
     );
   });
 
+  it('fills attack.init field by field and names a bad one', () => {
+    expect(validateScenario({ name: 'x' }, 'f.json').attack.init).to.deep.equal({ mean: 0, std: 1 });
+    expect(validateScenario({ name: 'x', attack: { init: { mean: 0.1307 } } }, 'f.json').attack.init).to.deep.equal({ mean: 0.1307, std: 1 });
+    expect(() => validateScenario({ name: 'x', attack: { init: { mean: 0, std: -1 } } }, 'f.json')).to.throw(/attack\.init\.std/);
+  });
+
   it('rejects clientsPerRound above clients', () => {
     expect(() => validateScenario({ name: 'x', federation: { clients: 2, clientsPerRound: 3 } }, 'f.json')).to.throw(/clientsPerRound \(3\) exceeds/);
   });

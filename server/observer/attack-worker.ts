@@ -61,7 +61,7 @@ function main(): void {
     const run = async () => {
       await ready;
       const attack = getAttack(msg.attack);
-      return attack(msg.input, (progress) => post({ type: 'progress', jobId, progress: { iteration: progress.iteration, objective: progress.objective } }));
+      return attack(msg.input, (progress) => post({ type: 'progress', jobId, progress: { iteration: progress.iteration, objective: progress.objective, total: progress.total } }));
     };
     run().then(
       (output) => {

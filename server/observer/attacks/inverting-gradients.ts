@@ -147,8 +147,8 @@ export function orderedPartitions(n: number, steps: number, batchSize: number, l
 /** FedAvg screens the deals of labels over the steps only when there are at most this many (else: sorted deal). */
 export const MAX_ARRANGEMENTS = 24;
 
-/** Label multisets screened per restart: the count rule's answer and its closest runner-up. */
-export const LABEL_CANDIDATES = 2;
+/** Label multisets screened per restart: the count rule's answer and up to two alternatives (countRuleCandidates). */
+export const LABEL_CANDIDATES = 3;
 
 /** At most this many short screening runs per restart (the count rule's own deals come first). */
 export const MAX_SCREENED_OPTIONS = 24;

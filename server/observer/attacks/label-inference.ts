@@ -40,43 +40,77 @@ export function countRuleLabels(logitBiasGrad: ArrayLike<number>, meanSoftmax: A
 export const CLOSE_CALL_GAP = 0.5;
 
 /**
- * The count rule's answer first, then up to `max` − 1 runners-up: each takes the second-best class at
- * one greedy pick whose gap is below `closeCall` (the closest calls first) and continues greedily. p̂
- * is an estimate, so when two classes' residuals are close the rule can pick the wrong one (a class
- * the model already predicts for several images has a positive g_b even when present); an attack can
- * screen these candidates.
+ * Initial residual (in examples) above which a class counts as over-predicted: the model gives it
+ * more probability on the real batch than p̂ says, so p̂ is off for it and its count is unreliable.
+ * FedAvg shows why: after a step on a 3 a saturated model predicts 3 for the next batch, so the 3 has
+ * a positive bias gradient (residual +0.46 and +0.27 on the two clients of the fedavg scenario).
  */
-export function countRuleCandidates(logitBiasGrad: ArrayLike<number>, meanSoftmax: ArrayLike<number>, count: number, max: number, closeCall = CLOSE_CALL_GAP): number[][] {
+export const SURPLUS_RESIDUAL = 0.25;
+
+/**
+ * The count rule's answer first, then up to `max` − 1 alternatives that an attack can screen (p̂ is
+ * an estimate, so the rule can be wrong where it is off):
+ * 1. close calls — at each greedy pick whose gap is below `closeCall` (closest first), take the
+ *    runner-up class and continue greedily (a class the model already predicts for several images
+ *    can look absent; fedsgd seed 3 lost its 3 to a second 4 this way);
+ * 2. over-predicted classes — each class outside the answer whose initial residual exceeds
+ *    `surplus` (largest first) replaces the last greedy pick.
+ */
+export function countRuleCandidates(
+  logitBiasGrad: ArrayLike<number>,
+  meanSoftmax: ArrayLike<number>,
+  count: number,
+  max: number,
+  closeCall = CLOSE_CALL_GAP,
+  surplus = SURPLUS_RESIDUAL,
+): number[][] {
   const base = greedyCount(logitBiasGrad, meanSoftmax, count, -1);
   const out = [base.labels];
   const seen = new Set([base.labels.join(',')]);
-  const closest = base.gaps
+  const add = (labels: number[]): void => {
+    const key = labels.join(',');
+    if (out.length < max && !seen.has(key)) {
+      seen.add(key);
+      out.push(labels);
+    }
+  };
+  base.gaps
     .map((gap, pick) => ({ gap, pick }))
     .filter((c) => c.gap < closeCall)
-    .sort((a, b) => a.gap - b.gap);
-  for (const { pick } of closest) {
-    if (out.length >= max) break;
-    const alt = greedyCount(logitBiasGrad, meanSoftmax, count, pick).labels;
-    const key = alt.join(',');
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push(alt);
-    }
+    .sort((a, b) => a.gap - b.gap)
+    .forEach(({ pick }) => add(greedyCount(logitBiasGrad, meanSoftmax, count, pick).labels));
+  if (base.greedyPicks.length > 0) {
+    const last = base.labels.lastIndexOf(base.greedyPicks[base.greedyPicks.length - 1]);
+    base.initialResidual
+      .map((r, j) => ({ r, j }))
+      .filter(({ r, j }) => r > surplus && !base.labels.includes(j))
+      .sort((a, b) => b.r - a.r)
+      .forEach(({ j }) => add(base.labels.map((l, i) => (i === last ? j : l)).sort((a, b) => a - b)));
   }
   return out;
 }
 
-/**
- * The count rule; at greedy pick `deviateAt` (0-based, among the picks after the certain classes) it
- * takes the runner-up. `gaps[i]` is runner-up residual − best residual at greedy pick i.
- */
-function greedyCount(logitBiasGrad: ArrayLike<number>, meanSoftmax: ArrayLike<number>, count: number, deviateAt: number): { labels: number[]; gaps: number[] } {
+interface GreedyCount {
+  /** Sorted multiset. */
+  labels: number[];
+  /** Runner-up residual − best residual at each greedy pick. */
+  gaps: number[];
+  /** Classes handed out by the greedy step (after the certainly present ones), in order. */
+  greedyPicks: number[];
+  /** N·(g_b − p̂) before any label was handed out. */
+  initialResidual: number[];
+}
+
+/** The count rule; at greedy pick `deviateAt` (0-based, among the picks after the certain classes) it takes the runner-up. */
+function greedyCount(logitBiasGrad: ArrayLike<number>, meanSoftmax: ArrayLike<number>, count: number, deviateAt: number): GreedyCount {
   const k = logitBiasGrad.length;
   if (meanSoftmax.length !== k) throw new Error(`label inference: ${meanSoftmax.length} softmax means for ${k} classes`);
   if (!Number.isInteger(count) || count < 1) throw new Error(`label inference: count must be a positive integer, got ${count}`);
   const residual = Array.from({ length: k }, (_, j) => count * (logitBiasGrad[j] - meanSoftmax[j]));
+  const initialResidual = residual.slice();
   const labels: number[] = [];
   const gaps: number[] = [];
+  const greedyPicks: number[] = [];
   // Certainly present classes first, most negative first (there can be more than `count` only with noise).
   const present = Array.from({ length: k }, (_, j) => j)
     .filter((j) => logitBiasGrad[j] < 0)
@@ -90,9 +124,10 @@ function greedyCount(logitBiasGrad: ArrayLike<number>, meanSoftmax: ArrayLike<nu
     gaps.push(k > 1 ? residual[order[1]] - residual[order[0]] : Infinity);
     const chosen = gaps.length - 1 === deviateAt && k > 1 ? order[1] : order[0];
     labels.push(chosen);
+    greedyPicks.push(chosen);
     residual[chosen] += 1;
   }
-  return { labels: labels.sort((a, b) => a - b), gaps };
+  return { labels: labels.sort((a, b) => a - b), gaps, greedyPicks, initialResidual };
 }
 
 /**
