@@ -8,7 +8,8 @@
  * N(attack.init.mean, attack.init.std²): the reference's N(0, 1) is in normalised units, so MNIST
  * scenarios set the data's mean 0.1307 and std 0.3081. `attack.restarts` independent runs; the lowest
  * final objective wins. Labels are inferred first (label-inference.ts) and kept fixed as one-hot
- * targets; when the count rule makes a close call, its runner-up multiset is screened too (below).
+ * targets; when the count rule has alternatives (close calls, over-predicted classes), they are
+ * screened too (below).
  *
  * FedAvg ('weight-delta' updates): the client ran `localSteps` SGD steps with the public learning
  * rate, step s on its s-th batch of `batchSize` examples (client/ semantics, see docs/attacks.md).
