@@ -40,6 +40,15 @@ export interface SecureAggregationRecord {
 
 export type AttackView = 'plain' | 'masked' | 'aggregate';
 
+export interface PerImageScore {
+  /** Index into trueLabels / the true batch; −1 when this reconstruction was left unmatched. */
+  original: number;
+  /** NaN (null in JSON) when unmatched. */
+  mse: number;
+  psnr: number;
+  ssim: number;
+}
+
 export interface AttackRecord {
   round: number;
   /** Client id, or "aggregate". */
@@ -61,6 +70,11 @@ export interface AttackRecord {
   image?: string;
   recoveredLabels?: number[];
   trueLabels?: number[];
+  /**
+   * One entry per reconstruction, in reconstruction order: the true-batch index it was matched to
+   * and that pair's figures. The means above can hide one failed image in an otherwise exact batch.
+   */
+  perImage?: PerImageScore[];
   /** Sweep row label, when the scenario is a sweep. */
   variant?: string;
   /** Under server-side DP-FedAvg: the L2 norm the server clipped this update to before the attack saw it. */

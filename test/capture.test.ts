@@ -134,10 +134,12 @@ describe('captures', () => {
     expect(res.stderr).to.equal('');
     expect(res.code).to.equal(0);
     expect(res.stdout).to.match(/attack: analytic/);
-    const record = JSON.parse(fs.readFileSync(path.join(out, 'attack.json'), 'utf8')) as { format: string; labels: number[]; score: { psnr: number; labelAccuracy: number } };
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'attack.json'), 'utf8')) as { format: string; labels: number[]; score: { psnr: number; labelAccuracy: number; perImage: { original: number; psnr: number }[] } };
     expect(record.format).to.equal('fedleak-attack/1');
     expect(record.score.psnr).to.be.at.least(60);
     expect(record.score.labelAccuracy).to.equal(1);
+    expect(record.score.perImage.map((p) => p.original)).to.deep.equal([0]);
+    expect(record.score.perImage[0].psnr).to.equal(record.score.psnr);
     expect(record.labels).to.deep.equal(labels);
     const png = fs.readFileSync(path.join(out, 'reconstruction.png'));
     expect(png.subarray(1, 4).toString()).to.equal('PNG');

@@ -116,6 +116,10 @@ describe('observer', function () {
     expect(c1.labelAccuracy).to.equal(0);
     expect(c1.recoveredLabels).to.deep.equal([5]);
     expect(c1.trueLabels).to.deep.equal([6]);
+    expect(c1.perImage).to.have.length(1);
+    expect(c1.perImage?.[0].original).to.equal(0);
+    expect(c1.perImage?.[0].mse).to.be.closeTo(0.0625, 1e-7);
+    expect(c1.perImage?.[0].psnr).to.be.closeTo(10 * Math.log10(16), 1e-4);
     expect([c1.iterations, c1.evaluations, c1.finalObjective, c1.attack, c1.view, c1.batchSize]).to.deep.equal([7, 9, 0.125, 'test-rendezvous', 'plain', 1]);
     expect(c1.image).to.equal('images/round-1-c1-plain.png');
     const png = PNG.sync.read(fs.readFileSync(path.join(dir, c1.image as string)));

@@ -142,6 +142,14 @@ describe('report', () => {
     expect(md).to.match(/2 of 2 attacks scored; median PSNR 26\.17 dB/);
   });
 
+  it('shows the worst and best pair of a batch next to the mean PSNR, so one failed image is visible', () => {
+    const perImage = [100, 100, 7.25, 50.5].map((p, i) => ({ original: i, mse: 10 ** (-p / 10), psnr: p, ssim: 0.9 }));
+    const md = summaryMarkdown(sampleResults([attack({ batchSize: 4, psnr: 64.44, perImage }), attack({ target: 'c1' })]));
+    expect(md).to.include('64.44 (7.25–100.00)');
+    const c1Row = md.split('\n').find((l) => l.includes('| c1 ') && l.includes('plain')) ?? '';
+    expect(c1Row).to.include('40.00').and.not.include('–100');
+  });
+
   it('summarises a sweep with the accuracy cost next to the attack figures', () => {
     const sweep = {
       ...sampleResults([]),

@@ -114,7 +114,16 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
     finalObjective: output.finalObjective,
     seconds: output.seconds,
     image,
-    score: score ? { mse: score.mse, psnr: score.psnr, ssim: score.ssim, labelAccuracy: score.labelAccuracy, trueLabels: truth?.labels } : undefined,
+    score: score
+      ? {
+          mse: score.mse,
+          psnr: score.psnr,
+          ssim: score.ssim,
+          labelAccuracy: score.labelAccuracy,
+          trueLabels: truth?.labels,
+          perImage: score.assignment.map((original, i) => ({ original, mse: score.perImage.mse[i], psnr: score.perImage.psnr[i], ssim: score.perImage.ssim[i] })),
+        }
+      : undefined,
   };
   fs.writeFileSync(path.join(outDir, 'attack.json'), `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(figures(capture, attack, output, score));

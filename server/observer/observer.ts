@@ -224,6 +224,12 @@ class HonestButCuriousObserver implements Observer {
         image: imageRel,
         recoveredLabels: output.labels,
         trueLabels: truth.labels,
+        perImage: score.assignment.map((original, i) => ({
+          original,
+          mse: score.perImage.mse[i],
+          psnr: score.perImage.psnr[i],
+          ssim: score.perImage.ssim[i],
+        })),
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
         ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
       };

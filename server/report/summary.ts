@@ -29,6 +29,13 @@ export function markdownTable(header: string[], rows: string[][], rightAlign: bo
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+/** For a batch, the worst and best pair: a mean of 39 dB can be three exact images and one grey square. */
+function psnrRange(a: AttackRecord): string {
+  const values = (a.perImage ?? []).map((p) => p.psnr).filter((v) => Number.isFinite(v));
+  if (values.length < 2) return '';
+  return ` (${psnr(Math.min(...values))}–${psnr(Math.max(...values))})`;
+}
+
 function attackRow(a: AttackRecord): string[] {
   const labels = a.recoveredLabels && a.trueLabels ? ` (recovered ${a.recoveredLabels.join(',')}; true ${a.trueLabels.join(',')})` : '';
   return [
@@ -38,7 +45,7 @@ function attackRow(a: AttackRecord): string[] {
     a.attack + (a.variant ? ` [${a.variant}]` : ''),
     String(a.batchSize),
     a.error ? 'error' : a.mse.toExponential(2),
-    a.error ? '–' : psnr(a.psnr),
+    a.error ? '–' : psnr(a.psnr) + psnrRange(a),
     a.error ? '–' : fixed(a.ssim, 3),
     a.error ? '–' : percent(a.labelAccuracy) + labels,
     String(a.iterations),
