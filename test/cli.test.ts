@@ -103,6 +103,12 @@ describe('cli', () => {
     });
   });
 
+  it('bench --only names an unknown part and lists the parts, ig among them', async () => {
+    const out = await fedleak('bench', '--only', 'ig,gpu');
+    expectCleanFailure(out);
+    expect(out.stderr).to.contain('--only: unknown part gpu; choose from dlg, full, ig, rounds, secagg');
+  });
+
   it('a bad --seed is rejected before anything runs', async () => {
     for (const seed of ['abc', '-1', '1.5', '4294967296']) {
       const out = await fedleak('run', 'quickstart', '--seed', seed);

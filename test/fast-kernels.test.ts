@@ -270,6 +270,35 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     });
   });
 
+  it('Slice and PadV2 on random boxes of rank 1–5 (whole and partial axes, size −1, zero-size, int32 to stock)', () => {
+    const rng = new Rng(12);
+    const int = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
+    for (let trial = 0; trial < 60; trial++) {
+      tf.tidy(() => {
+        const rank = int(1, 5);
+        const shape = Array.from({ length: rank }, () => int(1, 5));
+        const x = randn(rng, shape);
+        // Every other trial keeps trailing axes whole, the case the copy folds into longer rows.
+        const begin = shape.map((d, i) => (trial % 2 === 0 && i > 0 ? 0 : int(0, d - 1)));
+        const size: number[] = shape.map((d, i) => (trial % 2 === 0 && i > 0 ? d : int(0, d - begin[i])));
+        if (trial % 3 === 0) size[rank - 1] = -1;
+        expectSame('Slice', { x }, { begin, size }, `Slice ${shape} at ${begin} size ${size}`);
+        const paddings = shape.map((_, i) => (trial % 2 === 0 && i > 0 ? [0, 0] : [int(0, 2), int(0, 2)]));
+        expectSame('PadV2', { x }, { paddings, constantValue: trial % 4 === 0 ? 1.5 : 0 }, `PadV2 ${shape} by ${JSON.stringify(paddings)}`);
+      });
+    }
+    tf.tidy(() => {
+      const x = randn(rng, [2, 3]);
+      expectSame('Slice', { x }, { begin: 1, size: 1 }, 'Slice with a number begin and size');
+      const ints = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
+      const got = run(fastKernel('Slice'), { x: ints }, { begin: [0, 1], size: [2, 2] });
+      expect(Array.from(got.values)).to.deep.equal([2, 3, 5, 6]);
+      const padded = run(fastKernel('PadV2'), { x: ints }, { paddings: [[1, 0], [0, 1]], constantValue: 7 });
+      expect(Array.from(padded.values)).to.deep.equal([7, 7, 7, 7, 1, 2, 3, 7, 4, 5, 6, 7]);
+      expect(() => run(fastKernel('Slice'), { x }, { begin: [1, 2], size: [2, 1] })).to.throw(/slice/i);
+    });
+  });
+
   it('fused squaredDistance, sigmoidBackward and soft cross-entropy match their composites, with gradients', () => {
     const rng = new Rng(12);
     const close = (got: Tensor, want: Tensor, label: string) => {

@@ -1,6 +1,6 @@
 /**
  * `fedleak bench`: DLG objective evaluation speed (lenet-zhu on 1×32×32×3 and 1×28×28×1), a full
- * DLG run on a real MNIST digit, the runtime's round figures (server/bench/rounds.ts) and secure
+ * DLG run on a real MNIST digit, Inverting Gradients steps (server/bench/ig-step.ts), the runtime's round figures (server/bench/rounds.ts) and secure
  * aggregation's round latency (server/bench/secagg.ts).
  * Warm-up evaluations are excluded; figures are medians over several timed runs.
  */
@@ -13,8 +13,9 @@ import { runDlgFull, type DlgFullResult } from './dlg-full';
 import { runTorchPeer } from './peers';
 import { benchRounds } from './rounds';
 import { benchSecagg } from './secagg';
+import { benchIgSteps, type IgStepResult } from './ig-step';
 
-export const BENCH_PARTS = ['dlg', 'full', 'rounds', 'secagg'] as const;
+export const BENCH_PARTS = ['dlg', 'full', 'ig', 'rounds', 'secagg'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
@@ -55,6 +56,8 @@ export interface BenchResult {
   dlgFullSeconds?: number;
   psnr?: number;
   dlgFull?: DlgFullResult;
+  /** Inverting Gradients ms per step, fedsgd and fedavg (with the PyTorch ratio under --torch). */
+  ig?: IgStepResult[];
   rounds?: Record<string, unknown>;
   secagg?: Record<string, unknown>;
   machine: { node: string; cpus: number; loadAverage: number[] };
@@ -113,6 +116,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     result.dlgFull = { ...full, seconds: round(full.seconds, 2), psnr: round(full.psnr, 2) };
   }
 
+  if (options.parts.has('ig')) result.ig = await benchIgSteps({ quick: options.quick, torch: options.torch, log });
+
   if (options.parts.has('rounds')) {
     log('bench: federated rounds (real client processes)…');
     result.rounds = await benchRounds({ clients: options.quick ? [10] : [10, 50], quick: options.quick, log });
@@ -165,6 +170,10 @@ export function formatBench(r: BenchResult): string {
   if (r.dlgFull) {
     const f = r.dlgFull;
     lines.push(`Full DLG on MNIST example ${f.digitIndex} (seed ${f.seed}): ${f.seconds} s, ${f.steps} L-BFGS steps, ${f.evaluations} evaluations, PSNR ${f.psnr} dB, label ${f.labelRecovered ? 'recovered' : 'wrong'}`);
+  }
+  for (const g of r.ig ?? []) {
+    const peer = g.torchMsPerStep !== undefined ? `; PyTorch one thread ${g.torchMsPerStep} ms → ratio ${g.torchRatio}` : g.torchError ? `; PyTorch peer not run: ${g.torchError}` : '';
+    lines.push(`Inverting Gradients ${g.mode} (lenet-zhu, MNIST): ${g.msPerStep} ms per step over ${g.steps} steps (4800 steps ≈ ${g.projected4800Seconds} s)${peer}`);
   }
   for (const [title, part] of [['rounds', r.rounds], ['secagg', r.secagg]] as const) {
     if (part) lines.push(`${title}: ${JSON.stringify(part)}`);

@@ -11,80 +11,31 @@
  */
 import { tf } from '../../shared/tensor/tf';
 import { initBackend } from '../../shared/tensor/backend';
-import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
-import { attackSchema, modelSchema, type ModelConfig } from '../../shared/scenario/schema';
+import { buildModel, unflattenParams } from '../../shared/models';
+import { modelSchema } from '../../shared/scenario/schema';
 import { Rng } from '../../shared/random';
 import { loadMnist, type Dataset } from '../../shared/data';
 import { scoreReconstruction } from '../../shared/metrics';
-import { simulatedUpdate, invertingGradients } from './attacks/inverting-gradients';
+import { invertingGradients } from './attacks/inverting-gradients';
 import { analytic } from './attacks/analytic';
 import { inferLabels, multisetLabelAccuracy } from './attacks/label-inference';
-import type { AttackInput } from './attacks/types';
+import { MNIST_SHAPE, TRIAL_CASES, clientUpdate, makeTrial, pickExamples, type TrialCaseName } from './eval-trials';
 
-const SHAPE: [number, number, number] = [28, 28, 1];
-const SIZE = 28 * 28;
-
-interface Case {
-  model: ModelConfig;
-  steps: number;
-  batchSize: number;
-  kind: AttackInput['updateKind'];
-  attackName: 'inverting-gradients' | 'analytic';
-}
-
-const CASES: Record<string, Case> = {
-  'ig-fedsgd': { model: modelSchema.parse({ name: 'lenet-zhu' }), steps: 1, batchSize: 4, kind: 'gradient', attackName: 'inverting-gradients' },
-  'ig-fedavg': { model: modelSchema.parse({ name: 'lenet-zhu' }), steps: 2, batchSize: 2, kind: 'weight-delta', attackName: 'inverting-gradients' },
-  analytic: { model: modelSchema.parse({ name: 'mlp', hidden: [200], activation: 'relu' }), steps: 1, batchSize: 1, kind: 'gradient', attackName: 'analytic' },
-};
-
-function pick(ds: Dataset, rng: Rng, n: number): { images: Float32Array; labels: number[] } {
-  const idx = rng.sample(ds.labels.length, n);
-  const images = new Float32Array(n * SIZE);
-  idx.forEach((i, k) => images.set(ds.images.subarray(i * SIZE, (i + 1) * SIZE), k * SIZE));
-  return { images, labels: idx.map((i) => ds.labels[i]) };
-}
-
-/** The client's update for these examples: step s trains on examples [s·B, (s+1)·B). */
-function clientUpdate(c: Case, globalParams: Float32Array, images: Float32Array, labels: number[], lr: number): Float32Array {
-  const model = buildModel(c.model, SHAPE, 10);
-  const params = unflattenParams(globalParams, model.specs);
-  const n = labels.length;
-  const update = tf.tidy(() => {
-    const targets = Array.from({ length: c.steps }, (_, s) => oneHot(labels.slice(s * c.batchSize, (s + 1) * c.batchSize), 10));
-    const u = simulatedUpdate(model, params, tf.tensor4d(images, [n, ...SHAPE]), targets, { steps: c.steps, batchSize: c.batchSize, learningRate: lr }, c.kind);
-    return flattenParams(u, model.specs);
-  });
-  tf.dispose(params);
-  return update;
-}
+const SHAPE = MNIST_SHAPE;
+const CASES = TRIAL_CASES;
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function evalAttack(name: string, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number, init: { mean: number; std: number }): Promise<void> {
+async function evalAttack(name: TrialCaseName, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number, init: { mean: number; std: number }): Promise<void> {
   const c = CASES[name];
   const psnrs: number[] = [];
   for (let t = 0; t < trials; t++) {
     const seed = firstSeed + t;
-    const rng = new Rng(seed);
-    const model = buildModel(c.model, SHAPE, 10);
-    const globalParams = model.initParams(rng.fork('model'));
-    const n = c.steps * c.batchSize;
-    const { images, labels } = pick(ds, rng.fork('batch'), n);
-    const update = clientUpdate(c, globalParams, images, labels, lr);
-    const input: AttackInput = {
-      model: { config: c.model, inputShape: SHAPE, numClasses: 10 },
-      globalParams,
-      update,
-      updateKind: c.kind,
-      training: { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 },
-      numExamples: n,
-      attack: attackSchema.parse({ name: c.attackName, iterations, restarts, tvWeight, learningRate: attackLr, init }),
-      seed,
-    };
+    const { input, images, labels } = makeTrial(name, seed, ds, lr, { iterations, restarts, tvWeight, learningRate: attackLr, init });
+    const n = labels.length;
     const out = c.attackName === 'analytic' ? await analytic(input) : await invertingGradients(input);
     const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: n }, SHAPE);
     psnrs.push(score.psnr);
@@ -104,7 +55,7 @@ async function evalLabels(trials: number, firstSeed: number, ds: Dataset): Promi
     const seed = firstSeed + t;
     const rng = new Rng(seed);
     const globalParams = model.initParams(rng.fork('model'));
-    const { images, labels } = pick(ds, rng.fork('batch'), 8);
+    const { images, labels } = pickExamples(ds, rng.fork('batch'), 8);
     const gradient = clientUpdate({ model: config, steps: 1, batchSize: 8, kind: 'gradient', attackName: 'inverting-gradients' }, globalParams, images, labels, 0.1);
     const params = unflattenParams(globalParams, model.specs);
     const guess = inferLabels({ model, params, gradient, count: 8, seed });
@@ -147,7 +98,7 @@ async function main(): Promise<void> {
   const initIndex = args.indexOf('--init');
   const [mean, std] = initIndex < 0 ? [0, 1] : (args[initIndex + 1] ?? '').split(',').map(Number);
   if (!Number.isFinite(mean) || !(std >= 0)) throw new Error(`--init ${args[initIndex + 1]}: expected MEAN,STD`);
-  await evalAttack(which, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr, Math.max(1, option(args, '--restarts', 1)), tv, attackLr, { mean, std });
+  await evalAttack(which as TrialCaseName, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr, Math.max(1, option(args, '--restarts', 1)), tv, attackLr, { mean, std });
 }
 
 if (require.main === module) {

@@ -14,6 +14,7 @@ import { LEAN_GRADIENTS } from './lean-grads';
 import { registerFusedKernels } from './fused';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
+import { padF32, sliceF32 } from './slice-pad';
 
 export { squaredDistance, sigmoidBackward, softCrossEntropyFused } from './fused';
 
@@ -51,6 +52,8 @@ export const FAST_KERNEL_NAMES = [
   'Sum',
   'Sigmoid',
   'Neg',
+  'Slice',
+  'PadV2',
 ] as const;
 export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
 
@@ -232,6 +235,25 @@ function negKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo([...x.shape], 'float32', neg(f32(backend, x)));
 }
 
+function sliceKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+  if (!isFloat(x)) return stockKernel('Slice').kernelFunc(args) as TensorInfo;
+  const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
+  tf.slice_util.assertParamsValid(x, b, s);
+  const backend = asCpuBackend(args.backend);
+  return backend.makeTensorInfo(s, 'float32', sliceF32(f32(backend, x), x.shape, b, s));
+}
+
+function padKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
+  if (!isFloat(x)) return stockKernel('PadV2').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const { values, shape } = padF32(f32(backend, x), x.shape, paddings, constantValue);
+  return backend.makeTensorInfo(shape, 'float32', values);
+}
+
 const FAST: Record<FastKernelName, KernelFunc> = {
   Conv2D: conv2DKernel,
   Conv2DBackpropInput: conv2DBackpropInputKernel,
@@ -245,6 +267,8 @@ const FAST: Record<FastKernelName, KernelFunc> = {
   Sum: sumKernel,
   Sigmoid: sigmoidKernel,
   Neg: negKernel,
+  Slice: sliceKernel,
+  PadV2: padKernel,
 };
 
 let registered = false;

@@ -1,0 +1,52 @@
+/**
+ * Inverting Gradients speed: ms per attack step (value + gradient of cosine matching + TV w.r.t. the
+ * dummy batch, then the signed-Adam update) through the attack itself, on real MNIST digits:
+ * fedsgd batch 4 and fedavg 2 local steps × batch 2 (client lr 0.01), lenet-zhu, as the built-in
+ * scenarios. The figure includes the attack's set-up (label inference, screening bookkeeping),
+ * spread over the steps; a short untimed run first lets V8 optimise.
+ */
+import { loadMnist } from '../../shared/data';
+import { invertingGradients } from '../observer/attacks/inverting-gradients';
+import { makeTrial, type TrialCaseName } from '../observer/eval-trials';
+import { runIgTorchPeer } from './peers';
+
+export interface IgStepResult {
+  mode: 'fedsgd' | 'fedavg';
+  /** Wall ms per attack step, over `steps` steps (screening included). */
+  msPerStep: number;
+  steps: number;
+  /** What a 4800-step attack (the scenarios' setting) costs at this speed, screening excluded. */
+  projected4800Seconds: number;
+  torchMsPerStep?: number;
+  /** msPerStep / torchMsPerStep (≤ 1: at least as fast as PyTorch on one thread). */
+  torchRatio?: number;
+  torchError?: string;
+}
+
+const CASE_OF: Record<IgStepResult['mode'], TrialCaseName> = { fedsgd: 'ig-fedsgd', fedavg: 'ig-fedavg' };
+const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+export async function benchIgSteps(opts: { quick: boolean; torch: boolean; log: (line: string) => void }): Promise<IgStepResult[]> {
+  const ds = loadMnist();
+  const iterations = opts.quick ? 50 : 300;
+  const results: IgStepResult[] = [];
+  for (const mode of ['fedsgd', 'fedavg'] as const) {
+    const attack = { learningRate: 0.03, tvWeight: 1e-4, init: { mean: 0.1307, std: 0.3081 } };
+    opts.log(`bench: inverting-gradients ${mode}, ${iterations} steps…`);
+    await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, 0.01, { ...attack, iterations: 20 }).input);
+    const out = await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, 0.01, { ...attack, iterations }).input);
+    const msPerStep = (1000 * out.seconds) / out.iterations;
+    const result: IgStepResult = { mode, msPerStep: round(msPerStep), steps: out.iterations, projected4800Seconds: round((msPerStep * 4800) / 1000, 1) };
+    if (opts.torch) {
+      opts.log(`bench: PyTorch peer (ig_torch.py --mode ${mode}, one thread)…`);
+      const torch = runIgTorchPeer({ mode, steps: opts.quick ? 20 : 100 });
+      if ('error' in torch) result.torchError = torch.error;
+      else {
+        result.torchMsPerStep = round(torch.msPerEval);
+        result.torchRatio = round(msPerStep / torch.msPerEval, 2);
+      }
+    }
+    results.push(result);
+  }
+  return results;
+}
