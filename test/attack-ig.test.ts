@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { modelSchema, type ModelConfig } from '../shared/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, subset, type Dataset } from '../shared/data';
 import { psnr, scoreReconstruction } from '../shared/metrics';
@@ -16,6 +16,7 @@ import {
   unrollPlan,
 } from '../server/observer/attacks/inverting-gradients';
 import type { AttackInput } from '../server/observer/attacks/types';
+import { makeTrial, type Trial } from '../server/observer/eval-trials';
 import { computeUpdate } from '../client/train';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
@@ -30,34 +31,9 @@ interface Setup {
   seed: number;
 }
 
-/** Real digits, the client's true update made in-process, and the attack input the server would have. */
-function scenario(ds: Dataset, s: Setup): { input: AttackInput; images: Float32Array; labels: number[] } {
-  const rng = new Rng(s.seed);
-  const model = buildModel(s.model, SHAPE, 10);
-  const globalParams = model.initParams(rng.fork('model'));
-  const n = s.steps * s.batchSize;
-  const idx = rng.fork('batch').sample(ds.labels.length, n);
-  const batch = subset(ds, idx);
-  const labels = Array.from(batch.labels);
-  const params = unflattenParams(globalParams, model.specs);
-  const lr = 0.1;
-  const update = tf.tidy(() => {
-    const targets = Array.from({ length: s.steps }, (_, k) => oneHot(labels.slice(k * s.batchSize, (k + 1) * s.batchSize), 10));
-    const u = simulatedUpdate(model, params, tf.tensor4d(batch.images, [n, ...SHAPE]), targets, { steps: s.steps, batchSize: s.batchSize, learningRate: lr }, s.kind);
-    return flattenParams(u, model.specs);
-  });
-  tf.dispose(params);
-  const input: AttackInput = {
-    model: { config: s.model, inputShape: SHAPE, numClasses: 10 },
-    globalParams,
-    update,
-    updateKind: s.kind,
-    training: { algorithm: s.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: s.batchSize, localSteps: s.steps, learningRate: lr, localEpochs: 0 },
-    numExamples: n,
-    attack: attackSchema.parse({ name: 'inverting-gradients', iterations: s.iterations }),
-    seed: s.seed,
-  };
-  return { input, images: batch.images, labels };
+/** Real digits, the client's true update made in-process (client lr 0.1), and the attack input the server would have. */
+function scenario(ds: Dataset, s: Setup): Trial {
+  return makeTrial({ model: s.model, steps: s.steps, batchSize: s.batchSize, kind: s.kind, attackName: 'inverting-gradients' }, s.seed, ds, 0.1, { iterations: s.iterations });
 }
 
 /** PSNR of an all-black guess, the strongest trivial baseline on MNIST (noise scores lower). */

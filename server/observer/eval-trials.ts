@@ -2,7 +2,7 @@
  * Attack trials on real MNIST digits with the client's update made in-process exactly as a client
  * makes it: trial seed k initialises the model with Rng(k).fork('model') and draws the digits with
  * Rng(k).fork('batch'). Shared by the full-strength evaluation (attack-eval-ig.ts) and
- * `fedleak bench --only ig`.
+ * `fedleak bench --only ig` and the attack tests.
  */
 import { tf } from '../../shared/tensor/tf';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
@@ -58,9 +58,9 @@ export interface Trial {
   labels: number[];
 }
 
-/** Trial `seed` of a case: model, digits, the client's update (client lr `lr`) and the attack input. */
-export function makeTrial(name: TrialCaseName, seed: number, ds: Dataset, lr: number, attack: Partial<AttackConfig>): Trial {
-  const c: TrialCase = TRIAL_CASES[name];
+/** Trial `seed` of a case (built-in or any): model, digits, the client's update (client lr `lr`) and the attack input. */
+export function makeTrial(which: TrialCaseName | TrialCase, seed: number, ds: Dataset, lr: number, attack: Partial<AttackConfig>): Trial {
+  const c: TrialCase = typeof which === 'string' ? TRIAL_CASES[which] : which;
   const rng = new Rng(seed);
   const model = buildModel(c.model, MNIST_SHAPE, 10);
   const globalParams = model.initParams(rng.fork('model'));
