@@ -82,6 +82,16 @@ describe('inverting gradients', () => {
     expect(steps(out.labels)).to.deep.equal(steps(labels));
   });
 
+  it('with attack.restarts keeps the restart of lowest objective, restart 0 being the single run', async () => {
+    const single = scenario(ds, { model: mlp, steps: 1, batchSize: 2, kind: 'gradient', iterations: 15, seed: 5 });
+    const once = await invertingGradients(single.input);
+    const thrice = await invertingGradients({ ...single.input, attack: { ...single.input.attack, restarts: 3 } });
+    expect(thrice.iterations).to.equal(3 * once.iterations);
+    expect(thrice.finalObjective).to.be.at.most(once.finalObjective);
+    // 15 steps leave each start far from converged: here a later start beats the first, and is kept.
+    expect(thrice.finalObjective).to.be.below(once.finalObjective);
+  });
+
   it('runs through lenet-zhu (double backprop through convolutions) and lowers the objective', async () => {
     const lenet = modelSchema.parse({ name: 'lenet-zhu' });
     const { input, images, labels } = scenario(ds, { model: lenet, steps: 1, batchSize: 1, kind: 'gradient', iterations: 60, seed: 5 });
