@@ -82,7 +82,7 @@ describe('inverting gradients', () => {
     expect(steps(out.labels)).to.deep.equal(steps(labels));
   });
 
-  it('with attack.restarts keeps the restart of lowest objective, restart 0 being the single run', async () => {
+  it('with attack.restarts runs every restart and keeps one with a lower objective than the single run', async () => {
     const single = scenario(ds, { model: mlp, steps: 1, batchSize: 2, kind: 'gradient', iterations: 15, seed: 5 });
     const once = await invertingGradients(single.input);
     const thrice = await invertingGradients({ ...single.input, attack: { ...single.input.attack, restarts: 3 } });
@@ -150,6 +150,13 @@ describe('inverting gradients', () => {
       [2, 2, 1, 1],
     ]);
     expect(screeningOptions([[1, 2, 3, 4]], deals, 2)).to.have.length(6);
+    // Deal-major: the first options put every candidate's first deal before anyone's second, so a cap
+    // at the first 24 of 4 steps × batch 1's 24 deals × 2 candidates still screens the alternative.
+    const single = orderedPartitions(4, 4, 1, 100);
+    expect(single).to.have.length(24);
+    const capped = screeningOptions([[1, 2, 3, 4], [1, 2, 3, 5]], single, 1).slice(0, 24);
+    expect(capped.slice(0, 2)).to.deep.equal([single[0].map((i) => [1, 2, 3, 4][i]), single[0].map((i) => [1, 2, 3, 5][i])]);
+    expect(capped.filter((o) => o.includes(5))).to.have.length(12);
     // fedsgd: one deal, one option per candidate; a candidate equal to an earlier one adds nothing.
     expect(screeningOptions([[3, 4, 6, 7], [4, 4, 6, 7], [3, 4, 6, 7]], [[0, 1, 2, 3]], 4)).to.deep.equal([
       [3, 4, 6, 7],

@@ -11,7 +11,7 @@ import { applyOverride, parseOverride } from '../../shared/scenario/load';
 import { initBackend } from '../../shared/tensor/backend';
 import { ATTACKS, getAttack } from '../../server/observer/attacks';
 import type { AttackOutput } from '../../server/observer/attacks/types';
-import { scoreReconstruction, type ReconstructionScore } from '../../shared/metrics';
+import { pairScores, scoreReconstruction, type ReconstructionScore } from '../../shared/metrics';
 import { writeComparisonPng, writeImageGrid } from '../../server/report/png';
 import { UserError } from './errors';
 import { collect, parseSeed } from './options';
@@ -121,7 +121,7 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
           ssim: score.ssim,
           labelAccuracy: score.labelAccuracy,
           trueLabels: truth?.labels,
-          perImage: score.assignment.map((original, i) => ({ original, mse: score.perImage.mse[i], psnr: score.perImage.psnr[i], ssim: score.perImage.ssim[i] })),
+          perImage: pairScores(score),
         }
       : undefined,
   };

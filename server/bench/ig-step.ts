@@ -1,13 +1,14 @@
 /**
  * Inverting Gradients speed: ms per attack step (value + gradient of cosine matching + TV w.r.t. the
  * dummy batch, then the signed-Adam update) through the attack itself, on real MNIST digits:
- * fedsgd batch 4 and fedavg 2 local steps × batch 2 (client lr 0.01), lenet-zhu, as the built-in
- * scenarios. The figure includes the attack's set-up (label inference, screening bookkeeping),
+ * fedsgd batch 4 and fedavg 2 local steps × batch 2, lenet-zhu, with the built-in scenarios'
+ * attack settings and client lr (one restart). The figure includes the attack's set-up (label inference, screening bookkeeping),
  * spread over the steps; a short untimed run first lets V8 optimise.
  */
 import { loadMnist } from '../../shared/data';
 import { invertingGradients } from '../observer/attacks/inverting-gradients';
 import { makeTrial, type TrialCaseName } from '../observer/eval-trials';
+import { loadScenario } from '../../shared/scenario/load';
 import { runIgTorchPeer } from './peers';
 
 export interface IgStepResult {
@@ -31,10 +32,13 @@ export async function benchIgSteps(opts: { quick: boolean; torch: boolean; log: 
   const iterations = opts.quick ? 50 : 300;
   const results: IgStepResult[] = [];
   for (const mode of ['fedsgd', 'fedavg'] as const) {
-    const attack = { learningRate: 0.03, tvWeight: 1e-4, init: { mean: 0.1307, std: 0.3081 } };
+    // The built-in scenario's attack settings and client lr; steps and restarts are the bench's own.
+    const { scenario } = loadScenario(`inverting-gradients-${mode}`);
+    const attack = { learningRate: scenario.attack.learningRate, tvWeight: scenario.attack.tvWeight, init: scenario.attack.init, restarts: 1 };
+    const clientLr = scenario.federation.learningRate;
     opts.log(`bench: inverting-gradients ${mode}, ${iterations} steps…`);
-    await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, 0.01, { ...attack, iterations: 20 }).input);
-    const out = await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, 0.01, { ...attack, iterations }).input);
+    await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, clientLr, { ...attack, iterations: 20 }).input);
+    const out = await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, clientLr, { ...attack, iterations }).input);
     const msPerStep = (1000 * out.seconds) / out.iterations;
     const result: IgStepResult = { mode, msPerStep: round(msPerStep), steps: out.iterations, projected4800Seconds: round((msPerStep * 4800) / 1000, 1) };
     if (opts.torch) {

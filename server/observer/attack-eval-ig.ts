@@ -21,23 +21,20 @@ import { analytic } from './attacks/analytic';
 import { inferLabels, multisetLabelAccuracy } from './attacks/label-inference';
 import { MNIST_SHAPE, TRIAL_CASES, clientUpdate, makeTrial, pickExamples, type TrialCaseName } from './eval-trials';
 
-const SHAPE = MNIST_SHAPE;
-const CASES = TRIAL_CASES;
-
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function evalAttack(name: TrialCaseName, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number, init: { mean: number; std: number }): Promise<void> {
-  const c = CASES[name];
+  const c = TRIAL_CASES[name];
   const psnrs: number[] = [];
   for (let t = 0; t < trials; t++) {
     const seed = firstSeed + t;
     const { input, images, labels } = makeTrial(name, seed, ds, lr, { iterations, restarts, tvWeight, learningRate: attackLr, init });
     const n = labels.length;
     const out = c.attackName === 'analytic' ? await analytic(input) : await invertingGradients(input);
-    const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: n }, SHAPE);
+    const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: n }, MNIST_SHAPE);
     psnrs.push(score.psnr);
     process.stdout.write(
       `${name} seed ${seed}: PSNR ${score.psnr.toFixed(2)} dB, SSIM ${score.ssim.toFixed(3)}, labels ${(100 * score.labelAccuracy).toFixed(0)}% ` +
@@ -49,7 +46,7 @@ async function evalAttack(name: TrialCaseName, trials: number, iterations: numbe
 
 async function evalLabels(trials: number, firstSeed: number, ds: Dataset): Promise<void> {
   const config = modelSchema.parse({ name: 'lenet-zhu' });
-  const model = buildModel(config, SHAPE, 10);
+  const model = buildModel(config, MNIST_SHAPE, 10);
   let total = 0;
   for (let t = 0; t < trials; t++) {
     const seed = firstSeed + t;
@@ -78,8 +75,8 @@ function option(args: string[], name: string, fallback: number): number {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const which = args[0];
-  if (!which || !(which in CASES || which === 'labels')) {
-    throw new Error(`usage: attack-eval-ig <${[...Object.keys(CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]`);
+  if (!which || !(which in TRIAL_CASES || which === 'labels')) {
+    throw new Error(`usage: attack-eval-ig <${[...Object.keys(TRIAL_CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]`);
   }
   await initBackend();
   const ds = loadMnist();

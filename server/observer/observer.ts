@@ -24,7 +24,7 @@ import { Rng } from '../../shared/random';
 import type { Scenario } from '../../shared/scenario/schema';
 import type { AttackRecord } from '../../shared/results';
 import type { ImageShape } from '../../shared/models/types';
-import { scoreReconstruction } from '../../shared/metrics';
+import { pairScores, scoreReconstruction } from '../../shared/metrics';
 import { writeComparisonPng } from '../report/png';
 import type { AttackInput, AttackOutput } from './attacks/types';
 import type { EvaluationChannel, GroundTruth, ObservedUpdate, UpdateObserver } from './hook';
@@ -224,12 +224,7 @@ class HonestButCuriousObserver implements Observer {
         image: imageRel,
         recoveredLabels: output.labels,
         trueLabels: truth.labels,
-        perImage: score.assignment.map((original, i) => ({
-          original,
-          mse: score.perImage.mse[i],
-          psnr: score.perImage.psnr[i],
-          ssim: score.perImage.ssim[i],
-        })),
+        perImage: pairScores(score),
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
         ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
       };

@@ -87,3 +87,8 @@ export function scoreReconstruction(recon: ImageBatch, truth: ImageBatch, shape:
     perImage,
   };
 }
+
+/** One entry per reconstruction, in reconstruction order: its matched original (−1: none) and that pair's figures (NaN when unmatched). */
+export function pairScores(score: ReconstructionScore): { original: number; mse: number; psnr: number; ssim: number }[] {
+  return score.assignment.map((original, i) => ({ original, mse: score.perImage.mse[i], psnr: score.perImage.psnr[i], ssim: score.perImage.ssim[i] }));
+}

@@ -151,7 +151,10 @@ export const MAX_ARRANGEMENTS = 24;
 /** Label multisets screened per restart: the count rule's answer and up to two alternatives (countRuleCandidates). */
 export const LABEL_CANDIDATES = 3;
 
-/** At most this many short screening runs per restart (the count rule's own deals come first). */
+/**
+ * At most this many short screening runs per restart. Options come deal by deal, each deal under
+ * every candidate, so a cut (many deals: e.g. 4 steps × batch 1 has 24) keeps every candidate.
+ */
 export const MAX_SCREENED_OPTIONS = 24;
 
 /** Length of one screening run, as a fraction of attack.iterations (0.1 → 200 of 2000 steps). */
@@ -159,13 +162,14 @@ export const SCREEN_FRACTION = 0.1;
 
 /**
  * Per-step label sequences to screen: every candidate multiset dealt by every arrangement, without
- * repeats (deals that differ only inside a step, or by equal labels, give the same update).
+ * repeats (deals that differ only inside a step, or by equal labels, give the same update). Deal-major
+ * order: the first deal under each candidate, then the second, … (see MAX_SCREENED_OPTIONS).
  */
 export function screeningOptions(candidates: readonly (readonly number[])[], deals: readonly (readonly number[])[], batchSize: number): number[][] {
   const out: number[][] = [];
   const seen = new Set<string>();
-  for (const labels of candidates) {
-    for (const deal of deals) {
+  for (const deal of deals) {
+    for (const labels of candidates) {
       const dealt = deal.map((i) => labels[i]);
       const key = Array.from({ length: dealt.length / batchSize }, (_, s) => dealt.slice(s * batchSize, (s + 1) * batchSize).sort((a, b) => a - b).join(',')).join('|');
       if (seen.has(key)) continue;
@@ -179,7 +183,7 @@ export function screeningOptions(candidates: readonly (readonly number[])[], dea
 interface TrialOptions {
   labels: readonly number[];
   iterations: number;
-  /** Seeds the N(0, 1) dummy start. */
+  /** Seeds the N(init.mean, init.std²) dummy start. */
   rng: Rng;
   /** Start from these images instead (already in [0, 1]). */
   init?: Float32Array;
@@ -215,7 +219,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     r.fillNormal(buffer, input.attack.init.mean, input.attack.init.std);
   };
 
-  /** One optimisation from a fresh N(0, 1) start with fixed per-step labels. */
+  /** One optimisation from a fresh N(init.mean, init.std²) start with fixed per-step labels. */
   const trial = (opts: TrialOptions): TrialResult => {
     const targets = stepTargets(opts.labels, plan, numClasses);
     const objectiveOf = (x: Tensor4D): Tensor =>
