@@ -82,14 +82,16 @@ describe('inverting gradients', () => {
     expect(steps(out.labels)).to.deep.equal(steps(labels));
   });
 
-  it('with attack.restarts runs every restart and keeps one with a lower objective than the single run', async () => {
+  it('with attack.restarts keeps the restart of lowest objective, not the last one', async () => {
     const single = scenario(ds, { model: mlp, steps: 1, batchSize: 2, kind: 'gradient', iterations: 15, seed: 5 });
-    const once = await invertingGradients(single.input);
-    const thrice = await invertingGradients({ ...single.input, attack: { ...single.input.attack, restarts: 3 } });
+    const withRestarts = (restarts: number) => invertingGradients({ ...single.input, attack: { ...single.input.attack, restarts } });
+    const [once, twice, thrice] = [await withRestarts(1), await withRestarts(2), await withRestarts(3)];
     expect(thrice.iterations).to.equal(3 * once.iterations);
-    expect(thrice.finalObjective).to.be.at.most(once.finalObjective);
-    // 15 steps leave each start far from converged: here a later start beats the first, and is kept.
-    expect(thrice.finalObjective).to.be.below(once.finalObjective);
+    // Restart k draws from its own seed fork, so runs with more restarts share the earlier ones. Here
+    // restart 1 beats restart 0 and is kept; restart 2 ends worse and is not (keeping the last would).
+    expect(twice.finalObjective).to.be.below(once.finalObjective);
+    expect(thrice.finalObjective).to.equal(twice.finalObjective);
+    expect(Array.from(thrice.images)).to.deep.equal(Array.from(twice.images));
   });
 
   it('runs through lenet-zhu (double backprop through convolutions) and lowers the objective', async () => {
