@@ -11,7 +11,7 @@ import { buildModel, paramCount, type Model } from '../shared/models';
 import { clientShard } from '../shared/data';
 import type { Dataset } from '../shared/data/types';
 import { subset } from '../shared/data/types';
-import { applyClientDefenses } from '../shared/defenses';
+import { applyClientDefenses } from './mods';
 import { Rng } from '../shared/random';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';

@@ -5,7 +5,7 @@ import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/mo
 import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, type Dataset } from '../shared/data';
-import { psnr } from '../shared/metrics';
+import { psnr } from '../server/metrics';
 import { parameterGradients } from '../server/observer/gradient-matching';
 import { analytic, clusterRatios, unitRatios } from '../server/observer/attacks/analytic';
 import { simulatedUpdate } from '../server/observer/attacks/inverting-gradients';

@@ -9,7 +9,7 @@ import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/mo
 import { loadMnist } from '../shared/data/mnist';
 import { Rng } from '../shared/random';
 import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
-import { psnr, scoreReconstruction } from '../shared/metrics';
+import { psnr, scoreReconstruction } from '../server/metrics';
 import { parameterGradients } from '../server/observer/gradient-matching';
 import { getAttack } from '../server/observer/attacks';
 import { dlg, observedGradient, victimBatchSize } from '../server/observer/attacks/dlg';

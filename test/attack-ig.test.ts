@@ -5,7 +5,7 @@ import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/mo
 import { modelSchema, type ModelConfig } from '../shared/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, subset, type Dataset } from '../shared/data';
-import { psnr, scoreReconstruction } from '../shared/metrics';
+import { psnr, scoreReconstruction } from '../server/metrics';
 import {
   invertingGradients,
   orderedPartitions,
@@ -16,7 +16,7 @@ import {
   unrollPlan,
 } from '../server/observer/attacks/inverting-gradients';
 import type { AttackInput } from '../server/observer/attacks/types';
-import { makeTrial, type Trial } from '../server/observer/eval-trials';
+import { makeTrial, type Trial } from '../tools/eval/eval-trials';
 import { computeUpdate } from '../client/train';
 
 const SHAPE: [number, number, number] = [28, 28, 1];

@@ -11,7 +11,7 @@ import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/
 import { Rng } from '../shared/random';
 import { loadMnist, subset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';
-import { CAPTURE_FORMAT, captureFileName, readCapture, writeCapture, writeTruth, CaptureError, type Capture } from '../shared/capture';
+import { CAPTURE_FORMAT, captureFileName, readCapture, writeCapture, writeTruth, CaptureError, type Capture } from '../server/capture/capture';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');

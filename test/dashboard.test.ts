@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import WebSocket from 'ws';
 import { startDashboard, type Dashboard, type DashboardAttack, type DashboardState } from '../server/dashboard/server';
 import { createRunEvents, type RunEvents } from '../server/report/events';
-import type { AttackRecord, RoundRecord } from '../shared/results';
+import type { AttackRecord, RoundRecord } from '../server/report/results';
 
 /**
  * Just enough of the socket.io protocol (engine.io v4 over a websocket) to receive events: no

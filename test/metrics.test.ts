@@ -8,7 +8,7 @@ import {
   psnrFromMse,
   scoreReconstruction,
   ssim,
-} from '../shared/metrics';
+} from '../server/metrics';
 import { loadMnist } from '../shared/data/mnist';
 import { Rng } from '../shared/random';
 import type { ImageShape } from '../shared/models/types';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { scenarioSchema, type Scenario } from '../shared/scenario/schema';
-import type { AttackRecord } from '../shared/results';
+import type { AttackRecord } from '../server/report/results';
 import { createObserver, buildAttackInput, type Observer } from '../server/observer/observer';
 import { AttackWorkerPool } from '../server/observer/worker-pool';
 import type { EvaluationChannel, GroundTruth, ObservedUpdate } from '../server/observer/hook';

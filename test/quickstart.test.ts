@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunResults } from '../shared/results';
+import type { RunResults } from '../server/report/results';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -22,7 +22,7 @@ import { CLIENT_MAIN, spawnClientProcesses, type ClientProcesses } from '../serv
 import { computeUpdate } from '../client/train';
 import { distinctInOrder, roundBatches } from '../client/schedule';
 import { runScenario } from '../server/run';
-import type { RunResults } from '../shared/results';
+import type { RunResults } from '../server/report/results';
 
 function scenario(federation: Record<string, unknown>): Scenario {
   return validateScenario(

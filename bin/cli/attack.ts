@@ -5,13 +5,13 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { captureToAttackInput, readCapture, readTruth, type Capture, type CaptureTruth } from '../../shared/capture';
+import { captureToAttackInput, readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
 import { attackSchema, type AttackConfig } from '../../shared/scenario/schema';
 import { applyOverride, parseOverride } from '../../shared/scenario/load';
 import { initBackend } from '../../shared/tensor/backend';
 import { ATTACKS, getAttack } from '../../server/observer/attacks';
 import type { AttackOutput } from '../../server/observer/attacks/types';
-import { pairScores, scoreReconstruction, type ReconstructionScore } from '../../shared/metrics';
+import { pairScores, scoreReconstruction, type ReconstructionScore } from '../../server/metrics';
 import { writeComparisonPng, writeImageGrid } from '../../server/report/png';
 import { UserError } from './errors';
 import { collect, parseSeed } from './options';

@@ -1,7 +1,7 @@
-/** `fedleak bench`: attack and protocol speed figures (see server/bench/index.ts). */
+/** `fedleak bench`: attack and protocol speed figures (see bench/index.ts). */
 import type { Command } from 'commander';
 import { UserError } from './errors';
-import { BENCH_PARTS, formatBench, runBench, type BenchPart } from '../../server/bench';
+import { BENCH_PARTS, formatBench, runBench, type BenchPart } from '../../bench';
 
 function parseParts(raw: string | undefined): Set<BenchPart> {
   if (raw === undefined) return new Set(BENCH_PARTS);
@@ -20,7 +20,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--json', 'print one JSON object instead of the summary')
     .option('--only <parts>', `comma-separated parts to run: ${BENCH_PARTS.join(', ')}`)
     .option('--quick', 'fewer timed runs and a 30-step DLG run')
-    .option('--torch', 'run the PyTorch peers (one thread: ../shared/peers/dlg_torch.py, server/bench/ig_torch.py) and report the ratios')
+    .option('--torch', 'run the PyTorch peers (one thread: ../shared/peers/dlg_torch.py, bench/ig_torch.py) and report the ratios')
     .option('--stock', 'also time the stock tfjs cpu kernels')
     .option('--profile', 'per-kernel CPU time of one evaluation')
     .option('--full-steps <n>', 'L-BFGS steps of the full DLG run (default 300)')

@@ -5,7 +5,7 @@
  * Server-side DP-FedAvg (defenses.dp) replaces `weightedMean` by a clip-sum-noise aggregator
  * (server/dp): plug it into `aggregateUpdates`.
  */
-import type { PrivacyRecord } from '../../shared/results';
+import type { PrivacyRecord } from '../report/results';
 import type { Scenario } from '../../shared/scenario/schema';
 import type { Rng } from '../../shared/random';
 import { dpFedAvgAggregate } from '../dp/fedavg';

@@ -3,7 +3,7 @@
  * aggregate (example-weighted) → evaluate on the held-out test set → next round.
  */
 import type { Scenario } from '../../shared/scenario/schema';
-import type { RoundRecord } from '../../shared/results';
+import type { RoundRecord } from '../report/results';
 import type { Dataset } from '../../shared/data/types';
 import type { Model } from '../../shared/models';
 import { Rng } from '../../shared/random';

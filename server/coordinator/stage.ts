@@ -5,7 +5,7 @@
  * hands every view it gets to the observer, and reports who dropped.
  */
 import type { FederationConfig } from '../../shared/scenario/schema';
-import type { SecureAggregationRecord } from '../../shared/results';
+import type { SecureAggregationRecord } from '../report/results';
 import type { ObservedUpdate } from '../observer/hook';
 import type { ClientHub } from './hub';
 

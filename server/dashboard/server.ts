@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
-import type { AttackRecord, RoundRecord } from '../../shared/results';
+import type { AttackRecord, RoundRecord } from '../report/results';
 import type { AttackProgressEvent, AttackStartEvent, RunEvents, RunEventMap } from '../report/events';
 import { dashboardHtml } from './page';
 

@@ -3,7 +3,7 @@
  *   if (ctx.scenario.defenses.dp) return dpFedAvgAggregate(updates, ctx);
  * Types are structural so that this module does not depend on the coordinator.
  */
-import type { PrivacyRecord } from '../../shared/results';
+import type { PrivacyRecord } from '../report/results';
 import type { Rng } from '../../shared/random';
 import type { Scenario } from '../../shared/scenario/schema';
 import { dpAggregate } from './aggregate';

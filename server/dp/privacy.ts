@@ -2,7 +2,7 @@
  * The per-round `privacy` entry of results.json for a run with DP-FedAvg: ε spent so far by the
  * RDP accountant, with clients sampled at rate q = clientsPerRound / clients and one step per round.
  */
-import type { PrivacyRecord } from '../../shared/results';
+import type { PrivacyRecord } from '../report/results';
 import type { DpConfig } from '../../shared/scenario/schema';
 import { computeEpsilon } from './rdp-accountant';
 

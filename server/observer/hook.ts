@@ -10,7 +10,7 @@
  * Ground truth never travels through `ObservedUpdate`: scoring code asks the client for it over the
  * simulator-only evaluation channel, and only after the attack on that update has finished.
  */
-import type { AttackRecord, AttackView } from '../../shared/results';
+import type { AttackRecord, AttackView } from '../report/results';
 import type { UpdateKind } from './attacks/types';
 
 export interface ObservedUpdate {

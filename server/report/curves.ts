@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import type { RunResults } from '../../shared/results';
+import type { RunResults } from './results';
 import { drawText, GLYPH_HEIGHT, textWidth } from './bitmap-font';
 
 export type Rgb = readonly [number, number, number];

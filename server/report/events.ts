@@ -9,7 +9,7 @@
  *   const observer = createObserver({ scenario, outDir, evaluation, events });
  */
 import { EventEmitter } from 'node:events';
-import type { AttackRecord, AttackView, RoundRecord } from '../../shared/results';
+import type { AttackRecord, AttackView, RoundRecord } from './results';
 
 /** Identifies one attack job: which update of which round, seen how. */
 export interface AttackJobId {

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RESULTS_FORMAT, type RunResults } from '../../shared/results';
+import { RESULTS_FORMAT, type RunResults } from './results';
 import { writeCurves } from './curves';
 import { summaryMarkdown } from './summary';
 

@@ -4,7 +4,7 @@
  *
  * Usage: fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(results));
  */
-import type { AttackRecord, RunResults } from '../../shared/results';
+import type { AttackRecord, RunResults } from './results';
 
 function fixed(value: number | null | undefined, digits: number): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';

@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import type { LoadedScenario } from '../../shared/scenario/load';
-import type { RunResults, RoundRecord } from '../../shared/results';
+import type { RunResults, RoundRecord } from '../report/results';
 import { initBackend } from '../../shared/tensor/backend';
-import { captureFileName, captureFromUpdate, writeCapture } from '../../shared/capture';
+import { captureFileName, captureFromUpdate, writeCapture } from '../capture/capture';
 import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
 import type { ObservedUpdate } from '../observer/hook';
 import { createObserver, type Observer } from '../observer/observer';

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../../shared/scenario/load';
-import type { AttackRecord, RunResults, SweepRow } from '../../shared/results';
+import type { AttackRecord, RunResults, SweepRow } from '../report/results';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { runScenario, type RunOptions } from './index';
 import { writeSweepGrid } from './sweep-grid';

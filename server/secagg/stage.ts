@@ -6,7 +6,7 @@
  * threshold, survivors, drop-outs, clipped values and the unmasked sum's error (evaluation channel).
  */
 import '../../shared/wire/secagg';
-import type { SecureAggregationRecord } from '../../shared/results';
+import type { SecureAggregationRecord } from '../report/results';
 import type { SecureAggregationConfig } from '../../shared/scenario/schema';
 import { dequantizeSum } from '../../shared/secagg/quantize';
 import { Rng } from '../../shared/random';

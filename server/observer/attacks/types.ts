@@ -1,7 +1,7 @@
 /**
  * What an attack sees and what it returns. The observer builds AttackInput only from what the
  * server really has: the received update, the round's global model and the public config.
- * Ground truth never enters here; scoring happens afterwards (shared/metrics).
+ * Ground truth never enters here; scoring happens afterwards (server/metrics).
  */
 import type { AttackConfig, FederationConfig } from '../../../shared/scenario/schema';
 import type { ModelConfig } from '../../../shared/scenario/schema';

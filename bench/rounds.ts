@@ -4,10 +4,10 @@
  * At most 10 client processes; larger cohorts run several virtual clients per process (one
  * websocket each), as `federation.clientsPerProcess` does.
  */
-import { validateScenario } from '../../shared/scenario/load';
-import { encodeMessage } from '../../shared/wire';
-import { runRounds, startCoordinator, tokenList } from '../coordinator';
-import { spawnClientProcesses } from '../run/spawn';
+import { validateScenario } from '../shared/scenario/load';
+import { encodeMessage } from '../shared/wire';
+import { runRounds, startCoordinator, tokenList } from '../server/coordinator';
+import { spawnClientProcesses } from '../server/run/spawn';
 
 export interface RoundsBenchOptions {
   clients: number[];

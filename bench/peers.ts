@@ -1,6 +1,6 @@
 /**
  * The PyTorch peers `fedleak bench --torch` compares with: ../shared/peers/dlg_torch.py (the DLG
- * objective) and server/bench/ig_torch.py (one Inverting Gradients step), both on one thread.
+ * objective) and bench/ig_torch.py (one Inverting Gradients step), both on one thread.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,9 +17,9 @@ export function torchScriptPath(): string {
   return path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'peers', 'dlg_torch.py');
 }
 
-/** Our own IG peer, in the source tree (dist/server/bench → server/bench). */
+/** Our own IG peer, in the source tree (dist/bench → bench). */
 export function igTorchScriptPath(): string {
-  return path.resolve(__dirname, '..', '..', '..', 'server', 'bench', 'ig_torch.py');
+  return path.resolve(__dirname, '..', '..', 'bench', 'ig_torch.py');
 }
 
 /**

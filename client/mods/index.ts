@@ -2,10 +2,10 @@
  * Client-side defences on the update, applied as a pipeline in `defenses.order` (see
  * docs/defenses.md). The observer sees the defended update, as a real server would.
  */
-import { ScenarioError } from '../scenario/load';
-import type { DefensesConfig } from '../scenario/schema';
-import type { ParamSpec } from '../models/types';
-import type { Rng } from '../random';
+import { ScenarioError } from '../../shared/scenario/load';
+import type { DefensesConfig } from '../../shared/scenario/schema';
+import type { ParamSpec } from '../../shared/models/types';
+import type { Rng } from '../../shared/random';
 import { CLIENT_DEFENSES, type ClientDefenseName } from './registry';
 import type { Defense, StageReport } from './types';
 

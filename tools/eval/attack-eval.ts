@@ -4,8 +4,8 @@
  * consecutive trials are different classes), a fresh model initialised with seed base+k, the true
  * fedsgd gradient of that one example computed in-process, then the attack with dummy seed base+k.
  *
- *   node dist/server/observer/attack-eval.js --attack dlg --trials 5 --iterations 300
- *   node dist/server/observer/attack-eval.js --attack idlg --trials 20 --labels-only
+ *   node dist/tools/eval/attack-eval.js --attack dlg --trials 5 --iterations 300
+ *   node dist/tools/eval/attack-eval.js --attack idlg --trials 20 --labels-only
  *
  * Prints one line per trial and a summary (median PSNR, labels recovered); --json for a JSON line.
  * --export DIR writes each trial's problem (model specs and weights in tfjs layout, true gradient,
@@ -20,12 +20,12 @@ import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared
 import { loadMnist } from '../../shared/data/mnist';
 import { Rng } from '../../shared/random';
 import { attackSchema, modelSchema, type ModelConfig } from '../../shared/scenario/schema';
-import { scoreReconstruction } from '../../shared/metrics';
-import { parameterGradients } from './gradient-matching';
-import { getAttack } from './attacks';
-import { idlgLabels } from './attacks/idlg';
-import type { AttackInput } from './attacks/types';
-import { writeImageGrid } from '../report/png';
+import { scoreReconstruction } from '../../server/metrics';
+import { parameterGradients } from '../../server/observer/gradient-matching';
+import { getAttack } from '../../server/observer/attacks';
+import { idlgLabels } from '../../server/observer/attacks/idlg';
+import type { AttackInput } from '../../server/observer/attacks/types';
+import { writeImageGrid } from '../../server/report/png';
 
 interface Options {
   attack: string;

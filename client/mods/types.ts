@@ -1,9 +1,9 @@
 /**
- * The contract of one client-side defence: a stage of the pipeline in shared/defenses/index.ts.
+ * The contract of one client-side defence: a stage of the pipeline in client/mods/index.ts.
  * A stage works in place on the pipeline's private copy of the update and returns what it did.
  */
-import type { ParamSpec } from '../models/types';
-import type { Rng } from '../random';
+import type { ParamSpec } from '../../shared/models/types';
+import type { Rng } from '../../shared/random';
 
 export interface DefenseContext {
   /** Seeded stream of the client; stages that draw noise advance it. */

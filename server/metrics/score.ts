@@ -4,7 +4,7 @@
  * particular order), then MSE, PSNR and SSIM are averaged over the pairs; labels are compared as
  * multisets. The observer calls this only after the attack has finished.
  */
-import type { ImageShape } from '../models/types';
+import type { ImageShape } from '../../shared/models/types';
 import { minCostAssignment } from './assignment';
 import { mse, psnrFromMse } from './image';
 import { labelAccuracy } from './labels';

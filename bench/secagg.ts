@@ -5,12 +5,12 @@
  * send a fixed vector (no training), so the figures are the protocol's and the transport's cost; on
  * a real deployment the clients' share of it runs in parallel on their own machines.
  */
-import { collectPlainUpdates } from '../coordinator/collect';
-import type { StageContext } from '../coordinator/stage';
-import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../../shared/scenario/schema';
-import { Rng } from '../../shared/random';
-import { startLoopbackCohort } from '../secagg/loopback';
-import { secureAggregationStage } from '../secagg/stage';
+import { collectPlainUpdates } from '../server/coordinator/collect';
+import type { StageContext } from '../server/coordinator/stage';
+import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../shared/scenario/schema';
+import { Rng } from '../shared/random';
+import { startLoopbackCohort } from './loopback-cohort';
+import { secureAggregationStage } from '../server/secagg/stage';
 
 export interface SecAggBenchOptions {
   clients?: number[];

@@ -5,11 +5,11 @@
  * dummy data and dummy label, each followed by a small gradient step (as the torch script does) so
  * that no evaluation repeats the previous one.
  */
-import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../shared/tensor/tf';
-import { Rng } from '../../shared/random';
-import { lenetZhu } from '../../shared/models/lenet-zhu';
-import { oneHot, unflattenParams, type ImageShape, type Model } from '../../shared/models';
-import { parameterGradients, squaredGradientDistance } from '../observer/gradient-matching';
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/tf';
+import { Rng } from '../shared/random';
+import { lenetZhu } from '../shared/models/lenet-zhu';
+import { oneHot, unflattenParams, type ImageShape, type Model } from '../shared/models';
+import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
 import { cpuMs } from './kernel-profile';
 
 export interface DlgEvalSetup {

@@ -5,10 +5,10 @@
  * attack settings and client lr (one restart). The figure includes the attack's set-up (label inference, screening bookkeeping),
  * spread over the steps; a short untimed run first lets V8 optimise.
  */
-import { loadMnist } from '../../shared/data';
-import { invertingGradients } from '../observer/attacks/inverting-gradients';
-import { makeTrial, type TrialCaseName } from '../observer/eval-trials';
-import { loadScenario } from '../../shared/scenario/load';
+import { loadMnist } from '../shared/data';
+import { invertingGradients } from '../server/observer/attacks/inverting-gradients';
+import { makeTrial, type TrialCaseName } from '../tools/eval/eval-trials';
+import { loadScenario } from '../shared/scenario/load';
 import { runIgTorchPeer } from './peers';
 
 export interface IgStepResult {

@@ -9,8 +9,8 @@ import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared
 import { attackSchema, modelSchema, type AttackConfig, type ModelConfig } from '../../shared/scenario/schema';
 import { Rng } from '../../shared/random';
 import type { Dataset } from '../../shared/data';
-import { simulatedUpdate } from './attacks/inverting-gradients';
-import type { AttackInput } from './attacks/types';
+import { simulatedUpdate } from '../../server/observer/attacks/inverting-gradients';
+import type { AttackInput } from '../../server/observer/attacks/types';
 
 export const MNIST_SHAPE: [number, number, number] = [28, 28, 1];
 const SIZE = 28 * 28;

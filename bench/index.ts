@@ -1,12 +1,12 @@
 /**
  * `fedleak bench`: DLG objective evaluation speed (lenet-zhu on 1×32×32×3 and 1×28×28×1), a full
- * DLG run on a real MNIST digit, Inverting Gradients steps (server/bench/ig-step.ts), the runtime's round figures (server/bench/rounds.ts) and secure
- * aggregation's round latency (server/bench/secagg.ts).
+ * DLG run on a real MNIST digit, Inverting Gradients steps (bench/ig-step.ts), the runtime's round figures (bench/rounds.ts) and secure
+ * aggregation's round latency (bench/secagg.ts).
  * Warm-up evaluations are excluded; figures are medians over several timed runs.
  */
 import * as os from 'node:os';
-import { initBackend } from '../../shared/tensor/backend';
-import { getConvImpl, withStockCpuKernels } from '../../shared/tensor/fast-kernels';
+import { initBackend } from '../shared/tensor/backend';
+import { getConvImpl, withStockCpuKernels } from '../shared/tensor/fast-kernels';
 import { setupDlgEval, dlgEvalStep, timeDlgEval, type TimingResult } from './dlg-eval';
 import { profileKernels, type KernelTiming } from './kernel-profile';
 import { runDlgFull, type DlgFullResult } from './dlg-full';

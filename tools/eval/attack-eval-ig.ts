@@ -3,7 +3,7 @@
  * label inference on real MNIST digits, with the true update made in-process exactly as a client
  * makes it. Not part of npm test (minutes of CPU). Usage, after `npx tsc -p .`:
  *
- *   node dist/server/observer/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]
+ *   node dist/tools/eval/attack-eval-ig.js <ig-fedsgd|ig-fedavg|analytic|labels> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]
  *
  * --restarts, --tv, --attack-lr and --init set attack.restarts, attack.tvWeight, attack.learningRate and attack.init (defaults 1, 1e-4, 0.1 and 0,1). --lr is the client learning rate (default 0.1; for fedavg it sets how far the local steps move).
  *
@@ -15,10 +15,10 @@ import { buildModel, unflattenParams } from '../../shared/models';
 import { modelSchema } from '../../shared/scenario/schema';
 import { Rng } from '../../shared/random';
 import { loadMnist, type Dataset } from '../../shared/data';
-import { scoreReconstruction } from '../../shared/metrics';
-import { invertingGradients } from './attacks/inverting-gradients';
-import { analytic } from './attacks/analytic';
-import { inferLabels, multisetLabelAccuracy } from './attacks/label-inference';
+import { scoreReconstruction } from '../../server/metrics';
+import { invertingGradients } from '../../server/observer/attacks/inverting-gradients';
+import { analytic } from '../../server/observer/attacks/analytic';
+import { inferLabels, multisetLabelAccuracy } from '../../server/observer/attacks/label-inference';
 import { MNIST_SHAPE, TRIAL_CASES, clientUpdate, makeTrial, pickExamples, type TrialCaseName } from './eval-trials';
 
 function median(xs: number[]): number {

@@ -12,11 +12,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { z } from 'zod';
-import { attackSchema, federationSchema, modelSchema, type AttackConfig, type Scenario } from './scenario/schema';
-import { buildModel } from './models';
-import { paramCount, type ImageShape } from './models/types';
-import type { AttackView } from './results';
-import type { AttackInput, UpdateKind } from '../server/observer/attacks/types';
+import { attackSchema, federationSchema, modelSchema, type AttackConfig, type Scenario } from '../../shared/scenario/schema';
+import { buildModel } from '../../shared/models';
+import { paramCount, type ImageShape } from '../../shared/models/types';
+import type { AttackView } from '../report/results';
+import type { AttackInput, UpdateKind } from '../observer/attacks/types';
 
 export const CAPTURE_FORMAT = 'fedleak-capture/1';
 

@@ -1,5 +1,5 @@
 /** Per-tensor views of a flat update, for defences that act tensor by tensor. */
-import type { ParamSpec } from '../models/types';
+import type { ParamSpec } from '../../shared/models/types';
 
 export interface Segment {
   name: string;

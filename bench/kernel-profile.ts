@@ -4,7 +4,7 @@
  * where a DLG evaluation spends its time. Time is this process's CPU time (user + system), which
  * other processes on a shared machine disturb far less than wall time.
  */
-import { tf } from '../../shared/tensor/tf';
+import { tf } from '../shared/tensor/tf';
 
 export interface KernelTiming {
   kernel: string;

@@ -5,7 +5,7 @@
  * so a 28×28 digit gives an 18×18 SSIM map), map averaged, then averaged over channels.
  * Images smaller than 11 pixels on a side use a window as large as the image (same σ).
  */
-import type { ImageShape } from '../models/types';
+import type { ImageShape } from '../../shared/models/types';
 
 export const SSIM_WINDOW = 11;
 export const SSIM_SIGMA = 1.5;

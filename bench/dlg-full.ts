@@ -8,14 +8,14 @@
  * PSNR ≈ 3 dB) — DLG's known failure mode, not a speed question — while seed 1 converges like the
  * other examples we tried (examples 1–3: PSNR 78–81 dB). Pass `seed` / `digitIndex` for others.
  */
-import { tf, type Tensor4D } from '../../shared/tensor/tf';
-import { Rng } from '../../shared/random';
-import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
-import { loadMnist } from '../../shared/data';
-import { psnr } from '../../shared/metrics';
-import { attackSchema, federationSchema, modelSchema } from '../../shared/scenario/schema';
-import { getAttack, type AttackInput } from '../observer/attacks';
-import { parameterGradients } from '../observer/gradient-matching';
+import { tf, type Tensor4D } from '../shared/tensor/tf';
+import { Rng } from '../shared/random';
+import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
+import { loadMnist } from '../shared/data';
+import { psnr } from '../server/metrics';
+import { attackSchema, federationSchema, modelSchema } from '../shared/scenario/schema';
+import { getAttack, type AttackInput } from '../server/observer/attacks';
+import { parameterGradients } from '../server/observer/gradient-matching';
 
 export const DEFAULT_DLG_FULL_SEED = 1;
 

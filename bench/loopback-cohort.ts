@@ -5,13 +5,13 @@
  * isolates the cost of the protocol and the transport (for `fedleak bench`).
  */
 import WebSocket from 'ws';
-import '../../shared/wire/secagg';
-import { decodeFrame, encodeMessage, type WireMessage } from '../../shared/wire';
-import { Rng } from '../../shared/random';
-import type { SecureAggregationConfig } from '../../shared/scenario/schema';
-import { ClientSecAgg } from '../../client/secagg/session';
-import { ClientHub } from '../coordinator/hub';
-import { generateTokens, tokenList } from '../coordinator/tokens';
+import '../shared/wire/secagg';
+import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
+import { Rng } from '../shared/random';
+import type { SecureAggregationConfig } from '../shared/scenario/schema';
+import { ClientSecAgg } from '../client/secagg/session';
+import { ClientHub } from '../server/coordinator/hub';
+import { generateTokens, tokenList } from '../server/coordinator/tokens';
 
 export interface LoopbackCohort {
   hub: ClientHub;
