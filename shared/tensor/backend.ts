@@ -33,7 +33,8 @@ let pending: Promise<BackendInfo> | null = null;
 
 function tryRequire(moduleName: string): { ok: true } | { ok: false; error: string } {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // Optional backends load lazily by name; a static import would make them mandatory.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(moduleName);
     return { ok: true };
   } catch (err) {

@@ -163,6 +163,8 @@ export class Lbfgs {
    * One PyTorch LBFGS.step(closure): returns the loss at the parameters the step started from
    * (as PyTorch does). The closure is called with the point to evaluate.
    */
+  // A line-for-line port of PyTorch's LBFGS.step (torch/optim/lbfgs.py): kept whole so it can be compared with the original.
+  // eslint-disable-next-line max-lines-per-function
   step(closure: Objective): number {
     const o = this.options;
     const st = this.state;

@@ -45,6 +45,8 @@ export function cubicInterpolate(
   return (lo + hi) / 2;
 }
 
+// A port of PyTorch's _strong_wolfe (torch/optim/lbfgs.py), kept whole so it can be compared with the original.
+// eslint-disable-next-line max-lines-per-function
 export function strongWolfe(
   objective: DirectionalObjective,
   t0: number,
