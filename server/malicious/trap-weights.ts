@@ -9,7 +9,7 @@
  */
 import type { Model } from '../../shared/models/types';
 import { splitFlat } from '../../shared/models/params';
-import type { Rng } from '../../shared/random';
+import { Rng } from '../../shared/random';
 
 export interface TrapWeightOptions {
   inputs: number;
@@ -69,4 +69,40 @@ export function plantTrapWeights(model: Model, params: Float32Array, rng: Rng, o
   parts[first.kernel].set(layer.kernel);
   parts[first.bias].set(layer.bias);
   return { params: out, secrets: layer.secrets };
+}
+
+/**
+ * The positive factor that makes a trapped unit fire for a fraction `targetRate` of public examples
+ * (best near 1/batch: a unit then most often catches exactly one example). Unit u fires for x when
+ * factor·P_u(x) > N_u(x) (P, N: the positive and negative sides at factor 1), so the factor is the
+ * targetRate-quantile of the ratios N_u(x)/P_u(x). The weights are those `trapWeights` draws from
+ * `new Rng(seed)`, so build the layer with the same seed.
+ */
+export function calibrateTrapFactor(options: Omit<TrapWeightOptions, 'positiveFactor'>, seed: number, publicImages: Float32Array, count: number, targetRate: number): number {
+  if (!(targetRate > 0 && targetRate < 1)) throw new Error(`trap weights: targetRate must lie in (0, 1), got ${targetRate}`);
+  const { inputs, units } = options;
+  if (publicImages.length !== count * inputs) throw new Error(`trap weights: ${publicImages.length} public values are not ${count} examples of ${inputs}`);
+  const layer = trapWeights({ ...options, positiveFactor: 1 }, new Rng(seed));
+  const ratios: number[] = [];
+  const pos = new Float64Array(units);
+  const neg = new Float64Array(units);
+  for (let n = 0; n < count; n++) {
+    pos.fill(0);
+    neg.fill(0);
+    for (let j = 0; j < inputs; j++) {
+      const x = publicImages[n * inputs + j];
+      if (x === 0) continue;
+      for (let u = 0; u < units; u++) {
+        const w = layer.kernel[j * units + u] * x;
+        if (w > 0) pos[u] += w;
+        else neg[u] -= w;
+      }
+    }
+    for (let u = 0; u < units; u++) ratios.push(pos[u] > 0 ? neg[u] / pos[u] : Number.POSITIVE_INFINITY);
+  }
+  ratios.sort((a, b) => a - b);
+  const at = Math.min(ratios.length - 1, Math.floor(targetRate * ratios.length));
+  const factor = ratios[at];
+  if (!Number.isFinite(factor)) throw new Error('trap weights: the public examples are too sparse to calibrate the factor');
+  return factor;
 }
