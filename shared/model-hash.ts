@@ -33,7 +33,10 @@ function canonical(value: unknown, path: string, seen: Set<object>): string {
     text = `[${obj.map((v, i) => canonical(v === undefined ? null : v, `${path}[${i}]`, seen)).join(',')}]`;
   } else {
     const proto = Object.getPrototypeOf(obj) as unknown;
-    if (proto !== Object.prototype && proto !== null) throw new ModelHashError(`model hash: ${path} is a ${obj.constructor?.name ?? 'non-plain'} object; only plain objects and arrays can be hashed`);
+    if (proto !== Object.prototype && proto !== null)
+      throw new ModelHashError(
+        `model hash: ${path} is a ${obj.constructor?.name ?? 'non-plain'} object; only plain objects and arrays can be hashed`,
+      );
     const record = obj as Record<string, unknown>;
     const keys = Object.keys(record)
       .filter((k) => record[k] !== undefined)

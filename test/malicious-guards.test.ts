@@ -17,7 +17,13 @@ describe('client guards: inspect-parameters', function () {
   this.timeout(60000);
 
   it('passes honest initialisations of every built-in model', () => {
-    const configs = [{ name: 'mlp' }, { name: 'mlp', hidden: [512, 256] }, { name: 'mlp', init: { kind: 'uniform', range: 0.5 } }, { name: 'lenet-zhu' }, { name: 'convnet' }];
+    const configs = [
+      { name: 'mlp' },
+      { name: 'mlp', hidden: [512, 256] },
+      { name: 'mlp', init: { kind: 'uniform', range: 0.5 } },
+      { name: 'lenet-zhu' },
+      { name: 'convnet' },
+    ];
     for (const raw of configs) {
       const model = buildModel(modelSchema.parse(raw), SHAPE, 10);
       for (let seed = 0; seed < 3; seed++) {
@@ -51,7 +57,10 @@ describe('client guards: inspect-parameters', function () {
     // Random rows with a sorted bias: only the ladder.
     const rng = new Rng(4);
     rng.fillUniform(flat.subarray(0, N * 32), -0.05, 0.05);
-    flat.set(Float32Array.from({ length: 32 }, (_, i) => -i * 0.01), N * 32);
+    flat.set(
+      Float32Array.from({ length: 32 }, (_, i) => -i * 0.01),
+      N * 32,
+    );
     expect(inspectParameters(specs, flat).findings.map((f) => f.rule)).to.deep.equal(['bias-ladder']);
   });
 
@@ -82,7 +91,13 @@ describe('client guards: model hash', () => {
     numClasses: 10,
     layers: [
       { name: 'flatten', op: 'flatten', inputs: ['input'], config: {}, params: [] },
-      { name: 'dense1', op: 'dense', inputs: ['flatten'], config: { activation: 'relu', useBias: true }, params: ['dense1/kernel', 'dense1/bias'] },
+      {
+        name: 'dense1',
+        op: 'dense',
+        inputs: ['flatten'],
+        config: { activation: 'relu', useBias: true },
+        params: ['dense1/kernel', 'dense1/bias'],
+      },
       { name: 'dense2', op: 'dense', inputs: ['dense1'], config: { activation: null }, params: ['dense2/kernel', 'dense2/bias'] },
     ],
     params: [

@@ -5,11 +5,25 @@ import { Rng } from '../shared/random';
 import { modelSchema } from '../shared/scenario/schema';
 import { initBackend } from '../shared/tensor/backend';
 import type { ImageShape } from '../shared/models/types';
-import { buildImprintBlock, imprintBoundaries, measurePublicStatistic, queryValues, type ImprintBlock, type ImprintQuery } from '../server/malicious/imprint';
+import {
+  buildImprintBlock,
+  imprintBoundaries,
+  measurePublicStatistic,
+  queryValues,
+  type ImprintBlock,
+  type ImprintQuery,
+} from '../server/malicious/imprint';
 import { imprintReadout } from '../server/malicious/imprint-readout';
 import { withImprintBlock } from '../server/malicious/imprint-model';
 import { normalQuantile, laplaceQuantile } from '../server/malicious/quantiles';
-import { clientGradient, countAtLeast, matchedPsnrs, roundTruth, secureAggregateMean, type ClientBatch } from '../tools/eval/malicious-round';
+import {
+  clientGradient,
+  countAtLeast,
+  matchedPsnrs,
+  roundTruth,
+  secureAggregateMean,
+  type ClientBatch,
+} from '../tools/eval/malicious-round';
 
 const SHAPE: ImageShape = [28, 28, 1];
 const N = 784;
@@ -57,7 +71,12 @@ describe('malicious server: imprint block (Robbing the Fed)', function () {
 
   for (const query of [{ kind: 'avg' }, { kind: 'fourier', mode: 0 }] as ImprintQuery[]) {
     it(`reads back every example exactly when each sits alone in its bin (${query.kind} query)`, () => {
-      const block = buildImprintBlock({ inputSize: N, bins: 32, query, statistic: measurePublicStatistic(query, publicImages(ds), PUBLIC, N) });
+      const block = buildImprintBlock({
+        inputSize: N,
+        bins: 32,
+        query,
+        statistic: measurePublicStatistic(query, publicImages(ds), PUBLIC, N),
+      });
       const model = withImprintBlock(buildModel(modelSchema.parse({ name: 'mlp', hidden: [32] }), SHAPE, 10), block);
       const [batch] = onePerBin(ds, block, 1, 6);
       const g = clientGradient(model, model.initParams(new Rng(3)), batch);
@@ -70,7 +89,12 @@ describe('malicious server: imprint block (Robbing the Fed)', function () {
 
   it('reads them from the unmasked sum of a real secure-aggregation round (fixed-point quantisation), each at ≥ 30 dB', async () => {
     const query: ImprintQuery = { kind: 'fourier', mode: 0 };
-    const block = buildImprintBlock({ inputSize: N, bins: 64, query, statistic: measurePublicStatistic(query, publicImages(ds), PUBLIC, N) });
+    const block = buildImprintBlock({
+      inputSize: N,
+      bins: 64,
+      query,
+      statistic: measurePublicStatistic(query, publicImages(ds), PUBLIC, N),
+    });
     const model = withImprintBlock(buildModel(modelSchema.parse({ name: 'mlp', hidden: [32] }), SHAPE, 10), block);
     const params = model.initParams(new Rng(5));
     const batches = onePerBin(ds, block, 4, 3);
@@ -88,7 +112,12 @@ describe('malicious server: imprint block (Robbing the Fed)', function () {
   it('an honest model (no block) yields nothing at ≥ 30 dB through the same readout', async () => {
     const bins = 64;
     const query: ImprintQuery = { kind: 'fourier', mode: 0 };
-    const secrets = buildImprintBlock({ inputSize: N, bins, query, statistic: measurePublicStatistic(query, publicImages(ds), PUBLIC, N) }).secrets;
+    const secrets = buildImprintBlock({
+      inputSize: N,
+      bins,
+      query,
+      statistic: measurePublicStatistic(query, publicImages(ds), PUBLIC, N),
+    }).secrets;
     const honest = buildModel(modelSchema.parse({ name: 'mlp', hidden: [bins] }), SHAPE, 10);
     const params = honest.initParams(new Rng(8));
     const rng = new Rng(9);
@@ -140,7 +169,11 @@ describe('malicious server: imprint block (Robbing the Fed)', function () {
     expect(() => buildImprintBlock({ inputSize: N, bins: 8, statistic: { mean: 0, std: 0 } })).to.throw(/positive std/);
     expect(() => buildImprintBlock({ inputSize: N, bins: 8, statistic: stat, distribution: 'empirical' })).to.throw(/statistic\.sorted/);
     const secrets = buildImprintBlock({ inputSize: N, bins: 8, statistic: stat }).secrets;
-    expect(() => imprintReadout(new Float32Array(N * 8), new Float32Array(7), secrets, { expected: 1 })).to.throw(/bias gradient has 7 entries, the block has 8 bins/);
-    expect(() => imprintReadout(new Float32Array(N), new Float32Array(8), secrets, { expected: 1 })).to.throw(/kernel gradient has 784 entries/);
+    expect(() => imprintReadout(new Float32Array(N * 8), new Float32Array(7), secrets, { expected: 1 })).to.throw(
+      /bias gradient has 7 entries, the block has 8 bins/,
+    );
+    expect(() => imprintReadout(new Float32Array(N), new Float32Array(8), secrets, { expected: 1 })).to.throw(
+      /kernel gradient has 784 entries/,
+    );
   });
 });

@@ -25,7 +25,10 @@ describe('malicious server: trap weights (Curious Abandon Honesty)', function ()
     const layer = trapWeights({ inputs: N, units: 16 }, new Rng(4));
     for (let u = 0; u < 16; u++) {
       const column = Array.from({ length: N }, (_, j) => layer.kernel[j * 16 + u]);
-      const neg = column.filter((w) => w < 0).map((w) => -w).sort((a, b) => a - b);
+      const neg = column
+        .filter((w) => w < 0)
+        .map((w) => -w)
+        .sort((a, b) => a - b);
       const pos = column.filter((w) => w > 0).sort((a, b) => a - b);
       expect(neg.length).to.equal(N / 2);
       expect(pos.length).to.equal(N / 2);

@@ -59,7 +59,8 @@ function layers(specs: readonly ParamSpec[], params: Float32Array): UnitLayer[] 
     if (spec.shape.length === 2 || spec.shape.length === 4) {
       const units = spec.shape[spec.shape.length - 1];
       const next = specs[i + 1];
-      const bias = next && next.shape.length === 1 && next.shape[0] === units ? params.subarray(offset + size, offset + size + units) : null;
+      const bias =
+        next && next.shape.length === 1 && next.shape[0] === units ? params.subarray(offset + size, offset + size + units) : null;
       out.push({ name: spec.name, kernel: params.subarray(offset, offset + size), inputs: size / units, units, bias });
     }
     offset += size;
@@ -109,7 +110,9 @@ export function kendallTauWithIndex(values: ArrayLike<number>): number {
 function biasLadder(layer: UnitLayer): string | null {
   if (!layer.bias || layer.units < 16) return null;
   const tau = kendallTauWithIndex(layer.bias);
-  return Math.abs(tau) >= LADDER_TAU ? `biases ${tau < 0 ? 'fall' : 'rise'} with the unit index like a CDF ladder (Kendall τ ${tau.toFixed(3)})` : null;
+  return Math.abs(tau) >= LADDER_TAU
+    ? `biases ${tau < 0 ? 'fall' : 'rise'} with the unit index like a CDF ladder (Kendall τ ${tau.toFixed(3)})`
+    : null;
 }
 
 function signBalancedUnits(layer: UnitLayer): string | null {
@@ -125,7 +128,9 @@ function signBalancedUnits(layer: UnitLayer): string | null {
     }
     if (pos === neg && pos > 0) balanced++;
   }
-  return balanced >= BALANCED_FRACTION * layer.units ? `${balanced} of ${layer.units} units have exactly as many positive as negative weights (trap-weight pattern)` : null;
+  return balanced >= BALANCED_FRACTION * layer.units
+    ? `${balanced} of ${layer.units} units have exactly as many positive as negative weights (trap-weight pattern)`
+    : null;
 }
 
 export function inspectParameters(specs: readonly ParamSpec[], params: Float32Array): InspectionVerdict {

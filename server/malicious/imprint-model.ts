@@ -15,7 +15,9 @@ export const IMPRINT_PARAM_TENSORS = 4;
 export function withImprintBlock(model: Model, block: ImprintBlock): Model {
   const [h, w, c] = model.inputShape;
   if (h * w * c !== block.secrets.inputSize) {
-    throw new Error(`imprint: the block takes ${block.secrets.inputSize} inputs, the model's input [${model.inputShape.join(', ')}] has ${h * w * c}`);
+    throw new Error(
+      `imprint: the block takes ${block.secrets.inputSize} inputs, the model's input [${model.inputShape.join(', ')}] has ${h * w * c}`,
+    );
   }
   const shift = IMPRINT_PARAM_TENSORS;
   return {

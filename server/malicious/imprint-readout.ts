@@ -47,11 +47,17 @@ interface Candidate {
 function checkShapes(kernelGrad: Float32Array, biasGrad: Float32Array, secrets: ImprintSecrets): void {
   const { inputSize: n, bins: k } = secrets;
   if (biasGrad.length !== k) throw new Error(`imprint readout: bias gradient has ${biasGrad.length} entries, the block has ${k} bins`);
-  if (kernelGrad.length !== n * k) throw new Error(`imprint readout: kernel gradient has ${kernelGrad.length} entries, the block needs ${n}×${k} = ${n * k}`);
+  if (kernelGrad.length !== n * k)
+    throw new Error(`imprint readout: kernel gradient has ${kernelGrad.length} entries, the block needs ${n}×${k} = ${n * k}`);
 }
 
 /** Per-bin candidates: ΔW_i / Δb_i for every bin whose |Δb_i| clears the floor (kernel in [N, k] layout). */
-export function imprintCandidates(kernelGrad: Float32Array, biasGrad: Float32Array, secrets: ImprintSecrets, biasFloor?: number): Candidate[] {
+export function imprintCandidates(
+  kernelGrad: Float32Array,
+  biasGrad: Float32Array,
+  secrets: ImprintSecrets,
+  biasFloor?: number,
+): Candidate[] {
   checkShapes(kernelGrad, biasGrad, secrets);
   const { inputSize: n, bins: k } = secrets;
   const deltaBias = new Float64Array(k);
@@ -76,8 +82,14 @@ export function imprintCandidates(kernelGrad: Float32Array, biasGrad: Float32Arr
   return out;
 }
 
-export function imprintReadout(kernelGrad: Float32Array, biasGrad: Float32Array, secrets: ImprintSecrets, options: ImprintReadoutOptions): ImprintReadout {
-  if (!Number.isInteger(options.expected) || options.expected < 1) throw new Error(`imprint readout: expected must be a positive integer, got ${options.expected}`);
+export function imprintReadout(
+  kernelGrad: Float32Array,
+  biasGrad: Float32Array,
+  secrets: ImprintSecrets,
+  options: ImprintReadoutOptions,
+): ImprintReadout {
+  if (!Number.isInteger(options.expected) || options.expected < 1)
+    throw new Error(`imprint readout: expected must be a positive integer, got ${options.expected}`);
   const candidates = imprintCandidates(kernelGrad, biasGrad, secrets, options.biasFloor);
   const hits = candidates.length;
   let kept = candidates;

@@ -110,14 +110,16 @@ export function measurePublicStatistic(query: ImprintQuery, images: Float32Array
 /** Equal-mass boundaries c_0..c_{k−1}; c_0 lies far below every plausible value. */
 export function imprintBoundaries(bins: number, statistic: PublicStatistic, distribution: BinDistribution): number[] {
   const { mean, std } = statistic;
-  if (!(std > 0) || !Number.isFinite(mean)) throw new Error(`imprint: the public statistic needs a finite mean and a positive std, got mean ${mean}, std ${std}`);
+  if (!(std > 0) || !Number.isFinite(mean))
+    throw new Error(`imprint: the public statistic needs a finite mean and a positive std, got mean ${mean}, std ${std}`);
   const c = [mean - FLOOR_STDS * std];
   for (let i = 1; i < bins; i++) {
     const p = i / bins;
     if (distribution === 'normal') c.push(mean + std * normalQuantile(p));
     else if (distribution === 'laplace') c.push(mean + std * laplaceQuantile(p, Math.SQRT1_2));
     else {
-      if (!statistic.sorted || statistic.sorted.length < 2) throw new Error('imprint: distribution "empirical" needs the sorted public values (statistic.sorted)');
+      if (!statistic.sorted || statistic.sorted.length < 2)
+        throw new Error('imprint: distribution "empirical" needs the sorted public values (statistic.sorted)');
       c.push(sampleQuantile(statistic.sorted, p));
     }
   }
@@ -125,7 +127,8 @@ export function imprintBoundaries(bins: number, statistic: PublicStatistic, dist
 }
 
 function checkOptions(o: ImprintOptions): void {
-  if (!Number.isInteger(o.inputSize) || o.inputSize < 1) throw new Error(`imprint: inputSize must be a positive integer, got ${o.inputSize}`);
+  if (!Number.isInteger(o.inputSize) || o.inputSize < 1)
+    throw new Error(`imprint: inputSize must be a positive integer, got ${o.inputSize}`);
   if (!Number.isInteger(o.bins) || o.bins < 2) throw new Error(`imprint: bins must be an integer ≥ 2, got ${o.bins}`);
   const gain = o.gain ?? 1;
   if (!(gain > 0) || !Number.isFinite(gain)) throw new Error(`imprint: gain must be a positive number, got ${gain}`);
@@ -153,7 +156,14 @@ export function buildImprintBlock(options: ImprintOptions): ImprintBlock {
     statistic: { mean: options.statistic.mean, std: options.statistic.std },
     boundaries,
   };
-  return { kernel, bias, outKernel: new Float32Array(k * n).fill(1 / gain), outBias: new Float32Array(n), specs: imprintSpecs(n, k), secrets };
+  return {
+    kernel,
+    bias,
+    outKernel: new Float32Array(k * n).fill(1 / gain),
+    outBias: new Float32Array(n),
+    specs: imprintSpecs(n, k),
+    secrets,
+  };
 }
 
 /** The block's parameters as one flat vector in `specs` order. */

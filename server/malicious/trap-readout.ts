@@ -49,8 +49,10 @@ function rms(a: Float32Array, b: Float32Array): number {
 export function trapReadout(kernelGrad: Float32Array, biasGrad: Float32Array, options: TrapReadoutOptions): TrapReadout {
   const units = biasGrad.length;
   const inputs = kernelGrad.length / units;
-  if (!Number.isInteger(inputs) || inputs < 1) throw new Error(`trap readout: kernel gradient of ${kernelGrad.length} values does not fit ${units} units`);
-  if (!Number.isInteger(options.expected) || options.expected < 1) throw new Error(`trap readout: expected must be a positive integer, got ${options.expected}`);
+  if (!Number.isInteger(inputs) || inputs < 1)
+    throw new Error(`trap readout: kernel gradient of ${kernelGrad.length} values does not fit ${units} units`);
+  if (!Number.isInteger(options.expected) || options.expected < 1)
+    throw new Error(`trap readout: expected must be a positive integer, got ${options.expected}`);
   let largest = 0;
   for (const b of biasGrad) largest = Math.max(largest, Math.abs(b));
   const floor = options.biasFloor ?? 1e-6 * largest;

@@ -55,11 +55,20 @@ export function trapWeights(options: TrapWeightOptions, rng: Rng): TrapLayer {
     }
     // An odd input count leaves one input at 0.
   }
-  return { kernel, bias: new Float32Array(units), secrets: { kind: 'trap-weights', inputs, units, scale, positiveFactor: factor, seed: rng.seed } };
+  return {
+    kernel,
+    bias: new Float32Array(units),
+    secrets: { kind: 'trap-weights', inputs, units, scale, positiveFactor: factor, seed: rng.seed },
+  };
 }
 
 /** Replaces the model's first dense layer in a flat parameter vector; other parameters untouched. */
-export function plantTrapWeights(model: Model, params: Float32Array, rng: Rng, options: Omit<TrapWeightOptions, 'inputs' | 'units'> = {}): { params: Float32Array; secrets: TrapSecrets } {
+export function plantTrapWeights(
+  model: Model,
+  params: Float32Array,
+  rng: Rng,
+  options: Omit<TrapWeightOptions, 'inputs' | 'units'> = {},
+): { params: Float32Array; secrets: TrapSecrets } {
   const first = model.firstDenseLayer;
   if (!first) throw new Error(`trap weights: model "${model.name}" has no dense first layer with bias`);
   const [inputs, units] = model.specs[first.kernel].shape;
@@ -78,10 +87,17 @@ export function plantTrapWeights(model: Model, params: Float32Array, rng: Rng, o
  * targetRate-quantile of the ratios N_u(x)/P_u(x). The weights are those `trapWeights` draws from
  * `new Rng(seed)`, so build the layer with the same seed.
  */
-export function calibrateTrapFactor(options: Omit<TrapWeightOptions, 'positiveFactor'>, seed: number, publicImages: Float32Array, count: number, targetRate: number): number {
+export function calibrateTrapFactor(
+  options: Omit<TrapWeightOptions, 'positiveFactor'>,
+  seed: number,
+  publicImages: Float32Array,
+  count: number,
+  targetRate: number,
+): number {
   if (!(targetRate > 0 && targetRate < 1)) throw new Error(`trap weights: targetRate must lie in (0, 1), got ${targetRate}`);
   const { inputs, units } = options;
-  if (publicImages.length !== count * inputs) throw new Error(`trap weights: ${publicImages.length} public values are not ${count} examples of ${inputs}`);
+  if (publicImages.length !== count * inputs)
+    throw new Error(`trap weights: ${publicImages.length} public values are not ${count} examples of ${inputs}`);
   const layer = trapWeights({ ...options, positiveFactor: 1 }, new Rng(seed));
   const ratios: number[] = [];
   const pos = new Float64Array(units);

@@ -96,13 +96,17 @@ function detection(seeds: number): void {
     let caught = 0;
     const rules = new Set<string>();
     for (let s = 0; s < seeds; s++) {
-      const factor = target ? calibrateTrapFactor({ inputs: N, units: 200 }, 100 + s, publicImages.subarray(0, 100 * N), 100, 1 / target) : 0.95;
+      const factor = target
+        ? calibrateTrapFactor({ inputs: N, units: 200 }, 100 + s, publicImages.subarray(0, 100 * N), 100, 1 / target)
+        : 0.95;
       const { params } = plantTrapWeights(mlp, mlp.initParams(new Rng(s)), new Rng(100 + s), { positiveFactor: factor });
       const v = inspectParameters(mlp.specs, params);
       if (v.suspicious) caught++;
       v.findings.forEach((f) => rules.add(`${f.tensor}:${f.rule}`));
     }
-    console.log(`trap weights (factor ${target ? `calibrated to 1/${target}` : 0.95}): caught ${caught} of ${seeds} (${[...rules].join(', ')})`);
+    console.log(
+      `trap weights (factor ${target ? `calibrated to 1/${target}` : 0.95}): caught ${caught} of ${seeds} (${[...rules].join(', ')})`,
+    );
   }
 }
 

@@ -22,7 +22,16 @@ import { buildImprintBlock, measurePublicStatistic, type BinDistribution, type I
 import { imprintReadout, type ExcessHitReduction } from '../../server/malicious/imprint-readout';
 import { withImprintBlock } from '../../server/malicious/imprint-model';
 import { trapReadout } from '../../server/malicious/trap-readout';
-import { clientGradient, countAtLeast, drawBatches, matchedPsnrs, plainMean, roundTruth, secureAggregateMean, type ClientBatch } from './malicious-round';
+import {
+  clientGradient,
+  countAtLeast,
+  drawBatches,
+  matchedPsnrs,
+  plainMean,
+  roundTruth,
+  secureAggregateMean,
+  type ClientBatch,
+} from './malicious-round';
 
 interface Options {
   bins: number[];
@@ -51,7 +60,18 @@ function parseQuery(text: string): ImprintQuery {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { bins: [64, 128, 256, 512], seeds: 3, clients: 10, batch: 8, query: { kind: 'fourier', mode: 0 }, gain: 1, reduction: 'bias', clippingRange: 8, quantizationRange: 2 ** 22, honest: true };
+  const o: Options = {
+    bins: [64, 128, 256, 512],
+    seeds: 3,
+    clients: 10,
+    batch: 8,
+    query: { kind: 'fourier', mode: 0 },
+    gain: 1,
+    reduction: 'bias',
+    clippingRange: 8,
+    quantizationRange: 2 ** 22,
+    honest: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -95,7 +115,14 @@ function firstLayer(flat: Float32Array, bins: number): { kernel: Float32Array; b
 
 async function imprintRound(o: Options, ds: Dataset, bins: number, seed: number, batches: ClientBatch[]): Promise<Row> {
   const publicStat = measurePublicStatistic(o.query, ds.images.subarray((ds.labels.length - PUBLIC) * N), PUBLIC, N);
-  const block = buildImprintBlock({ inputSize: N, bins, statistic: publicStat, query: o.query, gain: o.gain, ...(o.distribution ? { distribution: o.distribution } : {}) });
+  const block = buildImprintBlock({
+    inputSize: N,
+    bins,
+    statistic: publicStat,
+    query: o.query,
+    gain: o.gain,
+    ...(o.distribution ? { distribution: o.distribution } : {}),
+  });
   const model = withImprintBlock(buildModel(modelSchema.parse({ name: 'mlp', hidden: [100] }), SHAPE, 10), block);
   const params = model.initParams(new Rng(seed).fork('init'));
   const updates = batches.map((b) => clientGradient(model, params, b));
@@ -119,7 +146,15 @@ async function imprintRound(o: Options, ds: Dataset, bins: number, seed: number,
   return {
     secagg: countAtLeast(secaggPsnrs, THRESHOLD_DB),
     plainSum: countAtLeast(matchedPsnrs(fromPlain.images, fromPlain.count, truth, SHAPE), THRESHOLD_DB),
-    perClient: countAtLeast(matchedPsnrs(pooledImages, pooled.reduce((s, r) => s + r.count, 0), truth, SHAPE), THRESHOLD_DB),
+    perClient: countAtLeast(
+      matchedPsnrs(
+        pooledImages,
+        pooled.reduce((s, r) => s + r.count, 0),
+        truth,
+        SHAPE,
+      ),
+      THRESHOLD_DB,
+    ),
     hits: fromSecagg.hits,
     clipped: secure.clipped,
     medianSecaggPsnr: median(secaggPsnrs),
@@ -133,7 +168,8 @@ async function honestRound(o: Options, seed: number, batches: ClientBatch[]): Pr
   const updates = batches.map((b) => clientGradient(model, params, b));
   const truth = roundTruth(batches);
   const units = 100;
-  const read = (flat: Float32Array, expected: number) => trapReadout(flat.subarray(0, N * units), flat.subarray(N * units, N * units + units), { expected });
+  const read = (flat: Float32Array, expected: number) =>
+    trapReadout(flat.subarray(0, N * units), flat.subarray(N * units, N * units + units), { expected });
   const secure = await secureAggregateMean(updates, o, seed);
   const fromSecagg = read(secure.mean, truth.count);
   const secaggPsnrs = matchedPsnrs(fromSecagg.images, fromSecagg.count, truth, SHAPE);
@@ -148,7 +184,15 @@ async function honestRound(o: Options, seed: number, batches: ClientBatch[]): Pr
   return {
     secagg: countAtLeast(secaggPsnrs, THRESHOLD_DB),
     plainSum: countAtLeast(matchedPsnrs(fromPlain.images, fromPlain.count, truth, SHAPE), THRESHOLD_DB),
-    perClient: countAtLeast(matchedPsnrs(pooledImages, pooled.reduce((s, r) => s + r.count, 0), truth, SHAPE), THRESHOLD_DB),
+    perClient: countAtLeast(
+      matchedPsnrs(
+        pooledImages,
+        pooled.reduce((s, r) => s + r.count, 0),
+        truth,
+        SHAPE,
+      ),
+      THRESHOLD_DB,
+    ),
     hits: fromSecagg.count,
     clipped: secure.clipped,
     medianSecaggPsnr: median(secaggPsnrs),
@@ -158,7 +202,11 @@ async function honestRound(o: Options, seed: number, batches: ClientBatch[]): Pr
 function summarise(label: string, rows: Row[], total: number): string {
   const pct = (f: (r: Row) => number) => `${((100 * rows.reduce((s, r) => s + f(r), 0)) / (rows.length * total)).toFixed(1).padStart(5)} %`;
   const perSeed = rows.map((r) => r.secagg).join('/');
-  return `${label.padEnd(10)} | ${pct((r) => r.secagg)} | ${pct((r) => r.plainSum)} | ${pct((r) => r.perClient)} | ${perSeed.padEnd(14)} | ${median(rows.map((r) => r.medianSecaggPsnr)).toFixed(1).padStart(6)} | ${Math.round(median(rows.map((r) => r.hits)))} | ${rows.reduce((s, r) => s + r.clipped, 0)}`;
+  return `${label.padEnd(10)} | ${pct((r) => r.secagg)} | ${pct((r) => r.plainSum)} | ${pct((r) => r.perClient)} | ${perSeed.padEnd(14)} | ${median(
+    rows.map((r) => r.medianSecaggPsnr),
+  )
+    .toFixed(1)
+    .padStart(6)} | ${Math.round(median(rows.map((r) => r.hits)))} | ${rows.reduce((s, r) => s + r.clipped, 0)}`;
 }
 
 async function main(): Promise<void> {
@@ -166,9 +214,13 @@ async function main(): Promise<void> {
   await initBackend({ quiet: true });
   const ds = loadMnist();
   const total = o.clients * o.batch;
-  const batchesBySeed = Array.from({ length: o.seeds }, (_, s) => drawBatches(ds, new Rng(1000 + s).fork('batches'), o.clients, o.batch, ds.labels.length - PUBLIC));
+  const batchesBySeed = Array.from({ length: o.seeds }, (_, s) =>
+    drawBatches(ds, new Rng(1000 + s).fork('batches'), o.clients, o.batch, ds.labels.length - PUBLIC),
+  );
   const q = o.query.kind === 'avg' ? 'avg' : `fourier:${o.query.mode}`;
-  console.log(`imprint on MNIST, ${o.clients} clients × batch ${o.batch} = ${total} examples, query ${q}, distribution ${o.distribution ?? 'default'}, gain ${o.gain}, reduction ${o.reduction}, ${o.seeds} seeds; secagg clippingRange ${o.clippingRange}, quantizationRange ${o.quantizationRange}`);
+  console.log(
+    `imprint on MNIST, ${o.clients} clients × batch ${o.batch} = ${total} examples, query ${q}, distribution ${o.distribution ?? 'default'}, gain ${o.gain}, reduction ${o.reduction}, ${o.seeds} seeds; secagg clippingRange ${o.clippingRange}, quantizationRange ${o.quantizationRange}`,
+  );
   console.log('bins       | secagg  | plain-sum | per-client | secagg per seed | median dB | hits | clipped');
   for (const bins of o.bins) {
     const rows: Row[] = [];

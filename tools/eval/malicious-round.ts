@@ -48,7 +48,11 @@ export interface SecureMean {
 }
 
 /** The unmasked sum of the updates through the real protocol, divided by the survivors (as server/secagg/stage.ts). */
-export async function secureAggregateMean(updates: Float32Array[], quant: { clippingRange: number; quantizationRange: number }, seed: number): Promise<SecureMean> {
+export async function secureAggregateMean(
+  updates: Float32Array[],
+  quant: { clippingRange: number; quantizationRange: number },
+  seed: number,
+): Promise<SecureMean> {
   const participants = updates.map((_, i) => `client-${i}`);
   const inputs = new Map(participants.map((id, i) => [id, updates[i]]));
   const params = { round: 1, participants, threshold: 0.67, neighbours: 0, graphSeed: seed, vectorLength: updates[0].length, ...quant };
@@ -79,10 +83,19 @@ export function roundTruth(batches: ClientBatch[]): { images: Float32Array; labe
 }
 
 /** PSNRs of the originals matched (Hungarian, minimum total MSE) to reconstructions; unmatched originals count as 0 dB. */
-export function matchedPsnrs(recon: Float32Array, reconCount: number, truth: { images: Float32Array; count: number }, shape: ImageShape): number[] {
+export function matchedPsnrs(
+  recon: Float32Array,
+  reconCount: number,
+  truth: { images: Float32Array; count: number },
+  shape: ImageShape,
+): number[] {
   if (reconCount === 0) return new Array<number>(truth.count).fill(0);
   const labels = new Array<number>(reconCount).fill(0);
-  const score = scoreReconstruction({ images: recon, labels, count: reconCount }, { images: truth.images, labels: new Array<number>(truth.count).fill(0), count: truth.count }, shape);
+  const score = scoreReconstruction(
+    { images: recon, labels, count: reconCount },
+    { images: truth.images, labels: new Array<number>(truth.count).fill(0), count: truth.count },
+    shape,
+  );
   const perOriginal = new Array<number>(truth.count).fill(0);
   score.assignment.forEach((j, i) => {
     if (j >= 0) perOriginal[j] = score.perImage.psnr[i];

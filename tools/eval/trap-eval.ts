@@ -58,7 +58,9 @@ function recovered(o: Options, batchSize: number, seed: number, trap: boolean): 
   let params = model.initParams(rng.fork('init'));
   const trapSeed = rng.fork('trap').seed;
   const publicImages = ds.images.subarray((ds.labels.length - PUBLIC) * N);
-  const factor = o.calibrate ? calibrateTrapFactor({ inputs: N, units: o.hidden, scale: o.scale }, trapSeed, publicImages, PUBLIC, 1 / batchSize) : o.factor;
+  const factor = o.calibrate
+    ? calibrateTrapFactor({ inputs: N, units: o.hidden, scale: o.scale }, trapSeed, publicImages, PUBLIC, 1 / batchSize)
+    : o.factor;
   if (trap) params = plantTrapWeights(model, params, new Rng(trapSeed), { positiveFactor: factor, scale: o.scale }).params;
   const [batch] = drawBatches(ds, rng.fork('batch'), 1, batchSize, ds.labels.length - PUBLIC);
   const g = clientGradient(model, params, batch);
@@ -69,13 +71,17 @@ function recovered(o: Options, batchSize: number, seed: number, trap: boolean): 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   await initBackend({ quiet: true });
-  console.log(`trap weights on an MLP 784→${o.hidden}→10, plain FedSGD update of one client, factor ${o.calibrate ? 'calibrated to 1/batch on 500 public digits' : o.factor}, scale ${o.scale}, ${o.seeds} seeds`);
+  console.log(
+    `trap weights on an MLP 784→${o.hidden}→10, plain FedSGD update of one client, factor ${o.calibrate ? 'calibrated to 1/batch on 500 public digits' : o.factor}, scale ${o.scale}, ${o.seeds} seeds`,
+  );
   console.log('batch | trap: recovered ≥ 30 dB (per seed)      | honest init, same readout');
   for (const b of o.batches) {
     const trap = Array.from({ length: o.seeds }, (_, s) => recovered(o, b, 500 + s, true));
     const honest = Array.from({ length: o.seeds }, (_, s) => recovered(o, b, 500 + s, false));
     const pct = (xs: number[]) => `${((100 * xs.reduce((a, c) => a + c, 0)) / (xs.length * b)).toFixed(1)} %`;
-    console.log(`${String(b).padStart(5)} | ${pct(trap).padStart(7)} (${trap.join('/')}) | ${pct(honest).padStart(7)} (${honest.join('/')})`);
+    console.log(
+      `${String(b).padStart(5)} | ${pct(trap).padStart(7)} (${trap.join('/')}) | ${pct(honest).padStart(7)} (${honest.join('/')})`,
+    );
   }
 }
 
