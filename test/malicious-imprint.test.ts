@@ -13,7 +13,7 @@ import {
   type ImprintBlock,
   type ImprintQuery,
 } from '../server/malicious/imprint';
-import { imprintReadout } from '../server/malicious/imprint-readout';
+import { imprintReadout, imprintReadoutFromUpdate } from '../server/malicious/imprint-readout';
 import { withImprintBlock } from '../server/malicious/imprint-model';
 import { normalQuantile, laplaceQuantile } from '../server/malicious/quantiles';
 import {
@@ -104,7 +104,7 @@ describe('malicious server: imprint block (Robbing the Fed)', function () {
       5,
     );
     const truth = roundTruth(batches);
-    const out = imprintReadout(...firstLayer(secure.mean, 64), block.secrets, { expected: truth.count });
+    const out = imprintReadoutFromUpdate(secure.mean, model.specs, block.secrets, { expected: truth.count });
     const psnrs = matchedPsnrs(out.images, out.count, truth, SHAPE);
     expect(countAtLeast(psnrs, 30), psnrs.map((p) => p.toFixed(1)).join(' ')).to.equal(truth.count);
   });

@@ -7,7 +7,7 @@ import { modelSchema } from '../shared/scenario/schema';
 import { initBackend } from '../shared/tensor/backend';
 import type { ImageShape } from '../shared/models/types';
 import { calibrateTrapFactor, plantTrapWeights, trapWeights } from '../server/malicious/trap-weights';
-import { trapReadout } from '../server/malicious/trap-readout';
+import { trapReadout, trapReadoutFromUpdate } from '../server/malicious/trap-readout';
 import { clientGradient, countAtLeast, drawBatches, matchedPsnrs } from '../tools/eval/malicious-round';
 
 const SHAPE: ImageShape = [28, 28, 1];
@@ -49,7 +49,7 @@ describe('malicious server: trap weights (Curious Abandon Honesty)', function ()
     rest.forEach((p, i) => expect(p).to.deep.equal(restHonest[i]));
     const [batch] = drawBatches(ds, new Rng(3), 1, 8);
     const g = clientGradient(model, params, batch);
-    const out = trapReadout(g.subarray(0, N * 200), g.subarray(N * 200, N * 200 + 200), { expected: 8 });
+    const out = trapReadoutFromUpdate(g, model.specs, model.firstDenseLayer!, { expected: 8 });
     expect(countAtLeast(matchedPsnrs(out.images, out.count, { images: batch.images, count: 8 }, SHAPE), 30)).to.be.at.least(3);
   });
 

@@ -13,6 +13,8 @@
  * tiny |Δb|) or by smallest |mean(x̂)| before clamping ("weight", the reference's rule). Reconstructions
  * are clamped to [0, 1] and padded with zero images up to the expected count.
  */
+import { splitFlat } from '../../shared/models/params';
+import type { ParamSpec } from '../../shared/models/types';
 import type { ImprintSecrets } from './imprint';
 
 export type ExcessHitReduction = 'bias' | 'weight';
@@ -106,4 +108,22 @@ export function imprintReadout(
   kept.forEach((c, r) => images.set(c.image, r * n));
   const bins = Array.from({ length: count }, (_, r) => (r < kept.length ? kept[r].bin : -1));
   return { images, count, bins, hits };
+}
+
+/**
+ * The readout on a whole flat update (or aggregate) in `specs` order: finds the block's tensors by
+ * their names ("imprint/kernel", "imprint/bias") — where an attack plugs in.
+ */
+export function imprintReadoutFromUpdate(
+  update: Float32Array,
+  specs: readonly ParamSpec[],
+  secrets: ImprintSecrets,
+  options: ImprintReadoutOptions,
+): ImprintReadout {
+  const parts = splitFlat(update, specs);
+  const kernel = specs.findIndex((s) => s.name === 'imprint/kernel');
+  const bias = specs.findIndex((s) => s.name === 'imprint/bias');
+  if (kernel < 0 || bias < 0)
+    throw new Error('imprint readout: the model has no imprint block (no "imprint/kernel" and "imprint/bias" parameters)');
+  return imprintReadout(parts[kernel], parts[bias], secrets, options);
 }

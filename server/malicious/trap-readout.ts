@@ -6,6 +6,8 @@
  * almost surely an example, while a mixture is unique. Clusters are returned largest first, up to the
  * expected count.
  */
+import { splitFlat } from '../../shared/models/params';
+import type { ParamSpec } from '../../shared/models/types';
 
 export interface TrapReadoutOptions {
   expected: number;
@@ -84,4 +86,18 @@ export function trapReadout(kernelGrad: Float32Array, biasGrad: Float32Array, op
   const images = new Float32Array(kept.length * inputs);
   kept.forEach((c, i) => images.set(c.image, i * inputs));
   return { images, count: kept.length, units: kept.map((c) => c.units), active, inRangeUnits };
+}
+
+/** The readout on a whole flat update in `specs` order, at the trapped layer's (kernel, bias) indices. */
+export function trapReadoutFromUpdate(
+  update: Float32Array,
+  specs: readonly ParamSpec[],
+  layer: { kernel: number; bias: number },
+  options: TrapReadoutOptions,
+): TrapReadout {
+  const parts = splitFlat(update, specs);
+  if (specs[layer.kernel]?.shape.length !== 2 || specs[layer.bias]?.shape.length !== 1) {
+    throw new Error(`trap readout: parameters ${layer.kernel} and ${layer.bias} are not a dense kernel and its bias`);
+  }
+  return trapReadout(parts[layer.kernel], parts[layer.bias], options);
 }
