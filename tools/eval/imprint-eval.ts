@@ -7,6 +7,7 @@
  *
  *   nice -n 10 node dist/tools/eval/imprint-eval.js --bins 64,128,256,512 --seeds 3
  *   ... --query avg | fourier | fourier:32   --distribution normal|laplace|empirical   --gain 1
+ *   ... --local-steps 5 --lr 0.1   (FedAvg: the update is θ_local − θ_global)
  *
  * Columns: secagg = the unmasked mean of the real protocol (clippingRange 8, quantizationRange 2^22
  * by default); plain-sum = the float mean of the same updates; per-client = each client's update
@@ -17,12 +18,13 @@ import { loadMnist, type Dataset } from '../../shared/data';
 import { Rng } from '../../shared/random';
 import { modelSchema } from '../../shared/scenario/schema';
 import { initBackend } from '../../shared/tensor/backend';
-import type { ImageShape } from '../../shared/models/types';
+import type { ImageShape, Model } from '../../shared/models/types';
 import { buildImprintBlock, measurePublicStatistic, type BinDistribution, type ImprintQuery } from '../../server/malicious/imprint';
 import { imprintReadout, type ExcessHitReduction } from '../../server/malicious/imprint-readout';
 import { withImprintBlock } from '../../server/malicious/imprint-model';
 import { trapReadout } from '../../server/malicious/trap-readout';
 import {
+  clientDelta,
   clientGradient,
   countAtLeast,
   drawBatches,
@@ -45,6 +47,9 @@ interface Options {
   clippingRange: number;
   quantizationRange: number;
   honest: boolean;
+  /** 0: FedSGD (the gradient); S ≥ 1: FedAvg, S local full-batch steps at learningRate, update θ_local − θ_global. */
+  localSteps: number;
+  learningRate: number;
 }
 
 const SHAPE: ImageShape = [28, 28, 1];
@@ -71,6 +76,8 @@ function parseArgs(argv: string[]): Options {
     clippingRange: 8,
     quantizationRange: 2 ** 22,
     honest: true,
+    localSteps: 0,
+    learningRate: 0.1,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -90,6 +97,8 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--clipping-range') o.clippingRange = Number(value());
     else if (flag === '--quantization-range') o.quantizationRange = Number(value());
     else if (flag === '--no-honest') o.honest = false;
+    else if (flag === '--local-steps') o.localSteps = Number(value());
+    else if (flag === '--lr') o.learningRate = Number(value());
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -109,6 +118,10 @@ function median(values: number[]): number {
   return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)];
 }
 
+function clientUpdate(o: Options, model: Model, params: Float32Array, batch: ClientBatch): Float32Array {
+  return o.localSteps === 0 ? clientGradient(model, params, batch) : clientDelta(model, params, batch, o.localSteps, o.learningRate);
+}
+
 function firstLayer(flat: Float32Array, bins: number): { kernel: Float32Array; bias: Float32Array } {
   return { kernel: flat.subarray(0, N * bins), bias: flat.subarray(N * bins, N * bins + bins) };
 }
@@ -125,7 +138,7 @@ async function imprintRound(o: Options, ds: Dataset, bins: number, seed: number,
   });
   const model = withImprintBlock(buildModel(modelSchema.parse({ name: 'mlp', hidden: [100] }), SHAPE, 10), block);
   const params = model.initParams(new Rng(seed).fork('init'));
-  const updates = batches.map((b) => clientGradient(model, params, b));
+  const updates = batches.map((b) => clientUpdate(o, model, params, b));
   const truth = roundTruth(batches);
   const total = truth.count;
   const read = (flat: Float32Array, expected: number, pad = true) => {
@@ -165,7 +178,7 @@ async function imprintRound(o: Options, ds: Dataset, bins: number, seed: number,
 async function honestRound(o: Options, seed: number, batches: ClientBatch[]): Promise<Row> {
   const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [100] }), SHAPE, 10);
   const params = model.initParams(new Rng(seed).fork('init'));
-  const updates = batches.map((b) => clientGradient(model, params, b));
+  const updates = batches.map((b) => clientUpdate(o, model, params, b));
   const truth = roundTruth(batches);
   const units = 100;
   const read = (flat: Float32Array, expected: number) =>
@@ -219,7 +232,7 @@ async function main(): Promise<void> {
   );
   const q = o.query.kind === 'avg' ? 'avg' : `fourier:${o.query.mode}`;
   console.log(
-    `imprint on MNIST, ${o.clients} clients × batch ${o.batch} = ${total} examples, query ${q}, distribution ${o.distribution ?? 'default'}, gain ${o.gain}, reduction ${o.reduction}, ${o.seeds} seeds; secagg clippingRange ${o.clippingRange}, quantizationRange ${o.quantizationRange}`,
+    `imprint on MNIST, ${o.clients} clients × batch ${o.batch} = ${total} examples, query ${q}, distribution ${o.distribution ?? 'default'}, gain ${o.gain}, reduction ${o.reduction}, ${o.localSteps === 0 ? 'FedSGD' : `FedAvg ${o.localSteps} local steps lr ${o.learningRate}`}, ${o.seeds} seeds; secagg clippingRange ${o.clippingRange}, quantizationRange ${o.quantizationRange}`,
   );
   console.log('bins       | secagg  | plain-sum | per-client | secagg per seed | median dB | hits | clipped');
   for (const bins of o.bins) {

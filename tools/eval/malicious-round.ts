@@ -106,3 +106,14 @@ export function matchedPsnrs(
 export function countAtLeast(values: number[], threshold: number): number {
   return values.filter((v) => v >= threshold).length;
 }
+
+/** A FedAvg update: θ_local − θ_global after `steps` full-batch SGD steps on the client's batch. */
+export function clientDelta(model: Model, params: Float32Array, batch: ClientBatch, steps: number, learningRate: number): Float32Array {
+  const local = Float32Array.from(params);
+  for (let t = 0; t < steps; t++) {
+    const g = clientGradient(model, local, batch);
+    for (let i = 0; i < local.length; i++) local[i] -= learningRate * g[i];
+  }
+  for (let i = 0; i < local.length; i++) local[i] -= params[i];
+  return local;
+}
