@@ -16,6 +16,10 @@
  *    exactly as many positive as negative weights (trap weights: half −m, half +factor·m). For a
  *    random unit the chance is about 0.8/√inputs (0.03 at 784), so half of the units is far out.
  *
+ * Measured (tools/eval/guard-eval.ts): 0 of 1600 honest initialisations flagged (8 built-in model
+ * configurations × 200 seeds), none during 100 SGD steps of an MLP on MNIST; every imprint block
+ * (avg / fourier, 64–512 bins) and every trap-weight layer (factor 0.95 or calibrated) flagged.
+ *
  * Known limits: the rules target the published constructions; a server that perturbs its rows,
  * shuffles its bins and unbalances its signs by a few weights evades them (an arms race). Pinning
  * the model definition (model-hash) does not help here: the architecture is unchanged.

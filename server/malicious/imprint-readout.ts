@@ -10,7 +10,8 @@
  *
  * Excess hits: when more bins are non-empty than examples are expected, keep the expected number —
  * by largest |Δb| ("bias": the best-conditioned divisions, empty bins under quantisation noise have
- * tiny |Δb|) or by smallest |mean(x̂)| before clamping ("weight", the reference's rule). Reconstructions
+ * tiny |Δb|) or by smallest |mean(x̂)| before clamping ("weight", the reference's rule; measured: it
+ * keeps noise bins under secure aggregation's quantisation and recovers nothing there). Reconstructions
  * are clamped to [0, 1] and padded with zero images up to the expected count.
  */
 import { splitFlat } from '../../shared/models/params';
