@@ -7,6 +7,7 @@
  *
  *   nice -n 10 node dist/tools/eval/imprint-eval.js --bins 64,128,256,512 --seeds 3
  *   ... --query avg | fourier | fourier:32   --distribution normal|laplace|empirical   --gain 1
+ *   ... --png grid.png   (first seed, last bins: rows of 20 originals, each over its secagg reconstruction)
  *   ... --local-steps 5 --lr 0.1   (FedAvg: the update is θ_local − θ_global)
  *
  * Columns: secagg = the unmasked mean of the real protocol (clippingRange 8, quantizationRange 2^22
@@ -23,12 +24,14 @@ import { buildImprintBlock, measurePublicStatistic, type BinDistribution, type I
 import { imprintReadout, type ExcessHitReduction } from '../../server/malicious/imprint-readout';
 import { withImprintBlock } from '../../server/malicious/imprint-model';
 import { trapReadout } from '../../server/malicious/trap-readout';
+import { writeImageGrid, type ImageRow } from '../../server/report/png';
 import {
   clientDelta,
   clientGradient,
   countAtLeast,
   drawBatches,
   matchedPsnrs,
+  matchToOriginals,
   plainMean,
   roundTruth,
   secureAggregateMean,
@@ -47,6 +50,8 @@ interface Options {
   clippingRange: number;
   quantizationRange: number;
   honest: boolean;
+  /** Writes originals and their matched secagg reconstructions (first seed, last bins) here. */
+  png?: string;
   /** 0: FedSGD (the gradient); S ≥ 1: FedAvg, S local full-batch steps at learningRate, update θ_local − θ_global. */
   localSteps: number;
   learningRate: number;
@@ -97,6 +102,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--clipping-range') o.clippingRange = Number(value());
     else if (flag === '--quantization-range') o.quantizationRange = Number(value());
     else if (flag === '--no-honest') o.honest = false;
+    else if (flag === '--png') o.png = value();
     else if (flag === '--local-steps') o.localSteps = Number(value());
     else if (flag === '--lr') o.learningRate = Number(value());
     else throw new Error(`unknown option ${flag}`);
@@ -111,6 +117,22 @@ interface Row {
   hits: number;
   clipped: number;
   medianSecaggPsnr: number;
+  /** Originals and matched secagg reconstructions, rows of 20. */
+  grid: ImageRow[];
+}
+
+/** Rows of 20: originals, then each original's matched reconstruction (black when none). */
+function gridRows(originals: Float32Array, recon: Float32Array, matched: number[]): ImageRow[] {
+  const rows: ImageRow[] = [];
+  for (let start = 0; start < matched.length; start += 20) {
+    const count = Math.min(20, matched.length - start);
+    const mine = new Float32Array(count * N);
+    matched.slice(start, start + count).forEach((r, k) => {
+      if (r >= 0) mine.set(recon.subarray(r * N, (r + 1) * N), k * N);
+    });
+    rows.push({ images: originals.subarray(start * N, (start + count) * N), count }, { images: mine, count });
+  }
+  return rows;
 }
 
 function median(values: number[]): number {
@@ -147,7 +169,8 @@ async function imprintRound(o: Options, ds: Dataset, bins: number, seed: number,
   };
   const secure = await secureAggregateMean(updates, o, seed);
   const fromSecagg = read(secure.mean, total);
-  const secaggPsnrs = matchedPsnrs(fromSecagg.images, fromSecagg.count, truth, SHAPE);
+  const matching = matchToOriginals(fromSecagg.images, fromSecagg.count, truth, SHAPE);
+  const secaggPsnrs = matching.psnrs;
   const fromPlain = read(plainMean(updates), total);
   const pooled = updates.map((u, c) => read(u, batches[c].labels.length, false));
   const pooledImages = new Float32Array(pooled.reduce((s, r) => s + r.images.length, 0));
@@ -171,6 +194,7 @@ async function imprintRound(o: Options, ds: Dataset, bins: number, seed: number,
     hits: fromSecagg.hits,
     clipped: secure.clipped,
     medianSecaggPsnr: median(secaggPsnrs),
+    grid: gridRows(truth.images, fromSecagg.images, matching.reconstruction),
   };
 }
 
@@ -209,6 +233,7 @@ async function honestRound(o: Options, seed: number, batches: ClientBatch[]): Pr
     hits: fromSecagg.count,
     clipped: secure.clipped,
     medianSecaggPsnr: median(secaggPsnrs),
+    grid: [],
   };
 }
 
@@ -239,6 +264,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (let s = 0; s < o.seeds; s++) rows.push(await imprintRound(o, ds, bins, 1000 + s, batchesBySeed[s]));
     console.log(summarise(String(bins), rows, total));
+    if (o.png && bins === o.bins[o.bins.length - 1]) writeImageGrid(o.png, rows[0].grid, SHAPE);
   }
   if (o.honest) {
     const rows: Row[] = [];

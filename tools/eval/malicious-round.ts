@@ -82,25 +82,44 @@ export function roundTruth(batches: ClientBatch[]): { images: Float32Array; labe
   return { images, labels: batches.flatMap((b) => b.labels), count };
 }
 
-/** PSNRs of the originals matched (Hungarian, minimum total MSE) to reconstructions; unmatched originals count as 0 dB. */
+export interface Matching {
+  /** Per original: PSNR of its matched reconstruction (0 when none). */
+  psnrs: number[];
+  /** Per original: index of its matched reconstruction (−1 when none). */
+  reconstruction: number[];
+}
+
+/** Originals matched to reconstructions by the assignment of minimum total MSE (Hungarian). */
+export function matchToOriginals(
+  recon: Float32Array,
+  reconCount: number,
+  truth: { images: Float32Array; count: number },
+  shape: ImageShape,
+): Matching {
+  const psnrs = new Array<number>(truth.count).fill(0);
+  const reconstruction = new Array<number>(truth.count).fill(-1);
+  if (reconCount === 0) return { psnrs, reconstruction };
+  const score = scoreReconstruction(
+    { images: recon, labels: new Array<number>(reconCount).fill(0), count: reconCount },
+    { images: truth.images, labels: new Array<number>(truth.count).fill(0), count: truth.count },
+    shape,
+  );
+  score.assignment.forEach((j, i) => {
+    if (j < 0) return;
+    psnrs[j] = score.perImage.psnr[i];
+    reconstruction[j] = i;
+  });
+  return { psnrs, reconstruction };
+}
+
+/** PSNRs of the originals matched to reconstructions; unmatched originals count as 0 dB. */
 export function matchedPsnrs(
   recon: Float32Array,
   reconCount: number,
   truth: { images: Float32Array; count: number },
   shape: ImageShape,
 ): number[] {
-  if (reconCount === 0) return new Array<number>(truth.count).fill(0);
-  const labels = new Array<number>(reconCount).fill(0);
-  const score = scoreReconstruction(
-    { images: recon, labels, count: reconCount },
-    { images: truth.images, labels: new Array<number>(truth.count).fill(0), count: truth.count },
-    shape,
-  );
-  const perOriginal = new Array<number>(truth.count).fill(0);
-  score.assignment.forEach((j, i) => {
-    if (j >= 0) perOriginal[j] = score.perImage.psnr[i];
-  });
-  return perOriginal;
+  return matchToOriginals(recon, reconCount, truth, shape).psnrs;
 }
 
 export function countAtLeast(values: number[], threshold: number): number {
