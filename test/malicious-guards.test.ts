@@ -5,6 +5,7 @@ import { Rng } from '../shared/random';
 import { modelSchema } from '../shared/scenario/schema';
 import type { ImageShape } from '../shared/models/types';
 import { canonicalJson, modelHash } from '../shared/model-hash';
+import { checkPinnedModel } from '../client/guards/pin-model';
 import { inspectParameters, kendallTauWithIndex } from '../client/guards/inspect-parameters';
 import { buildImprintBlock, imprintBlockParams, measurePublicStatistic } from '../server/malicious/imprint';
 import { withImprintBlock } from '../server/malicious/imprint-model';
@@ -152,5 +153,29 @@ describe('client guards: model hash', () => {
     cyclic.self = cyclic;
     expect(() => modelHash(cyclic)).to.throw(/definition\.self refers back to itself/);
     expect(() => modelHash({ f: () => 1 })).to.throw(/definition\.f is a function/);
+  });
+});
+
+describe('client guards: pin-model', () => {
+  const definition = { format: 'fedleak-model/1', layers: [{ name: 'dense1', op: 'dense', params: ['dense1/kernel'] }], numClasses: 10 };
+  const pin = modelHash(definition);
+
+  it('accepts the pinned definition whatever its key order', () => {
+    const reordered = { numClasses: 10, layers: [{ params: ['dense1/kernel'], op: 'dense', name: 'dense1' }], format: 'fedleak-model/1' };
+    expect(checkPinnedModel(reordered, pin)).to.deep.equal({ accepted: true, reason: '', received: pin });
+  });
+
+  it('refuses a changed architecture, and a definition that is not plain JSON, with a reason', () => {
+    const imprinted = { ...definition, layers: [{ name: 'imprint', op: 'dense', params: ['imprint/kernel'] }, ...definition.layers] };
+    const verdict = checkPinnedModel(imprinted, pin);
+    expect(verdict.accepted).to.equal(false);
+    expect(verdict.reason).to.equal(`the model definition sent has hash ${modelHash(imprinted)}, not the pinned ${pin}`);
+    const broken = checkPinnedModel({ ...definition, numClasses: Number.POSITIVE_INFINITY }, pin);
+    expect(broken).to.deep.include({ accepted: false, received: null });
+    expect(broken.reason).to.match(/not plain JSON .*definition\.numClasses is Infinity/);
+  });
+
+  it('refuses a malformed pin before any round', () => {
+    expect(() => checkPinnedModel(definition, 'abc')).to.throw(/--model-hash: expected "sha256:" and 64 lowercase hex digits/);
   });
 });
