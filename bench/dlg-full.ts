@@ -13,7 +13,7 @@ import { Rng } from '../shared/random';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
 import { loadMnist } from '../shared/data';
 import { psnr } from '../server/metrics';
-import { attackSchema, federationSchema, modelSchema } from '../shared/scenario/schema';
+import { attackSchema, federationSchema, modelSchema } from '../server/scenario/schema';
 import { getAttack, type AttackInput } from '../server/observer/attacks';
 import { parameterGradients } from '../server/observer/gradient-matching';
 

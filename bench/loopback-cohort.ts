@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import '../shared/wire/secagg';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import { Rng } from '../shared/random';
-import type { SecureAggregationConfig } from '../shared/scenario/schema';
+import type { SecureAggregationConfig } from '../server/scenario/schema';
 import { ClientSecAgg } from '../client/secagg/session';
 import { ClientHub } from '../server/coordinator/hub';
 import { generateTokens, tokenList } from '../server/coordinator/tokens';

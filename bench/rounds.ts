@@ -4,7 +4,7 @@
  * At most 10 client processes; larger cohorts run several virtual clients per process (one
  * websocket each), as `federation.clientsPerProcess` does.
  */
-import { validateScenario } from '../shared/scenario/load';
+import { validateScenario } from '../server/scenario/load';
 import { encodeMessage } from '../shared/wire';
 import { runRounds, startCoordinator, tokenList } from '../server/coordinator';
 import { spawnClientProcesses } from '../server/run/spawn';

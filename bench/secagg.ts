@@ -7,7 +7,7 @@
  */
 import { collectPlainUpdates } from '../server/coordinator/collect';
 import type { StageContext } from '../server/coordinator/stage';
-import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../shared/scenario/schema';
+import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { startLoopbackCohort } from './loopback-cohort';
 import { secureAggregationStage } from '../server/secagg/stage';

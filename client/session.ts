@@ -5,8 +5,7 @@
  */
 import WebSocket from 'ws';
 import { decodeFrame, encodeMessage, firstNonFinite, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
-import { validateScenario } from '../shared/scenario/load';
-import type { Scenario } from '../shared/scenario/schema';
+import { validatePublicScenario, type PublicScenario } from '../shared/scenario/public';
 import { buildModel, paramCount, type Model } from '../shared/models';
 import { clientShard } from '../shared/data';
 import type { Dataset } from '../shared/data/types';
@@ -26,7 +25,7 @@ export interface SessionEnd {
 
 interface ClientState {
   welcome: Welcome;
-  scenario: Scenario;
+  scenario: PublicScenario;
   model: Model;
   shard: Dataset;
   /** round → distinct shard indices used, in order of first use. */
@@ -51,7 +50,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onWelcome = (w: Welcome) => {
-      const scenario = validateScenario(w.scenario, 'from the server (welcome.scenario)');
+      const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
       const shard = clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
       const model = buildModel(scenario.model, shard.shape, shard.numClasses);
       const count = paramCount(model.specs);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, type Dataset } from '../shared/data';
 import { psnr } from '../server/metrics';

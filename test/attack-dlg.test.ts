@@ -8,7 +8,7 @@ import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
 import { loadMnist } from '../shared/data/mnist';
 import { Rng } from '../shared/random';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { psnr, scoreReconstruction } from '../server/metrics';
 import { parameterGradients } from '../server/observer/gradient-matching';
 import { getAttack } from '../server/observer/attacks';

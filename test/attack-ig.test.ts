@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, subset, type Dataset } from '../shared/data';
 import { psnr, scoreReconstruction } from '../server/metrics';

@@ -7,7 +7,7 @@ import { pack } from 'msgpackr';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, subset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { scenarioSchema, type Scenario } from '../shared/scenario/schema';
+import { scenarioSchema, type Scenario } from '../server/scenario/schema';
 import type { AttackRecord } from '../server/report/results';
 import { createObserver, buildAttackInput, type Observer } from '../server/observer/observer';
 import { AttackWorkerPool } from '../server/observer/worker-pool';

@@ -14,7 +14,7 @@ import { ClientSecAgg } from '../client/secagg/session';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import '../shared/wire/secagg';
 import { Rng } from '../shared/random';
-import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../shared/scenario/schema';
+import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../server/scenario/schema';
 import { quantizationStep } from '../shared/secagg/quantize';
 
 const P = 300;

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { z } from 'zod';
-import { attackSchema, federationSchema, modelSchema, type AttackConfig, type Scenario } from '../../shared/scenario/schema';
+import { attackSchema, federationSchema, modelSchema, type AttackConfig, type Scenario } from '../scenario/schema';
 import { buildModel } from '../../shared/models';
 import { paramCount, type ImageShape } from '../../shared/models/types';
 import type { AttackView } from '../report/results';

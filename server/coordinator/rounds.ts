@@ -2,7 +2,7 @@
  * The round state machine: select → collect (broadcast, gather until all answered or deadline) →
  * aggregate (example-weighted) → evaluate on the held-out test set → next round.
  */
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 import type { RoundRecord } from '../report/results';
 import type { Dataset } from '../../shared/data/types';
 import type { Model } from '../../shared/models';

@@ -2,7 +2,7 @@
  * Everything the server side of a run needs before the first round: the public task (data shapes,
  * model, initial parameters, test set), the tokens, and a listening hub.
  */
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 import { prepareFederatedData } from '../../shared/data';
 import { exampleSize, type Dataset } from '../../shared/data/types';
 import { buildModel, paramCount, type Model } from '../../shared/models';

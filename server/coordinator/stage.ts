@@ -4,7 +4,7 @@
  * to the selected clients, gathers what they send until all have answered or the deadline passes,
  * hands every view it gets to the observer, and reports who dropped.
  */
-import type { FederationConfig } from '../../shared/scenario/schema';
+import type { FederationConfig } from '../scenario/schema';
 import type { SecureAggregationRecord } from '../report/results';
 import type { ObservedUpdate } from '../observer/hook';
 import type { ClientHub } from './hub';

@@ -9,7 +9,7 @@
  * returned too, and that is what the observer attacks.
  */
 import type { Rng } from '../../shared/random';
-import type { DpConfig } from '../../shared/scenario/schema';
+import type { DpConfig } from '../scenario/schema';
 
 export interface WeightedUpdate {
   update: Float32Array;

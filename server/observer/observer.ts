@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../../shared/random';
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 import type { AttackRecord } from '../report/results';
 import type { ImageShape } from '../../shared/models/types';
 import { pairScores, scoreReconstruction } from '../metrics';

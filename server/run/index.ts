@@ -3,7 +3,7 @@
  * from elsewhere, for `fedleak server`), the rounds, the observer; writes <outDir>/results.json.
  */
 import * as path from 'node:path';
-import type { LoadedScenario } from '../../shared/scenario/load';
+import type { LoadedScenario } from '../scenario/load';
 import type { RunResults, RoundRecord } from '../report/results';
 import { initBackend } from '../../shared/tensor/backend';
 import { captureFileName, captureFromUpdate, writeCapture } from '../capture/capture';

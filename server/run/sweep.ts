@@ -6,7 +6,7 @@
  * scenario's seed, so the same clients attack the same private examples in every row.
  */
 import * as path from 'node:path';
-import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../../shared/scenario/load';
+import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../scenario/load';
 import type { AttackRecord, RunResults, SweepRow } from '../report/results';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { runScenario, type RunOptions } from './index';

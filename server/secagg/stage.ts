@@ -7,7 +7,7 @@
  */
 import '../../shared/wire/secagg';
 import type { SecureAggregationRecord } from '../report/results';
-import type { SecureAggregationConfig } from '../../shared/scenario/schema';
+import type { SecureAggregationConfig } from '../scenario/schema';
 import { dequantizeSum } from '../../shared/secagg/quantize';
 import { Rng } from '../../shared/random';
 import type { CollectResult, CollectStage, StageContext } from '../coordinator/stage';

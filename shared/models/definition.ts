@@ -6,7 +6,7 @@
  * INTERIM (architecture issue, step 1): `layers` is not interpreted yet; `builtin` names the
  * built-in builder. The graph interpreter replaces this and removes `builtin`.
  */
-import type { ModelConfig } from '../scenario/schema';
+import type { ModelConfig } from './schema';
 import { buildModel } from './index';
 import type { ImageShape, Model, ParamSpec } from './types';
 

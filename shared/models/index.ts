@@ -1,5 +1,5 @@
 /** Model registry: scenario `model.name` → builder. Adding a model is one file plus one line here. */
-import type { ModelConfig } from '../scenario/schema';
+import type { ModelConfig } from './schema';
 import { convnet } from './convnet';
 import { lenetZhu } from './lenet-zhu';
 import { mlp } from './mlp';

@@ -12,7 +12,7 @@
 import { tf } from '../../shared/tensor/tf';
 import { initBackend } from '../../shared/tensor/backend';
 import { buildModel, unflattenParams } from '../../shared/models';
-import { modelSchema } from '../../shared/scenario/schema';
+import { modelSchema } from '../../server/scenario/schema';
 import { Rng } from '../../shared/random';
 import { loadMnist, type Dataset } from '../../shared/data';
 import { scoreReconstruction } from '../../server/metrics';

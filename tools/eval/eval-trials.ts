@@ -6,7 +6,7 @@
  */
 import { tf } from '../../shared/tensor/tf';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
-import { attackSchema, modelSchema, type AttackConfig, type ModelConfig } from '../../shared/scenario/schema';
+import { attackSchema, modelSchema, type AttackConfig, type ModelConfig } from '../../server/scenario/schema';
 import { Rng } from '../../shared/random';
 import type { Dataset } from '../../shared/data';
 import { simulatedUpdate } from '../../server/observer/attacks/inverting-gradients';

@@ -3,8 +3,8 @@
  * server really has: the received update, the round's global model and the public config.
  * Ground truth never enters here; scoring happens afterwards (server/metrics).
  */
-import type { AttackConfig, FederationConfig } from '../../../shared/scenario/schema';
-import type { ModelConfig } from '../../../shared/scenario/schema';
+import type { AttackConfig, FederationConfig } from '../../scenario/schema';
+import type { ModelConfig } from '../../scenario/schema';
 import type { ImageShape } from '../../../shared/models/types';
 
 export type UpdateKind =
