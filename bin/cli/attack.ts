@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { captureToAttackInput, readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
+import { readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
+import { attackInput, attackSeed } from '../../server/observer/attack-input';
 import { attackSchema, type AttackConfig } from '../../server/scenario/schema';
 import { applyOverride, parseOverride } from '../../server/scenario/load';
 import { initBackend } from '../../shared/tensor/backend';
@@ -60,8 +61,10 @@ function timestamp(): string {
 }
 
 function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, score: ReconstructionScore | null): string {
+  const o = capture.observed;
+  const model = capture.payload.model.builtin?.name ?? 'from its definition';
   const lines = [
-    `capture: round ${capture.round}, client ${capture.clientId}, ${capture.updateKind}, ${capture.numExamples} examples, model ${capture.model.config.name}`,
+    `capture: round ${o.round}, client ${o.sender}, ${o.kind}${o.view === 'plain' ? '' : ` (${o.view} view)`}, ${o.numExamples} examples, model ${model}${o.serverClippedTo !== undefined ? `, clipped by the server to ${o.serverClippedTo}` : ''}`,
     `attack: ${attack.name}, ${out.iterations} iterations, ${out.evaluations} evaluations, ${out.seconds.toFixed(2)} s`,
     `final objective: ${out.finalObjective.toExponential(4)}`,
     `reconstructed: ${out.count} image${out.count === 1 ? '' : 's'}, labels [${out.labels.join(', ')}]`,
@@ -75,15 +78,18 @@ function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, scor
 async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const capture = readCapture(opts.capture);
   const attack = offlineAttackConfig(capture.attack, opts);
-  const seed = opts.seed === undefined ? capture.seed : parseSeed(opts.seed);
-  const truth: CaptureTruth | null = opts.truth ? readTruth(opts.truth, capture.model.inputShape) : null;
+  const { observed, payload } = capture;
+  // By default the live attack's own seed, so that the offline attack repeats it exactly.
+  const seed = opts.seed === undefined ? attackSeed(capture.seed, observed.round, observed.sender, observed.view) : parseSeed(opts.seed);
+  const shape = payload.model.inputShape;
+  const truth: CaptureTruth | null = opts.truth ? readTruth(opts.truth, shape) : null;
   await initBackend({ quiet: opts.quiet });
 
   const outDir = path.resolve(opts.out ?? path.join('runs', `attack-${path.basename(opts.capture).replace(/\.msgpack$/, '')}-${timestamp()}`));
   fs.mkdirSync(outDir, { recursive: true });
   const total = attack.iterations * attack.restarts;
   let lastShown = -1;
-  const output = await getAttack(attack.name)(captureToAttackInput(capture, attack, seed), (p) => {
+  const output = await getAttack(attack.name)(attackInput(observed, payload, { settings: attack, seed }), (p) => {
     const of = p.total ?? total;
     const decile = Math.floor((10 * p.iteration) / Math.max(1, of));
     if (!opts.quiet && decile !== lastShown) {
@@ -92,7 +98,6 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
     }
   });
 
-  const shape = capture.model.inputShape;
   const score = truth
     ? scoreReconstruction({ images: output.images, labels: output.labels, count: output.count }, { images: truth.images, labels: truth.labels, count: truth.count }, shape)
     : null;
@@ -102,9 +107,11 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const record = {
     format: ATTACK_RESULT_FORMAT,
     capture: path.resolve(opts.capture),
-    round: capture.round,
-    clientId: capture.clientId,
-    updateKind: capture.updateKind,
+    round: observed.round,
+    clientId: observed.sender,
+    updateKind: observed.kind,
+    view: observed.view,
+    ...(observed.serverClippedTo !== undefined ? { serverClippedTo: observed.serverClippedTo } : {}),
     attack,
     seed,
     count: output.count,
@@ -139,7 +146,7 @@ export function registerAttackCommand(program: Command): void {
     .option('-n, --iterations <n>', 'optimizer steps (dlg: L-BFGS steps)')
     .option('--set <path=value>', 'override an attack field, e.g. --set attack.tvWeight=0.01 (repeatable; value is JSON)', collect, [])
     .option('-o, --out <dir>', 'output folder (default runs/attack-<capture>-<timestamp>)')
-    .option('--seed <n>', 'seed for the attack\'s dummy initialisation (default: the capture\'s seed)')
+    .option('--seed <n>', 'seed for the attack\'s dummy initialisation (default: the seed the live attack used)')
     .option('--truth <file>', 'a fedleak-truth/1 file with the true batch, to score the reconstruction (MSE/PSNR/SSIM, labels)')
     .option('-q, --quiet', 'no progress lines')
     .action(async (opts: AttackOptions) => {

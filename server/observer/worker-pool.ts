@@ -82,9 +82,12 @@ interface Slot {
  * detaching anything the caller still holds.
  */
 function transferableCopy(input: AttackInput): { input: AttackInput; transfer: ArrayBuffer[] } {
-  const globalParams = new Float32Array(input.globalParams);
-  const update = new Float32Array(input.update);
-  return { input: { ...input, globalParams, update }, transfer: [globalParams.buffer, update.buffer] };
+  const params = new Float32Array(input.payload.params);
+  const update = new Float32Array(input.observed.update);
+  return {
+    input: { ...input, payload: { ...input.payload, params }, observed: { ...input.observed, update } },
+    transfer: [params.buffer, update.buffer],
+  };
 }
 
 export class AttackWorkerPool {
