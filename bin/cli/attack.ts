@@ -10,7 +10,9 @@ import { attackInput, attackSeed } from '../../server/observer/attack-input';
 import { attackSchema, type AttackConfig } from '../../server/scenario/schema';
 import { applyOverride, parseOverride } from '../../server/scenario/load';
 import { initBackend } from '../../shared/tensor/backend';
-import { ATTACKS, getAttack } from '../../server/observer/attacks';
+import { attackNames, getAttack, getAttackDefinition, registerAttackPlugin } from '../../server/observer/attacks';
+import { attackSettingsOf, isPluginAttack, parsePluginSettings } from '../../server/scenario/attack-schema';
+import { describeIssue } from '../../shared/scenario/errors';
 import type { AttackOutput } from '../../server/observer/attacks/types';
 import { pairScores, scoreReconstruction, type ReconstructionScore } from '../../server/metrics';
 import { writeComparisonPng, writeImageGrid } from '../../server/report/png';
@@ -28,32 +30,60 @@ interface AttackOptions {
   seed?: string;
   truth?: string;
   quiet?: boolean;
+  plugin: string[];
 }
 
 
-/** The capture's attack config with the command-line changes, validated. */
-export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>): AttackConfig {
+/**
+ * Registers the plug-ins given with --plugin (and the one the capture's scenario named, if any);
+ * returns plug-in attack name → module file.
+ */
+export function registerOfflinePlugins(base: AttackConfig, files: readonly string[]): Map<string, string> {
+  const byName = new Map<string, string>();
+  const all = [...(isPluginAttack(base) && fs.existsSync(base.plugin) ? [base.plugin] : []), ...files.map((f) => path.resolve(f))];
+  for (const file of all) {
+    try {
+      for (const name of registerAttackPlugin(file)) byName.set(name, file);
+    } catch (err) {
+      throw new UserError(`--plugin ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return byName;
+}
+
+/** The capture's attack config with the command-line changes (and --plugin attacks), validated. */
+export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>, plugins: ReadonlyMap<string, string> = new Map()): AttackConfig {
   const raw: Record<string, unknown> = { attack: JSON.parse(JSON.stringify(base)) as Record<string, unknown> };
+  const attack = raw.attack as Record<string, unknown>;
+  // Choosing another attack starts from the capture's common fields, not the old attack's plug-in settings.
+  const chosen = opts.attack ?? (plugins.size === 1 && !plugins.has(String(attack.name)) ? [...plugins.keys()][0] : undefined);
+  if (chosen !== undefined && chosen !== attack.name) {
+    attack.name = chosen;
+    delete attack.plugin;
+    delete attack.settings;
+  }
+  const pluginFile = plugins.get(String(attack.name));
+  if (pluginFile) attack.plugin = pluginFile;
   for (const text of opts.set) {
     const { path: p, value } = parseOverride(text);
     if (!p.startsWith('attack.')) throw new UserError(`--set ${text}: only attack.* fields can change offline; the capture fixes the model, data and training config`);
     applyOverride(raw, p, value);
   }
-  const attack = raw.attack as Record<string, unknown>;
-  if (opts.attack !== undefined) attack.name = opts.attack;
   if (opts.iterations !== undefined) {
     const n = Number(opts.iterations);
     if (!Number.isInteger(n) || n < 1) throw new UserError(`--iterations ${opts.iterations}: expected a positive integer`);
     attack.iterations = n;
   }
   const parsed = attackSchema.safeParse(attack);
-  if (!parsed.success) {
-    throw new UserError(`attack settings: ${parsed.error.issues.map((i) => `attack.${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new UserError(`attack settings: ${parsed.error.issues.map((i) => describeIssue(i, ['attack'])).join('; ')}`);
+  const config = parsed.data;
+  if (config.name === 'none' || !attackNames().includes(config.name)) {
+    throw new UserError(`choose an attack with --attack NAME (or --plugin FILE); the capture's attack is "${config.name}". Available: ${attackNames().join(', ')}`);
   }
-  if (parsed.data.name === 'none' || !(parsed.data.name in ATTACKS)) {
-    throw new UserError(`choose an attack with --attack NAME; the capture's attack is "${parsed.data.name}". Available: ${Object.keys(ATTACKS).join(', ')}`);
-  }
-  return parsed.data;
+  if (!isPluginAttack(config)) return config;
+  const { settings, problems } = parsePluginSettings(getAttackDefinition(config.name), config.settings);
+  if (problems.length) throw new UserError(`attack settings: ${problems.join('; ')}`);
+  return { ...config, settings: settings as Record<string, unknown> };
 }
 
 function timestamp(): string {
@@ -77,7 +107,8 @@ function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, scor
 
 async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const capture = readCapture(opts.capture);
-  const attack = offlineAttackConfig(capture.attack, opts);
+  const plugins = registerOfflinePlugins(capture.attack, opts.plugin);
+  const attack = offlineAttackConfig(capture.attack, opts, plugins);
   const { observed, payload } = capture;
   // By default the live attack's own seed, so that the offline attack repeats it exactly.
   const seed = opts.seed === undefined ? attackSeed(capture.seed, observed.round, observed.sender, observed.view) : parseSeed(opts.seed);
@@ -89,7 +120,7 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const total = attack.iterations * attack.restarts;
   let lastShown = -1;
-  const output = await getAttack(attack.name)(attackInput(observed, payload, { settings: attack, seed }), (p) => {
+  const output = await getAttack(attack.name)(attackInput(observed, payload, { settings: attackSettingsOf(attack), seed }), (p) => {
     const of = p.total ?? total;
     const decile = Math.floor((10 * p.iteration) / Math.max(1, of));
     if (!opts.quiet && decile !== lastShown) {
@@ -148,6 +179,7 @@ export function registerAttackCommand(program: Command): void {
     .option('-o, --out <dir>', 'output folder (default runs/attack-<capture>-<timestamp>)')
     .option('--seed <n>', 'seed for the attack\'s dummy initialisation (default: the seed the live attack used)')
     .option('--truth <file>', 'a fedleak-truth/1 file with the true batch, to score the reconstruction (MSE/PSNR/SSIM, labels)')
+    .option('--plugin <file>', 'load a plug-in attack module (exports `attack` or `attacks`); its attack becomes the default (repeatable)', collect, [])
     .option('-q, --quiet', 'no progress lines')
     .action(async (opts: AttackOptions) => {
       await runOfflineAttack(opts);

@@ -23,6 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../../shared/random';
 import type { Scenario } from '../scenario/schema';
+import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
 import type { AttackRecord } from '../report/results';
 import { pairScores, scoreReconstruction } from '../metrics';
 import { writeComparisonPng } from '../report/png';
@@ -94,7 +95,9 @@ class HonestButCuriousObserver implements Observer {
     const a = opts.scenario.attack;
     this.attackName = opts.attackName ?? a.name;
     this.rounds = new Set(a.rounds);
-    this.pool = new AttackWorkerPool({ size: a.workers, plugins: opts.plugins });
+    // A plug-in named in the scenario (attack.plugin, already resolved to an absolute path) joins the pool's.
+    const plugins = [...(opts.plugins ?? []), ...(isPluginAttack(a) ? [a.plugin] : [])];
+    this.pool = new AttackWorkerPool({ size: a.workers, plugins });
     const sink = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     this.log = (line) => {
       sink(line);
@@ -152,7 +155,7 @@ class HonestButCuriousObserver implements Observer {
     const id = { round: update.round, target: update.sender, view: update.view, attack: this.attackName };
     const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
     const seed = attackSeed(scenario.seed, update.round, update.sender, update.view);
-    const input = attackInput(update, payload, { settings: scenario.attack, seed });
+    const input = attackInput(update, payload, { settings: attackSettingsOf(scenario.attack), seed });
     const trace: Array<[number, number]> = [];
     events?.emit('attack-start', { ...id, iterations: scenario.attack.iterations });
 

@@ -39,7 +39,7 @@ export function sweepVariants(loaded: LoadedScenario): SweepVariant[] {
       if (dotted === 'sweep' || dotted.startsWith('sweep.')) throw new ScenarioError(`${loaded.file}: sweep[${i}].set cannot set "${dotted}"`);
       applyOverride(raw, dotted, value);
     }
-    const scenario = validateScenario(raw, `${loaded.file} (sweep variant "${entry.label}")`);
+    const scenario = validateScenario(raw, `${loaded.file} (sweep variant "${entry.label}")`, { baseDir: path.dirname(loaded.file) });
     return { label: entry.label, overrides: entry.set, loaded: { scenario, file: loaded.file, raw } };
   });
 }

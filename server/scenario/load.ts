@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { describeIssue, failWith, ScenarioError } from '../../shared/scenario/errors';
 import { publicScenarioProblems } from '../../shared/scenario/public';
 import { scenarioSchema, type Scenario } from './schema';
+import { isPluginAttack, parsePluginSettings, type PluginAttackConfig } from './attack-schema';
+import { loadAttackPlugin, type AttackDefinition } from '../observer/attacks';
 
 export { ScenarioError } from '../../shared/scenario/errors';
 
@@ -75,12 +77,33 @@ export function applyOverride(target: Record<string, unknown>, dotted: string, v
 }
 
 /** Validates a parsed scenario object; `source` names the file (or origin) in errors. */
-export function validateScenario(raw: unknown, source: string): Scenario {
+export function validateScenario(raw: unknown, source: string, options: { baseDir?: string } = {}): Scenario {
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
   const problems = publicScenarioProblems(result.data);
   if (problems.length) failWith(source, problems);
-  return result.data;
+  const s = result.data;
+  if (isPluginAttack(s.attack)) s.attack = resolvePluginAttack(s.attack, source, options.baseDir ?? process.cwd());
+  return s;
+}
+
+/**
+ * A plug-in attack entry with its module found (relative to the scenario file) and loaded, and its
+ * `settings` validated by the plug-in's own schema; the result names the module by absolute path.
+ */
+export function resolvePluginAttack(attack: PluginAttackConfig, source: string, baseDir: string): PluginAttackConfig {
+  const file = path.resolve(baseDir, attack.plugin);
+  let definitions: AttackDefinition[];
+  try {
+    definitions = loadAttackPlugin(file);
+  } catch (err) {
+    failWith(source, [`attack.plugin: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  const definition = definitions.find((d) => d.name === attack.name);
+  if (!definition) failWith(source, [`attack.name: "${attack.name}" is not in plug-in ${file}, which exports ${definitions.map((d) => `"${d.name}"`).join(', ')}`]);
+  const { settings, problems } = parsePluginSettings(definition, attack.settings);
+  if (problems.length) failWith(source, problems);
+  return { ...attack, plugin: file, settings: settings as Record<string, unknown> };
 }
 
 /** JSON.parse's message, plus line and column when it only gives a character position. */
@@ -127,5 +150,5 @@ export function loadScenario(nameOrPath: string, overrides: string[] = [], seed?
   // Name the command-line overrides too: a bad value may come from them rather than the file.
   const applied = [...overrides.map((o) => `--set ${o}`), ...(seed !== undefined ? [`--seed ${seed}`] : [])];
   const source = applied.length ? `${file} (with ${applied.join(', ')})` : file;
-  return { scenario: validateScenario(obj, source), file, raw: obj };
+  return { scenario: validateScenario(obj, source, { baseDir: path.dirname(file) }), file, raw: obj };
 }

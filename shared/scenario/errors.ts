@@ -19,6 +19,11 @@ export function describeIssue(issue: z.core.$ZodIssue, prefix: readonly (string 
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_type':
       return `${where}: expected ${issue.expected}${issue.message.includes('received') ? `, ${issue.message.replace(/^.*received/, 'received')}` : ''}`;
+    case 'invalid_union': {
+      // A discriminated union (e.g. attack.name) lists the values it knows.
+      const options = (issue as { options?: unknown[] }).options;
+      return options ? `${where}: expected one of ${options.map((v) => JSON.stringify(v)).join(', ')}` : `${where}: ${issue.message}`;
+    }
     default:
       return `${where}: ${issue.message}`;
   }

@@ -20,7 +20,8 @@ import { modelFromDefinition } from '../../../shared/models/definition';
 import { tf } from '../../../shared/tensor/tf';
 import { splitFlat } from '../../../shared/models/params';
 import { inferLabels } from './label-inference';
-import type { AttackInput, AttackOutput } from './types';
+import type { AttackInput, AttackOutput, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 /** Bias gradients smaller than this fraction of the largest one are float noise, not signal. */
 const RELATIVE_BIAS_FLOOR = 1e-6;
@@ -134,3 +135,8 @@ export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
     seconds: (performance.now() - started) / 1000,
   };
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const analyticSettings = builtinAttackEntry('analytic');
+
+export const analyticAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'analytic', settings: analyticSettings, run: analytic };

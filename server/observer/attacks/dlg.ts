@@ -21,7 +21,8 @@ import { splitFlat } from '../../../shared/models/params';
 import { Rng } from '../../../shared/random';
 import { parameterGradients, squaredGradientDistance } from '../gradient-matching';
 import { Lbfgs } from '../optim/lbfgs';
-import type { Attack, AttackInput, AttackOutput, AttackProgress } from './types';
+import type { Attack, AttackInput, AttackOutput, AttackProgress, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 /** Largest dummy batch; beyond it one run would take hours and recover nothing recognisable. */
 export const MAX_DUMMY_BATCH = 64;
@@ -208,3 +209,8 @@ function argmaxRows(values: Float64Array, rows: number, cols: number): number[] 
 
 export const dlg: Attack = (input, onProgress) =>
   lbfgsGradientMatching(input, { attackName: 'dlg', stopBelow: input.settings.stopBelow }, onProgress);
+
+/** Settings: the common scenario fields (settings.ts). */
+export const dlgSettings = builtinAttackEntry('dlg');
+
+export const dlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'dlg', settings: dlgSettings, run: dlg };

@@ -15,7 +15,8 @@ import { tf } from '../../../shared/tensor/tf';
 import { initBackend } from '../../../shared/tensor/backend';
 import { lbfgsGradientMatching, observedGradient, victimBatchSize } from './dlg';
 import { inferLabels } from './label-inference';
-import type { Attack, AttackInput } from './types';
+import type { Attack, AttackInput, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 export const IDLG_STOP_BELOW = 1e-6;
 
@@ -60,3 +61,8 @@ export const idlg: Attack = async (input, onProgress) => {
   const labels = idlgLabels(input);
   return lbfgsGradientMatching(input, { attackName: 'idlg', labels, stopBelow: input.settings.stopBelow ?? IDLG_STOP_BELOW }, onProgress);
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const idlgSettings = builtinAttackEntry('idlg');
+
+export const idlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'idlg', settings: idlgSettings, run: idlg };

@@ -30,7 +30,8 @@ import { modelFromDefinition } from '../../../shared/models/definition';
 import type { Model } from '../../../shared/models/types';
 import { cosineGradientDistance, parameterGradients } from '../gradient-matching';
 import { inferLabelCandidates } from './label-inference';
-import type { AttackInput, AttackOutput, AttackProgress, UpdateKind } from './types';
+import type { AttackInput, AttackOutput, AttackProgress, UpdateKind, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
@@ -343,3 +344,8 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     tf.dispose([...params, ...target, targetNormSq]);
   }
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const invertingGradientsSettings = builtinAttackEntry('inverting-gradients');
+
+export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'inverting-gradients', settings: invertingGradientsSettings, run: invertingGradients };

@@ -6,16 +6,16 @@
  * Attack inputs are built by one function, `attackInput` (server/observer/attack-input.ts).
  */
 import type { AttackSecrets, ObservedUpdate, ServerPayload, UpdateKind } from '../../../shared/contract';
-import type { AttackConfig } from '../../scenario/schema';
+import type { BuiltinAttackSettings, SettingsSchema } from './settings';
 
 export type { UpdateKind };
 
-export interface AttackInput<Settings = AttackConfig> {
+export interface AttackInput<Settings = BuiltinAttackSettings> {
   observed: ObservedUpdate;
   payload: ServerPayload;
   /** What a malicious server planted in the model it sent; absent for an honest-but-curious server. */
   secrets?: AttackSecrets;
-  /** This attack's validated settings (scenario `attack`). */
+  /** This attack's validated settings (a built-in: the scenario `attack` entry; a plug-in: `attack.settings`). */
   settings: Settings;
   /** Seed for the attack's own randomness (dummy init). */
   seed: number;
@@ -40,4 +40,14 @@ export interface AttackOutput {
   seconds: number;
 }
 
-export type Attack<Settings = AttackConfig> = (input: AttackInput<Settings>, onProgress?: (p: AttackProgress) => void) => Promise<AttackOutput>;
+export type Attack<Settings = BuiltinAttackSettings> = (input: AttackInput<Settings>, onProgress?: (p: AttackProgress) => void) => Promise<AttackOutput>;
+
+/**
+ * An attack as the registry holds it: its name, the schema of its settings, and the function. A
+ * built-in attack's settings are its scenario `attack` entry; a plug-in's are `attack.settings`.
+ */
+export interface AttackDefinition<Settings = unknown> {
+  name: string;
+  settings: SettingsSchema<Settings>;
+  run: Attack<Settings>;
+}
