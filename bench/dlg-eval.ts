@@ -75,11 +75,9 @@ export interface TimingResult {
   runsCpuMs: number[];
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+import { median } from '../server/metrics/median';
+
+export { median };
 
 /** Times `runs` batches of `evals` evaluations after `warmup` untimed ones. */
 export function timeDlgEval(shape: ImageShape, classes: number, opts: { warmup: number; runs: number; evals: number }): TimingResult {

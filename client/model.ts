@@ -7,7 +7,7 @@
 import { WireError, type Welcome } from '../shared/wire';
 import { definitionFor, modelFromDefinition, paramCount, parseModelDefinition, type Model, type ModelDefinition } from '../shared/models';
 import type { Dataset } from '../shared/data/types';
-import type { ModelConfig } from '../shared/scenario/schema';
+import type { ModelConfig } from '../shared/models/schema';
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

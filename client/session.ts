@@ -7,8 +7,7 @@
  */
 import WebSocket from 'ws';
 import { decodeFrame, encodeMessage, firstNonFinite, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
-import { validateScenario } from '../shared/scenario/load';
-import type { Scenario } from '../shared/scenario/schema';
+import { validatePublicScenario, type PublicScenario } from '../shared/scenario/public';
 import { paramCount, type Model } from '../shared/models';
 import { modelFromWelcome } from './model';
 import { clientShard } from '../shared/data';
@@ -29,7 +28,7 @@ export interface SessionEnd {
 
 interface ClientState {
   welcome: Welcome;
-  scenario: Scenario;
+  scenario: PublicScenario;
   model: Model;
   shard: Dataset;
   /** round → distinct shard indices used, in order of first use. */
@@ -56,7 +55,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onWelcome = (w: Welcome) => {
-      const scenario = validateScenario(w.scenario, 'from the server (welcome.scenario)');
+      const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
       const shard = clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
       let model: Model;
       try {

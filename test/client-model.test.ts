@@ -9,9 +9,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import { initBackend } from '../shared/tensor/backend';
-import { validateScenario } from '../shared/scenario/load';
+import { validateScenario } from '../server/scenario/load';
 import { definitionFor, paramCount, type ModelDefinition } from '../shared/models';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../shared/models/schema';
 import { publicScenario } from '../server/coordinator/setup';
 import { runSession, type SessionEnd } from '../client/session';
 

@@ -8,7 +8,7 @@ import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/
 import { initBackend } from '../shared/tensor/backend';
 import { Rng } from '../shared/random';
 import { buildModel, definitionFor, modelFromDefinition, oneHot, parseModelDefinition, softCrossEntropy, unflattenParams, type ImageShape, type Model, type ModelDefinition } from '../shared/models';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../shared/models/schema';
 import { ACTIVATIONS } from '../shared/models/graph/activations';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
 import { legacyConvnet, legacyLenetZhu, legacyMlp, type LegacyModel } from './fixtures/legacy-models';

@@ -11,8 +11,8 @@ import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/
 import { initBackend } from '../shared/tensor/backend';
 import { Rng } from '../shared/random';
 import { buildModel, unflattenParams, oneHot, type Model } from '../shared/models';
-import type { ModelConfig } from '../shared/scenario/schema';
-import { modelSchema } from '../shared/scenario/schema';
+import type { ModelConfig } from '../server/scenario/schema';
+import { modelSchema } from '../server/scenario/schema';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
 import { directionalChecks, dot, expectClose, normalise, randomTensor, scalarOf, unitDirection } from './fixtures/finite-differences';
 

@@ -2,8 +2,8 @@
  * Client-side defences on the update, applied as a pipeline in `defenses.order` (see
  * docs/defenses.md). The observer sees the defended update, as a real server would.
  */
-import { ScenarioError } from '../../shared/scenario/load';
-import type { DefensesConfig } from '../../shared/scenario/schema';
+import { ScenarioError } from '../../shared/scenario/errors';
+import type { DefensesConfig } from '../../shared/scenario/public';
 import type { ParamSpec } from '../../shared/models/types';
 import type { Rng } from '../../shared/random';
 import { CLIENT_DEFENSES, type ClientDefenseName } from './registry';

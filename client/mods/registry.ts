@@ -2,7 +2,7 @@
  * Client-side defences by the name scenarios use under `defenses.*` and in `defenses.order`.
  * Adding one: a file exporting a Defense, one line here (and its schema entry).
  */
-import type { DefensesConfig } from '../../shared/scenario/schema';
+import type { DefensesConfig } from '../../shared/scenario/public';
 import type { Defense } from './types';
 import { clipping } from './clipping';
 import { noise } from './noise';

@@ -8,7 +8,7 @@
  * directory of the process (not the scenario file).
  */
 import { Rng } from '../random';
-import type { DataConfig } from '../scenario/schema';
+import type { DataConfig } from './schema';
 import { loadCifar10 } from './cifar10';
 import { DataError } from './errors';
 import { loadIdx } from './idx';

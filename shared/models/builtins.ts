@@ -1,5 +1,5 @@
 /** Built-in models: scenario `model.name` → the definition it stands for on a task. One line per model. */
-import type { ModelConfig } from '../scenario/schema';
+import type { ModelConfig } from './schema';
 import { convnetDefinition } from './convnet';
 import { lenetZhuDefinition } from './lenet-zhu';
 import { mlpDefinition } from './mlp';

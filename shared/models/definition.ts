@@ -3,7 +3,7 @@
  * `welcome` carries and the own-model import produces from a tfjs `model.json` (docs/models.md,
  * "Model definitions"). Clients, attacks and captures build the model from a definition.
  */
-import type { ModelConfig } from '../scenario/schema';
+import type { ModelConfig } from './schema';
 import { BUILTIN_MODELS } from './builtins';
 import { interpret } from './graph/interpret';
 import { parseModelDefinition, type ModelDefinition } from './graph/validate';

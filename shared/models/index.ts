@@ -1,5 +1,5 @@
 /** Models: built-in definitions (builtins.ts), the layer-graph interpreter (graph/), parameters and loss. */
-import type { ModelConfig } from '../scenario/schema';
+import type { ModelConfig } from './schema';
 import { definitionFor, modelFromDefinition } from './definition';
 import type { ImageShape, Model } from './types';
 
