@@ -6,14 +6,15 @@
  * refused with `error` 'bad-model'; the client then stays connected but takes part in no round.
  */
 import WebSocket from 'ws';
-import { decodeFrame, encodeMessage, firstNonFinite, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
+import { decodeFrame, encodeMessage, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
 import { validatePublicScenario, type PublicScenario } from '../shared/scenario/public';
 import { paramCount, type Model } from '../shared/models';
 import { modelFromWelcome } from './model';
 import { clientShard } from '../shared/data';
 import type { Dataset } from '../shared/data/types';
 import { subset } from '../shared/data/types';
-import { applyClientDefenses } from './mods';
+import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
+import { secAggMod } from './secagg/mod';
 import { Rng } from '../shared/random';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
@@ -33,8 +34,10 @@ interface ClientState {
   shard: Dataset;
   /** round → distinct shard indices used, in order of first use. */
   truth: Map<number, number[]>;
-  /** Secure aggregation (defenses.secureAggregation): the update goes through client/secagg instead. */
+  /** Secure aggregation (defenses.secureAggregation): answers the server's secagg.* requests. */
   secagg: ClientSecAgg | null;
+  /** The update's way out: the mod chain ending in the plain `update` message. */
+  send: Next;
 }
 
 function errorText(err: unknown): string {
@@ -67,7 +70,12 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const count = paramCount(model.specs);
       const sa = scenario.defenses.secureAggregation;
       const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send, disconnect: (why) => ws.close(1000, why), log }) : null;
-      state = { welcome: w, scenario, model, shard, truth: new Map(), secagg };
+      // The mod chain: the defences in defenses.order, the finite check, then secure aggregation
+      // (which masks the update and keeps it for its protocol) or the plain `update` message.
+      const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
+      const sendPlain: Next = (u) => send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
+      const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
+      state = { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain) };
       send({ type: 'ready' });
       if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples, model ${model.name} (${count} parameters)`);
     };
@@ -78,15 +86,11 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       }
       const batches = roundBatches(s.shard.labels.length, r, s.scenario.seed, s.welcome.clientIndex, r.round);
       const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
-      const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
-      const { update } = applyClientDefenses(raw, s.scenario.defenses, rng, s.model.specs);
-      const bad = firstNonFinite(update);
-      // The server would refuse it anyway; say so at once so it can drop us from this round.
-      if (bad >= 0) throw new WireError('non-finite', `round ${r.round}: local training produced ${update[bad]} at parameter ${bad}; no update sent (learning rate too large?)`);
       const used = distinctInOrder(batches);
+      const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
+      s.send({ round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, values: raw }, { rng, specs: s.model.specs, report: {} });
+      // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.
       s.truth.set(r.round, used);
-      if (s.secagg) return s.secagg.begin(r.round, update, used.length, new Rng(s.scenario.seed).fork(`secagg/client-${s.welcome.clientIndex}/round-${r.round}`));
-      send({ type: 'update', round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, update });
     };
 
     const onMessage = (msg: WireMessage) => {
