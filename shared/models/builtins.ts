@@ -1,25 +1,12 @@
-/** Built-in models: scenario `model.name` → the definition it stands for on a task. One line per model. */
+/** The definition a built-in model (scenario `model`) stands for, from the registry. */
 import type { ModelConfig } from './schema';
-import { convnetDefinition } from './convnet';
-import { lenetZhuDefinition } from './lenet-zhu';
-import { mlpDefinition } from './mlp';
+import { MODEL_ENTRIES } from './registry';
+import type { ModelEntry } from './entry';
 import type { ModelDefinition } from './graph/validate';
 import type { ImageShape } from './types';
 
-type DefinitionProducer = (config: ModelConfig, inputShape: ImageShape, numClasses: number) => ModelDefinition;
-
-export const BUILTIN_MODELS: Record<ModelConfig['name'], DefinitionProducer> = {
-  'lenet-zhu': (c, shape, k) => lenetZhuDefinition(shape, k, c.init),
-  mlp: (c, shape, k) => mlpDefinition(shape, k, { hidden: c.hidden, activation: c.activation, init: c.init }),
-  convnet: (c, shape, k) =>
-    convnetDefinition(shape, k, {
-      channels: c.channels,
-      kernelSize: c.kernelSize,
-      stride: c.stride,
-      padding: c.padding,
-      activation: c.activation,
-      pool: c.pool,
-      hidden: c.hidden,
-      init: c.init,
-    }),
-};
+export function builtinDefinition(config: ModelConfig, inputShape: ImageShape, numClasses: number): ModelDefinition {
+  const entry = MODEL_ENTRIES.find((e) => e.name === config.name) as ModelEntry | undefined;
+  if (!entry) throw new Error(`model.name: unknown model "${config.name}"; known: ${MODEL_ENTRIES.map((e) => e.name).join(', ')}`);
+  return entry.definition(config, inputShape, numClasses);
+}

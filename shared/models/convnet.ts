@@ -2,7 +2,10 @@
  * A configurable conv net: [Conv(k×k, stride, padding) → activation → optional AvgPool 2×2]* →
  * flatten → [Dense(width) → activation]* → Dense(classes).
  */
+import { z } from 'zod';
 import type { InitScheme } from './init';
+import { modelEntry } from './entry';
+import { activationField, hiddenField, initField } from './fields';
 import type { Activation, ImageShape } from './types';
 import { GraphBuilder } from './graph/builder';
 import type { ModelDefinition } from './graph/validate';
@@ -29,3 +32,22 @@ export function convnetDefinition(inputShape: ImageShape, numClasses: number, o:
   denseHead(g, o.hidden, o.activation, numClasses);
   return g.build();
 }
+
+const positiveInt = z.number().int().positive();
+
+export const convnetModel = modelEntry(
+  'convnet',
+  '[Conv(k×k, stride, padding) → activation → AvgPool 2×2 if pool] per channel count → flatten → the mlp head',
+  {
+    /** Output channels of each conv layer. */
+    channels: z.array(positiveInt).default([16, 32]),
+    kernelSize: positiveInt.default(3),
+    stride: positiveInt.default(1),
+    padding: z.number().int().nonnegative().default(1),
+    pool: z.boolean().default(true),
+    hidden: hiddenField,
+    activation: activationField,
+    init: initField,
+  },
+  (c, shape, k) => convnetDefinition(shape, k, c),
+);

@@ -4,7 +4,7 @@
  * "Model definitions"). Clients, attacks and captures build the model from a definition.
  */
 import type { ModelConfig } from './schema';
-import { BUILTIN_MODELS } from './builtins';
+import { builtinDefinition } from './builtins';
 import { interpret } from './graph/interpret';
 import { parseModelDefinition, type ModelDefinition } from './graph/validate';
 import type { ImageShape, Model } from './types';
@@ -14,9 +14,7 @@ export type { LayerNode, ModelDefinition } from './graph/validate';
 
 /** The definition of a built-in model (scenario `model`) on a task. */
 export function definitionFor(config: ModelConfig, inputShape: ImageShape, numClasses: number): ModelDefinition {
-  const produce = BUILTIN_MODELS[config.name];
-  if (!produce) throw new Error(`model.name: unknown model "${config.name}"; known: ${Object.keys(BUILTIN_MODELS).join(', ')}`);
-  return produce(config, inputShape, numClasses);
+  return builtinDefinition(config, inputShape, numClasses);
 }
 
 /** Builds the differentiable model a definition describes; throws a ModelDefinitionError naming the faulty layer. */

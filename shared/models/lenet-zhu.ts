@@ -4,6 +4,8 @@
  * No pooling. All weights and biases U(−0.5, 0.5).
  */
 import type { InitScheme } from './init';
+import { modelEntry } from './entry';
+import { initField } from './fields';
 import type { ImageShape } from './types';
 import { GraphBuilder } from './graph/builder';
 import type { ModelDefinition } from './graph/validate';
@@ -17,3 +19,7 @@ export function lenetZhuDefinition(inputShape: ImageShape, numClasses: number, i
   g.dense('fc', { units: numClasses });
   return g.build();
 }
+
+export const lenetZhuModel = modelEntry('lenet-zhu', "DLG's LeNetZhu: 3 × [Conv 5×5, 12 filters, padding 2, strides 2/2/1 → sigmoid] → Dense", { init: initField }, (c, shape, k) =>
+  lenetZhuDefinition(shape, k, c.init),
+);

@@ -1,5 +1,7 @@
 /** Multi-layer perceptron: flatten → [Dense(width) → activation]* → Dense(classes). All with bias. */
 import type { InitScheme } from './init';
+import { modelEntry } from './entry';
+import { activationField, hiddenField, initField } from './fields';
 import type { Activation, ImageShape } from './types';
 import { GraphBuilder } from './graph/builder';
 import type { ModelDefinition } from './graph/validate';
@@ -22,3 +24,7 @@ export function denseHead(g: GraphBuilder, hidden: readonly number[], activation
   hidden.forEach((units, i) => g.dense(`dense${i + 1}`, { units, activation }));
   g.dense(`dense${hidden.length + 1}`, { units: numClasses });
 }
+
+export const mlpModel = modelEntry('mlp', 'flatten → [Dense(w) → activation] per hidden width → Dense(classes), all with bias', { hidden: hiddenField, activation: activationField, init: initField }, (c, shape, k) =>
+  mlpDefinition(shape, k, c),
+);

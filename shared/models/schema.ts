@@ -1,27 +1,40 @@
-/** The scenario's `model` section (docs/scenarios.md): which built-in model and its shape. */
+/**
+ * The scenario's `model` section (docs/scenarios.md): which built-in model and its settings,
+ * composed from the model registry (shared/models/registry.ts). The section stays one flat object,
+ * as scenarios have always written it: `name` picks the entry and every registered field is
+ * accepted (a model ignores the fields of the others, as before).
+ */
 import { z } from 'zod';
+import { MODEL_ENTRIES, type BuiltinModelName } from './registry';
 
-const positiveInt = z.number().int().positive();
-const nonNegativeInt = z.number().int().nonnegative();
-const activation = z.enum(['relu', 'sigmoid', 'tanh']);
+export { initSchema } from './init';
 
-export const initSchema = z.union([
-  z.strictObject({ kind: z.literal('uniform'), range: z.number().positive() }),
-  z.strictObject({ kind: z.literal('fan-in') }),
-]);
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type MergedFields = UnionToIntersection<(typeof MODEL_ENTRIES)[number]['fields']>;
+
+/** Every entry's fields in one shape; a name two entries share must be the same schema object. */
+function mergedFields(): MergedFields {
+  const shape: Record<string, z.ZodType> = {};
+  const owner: Record<string, string> = {};
+  for (const entry of MODEL_ENTRIES) {
+    for (const [field, schema] of Object.entries(entry.fields) as [string, z.ZodType][]) {
+      if (shape[field] && shape[field] !== schema) {
+        throw new Error(`model registry: models "${owner[field]}" and "${entry.name}" declare model.${field} differently; share one schema (shared/models/fields.ts)`);
+      }
+      shape[field] = schema;
+      owner[field] ??= entry.name;
+    }
+  }
+  // `init` last, as scenarios have always listed it.
+  const { init, ...rest } = shape;
+  return { ...rest, ...(init ? { init } : {}) } as MergedFields;
+}
+
+const MODEL_NAMES = MODEL_ENTRIES.map((e) => e.name) as [BuiltinModelName, ...BuiltinModelName[]];
 
 export const modelSchema = z.strictObject({
-  name: z.enum(['lenet-zhu', 'mlp', 'convnet']).default('lenet-zhu'),
-  /** mlp / convnet: hidden dense widths. */
-  hidden: z.array(positiveInt).default([200]),
-  activation: activation.default('relu'),
-  /** convnet: output channels of each conv layer. */
-  channels: z.array(positiveInt).default([16, 32]),
-  kernelSize: positiveInt.default(3),
-  stride: positiveInt.default(1),
-  padding: nonNegativeInt.default(1),
-  pool: z.boolean().default(true),
-  init: initSchema.optional(),
+  name: z.enum(MODEL_NAMES).default('lenet-zhu'),
+  ...mergedFields(),
 });
 
 export type ModelConfig = z.infer<typeof modelSchema>;

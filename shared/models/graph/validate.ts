@@ -4,7 +4,7 @@
  * indices. Every fault is a ModelDefinitionError naming the layer (its name, index and op).
  */
 import { z } from 'zod';
-import { initSchema } from '../schema';
+import { initSchema } from '../init';
 import { isOpName, opSpec, OPS, type OpName, type Shape } from './ops';
 
 export const MODEL_DEFINITION_FORMAT = 'fedleak-model/1';
