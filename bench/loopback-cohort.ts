@@ -8,10 +8,12 @@ import WebSocket from 'ws';
 import '../shared/wire/secagg';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import { Rng } from '../shared/random';
-import type { SecureAggregationConfig } from '../shared/scenario/schema';
+import type { SecureAggregationConfig } from '../server/scenario/schema';
 import { ClientSecAgg } from '../client/secagg/session';
 import { ClientHub } from '../server/coordinator/hub';
 import { generateTokens, tokenList } from '../server/coordinator/tokens';
+import { broadcastPlan, roundPayload, type RoundPlan } from '../server/strategy';
+import { MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../shared/models/definition';
 
 export interface LoopbackCohort {
   hub: ClientHub;
@@ -68,4 +70,11 @@ export async function startLoopbackCohort(opts: {
       await Promise.all(closed);
     },
   };
+}
+
+/** A fedsgd round plan for a bare vector of `params.length` values (no model behind it). */
+export function testPlan(round: number, selected: readonly string[], params: Float32Array): RoundPlan {
+  const model: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name: 'bare-vector', inputShape: [1, 1, 1], numClasses: 1, layers: [], params: [{ name: 'vector', shape: [params.length] }] };
+  const training = { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, localEpochs: 0, learningRate: 0.1 } as const;
+  return broadcastPlan(roundPayload(round, model, params, training), selected, 120000);
 }

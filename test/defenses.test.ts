@@ -10,13 +10,13 @@ import { l2Norm } from '../client/mods/segments';
 import { dpAggregate } from '../server/dp/aggregate';
 import { dpFedAvgAggregate } from '../server/dp/fedavg';
 import { computeEpsilon } from '../server/dp/rdp-accountant';
-import { validateScenario } from '../shared/scenario/load';
+import { validateScenario } from '../server/scenario/load';
 import { Rng } from '../shared/random';
-import { defensesSchema, type DefensesConfig } from '../shared/scenario/schema';
+import { defensesSchema, type DefensesConfig } from '../server/scenario/schema';
 import type { ParamSpec } from '../shared/models/types';
 import type { RunResults } from '../server/report/results';
 import { sweepRow, sweepVariants, withAccuracyCost } from '../server/run/sweep';
-import { loadScenario } from '../shared/scenario/load';
+import { loadScenario } from '../server/scenario/load';
 
 /** A defences section as a scenario would give it (defaults filled by the schema). */
 function defenses(section: Record<string, unknown>): DefensesConfig {

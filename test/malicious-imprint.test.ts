@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { buildModel } from '../shared/models';
 import { loadMnist, type Dataset } from '../shared/data';
 import { Rng } from '../shared/random';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../shared/models/schema';
 import { initBackend } from '../shared/tensor/backend';
 import type { ImageShape } from '../shared/models/types';
 import {

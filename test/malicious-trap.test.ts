@@ -3,7 +3,7 @@ import { buildModel } from '../shared/models';
 import { splitFlat } from '../shared/models/params';
 import { loadMnist, type Dataset } from '../shared/data';
 import { Rng } from '../shared/random';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../shared/models/schema';
 import { initBackend } from '../shared/tensor/backend';
 import type { ImageShape } from '../shared/models/types';
 import { calibrateTrapFactor, plantTrapWeights, trapWeights } from '../server/malicious/trap-weights';

@@ -6,7 +6,7 @@
  * (server/dp): plug it into `aggregateUpdates`.
  */
 import type { PrivacyRecord } from '../report/results';
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 import type { Rng } from '../../shared/random';
 import { dpFedAvgAggregate } from '../dp/fedavg';
 

@@ -5,7 +5,7 @@
  */
 import type { PrivacyRecord } from '../report/results';
 import type { Rng } from '../../shared/random';
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 import { dpAggregate } from './aggregate';
 import { privacyAfterRounds } from './privacy';
 

@@ -11,7 +11,7 @@
 import { buildModel } from '../../shared/models';
 import { loadMnist } from '../../shared/data';
 import { Rng } from '../../shared/random';
-import { modelSchema, type ModelConfig } from '../../shared/scenario/schema';
+import { modelSchema, type ModelConfig } from '../../shared/models/schema';
 import { initBackend } from '../../shared/tensor/backend';
 import type { ImageShape } from '../../shared/models/types';
 import { inspectParameters } from '../../client/guards/inspect-parameters';

@@ -17,7 +17,7 @@
 import { buildModel } from '../../shared/models';
 import { loadMnist, type Dataset } from '../../shared/data';
 import { Rng } from '../../shared/random';
-import { modelSchema } from '../../shared/scenario/schema';
+import { modelSchema } from '../../shared/models/schema';
 import { initBackend } from '../../shared/tensor/backend';
 import type { ImageShape, Model } from '../../shared/models/types';
 import { buildImprintBlock, measurePublicStatistic, type BinDistribution, type ImprintQuery } from '../../server/malicious/imprint';

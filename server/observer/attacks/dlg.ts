@@ -15,30 +15,32 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { initBackend } from '../../../shared/tensor/backend';
-import { buildModel, type Model } from '../../../shared/models';
+import type { Model } from '../../../shared/models';
+import { modelFromDefinition } from '../../../shared/models/definition';
 import { splitFlat } from '../../../shared/models/params';
 import { Rng } from '../../../shared/random';
 import { parameterGradients, squaredGradientDistance } from '../gradient-matching';
 import { Lbfgs } from '../optim/lbfgs';
-import type { Attack, AttackInput, AttackOutput, AttackProgress } from './types';
+import type { Attack, AttackInput, AttackOutput, AttackProgress, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 /** Largest dummy batch; beyond it one run would take hours and recover nothing recognisable. */
 export const MAX_DUMMY_BATCH = 64;
 
 /** Local SGD steps behind a fedavg update, as the public training config tells the server. */
 export function localStepCount(input: AttackInput): number {
-  const t = input.training;
-  if (input.updateKind === 'gradient') return 1;
-  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(Math.max(1, input.numExamples) / t.batchSize);
+  const t = input.payload.training;
+  if (input.observed.kind === 'gradient') return 1;
+  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(Math.max(1, input.observed.numExamples) / t.batchSize);
   return t.localSteps;
 }
 
 /** Examples behind the update: the dummy batch size. */
 export function victimBatchSize(input: AttackInput): number {
-  const t = input.training;
-  const declared = input.numExamples;
+  const t = input.payload.training;
+  const declared = input.observed.numExamples;
   if (!Number.isInteger(declared) || declared < 0) throw new Error(`attack input: numExamples must be a non-negative integer, got ${declared}`);
-  if (input.updateKind === 'gradient') return declared > 0 ? Math.min(declared, t.batchSize) : t.batchSize;
+  if (input.observed.kind === 'gradient') return declared > 0 ? Math.min(declared, t.batchSize) : t.batchSize;
   const used = localStepCount(input) * t.batchSize;
   return declared > 0 ? Math.min(declared, used) : used;
 }
@@ -48,10 +50,10 @@ export function victimBatchSize(input: AttackInput): number {
  * −delta / (learningRate · localSteps) for fedavg.
  */
 export function observedGradient(input: AttackInput): Float32Array {
-  if (input.updateKind === 'gradient') return input.update;
-  const scale = -1 / (input.training.learningRate * localStepCount(input));
-  const out = new Float32Array(input.update.length);
-  for (let i = 0; i < out.length; i++) out[i] = input.update[i] * scale;
+  if (input.observed.kind === 'gradient') return input.observed.update;
+  const scale = -1 / (input.payload.training.learningRate * localStepCount(input));
+  const out = new Float32Array(input.observed.update.length);
+  for (let i = 0; i < out.length; i++) out[i] = input.observed.update[i] * scale;
   return out;
 }
 
@@ -66,12 +68,12 @@ export interface LbfgsMatchingOptions {
 
 function checkInput(input: AttackInput, model: Model, name: string): void {
   const total = model.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  if (input.globalParams.length !== total) {
-    throw new Error(`${name}: globalParams has ${input.globalParams.length} values, model ${model.name} needs ${total}`);
+  if (input.payload.params.length !== total) {
+    throw new Error(`${name}: globalParams has ${input.payload.params.length} values, model ${model.name} needs ${total}`);
   }
-  if (input.update.length !== total) throw new Error(`${name}: update has ${input.update.length} values, model ${model.name} needs ${total}`);
-  if (input.updateKind === 'weight-delta' && !(input.training.learningRate > 0)) {
-    throw new Error(`${name}: a fedavg weight delta needs training.learningRate > 0, got ${input.training.learningRate}`);
+  if (input.observed.update.length !== total) throw new Error(`${name}: update has ${input.observed.update.length} values, model ${model.name} needs ${total}`);
+  if (input.observed.kind === 'weight-delta' && !(input.payload.training.learningRate > 0)) {
+    throw new Error(`${name}: a fedavg weight delta needs training.learningRate > 0, got ${input.payload.training.learningRate}`);
   }
 }
 
@@ -90,8 +92,8 @@ export async function lbfgsGradientMatching(
   await initBackend();
   const started = process.hrtime.bigint();
   const name = options.attackName;
-  const { config, inputShape, numClasses } = input.model;
-  const model = buildModel(config, inputShape, numClasses);
+  const { inputShape, numClasses } = input.payload.model;
+  const model = modelFromDefinition(input.payload.model);
   checkInput(input, model, name);
   const n = victimBatchSize(input);
   if (n > MAX_DUMMY_BATCH) {
@@ -108,7 +110,7 @@ export async function lbfgsGradientMatching(
   }
 
   // Constant tensors, created once and disposed at the end.
-  const params = splitFlat(input.globalParams, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
+  const params = splitFlat(input.payload.params, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
   const target = splitFlat(observedGradient(input), model.specs).map((g, i) => tf.tensor(g, model.specs[i].shape, 'float32'));
   const fixedTargets: Tensor2D | null = options.labels
     ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(options.labels ?? []), 'int32'), numClasses).toFloat() as Tensor2D)
@@ -140,14 +142,14 @@ export async function lbfgsGradientMatching(
     rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
     if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
     const opt = new Lbfgs(x0, {
-      lr: input.attack.learningRate ?? 1,
+      lr: input.settings.learningRate ?? 1,
       historySize: 100,
       maxIter: 20,
       maxEval: 25,
-      lineSearch: input.attack.lineSearch,
+      lineSearch: input.settings.lineSearch,
     });
     let steps = 0;
-    for (let k = 0; k < input.attack.iterations; k++) {
+    for (let k = 0; k < input.settings.iterations; k++) {
       const before = Float64Array.from(opt.x);
       opt.step(evaluate);
       steps += 1;
@@ -167,7 +169,7 @@ export async function lbfgsGradientMatching(
     // Restart 0 uses the attack seed itself; further restarts fork from it. Keep the lowest objective.
     let best: { x: Float64Array; objective: number } | null = null;
     let steps = 0;
-    for (let r = 0; r < input.attack.restarts; r++) {
+    for (let r = 0; r < input.settings.restarts; r++) {
       const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
       const result = await run(rng, steps);
       steps += result.steps;
@@ -206,4 +208,9 @@ function argmaxRows(values: Float64Array, rows: number, cols: number): number[] 
 }
 
 export const dlg: Attack = (input, onProgress) =>
-  lbfgsGradientMatching(input, { attackName: 'dlg', stopBelow: input.attack.stopBelow }, onProgress);
+  lbfgsGradientMatching(input, { attackName: 'dlg', stopBelow: input.settings.stopBelow }, onProgress);
+
+/** Settings: the common scenario fields (settings.ts). */
+export const dlgSettings = builtinAttackEntry('dlg');
+
+export const dlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'dlg', settings: dlgSettings, run: dlg };

@@ -25,11 +25,13 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { Rng } from '../../../shared/random';
-import { buildModel, unflattenParams, oneHot } from '../../../shared/models';
+import { unflattenParams, oneHot } from '../../../shared/models';
+import { modelFromDefinition } from '../../../shared/models/definition';
 import type { Model } from '../../../shared/models/types';
 import { cosineGradientDistance, parameterGradients } from '../gradient-matching';
 import { inferLabelCandidates } from './label-inference';
-import type { AttackInput, AttackOutput, AttackProgress } from './types';
+import type { AttackInput, AttackOutput, AttackProgress, UpdateKind, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
@@ -62,10 +64,10 @@ export interface UnrollPlan {
 }
 
 export function unrollPlan(input: AttackInput): UnrollPlan {
-  const t = input.training;
-  if (input.updateKind === 'gradient') {
+  const t = input.payload.training;
+  if (input.observed.kind === 'gradient') {
     // A fedsgd gradient is the mean over one batch; the declared example count is that batch.
-    const batch = input.numExamples > 0 ? input.numExamples : t.batchSize;
+    const batch = input.observed.numExamples > 0 ? input.observed.numExamples : t.batchSize;
     return { steps: 1, batchSize: batch, learningRate: 1 };
   }
   if (t.localEpochs > 0) {
@@ -74,10 +76,10 @@ export function unrollPlan(input: AttackInput): UnrollPlan {
     );
   }
   const needed = t.localSteps * t.batchSize;
-  if (input.numExamples > 0 && input.numExamples !== needed) {
+  if (input.observed.numExamples > 0 && input.observed.numExamples !== needed) {
     // The client's schedule (client/schedule.ts) only gives localSteps distinct full batches when its shard holds them.
     throw new Error(
-      `inverting-gradients: the client declared ${input.numExamples} examples, but ${t.localSteps} local steps × batch ${t.batchSize} = ${needed} distinct examples are needed to unroll its steps (smaller shards repeat examples across epochs, which is not modelled)`,
+      `inverting-gradients: the client declared ${input.observed.numExamples} examples, but ${t.localSteps} local steps × batch ${t.batchSize} = ${needed} distinct examples are needed to unroll its steps (smaller shards repeat examples across epochs, which is not modelled)`,
     );
   }
   return { steps: t.localSteps, batchSize: t.batchSize, learningRate: t.learningRate };
@@ -87,7 +89,7 @@ export function unrollPlan(input: AttackInput): UnrollPlan {
  * The update the client would send for dummy images `x` (count = steps · batchSize) with fixed
  * one-hot targets per step: the gradient (1 step, lr 1 and sign flipped back) or Σ −lr·∇L.
  */
-export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tensor4D, targets: readonly Tensor2D[], plan: UnrollPlan, kind: AttackInput['updateKind']): Tensor[] {
+export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tensor4D, targets: readonly Tensor2D[], plan: UnrollPlan, kind: UpdateKind): Tensor[] {
   if (kind === 'gradient') return parameterGradients(model, params, x, targets[0]);
   let theta: Tensor[] = params.slice();
   let delta: Tensor[] | null = null;
@@ -103,7 +105,7 @@ export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tens
 }
 
 /** θ_global + (s/steps)·delta for s = 0…steps−1 (the first entry is `params` itself, not a copy). */
-export function stepParamEstimates(params: readonly Tensor[], delta: readonly Tensor[], plan: UnrollPlan, kind: AttackInput['updateKind']): Tensor[][] {
+export function stepParamEstimates(params: readonly Tensor[], delta: readonly Tensor[], plan: UnrollPlan, kind: UpdateKind): Tensor[][] {
   if (kind === 'gradient' || plan.steps === 1) return [params.slice()];
   return Array.from({ length: plan.steps }, (_, s) => (s === 0 ? params.slice() : tf.tidy(() => params.map((p, i) => tf.add(p, tf.mul(delta[i], s / plan.steps))))));
 }
@@ -199,24 +201,24 @@ interface TrialResult {
 
 export const invertingGradients = async (input: AttackInput, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> => {
   const started = performance.now();
-  const { config, inputShape, numClasses } = input.model;
-  const model = buildModel(config, inputShape, numClasses);
+  const { inputShape, numClasses } = input.payload.model;
+  const model = modelFromDefinition(input.payload.model);
   const plan = unrollPlan(input);
   const count = plan.steps * plan.batchSize;
-  const baseLr = input.attack.learningRate ?? 0.1;
-  const tvWeight = input.attack.tvWeight;
+  const baseLr = input.settings.learningRate ?? 0.1;
+  const tvWeight = input.settings.tvWeight;
   const rng = new Rng(input.seed);
   const shape: [number, number, number, number] = [count, ...inputShape];
 
   // Constants for the whole attack, created once.
-  const params = unflattenParams(input.globalParams, model.specs);
-  const target = unflattenParams(input.update, model.specs);
+  const params = unflattenParams(input.payload.params, model.specs);
+  const target = unflattenParams(input.observed.update, model.specs);
   const targetNormSq = tf.tidy(() => tf.addN(target.map((g) => tf.sum(tf.square(g)))));
   let evaluations = 0;
   /** All optimizer steps the attack plans (restarts × (screening + full run)), for progress lines. */
   let plannedSteps: number | undefined;
   const fillStart = (buffer: Float32Array, r: Rng): void => {
-    r.fillNormal(buffer, input.attack.init.mean, input.attack.init.std);
+    r.fillNormal(buffer, input.settings.init.mean, input.settings.init.std);
   };
 
   /** One optimisation from a fresh N(init.mean, init.std²) start with fixed per-step labels. */
@@ -224,7 +226,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     const targets = stepTargets(opts.labels, plan, numClasses);
     const objectiveOf = (x: Tensor4D): Tensor =>
       tf.tidy(() => {
-        const dummy = simulatedUpdate(model, params, x, targets, plan, input.updateKind);
+        const dummy = simulatedUpdate(model, params, x, targets, plan, input.observed.kind);
         const matching = cosineGradientDistance(dummy, target, targetNormSq);
         return tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), tvWeight)) : matching;
       });
@@ -263,7 +265,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
         const objective = value.dataSync()[0];
         value.dispose();
         if (onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) onProgress({ iteration: opts.iterationOffset + it + 1, objective, total: plannedSteps });
-        if (input.attack.stopBelow !== undefined && objective < input.attack.stopBelow) break;
+        if (input.settings.stopBelow !== undefined && objective < input.settings.stopBelow) break;
       }
       // Score the projected final images (the last value was taken before the last step).
       const finalValue = objectiveOf(x);
@@ -276,7 +278,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     }
   };
 
-  const screeningSteps = (): number => Math.max(1, Math.ceil(input.attack.iterations * SCREEN_FRACTION));
+  const screeningSteps = (): number => Math.max(1, Math.ceil(input.settings.iterations * SCREEN_FRACTION));
 
   /**
    * One restart: a short run under every screening option (label candidate × deal over the steps) from
@@ -284,7 +286,7 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
    * start, uses the option with the lowest screened objective. One option: just the full run.
    */
   const screenedTrial = (options: readonly number[][], r: Rng, offset: number): TrialResult & { labels: number[] } => {
-    if (options.length === 1) return { ...trial({ labels: options[0], iterations: input.attack.iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
+    if (options.length === 1) return { ...trial({ labels: options[0], iterations: input.settings.iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
     const screen = screeningSteps();
     const start = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
     fillStart(start, r.fork('screen'));
@@ -299,16 +301,16 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
         chosen = candidate;
       }
     }
-    const full = trial({ labels: chosen, iterations: input.attack.iterations, rng: r, iterationOffset: offset + done });
+    const full = trial({ labels: chosen, iterations: input.settings.iterations, rng: r, iterationOffset: offset + done });
     return { ...full, steps: done + full.steps, labels: chosen.slice() };
   };
 
   try {
     if (targetNormSq.dataSync()[0] === 0) throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
     // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
-    const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
+    const gradientEstimate = input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / (plan.learningRate * plan.steps));
     // FedAvg: the steps saw the examples at θ_global + (s/steps)·delta (approximately); p̂ is averaged there.
-    const softmaxAt = stepParamEstimates(params, target, plan, input.updateKind);
+    const softmaxAt = stepParamEstimates(params, target, plan, input.observed.kind);
     let candidates: number[][];
     try {
       candidates = inferLabelCandidates({ model, params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt }, LABEL_CANDIDATES);
@@ -319,10 +321,10 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     const arrangements = plan.steps > 1 ? orderedPartitions(count, plan.steps, plan.batchSize, MAX_ARRANGEMENTS + 1) : [];
     const deals = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS ? arrangements : [Array.from({ length: count }, (_, i) => i)];
     const options = screeningOptions(candidates, deals, plan.batchSize).slice(0, MAX_SCREENED_OPTIONS);
-    plannedSteps = input.attack.restarts * (input.attack.iterations + (options.length > 1 ? options.length * screeningSteps() : 0));
+    plannedSteps = input.settings.restarts * (input.settings.iterations + (options.length > 1 ? options.length * screeningSteps() : 0));
     let iterationsDone = 0;
     let best: (TrialResult & { labels: number[] }) | null = null;
-    for (let restart = 0; restart < input.attack.restarts; restart++) {
+    for (let restart = 0; restart < input.settings.restarts; restart++) {
       const result = screenedTrial(options, rng.fork(`restart-${restart}`), iterationsDone);
       iterationsDone += result.steps;
       if (best === null || result.objective < best.objective || !Number.isFinite(best.objective)) best = result;
@@ -342,3 +344,8 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
     tf.dispose([...params, ...target, targetNormSq]);
   }
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const invertingGradientsSettings = builtinAttackEntry('inverting-gradients');
+
+export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'inverting-gradients', settings: invertingGradientsSettings, run: invertingGradients };

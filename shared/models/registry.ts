@@ -1,0 +1,12 @@
+/**
+ * Built-in models by scenario `model.name`. Adding one: a file exporting its `modelEntry(name,
+ * summary, fields, definition)` and one line here; the scenario's `model` schema is composed from
+ * these entries (shared/models/schema.ts).
+ */
+import { convnetModel } from './convnet';
+import { lenetZhuModel } from './lenet-zhu';
+import { mlpModel } from './mlp';
+
+export const MODEL_ENTRIES = [lenetZhuModel, mlpModel, convnetModel] as const;
+
+export type BuiltinModelName = (typeof MODEL_ENTRIES)[number]['name'];
