@@ -6,13 +6,17 @@ import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
 
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
 export function registerServerCommand(program: Command): void {
   program
     .command('server')
     .description('run only the coordinator: wait for `fedleak client` processes (possibly on other machines), run the rounds, write results')
     .requiredOption('-s, --scenario <scenario>', 'a scenario file or built-in scenario name')
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', '8787')
-    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--tokens <file>', 'write the client tokens ("<clientId> <token>" per line) to this file instead of printing them')
     .option('-o, --out <dir>', 'output folder (default runs/<name>-server)')
     .option('--seed <n>', 'override the scenario seed')
@@ -26,6 +30,12 @@ export function registerServerCommand(program: Command): void {
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
       const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
       const tokensFile = opts.tokens ? path.resolve(opts.tokens) : undefined;
+      if (isWildcard(opts.host)) {
+        process.stderr.write(
+          `fedleak server: warning: --host ${opts.host} accepts connections from every network interface; ` +
+            `anyone who can reach port ${port} can try to connect (clients still need their tokens). Use a firewall or a specific address.\n`,
+        );
+      }
       let results: Awaited<ReturnType<typeof runScenario>>;
       try {
         results = await runScenario(loaded, {
