@@ -10,6 +10,8 @@ export interface ClientProcessOptions {
   log?: (line: string) => void;
   /** Log a line per client on connect. */
   verbose?: boolean;
+  /** Answer the simulator's evaluation requests (raw examples, plain inputs); only for `fedleak run` or an explicit opt-in. */
+  allowEvaluation?: boolean;
 }
 
 export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
@@ -17,5 +19,5 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   if (!/^wss?:\/\//.test(opts.server)) throw new Error(`server address ${JSON.stringify(opts.server)}: expected ws://HOST:PORT`);
   await initBackend();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false)));
+  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false, opts.allowEvaluation ?? false)));
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import { loadScenario } from '../../shared/scenario/load';
 import { runScenario } from '../../server/run';
+import { checkTokensFileTarget } from '../../server/coordinator/tokens';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
@@ -30,6 +31,8 @@ export function registerServerCommand(program: Command): void {
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
       const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
       const tokensFile = opts.tokens ? path.resolve(opts.tokens) : undefined;
+      // Before any data is loaded: a tokens file others can read is refused at once.
+      if (tokensFile) checkTokensFileTarget(tokensFile);
       if (isWildcard(opts.host)) {
         process.stderr.write(
           `fedleak server: warning: --host ${opts.host} accepts connections from every network interface; ` +
@@ -50,7 +53,7 @@ export function registerServerCommand(program: Command): void {
             process.stderr.write(`fedleak server: listening on ws://${host}:${p}, waiting for ${tokens.length} clients\n`);
             if (tokensFile) process.stderr.write(`tokens written to ${tokensFile}\n`);
             else tokens.forEach((t, i) => process.stdout.write(`c${i} ${t}\n`));
-            process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token TOKEN\n`);
+            process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token-file FILE (or FEDLEAK_TOKEN=TOKEN)\n`);
           },
         });
       } catch (err) {
