@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { loadScenario } from '../../shared/scenario/load';
 import { runScenario } from '../../server/run';
 import { checkTokensFileTarget } from '../../server/coordinator/tokens';
+import { prepareOutDir, safeFolderName } from '../../server/run/out-dir';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
@@ -20,16 +21,18 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--tokens <file>', 'write the client tokens ("<clientId> <token>" per line) to this file instead of printing them')
     .option('-o, --out <dir>', 'output folder (default runs/<name>-server)')
+    .option('--overwrite', 'empty a non-empty --out folder first (otherwise it is refused)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field (repeatable; value is JSON)', collect, [])
     .option('--wait <seconds>', 'give up if not every client has connected after this long (default: wait forever)')
     .option('-q, --quiet', 'no progress lines')
-    .action(async (opts: { scenario: string; port: string; host: string; tokens?: string; out?: string; seed?: string; set: string[]; wait?: string; quiet?: boolean }) => {
+    .action(async (opts: { scenario: string; port: string; host: string; tokens?: string; out?: string; overwrite?: boolean; seed?: string; set: string[]; wait?: string; quiet?: boolean }) => {
       const loaded = loadScenario(opts.scenario, opts.set, opts.seed === undefined ? undefined : parseSeed(opts.seed));
       const port = parsePort(opts.port, '--port');
       const wait = opts.wait === undefined ? 0 : Number(opts.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
-      const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
+      const outDir = path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-server`));
+      prepareOutDir(outDir, { overwrite: opts.overwrite ?? false });
       const tokensFile = opts.tokens ? path.resolve(opts.tokens) : undefined;
       // Before any data is loaded: a tokens file others can read is refused at once.
       if (tokensFile) checkTokensFileTarget(tokensFile);
