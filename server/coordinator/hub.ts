@@ -82,7 +82,9 @@ export class ClientHub extends EventEmitter<HubEvents> {
   constructor(private readonly opts: HubOptions) {
     super();
     const timeout = opts.limits?.handshakeTimeoutMs ?? opts.helloTimeoutMs ?? DEFAULT_GATE.handshakeTimeoutMs;
-    this.limits = { ...DEFAULT_GATE, ...opts.limits, handshakeTimeoutMs: timeout };
+    // A large cohort connects all at once: leave room for every legitimate client to be pending.
+    const maxPending = opts.limits?.maxPending ?? Math.max(DEFAULT_GATE.maxPending, 2 * opts.tokens.size);
+    this.limits = { ...DEFAULT_GATE, ...opts.limits, handshakeTimeoutMs: timeout, maxPending };
     this.failures = new FailureLimiter(opts.helloFailures ?? DEFAULT_FAILURE_LIMIT);
   }
 
