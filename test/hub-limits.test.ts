@@ -127,8 +127,9 @@ describe('coordinator hub: limits before authentication (real sockets)', functio
     await late.done;
   });
 
-  it('rate-limits failed hellos per address; an authenticated client is untouched', async () => {
-    const hub = makeHub({ helloFailures: { burst: 5, refillPerSecond: 0.0001 } });
+  it('rate-limits failed hellos per address (and their log lines); an authenticated client is untouched', async () => {
+    const log: string[] = [];
+    const hub = makeHub({ helloFailures: { burst: 5, refillPerSecond: 0.0001 } }, log);
     hubs.push(hub);
     const port = await hub.listen(0);
     const good = wsSession(port, (ws) => ws.send(hello(GOOD)));
@@ -145,6 +146,14 @@ describe('coordinator hub: limits before authentication (real sockets)', functio
     const blocked = wsSession(port, (ws) => ws.send(hello(GOOD2)));
     expect((await blocked.done).code).to.equal(4029);
     expect(hub.isConnected('c0')).to.equal(true);
+    // A flood of 200 more: each is refused, but the log gets the first ten lines and one per hundred.
+    for (let batch = 0; batch < 4; batch++) {
+      const codes = await Promise.all(Array.from({ length: 50 }, (_, i) => wsSession(port, (ws) => ws.send(hello(`flood-${batch}-${i}`))).done.then((o) => o.code)));
+      expect(codes.every((c) => c === 4029)).to.equal(true);
+    }
+    const limitedLines = log.filter((l) => l.includes('rate-limited'));
+    expect(limitedLines.length).to.be.within(10, 13);
+    expect(limitedLines[limitedLines.length - 1]).to.match(/\((100|200) times from this address\)$/);
     good.ws.close();
     await good.done;
   });

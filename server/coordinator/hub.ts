@@ -200,8 +200,22 @@ export class ClientHub extends EventEmitter<HubEvents> {
   /** Messages may quote what a peer sent: escaped and cut before they reach the log. */
   private rejected(clientId: string | null, code: string, message: string, remote?: string): void {
     const safe = printable(message, 500);
-    this.opts.log(`server: rejected ${clientId ?? `unauthenticated peer ${remote ?? ''}`.trim()}: ${code}: ${safe}`);
+    const repeat = clientId === null ? this.countUnauthenticated(code, remote ?? '') : 1;
+    // A flood from one address: the first ten lines, then one per hundred (with the count).
+    if (repeat <= 10 || repeat % 100 === 0) {
+      const times = repeat > 10 ? ` (${repeat} times from this address)` : '';
+      this.opts.log(`server: rejected ${clientId ?? `unauthenticated peer ${remote ?? ''}`.trim()}: ${code}: ${safe}${times}`);
+    }
     this.emit('rejected', { clientId, code, message: safe });
+  }
+
+  private readonly unauthenticatedCounts = new Map<string, number>();
+  private countUnauthenticated(code: string, remote: string): number {
+    const key = `${code}@${remote.replace(/:\d+$/, '')}`;
+    if (this.unauthenticatedCounts.size > 10000) this.unauthenticatedCounts.clear();
+    const n = (this.unauthenticatedCounts.get(key) ?? 0) + 1;
+    this.unauthenticatedCounts.set(key, n);
+    return n;
   }
 
   private sendRaw(peer: Peer, msg: WireMessage): void {
