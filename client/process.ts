@@ -1,6 +1,7 @@
 /** A client process: one or more virtual clients (one connection and token each), run concurrently. */
 import { initBackend } from '../shared/tensor/backend';
 import { runSession, type SessionEnd } from './session';
+import { printable } from '../shared/text/printable';
 
 export interface ClientProcessOptions {
   /** ws://host:port of the coordinator. */
@@ -18,6 +19,8 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   if (opts.tokens.length === 0) throw new Error('no client token given');
   if (!/^wss?:\/\//.test(opts.server)) throw new Error(`server address ${JSON.stringify(opts.server)}: expected ws://HOST:PORT`);
   await initBackend();
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const write = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Lines can quote what the server sent (error messages, refusal reasons): no control characters.
+  const log = (line: string) => write(printable(line, 2000));
   return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false, opts.allowEvaluation ?? false)));
 }

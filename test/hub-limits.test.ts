@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { encodeMessage, decodeFrame, type WireMessage } from '../shared/wire';
 import { ClientHub, type HubOptions } from '../server/coordinator/hub';
 import { Packr } from 'msgpackr';
+import { FailureLimiter } from '../server/coordinator/failure-limiter';
 
 const GOOD = 'a'.repeat(32);
 const GOOD2 = 'b'.repeat(32);
@@ -186,5 +187,19 @@ describe('coordinator hub: limits before authentication (real sockets)', functio
     expect(mine.some((l) => l.includes('\\u000a2026-01-01 server: round 9'))).to.equal(true); // visible, not a new line
     s.ws.close();
     await s.done;
+  });
+
+  it('lets an address try again as its failure budget refills', () => {
+    let now = 0;
+    const limiter = new FailureLimiter({ burst: 2, refillPerSecond: 0.5, now: () => now });
+    limiter.recordFailure('10.0.0.1');
+    limiter.recordFailure('10.0.0.1');
+    expect(limiter.blocked('10.0.0.1')).to.equal(true);
+    expect(limiter.blocked('10.0.0.2')).to.equal(false);
+    expect(limiter.retryAfterSeconds('10.0.0.1')).to.equal(2);
+    now = 2000;
+    expect(limiter.blocked('10.0.0.1')).to.equal(false);
+    limiter.recordFailure('10.0.0.1');
+    expect(limiter.blocked('10.0.0.1')).to.equal(true);
   });
 });

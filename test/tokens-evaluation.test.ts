@@ -55,6 +55,8 @@ async function coordinate(args: string[], env: NodeJS.ProcessEnv = CHILD_ENV): P
       if (msg.type === 'hello') {
         tokens.push(msg.token);
         send(ws, { type: 'welcome', clientId: 'c0', clientIndex: 0, scenario: publicScenario(SCENARIO), paramCount: PARAMS, maxFrameBytes: 1 << 20 });
+        // A hostile server's text must not forge lines in the client's log.
+        send(ws, { type: 'error', code: 'internal', message: 'x\nc0: forged line\u001b[2J' });
       } else if (msg.type === 'ready') {
         send(ws, { type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 2, localSteps: 1, localEpochs: 0, timeoutMs: 10000, params: new Float32Array(PARAMS) });
       } else if (msg.type === 'update') {
@@ -121,6 +123,7 @@ describe('tokens and the evaluation channel (real processes)', function () {
     expect(out.answers).to.deep.equal(['error:unavailable:7', 'error:unavailable:8']);
     expect(out.stderr).to.match(/c0: refused eval\.truth-request for round 1: the evaluation channel is off/);
     expect(out.stderr).to.match(/c0: refused eval\.secagg-input-request/);
+    expect(out.stderr).to.include('x\\u000ac0: forged line\\u001b[2J').and.not.match(/^c0: forged line/m);
   });
 
   it('with --allow-evaluation (and the token from FEDLEAK_TOKEN) the client answers the ground-truth request', async () => {
