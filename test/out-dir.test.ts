@@ -46,6 +46,7 @@ describe('fedleak run: output paths (real processes)', function () {
     expect(safeFolderName('../../x')).to.equal('x');
     expect(safeFolderName('a/b\\c d\u0000e')).to.equal('a-b-c-d-e');
     expect(safeFolderName('..')).to.equal('run');
+    expect(safeFolderName('d/../x y')).to.equal('d-.-x-y');
   });
 
   it('keeps a scenario named ../../x under runs/', async () => {

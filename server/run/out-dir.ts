@@ -20,6 +20,7 @@ export function safeFolderName(name: string): string {
   const cleaned = name
     .normalize('NFKC')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
     .replace(/^[.-]+/, '')
     .replace(/-+$/, '')
     .slice(0, 80);
