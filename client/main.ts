@@ -1,6 +1,8 @@
 /**
  * Entry of a client process spawned by `fedleak run`: node dist/client/main.js --server URL, with the
- * tokens in FEDLEAK_CLIENT_TOKENS (T[,T…]) or given as --token T[,T…].
+ * tokens in FEDLEAK_CLIENT_TOKENS (T[,T…]) or given as --token T[,T…]. `fedleak run` adds
+ * --allow-evaluation (its clients are simulated, their truth scores the attacks); without it the
+ * client refuses the evaluation channel.
  * Exits 0 when every virtual client was shut down cleanly by the server, 1 otherwise. When started
  * with an IPC channel (child_process.fork), it exits as soon as the parent goes away, so a killed
  * run never leaves clients behind.
@@ -22,7 +24,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (process.send) process.on('disconnect', () => process.exit(1));
-  const ends = await runClientProcess({ server, tokens, verbose: argv.includes('--verbose') });
+  const ends = await runClientProcess({ server, tokens, verbose: argv.includes('--verbose'), allowEvaluation: argv.includes('--allow-evaluation') });
   for (const e of ends) if (!e.clean) process.stderr.write(`${e.clientId ?? 'client'}: ${e.reason}\n`);
   process.exit(ends.every((e) => e.clean) ? 0 : 1);
 }

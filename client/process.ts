@@ -1,6 +1,7 @@
 /** A client process: one or more virtual clients (one connection and token each), run concurrently. */
 import { initBackend } from '../shared/tensor/backend';
 import { runSession, type SessionEnd } from './session';
+import { printable } from '../shared/text/printable';
 
 export interface ClientProcessOptions {
   /** ws://host:port of the coordinator. */
@@ -10,12 +11,16 @@ export interface ClientProcessOptions {
   log?: (line: string) => void;
   /** Log a line per client on connect. */
   verbose?: boolean;
+  /** Answer the simulator's evaluation requests (raw examples, plain inputs); only for `fedleak run` or an explicit opt-in. */
+  allowEvaluation?: boolean;
 }
 
 export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
   if (opts.tokens.length === 0) throw new Error('no client token given');
   if (!/^wss?:\/\//.test(opts.server)) throw new Error(`server address ${JSON.stringify(opts.server)}: expected ws://HOST:PORT`);
   await initBackend();
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false)));
+  const write = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Lines can quote what the server sent (error messages, refusal reasons): no control characters.
+  const log = (line: string) => write(printable(line, 2000));
+  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false, opts.allowEvaluation ?? false)));
 }

@@ -19,6 +19,7 @@ import { Rng } from '../shared/random';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { ClientSecAgg } from './secagg/session';
+import { refuseEvaluation } from './evaluation-guard';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -44,7 +45,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean): Promise<SessionEnd> {
+/** allowEvaluation: answer the simulator's evaluation requests (client/evaluation-guard.ts); default refuse. */
+export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, allowEvaluation = false): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let state: ClientState | null = null;
     /** Set when this client refused the server's model: it stays connected but cannot train. */
@@ -94,6 +96,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onMessage = (msg: WireMessage) => {
+      if (refuseEvaluation(msg, allowEvaluation, { clientName: name(), send, log })) return;
       switch (msg.type) {
         case 'welcome':
           if (state || refused) throw new WireError('bad-message', 'a second welcome on the same connection');

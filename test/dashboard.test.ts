@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
@@ -28,8 +29,8 @@ class SocketIoProbe {
       }
     });
   }
-  static connect(port: number, headers: Record<string, string> = {}): SocketIoProbe {
-    return new SocketIoProbe(new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { headers }));
+  static connect(port: number, token: string, headers: Record<string, string> = {}): SocketIoProbe {
+    return new SocketIoProbe(new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&token=${token}`, { headers }));
   }
   /** The next occurrence of event `name` (one already received counts). */
   next<T>(name: string): Promise<T> {
@@ -79,13 +80,13 @@ describe('dashboard', function () {
     const client = await fetch(new URL('/socket.io/socket.io.min.js', dashboard.url));
     expect(client.status).to.equal(200);
     expect((await client.text()).length).to.be.greaterThan(10000);
-    expect((await fetch(new URL('/nope', dashboard.url))).status).to.equal(404);
+    expect((await fetch(new URL(`/nope?token=${dashboard.token}`, dashboard.url))).status).to.equal(404);
   });
 
   it('sends a late browser the state so far, then live rounds, progress and images', async () => {
     events.emit('round', round(1, 0.31), 3);
     events.emit('attack-start', { round: 1, target: 'c1', view: 'plain', attack: 'dlg', iterations: 50 });
-    const probe = SocketIoProbe.connect(dashboard.port);
+    const probe = SocketIoProbe.connect(dashboard.port, dashboard.token);
     probes.push(probe);
     const state = await probe.next<DashboardState>('state');
     expect(state.title).to.equal('dash <test>');
@@ -112,7 +113,7 @@ describe('dashboard', function () {
     expect([decoded.width, decoded.height]).to.deep.equal([3, 2]);
 
     // A second browser now gets the finished attack (with its picture) in its snapshot.
-    const late = SocketIoProbe.connect(dashboard.port);
+    const late = SocketIoProbe.connect(dashboard.port, dashboard.token);
     probes.push(late);
     const later = await late.next<DashboardState>('state');
     expect(later.running).to.deep.equal([]);
@@ -121,7 +122,7 @@ describe('dashboard', function () {
   });
 
   it('refuses a websocket from another origin', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${dashboard.port}/socket.io/?EIO=4&transport=websocket`, { headers: { origin: 'http://evil.example' } });
+    const ws = new WebSocket(`ws://127.0.0.1:${dashboard.port}/socket.io/?EIO=4&transport=websocket&token=${dashboard.token}`, { headers: { origin: 'http://evil.example' } });
     const status = await new Promise<number>((resolve, reject) => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => reject(new Error('cross-origin websocket was accepted')));
@@ -129,6 +130,39 @@ describe('dashboard', function () {
     });
     ws.terminate();
     expect(status).to.be.within(400, 499);
+  });
+
+  it('requires the access token for the page, /state.json and the socket.io handshake', async () => {
+    expect(dashboard.url).to.match(/\?token=[0-9a-f]{32}$/);
+    const base = `http://127.0.0.1:${dashboard.port}`;
+    events.emit('round', round(1, 0.31), 3);
+    for (const p of ['/', '/state.json', '/?token=wrong', '/state.json?token=0123']) expect((await fetch(base + p)).status, p).to.equal(401);
+    const state = await fetch(`${base}/state.json`, { headers: { 'x-fedleak-token': dashboard.token } });
+    expect(state.status).to.equal(200);
+    expect(((await state.json()) as DashboardState).rounds).to.have.length(1);
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${dashboard.port}/socket.io/?EIO=4&transport=websocket`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('a socket.io connection without token was accepted')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).to.be.within(400, 499);
+  });
+
+  it('refuses a foreign Host even with the token and a matching Origin (DNS rebinding)', async () => {
+    const get = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: dashboard.port, path: `/state.json?token=${dashboard.token}`, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    const rebound = `evil.example:${dashboard.port}`;
+    expect(await get({ host: rebound, origin: `http://${rebound}` })).to.equal(403);
+    expect(await get({ host: rebound })).to.equal(403);
+    expect(await get({ host: `localhost:${dashboard.port}`, origin: `http://${rebound}` })).to.equal(403);
+    expect(await get({ host: `localhost:${dashboard.port}` })).to.equal(200);
   });
 
   it('stops listening and listening to the run when closed', async () => {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { runClientProcess } from '../../client/process';
+import { resolveTokens, splitTokens } from '../../client/token-source';
 import { UserError } from './errors';
 
 function collectTokens(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((t) => t.trim()).filter(Boolean)];
+  return [...(previous ?? []), ...splitTokens(value)];
 }
 
 export function registerClientCommand(program: Command): void {
@@ -11,16 +12,21 @@ export function registerClientCommand(program: Command): void {
     .command('client')
     .description('run federated clients that connect to a `fedleak server`; each rebuilds its data shard from the scenario the server sends')
     .requiredOption('--server <url>', 'the coordinator, ws://HOST:PORT')
-    .requiredOption('--token <token>', 'a client token printed by the server (repeat, or comma-separate, for several virtual clients)', collectTokens)
+    .option('--token-file <file>', 'read client tokens from this file ("<clientId> <token>" lines as `fedleak server --tokens` writes them, or one token per line; mode 0600)')
+    .option('--token <token>', 'a client token printed by the server (repeat, or comma-separate, for several virtual clients); visible to other users in `ps`: prefer --token-file or FEDLEAK_TOKEN', collectTokens)
     .option('--count <k>', 'virtual clients in this process (one connection each); needs k tokens')
-    .action(async (opts: { server: string; token: string[]; count?: string }) => {
+    .option('--allow-evaluation', "answer the simulator's evaluation requests (send the server this client's raw training examples and plain updates); only for a simulation you run yourself")
+    .addHelpText('after', '\nTokens: --token-file FILE, or the environment variable FEDLEAK_TOKEN (comma-separated), or --token.')
+    .action(async (opts: { server: string; token?: string[]; tokenFile?: string; count?: string; allowEvaluation?: boolean }) => {
       if (!/^wss?:\/\/[^/]+/.test(opts.server)) throw new UserError(`--server ${opts.server}: expected ws://HOST:PORT`);
+      const tokens = resolveTokens({ token: opts.token, tokenFile: opts.tokenFile });
       if (opts.count !== undefined) {
         const k = Number(opts.count);
         if (!Number.isInteger(k) || k < 1) throw new UserError(`--count ${opts.count}: expected a positive integer`);
-        if (k !== opts.token.length) throw new UserError(`--count ${k} but ${opts.token.length} token(s) given: each virtual client needs its own token`);
+        if (k !== tokens.length) throw new UserError(`--count ${k} but ${tokens.length} token(s) given: each virtual client needs its own token`);
       }
-      const ends = await runClientProcess({ server: opts.server, tokens: opts.token, verbose: true });
+      if (opts.allowEvaluation) process.stderr.write('fedleak client: --allow-evaluation: this client will send its raw examples and plain updates to the server when asked\n');
+      const ends = await runClientProcess({ server: opts.server, tokens, verbose: true, allowEvaluation: opts.allowEvaluation ?? false });
       const failed = ends.filter((e) => !e.clean);
       for (const e of ends) process.stderr.write(`${e.clientId ?? 'client'}: ${e.clean ? e.reason : `failed: ${e.reason}`}\n`);
       if (failed.length) throw new UserError(`${failed.length} of ${ends.length} client(s) did not finish cleanly`);

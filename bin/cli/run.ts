@@ -3,12 +3,25 @@ import * as path from 'node:path';
 import { loadScenario } from '../../server/scenario/load';
 import { runScenario } from '../../server/run';
 import { runSweep } from '../../server/run/sweep';
+import { prepareOutDir, safeFolderName } from '../../server/run/out-dir';
 import { startDashboard } from '../../server/dashboard/server';
 import { createRunEvents } from '../../server/report/events';
 import { attackTable } from '../../server/report/summary';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
+
+/** The dashboard's listen address; anything but loopback gets a warning. */
+function dashboardHost(host: string | undefined): string {
+  const h = host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(h)) {
+    process.stderr.write(
+      `fedleak run: warning: --dashboard-host ${h}: the dashboard shows reconstructions of clients' private data and is now reachable from the network; ` +
+        `share its URL (it holds the access token) only with people who may see them.\n`,
+    );
+  }
+  return h;
+}
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
@@ -23,11 +36,15 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
     .option('-q, --quiet', 'no progress lines')
-    .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/; it stays up after the run until Ctrl-C')
-    .action(async (scenarioArg: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean; dashboard?: string }) => {
+    .option('--overwrite', 'empty a non-empty --out folder first (otherwise it is refused: old and new results would mix)')
+    .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/?token=…; it stays up after the run until Ctrl-C')
+    .option('--dashboard-host <host>', 'listen address of the dashboard (default 127.0.0.1); another address exposes reconstructions of private data to the network (the token still guards it)')
+    .action(async (scenarioArg: string, opts: { out?: string; overwrite?: boolean; seed?: string; set: string[]; quiet?: boolean; dashboard?: string; dashboardHost?: string }) => {
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const loaded = loadScenario(scenarioArg, opts.set, seed);
-      const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-${timestamp()}`));
+      // The name is free text: as a folder name it must stay one component inside runs/.
+      const outDir = path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-${timestamp()}`));
+      prepareOutDir(outDir, { overwrite: opts.overwrite ?? false });
       // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
       const run = loaded.scenario.sweep ? runSweep : runScenario;
       const events = createRunEvents();
@@ -35,7 +52,7 @@ export function registerRunCommand(program: Command): void {
       const dashboard =
         dashboardPort === undefined
           ? null
-          : await startDashboard({ events, port: dashboardPort, title: loaded.scenario.name }).catch((err: Error) => {
+          : await startDashboard({ events, port: dashboardPort, host: dashboardHost(opts.dashboardHost), title: loaded.scenario.name }).catch((err: Error) => {
               throw new UserError(err.message);
             });
       if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);

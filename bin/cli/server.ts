@@ -2,9 +2,15 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import { loadScenario } from '../../server/scenario/load';
 import { runScenario } from '../../server/run';
+import { checkTokensFileTarget } from '../../server/coordinator/tokens';
+import { prepareOutDir, safeFolderName } from '../../server/run/out-dir';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
 
 export function registerServerCommand(program: Command): void {
   program
@@ -12,20 +18,30 @@ export function registerServerCommand(program: Command): void {
     .description('run only the coordinator: wait for `fedleak client` processes (possibly on other machines), run the rounds, write results')
     .requiredOption('-s, --scenario <scenario>', 'a scenario file or built-in scenario name')
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', '8787')
-    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--tokens <file>', 'write the client tokens ("<clientId> <token>" per line) to this file instead of printing them')
     .option('-o, --out <dir>', 'output folder (default runs/<name>-server)')
+    .option('--overwrite', 'empty a non-empty --out folder first (otherwise it is refused)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field (repeatable; value is JSON)', collect, [])
     .option('--wait <seconds>', 'give up if not every client has connected after this long (default: wait forever)')
     .option('-q, --quiet', 'no progress lines')
-    .action(async (opts: { scenario: string; port: string; host: string; tokens?: string; out?: string; seed?: string; set: string[]; wait?: string; quiet?: boolean }) => {
+    .action(async (opts: { scenario: string; port: string; host: string; tokens?: string; out?: string; overwrite?: boolean; seed?: string; set: string[]; wait?: string; quiet?: boolean }) => {
       const loaded = loadScenario(opts.scenario, opts.set, opts.seed === undefined ? undefined : parseSeed(opts.seed));
       const port = parsePort(opts.port, '--port');
       const wait = opts.wait === undefined ? 0 : Number(opts.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait}: expected a number of seconds`);
-      const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-server`));
+      const outDir = path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-server`));
+      prepareOutDir(outDir, { overwrite: opts.overwrite ?? false });
       const tokensFile = opts.tokens ? path.resolve(opts.tokens) : undefined;
+      // Before any data is loaded: a tokens file others can read is refused at once.
+      if (tokensFile) checkTokensFileTarget(tokensFile);
+      if (isWildcard(opts.host)) {
+        process.stderr.write(
+          `fedleak server: warning: --host ${opts.host} accepts connections from every network interface; ` +
+            `anyone who can reach port ${port} can try to connect (clients still need their tokens). Use a firewall or a specific address.\n`,
+        );
+      }
       let results: Awaited<ReturnType<typeof runScenario>>;
       try {
         results = await runScenario(loaded, {
@@ -40,7 +56,7 @@ export function registerServerCommand(program: Command): void {
             process.stderr.write(`fedleak server: listening on ws://${host}:${p}, waiting for ${tokens.length} clients\n`);
             if (tokensFile) process.stderr.write(`tokens written to ${tokensFile}\n`);
             else tokens.forEach((t, i) => process.stdout.write(`c${i} ${t}\n`));
-            process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token TOKEN\n`);
+            process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token-file FILE (or FEDLEAK_TOKEN=TOKEN)\n`);
           },
         });
       } catch (err) {

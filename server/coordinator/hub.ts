@@ -5,11 +5,20 @@
  * channel). A bad frame gets an `error` message to that peer and a log line; nobody else notices.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import { decodeFrame, encodeMessage, WireError, type ErrorMessage, type MessageMap, type MessageType, type WireMessage } from '../../shared/wire';
+import { printable } from '../../shared/text/printable';
+import { ConnectionGate, DEFAULT_GATE, type GateOptions, type GateStats } from './connection-gate';
+import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimiterOptions } from './failure-limiter';
 import type { ClientIdentity } from './tokens';
+
+/** Close codes of the coordinator (docs/protocol.md, "Connection limits"). */
+export const CLOSE_UNAUTHORIZED = 4001;
+export const CLOSE_RATE_LIMITED = 4029;
+/** RFC 6455: message too big. */
+export const CLOSE_TOO_BIG = 1009;
 
 export interface HubOptions {
   tokens: ReadonlyMap<string, ClientIdentity>;
@@ -18,10 +27,14 @@ export interface HubOptions {
   /** The model definition sent in `welcome` (clients build the model from it). */
   modelDefinition?: Record<string, unknown>;
   paramCount: number;
-  /** ws maxPayload: larger frames close the connection with 1009. */
+  /** ws maxPayload once authenticated: larger frames close the connection with 1009. */
   maxFrameBytes: number;
-  /** A connection must authenticate within this time. */
+  /** A connection must authenticate within this time (same as limits.handshakeTimeoutMs). */
   helloTimeoutMs?: number;
+  /** Pre-authentication bounds (connection-gate.ts); defaults DEFAULT_GATE. */
+  limits?: Partial<GateOptions>;
+  /** Failed authentications allowed per remote address (failure-limiter.ts); default DEFAULT_FAILURE_LIMIT. */
+  helloFailures?: FailureLimiterOptions;
   log: (line: string) => void;
 }
 
@@ -51,32 +64,65 @@ interface Peer {
   /** hello.agent: the client software (fedleak clients: "fedleak-client/<pid>"). */
   agent: string;
   remote: string;
+  /** Remote IP address alone (the unit of the hello rate limit). */
+  address: string;
+  socket: Socket;
 }
 
 export class ClientHub extends EventEmitter<HubEvents> {
   private wss: WebSocketServer | null = null;
+  private http: Server | null = null;
+  private gate: ConnectionGate | null = null;
+  private readonly limits: GateOptions;
+  private readonly failures: FailureLimiter;
   private readonly peers = new Set<Peer>();
+  private readonly bySocket = new Map<Socket, Peer>();
   private readonly byId = new Map<string, Peer>();
   private readonly handlers = new Map<string, Handler<MessageType>>();
   private closing = false;
 
   constructor(private readonly opts: HubOptions) {
     super();
+    const timeout = opts.limits?.handshakeTimeoutMs ?? opts.helloTimeoutMs ?? DEFAULT_GATE.handshakeTimeoutMs;
+    // A large cohort connects all at once: leave room for every legitimate client to be pending.
+    const maxPending = opts.limits?.maxPending ?? Math.max(DEFAULT_GATE.maxPending, 2 * opts.tokens.size);
+    this.limits = { ...DEFAULT_GATE, ...opts.limits, handshakeTimeoutMs: timeout, maxPending };
+    this.failures = new FailureLimiter(opts.helloFailures ?? DEFAULT_FAILURE_LIMIT);
   }
 
   /** Listens on host:port (port 0: any free port); resolves with the port. */
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    const wss = new WebSocketServer({ port, host, maxPayload: this.opts.maxFrameBytes });
+    // Plain HTTP gets 426; the gate sees every TCP connection before HTTP or ws does.
+    const http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('fedleak coordinator: websocket connections only\n');
+    });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxFrameBytes });
+    this.http = http;
     this.wss = wss;
-    wss.on('connection', (ws, req) => this.accept(ws, req));
+    this.gate = new ConnectionGate(http, this.limits, {
+      onDeadline: (socket) => this.onDeadline(socket),
+      onOversize: (socket, bytes) => this.onOversize(socket, bytes),
+      onOverCapacity: (socket, pending) => this.onOverCapacity(socket, pending),
+    });
+    http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (this.closing) return socket.destroy();
+      wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    });
+    http.on('clientError', (_err, socket) => socket.destroy());
     return new Promise((resolve, reject) => {
-      wss.once('error', reject);
-      wss.once('listening', () => {
-        wss.off('error', reject);
-        wss.on('error', (err) => this.opts.log(`server: websocket server error: ${err.message}`));
-        resolve((wss.address() as AddressInfo).port);
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        http.on('error', (err) => this.opts.log(`server: websocket server error: ${err.message}`));
+        resolve((http.address() as AddressInfo).port);
       });
     });
+  }
+
+  /** Pre-authentication counters (for tests and the bench). */
+  gateStats(): GateStats {
+    return this.gate?.stats() ?? { pending: 0, open: 0, refusedOverCapacity: 0, timedOut: 0, oversize: 0 };
   }
 
   /** Authenticated clients now connected, in client-index order. */
@@ -148,13 +194,30 @@ export class ClientHub extends EventEmitter<HubEvents> {
   /** Sends an `error` to the peer, logs it and emits `rejected`. */
   reject(clientId: string | null, code: string, message: string, ref?: string): void {
     const peer = clientId ? this.byId.get(clientId) : undefined;
-    if (peer) this.sendRaw(peer, { type: 'error', code, message, ...(ref ? { ref } : {}) });
-    this.rejected(clientId, code, message);
+    const safe = printable(message, 500);
+    if (peer) this.sendRaw(peer, { type: 'error', code, message: safe, ...(ref ? { ref } : {}) });
+    this.rejected(clientId, code, safe);
   }
 
+  /** Messages may quote what a peer sent: escaped and cut before they reach the log. */
   private rejected(clientId: string | null, code: string, message: string, remote?: string): void {
-    this.opts.log(`server: rejected ${clientId ?? `unauthenticated peer ${remote ?? ''}`.trim()}: ${code}: ${message}`);
-    this.emit('rejected', { clientId, code, message });
+    const safe = printable(message, 500);
+    const repeat = clientId === null ? this.countUnauthenticated(code, remote ?? '') : 1;
+    // A flood from one address: the first ten lines, then one per hundred (with the count).
+    if (repeat <= 10 || repeat % 100 === 0) {
+      const times = repeat > 10 ? ` (${repeat} times from this address)` : '';
+      this.opts.log(`server: rejected ${clientId ?? `unauthenticated peer ${remote ?? ''}`.trim()}: ${code}: ${safe}${times}`);
+    }
+    this.emit('rejected', { clientId, code, message: safe });
+  }
+
+  private readonly unauthenticatedCounts = new Map<string, number>();
+  private countUnauthenticated(code: string, remote: string): number {
+    const key = `${code}@${remote.replace(/:\d+$/, '')}`;
+    if (this.unauthenticatedCounts.size > 10000) this.unauthenticatedCounts.clear();
+    const n = (this.unauthenticatedCounts.get(key) ?? 0) + 1;
+    this.unauthenticatedCounts.set(key, n);
+    return n;
   }
 
   private sendRaw(peer: Peer, msg: WireMessage): void {
@@ -166,22 +229,21 @@ export class ClientHub extends EventEmitter<HubEvents> {
       ws.close(1001, 'server shutting down');
       return;
     }
-    const peer: Peer = { ws, identity: null, ready: false, agent: '', remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` };
+    const socket = req.socket;
+    const address = socket.remoteAddress ?? '?';
+    const peer: Peer = { ws, identity: null, ready: false, agent: '', remote: `${address}:${socket.remotePort ?? '?'}`, address, socket };
     this.peers.add(peer);
-    const helloTimer = setTimeout(() => {
-      if (peer.identity) return;
-      this.refuse(peer, 'unauthorized', `no hello within ${this.opts.helloTimeoutMs ?? 30000} ms`);
-    }, this.opts.helloTimeoutMs ?? 30000);
+    this.bySocket.set(socket, peer);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(peer, data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the connection itself (1009 for frames over maxPayload); we log and report.
       const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-large' : 'bad-frame';
-      const detail = code === 'frame-too-large' ? `frame over the ${this.opts.maxFrameBytes}-byte limit; connection closed (1009)` : err.message;
+      const detail = code === 'frame-too-large' ? `frame over the ${this.opts.maxFrameBytes}-byte limit; connection closed (1009)` : printable(err.message);
       this.rejected(peer.identity?.clientId ?? null, code, detail, peer.remote);
     });
     ws.on('close', () => {
-      clearTimeout(helloTimer);
       this.peers.delete(peer);
+      this.bySocket.delete(socket);
       if (peer.identity && this.byId.get(peer.identity.clientId) === peer) {
         this.byId.delete(peer.identity.clientId);
         if (!this.closing) this.opts.log(`server: ${peer.identity.clientId} disconnected`);
@@ -190,14 +252,48 @@ export class ClientHub extends EventEmitter<HubEvents> {
     });
   }
 
-  /** Error to the peer, then close (authentication failures). */
-  private refuse(peer: Peer, code: string, message: string): void {
-    this.sendRaw(peer, { type: 'error', code, message, ref: 'hello' });
-    this.rejected(peer.identity?.clientId ?? null, code, message, peer.remote);
-    peer.ws.close(4001, code);
+  /** Error to the peer, then close (authentication failures); each failure counts against its address. */
+  private refuse(peer: Peer, code: string, message: string, closeCode = CLOSE_UNAUTHORIZED): void {
+    if (closeCode !== CLOSE_RATE_LIMITED) this.failures.recordFailure(peer.address);
+    const safe = printable(message, 500);
+    this.sendRaw(peer, { type: 'error', code, message: safe, ref: 'hello' });
+    this.rejected(peer.identity?.clientId ?? null, code, safe, peer.remote);
+    peer.ws.close(closeCode, code);
+    this.gate?.authenticated(peer.socket); // no longer pending; the backstop below ends it
+    terminateSoon(peer.ws);
+  }
+
+  /** Raw TCP or HTTP that never upgraded is dropped; a websocket without hello is refused. */
+  private onDeadline(socket: Socket): void {
+    const peer = this.bySocket.get(socket);
+    if (peer && !peer.identity) this.refuse(peer, 'unauthorized', `no hello within ${this.limits.handshakeTimeoutMs} ms`);
+    else if (!peer) {
+      this.failures.recordFailure(socket.remoteAddress ?? '?');
+      socket.destroy();
+    }
+  }
+
+  private onOversize(socket: Socket, bytes: number): void {
+    const peer = this.bySocket.get(socket);
+    const message = `${bytes} bytes before hello, over the ${this.limits.preAuthMaxBytes}-byte limit for unauthenticated peers; connection closed (1009)`;
+    this.failures.recordFailure(socket.remoteAddress ?? '?');
+    this.rejected(null, 'frame-too-large', message, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+    if (!peer) return void socket.destroy();
+    peer.ws.close(CLOSE_TOO_BIG, 'frame too large before hello');
+    socket.pause(); // read no more of it; the close frame still goes out
+    terminateSoon(peer.ws);
+  }
+
+  private overCapacityLogged = 0;
+  private onOverCapacity(socket: Socket, pending: number): void {
+    // One line per hundred refusals: a connection flood must not become a log flood.
+    if (this.overCapacityLogged++ % 100 === 0) {
+      this.opts.log(`server: refused a connection from ${socket.remoteAddress ?? '?'}: ${pending} unauthenticated connections pending (limit ${this.limits.maxPending}); ${this.overCapacityLogged} refused so far`);
+    }
   }
 
   private onFrame(peer: Peer, data: Buffer, isBinary: boolean): void {
+    if (peer.ws.readyState !== WebSocket.OPEN) return; // closing (refused or over budget): ignore what is still queued
     let msg: WireMessage;
     try {
       if (!isBinary) throw new WireError('bad-frame', 'text frame; the protocol uses binary frames only');
@@ -226,10 +322,12 @@ export class ClientHub extends EventEmitter<HubEvents> {
       return;
     }
     if (msg.type === 'error' && msg.requestId === undefined) {
-      this.opts.log(`server: ${clientId} reported ${msg.code}${msg.ref ? ` about ${msg.ref}` : ''}: ${msg.message}`);
+      this.opts.log(`server: ${clientId} reported ${printable(msg.code, 40)}${msg.ref ? ` about ${printable(msg.ref, 40)}` : ''}: ${printable(msg.message)}`);
       this.emit('client-error', clientId, msg);
       return;
     }
+    const refusal = refusalOf(msg);
+    if (refusal) this.opts.log(`server: ${clientId} refused round ${refusal.round} of secure aggregation: ${printable(refusal.reason)}`);
     const handler = this.handlers.get(msg.type);
     if (!handler) {
       const code = msg.type === 'update' ? 'wrong-round' : 'bad-message';
@@ -241,11 +339,16 @@ export class ClientHub extends EventEmitter<HubEvents> {
       handler(clientId, msg, data.byteLength);
     } catch (err) {
       // A failing stage handler must not take the server down; the peer learns, the log says why.
-      this.reject(clientId, 'internal', `the server failed to process ${msg.type}: ${err instanceof Error ? err.message : String(err)}`, msg.type);
+      this.reject(clientId, 'internal', `the server failed to process ${msg.type}: ${printable(err instanceof Error ? err.message : String(err))}`, msg.type);
     }
   }
 
   private onHello(peer: Peer, msg: WireMessage): void {
+    if (this.failures.blocked(peer.address)) {
+      const wait = this.failures.retryAfterSeconds(peer.address);
+      this.refuse(peer, 'rate-limited', `too many failed authentications from ${peer.address}; try again in ${wait} s`, CLOSE_RATE_LIMITED);
+      return;
+    }
     if (msg.type !== 'hello') {
       this.refuse(peer, 'unauthorized', `the first message must be hello, got ${msg.type}`);
       return;
@@ -260,8 +363,9 @@ export class ClientHub extends EventEmitter<HubEvents> {
       return;
     }
     peer.identity = identity;
-    peer.agent = msg.agent;
+    peer.agent = printable(msg.agent, 100);
     this.byId.set(identity.clientId, peer);
+    this.gate?.authenticated(peer.socket);
     this.sendRaw(peer, {
       type: 'welcome',
       clientId: identity.clientId,
@@ -295,7 +399,26 @@ export class ClientHub extends EventEmitter<HubEvents> {
           }),
       ),
     );
+    // Idle TCP connections (never upgraded) would keep the process alive after its run.
+    this.gate?.destroyAll();
     const wss = this.wss;
     if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
+    const http = this.http;
+    if (http) {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   }
+}
+
+/** A refused peer that does not answer our close frame is cut off instead of held for ws's 30 s. */
+function terminateSoon(ws: WebSocket): void {
+  setTimeout(() => ws.terminate(), 1000).unref();
+}
+
+/** `secagg.refuse` (shared/wire/secagg.ts), read without importing the secure-aggregation messages. */
+function refusalOf(msg: WireMessage): { round: number; reason: string } | null {
+  if ((msg.type as string) !== 'secagg.refuse') return null;
+  const m = msg as unknown as { round?: unknown; reason?: unknown };
+  return { round: typeof m.round === 'number' ? m.round : -1, reason: typeof m.reason === 'string' ? m.reason : '' };
 }

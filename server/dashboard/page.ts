@@ -88,7 +88,9 @@ export function dashboardHtml(title: string): string {
     }
   }
   function onLog(line) { var d = $('log'); d.textContent += line + '\\n'; d.scrollTop = d.scrollHeight; }
-  var socket = io();
+  // The access token of the printed URL goes with the socket.io handshake (server/dashboard/access.ts).
+  var token = new URLSearchParams(location.search).get('token') || '';
+  var socket = io({ query: { token: token } });
   socket.on('connect', live);
   socket.on('disconnect', function () { $('status').textContent = 'disconnected'; $('status').className = ''; });
   socket.on('state', function (s) {

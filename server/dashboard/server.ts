@@ -11,7 +11,8 @@
  *   await dashboard.close();
  *
  * It listens on 127.0.0.1 unless told otherwise: the pictures are reconstructions of clients'
- * private data. Browsers from other origins are refused (no cross-site reads of a local run).
+ * private data. Every request needs the access token of the printed URL and a Host naming this
+ * dashboard; browsers from other origins are refused (access.ts).
  *
  * socket.io events (server → browser): 'state' {title, totalRounds, rounds, attacks, running, log,
  * ended}, 'round' {record, totalRounds}, 'attack-start', 'attack-progress' (at most every
@@ -24,6 +25,7 @@ import { Server as SocketServer } from 'socket.io';
 import type { AttackRecord, RoundRecord } from '../report/results';
 import type { AttackProgressEvent, AttackStartEvent, RunEvents, RunEventMap } from '../report/events';
 import { dashboardHtml } from './page';
+import { allowedHostsFor, checkAccess, checkHost, newAccessToken, type AccessDecision, type AccessPolicy } from './access';
 
 export interface DashboardOptions {
   events: RunEvents;
@@ -35,11 +37,15 @@ export interface DashboardOptions {
   title?: string;
   /** Minimum time between two progress pushes of the same attack. Default 250 ms. */
   progressIntervalMs?: number;
+  /** Access token required on every request; default a fresh random one. */
+  token?: string;
 }
 
 export interface Dashboard {
+  /** The page, with the access token (?token=…): give it only to whom may see the run. */
   url: string;
   port: number;
+  token: string;
   close(): Promise<void>;
 }
 
@@ -78,15 +84,9 @@ function pngDataUrl(file: string | undefined): string | undefined {
   }
 }
 
-/** Accepts same-origin pages and non-browser clients (no Origin header). */
-function sameOrigin(req: http.IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+function refuse(res: http.ServerResponse, decision: Exclude<AccessDecision, { ok: true }>): void {
+  res.writeHead(decision.status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`dashboard: ${decision.reason}\n`);
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
@@ -98,16 +98,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const running = new Map<string, RunningAttack>();
   const lastPush = new Map<string, number>();
   const page = dashboardHtml(title);
+  // allowedHosts needs the port: filled in once listening (no request is served before).
+  const policy: { token: string; allowedHosts: Set<string> } = { token: options.token ?? newAccessToken(), allowedHosts: new Set() };
+  const access: AccessPolicy = policy;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const decision = checkAccess(req, access);
+    if (!decision.ok) return refuse(res, decision);
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
       res.end(page);
       return;
     }
     if (req.method === 'GET' && url.pathname === '/state.json') {
-      res.writeHead(200, { 'content-type': 'application/json' });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(snapshot()));
       return;
     }
@@ -115,7 +120,22 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
   });
-  const io = new SocketServer(server, { serveClient: true, allowRequest: (req, cb) => cb(null, sameOrigin(req)) });
+  // socket.io answers /socket.io/ before the handler above: its handshake is checked here, its
+  // client script (public code) needs the right Host only.
+  const io = new SocketServer(server, {
+    serveClient: true,
+    allowRequest: (req, cb) => {
+      const d = checkAccess(req, access);
+      cb(d.ok ? null : d.reason, d.ok);
+    },
+  });
+  const engineHandlers = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const d = checkHost(req, access);
+    if (!d.ok) return refuse(res, d);
+    for (const h of engineHandlers) (h as (q: http.IncomingMessage, r: http.ServerResponse) => void).call(server, req, res);
+  });
 
   function snapshot(): DashboardState {
     return { ...state, running: [...running.values()] };
@@ -194,12 +214,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  for (const h of allowedHostsFor(host, port)) policy.allowedHosts.add(h);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 
   let closed: Promise<void> | null = null;
   return {
-    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/?token=${policy.token}`,
     port,
+    token: policy.token,
     close() {
       closed ??= shutDown();
       return closed;

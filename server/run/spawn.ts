@@ -23,7 +23,8 @@ export function spawnClientProcesses(url: string, tokens: string[], perProcess: 
   for (let i = 0; i < tokens.length; i += perProcess) {
     const group = tokens.slice(i, i + perProcess);
     // Tokens by environment, not argv: argv is visible to every user in `ps`.
-    children.push(fork(CLIENT_MAIN, ['--server', url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') } }));
+    // --allow-evaluation: these are the simulation's own clients; their ground truth scores the attacks.
+    children.push(fork(CLIENT_MAIN, ['--server', url, '--allow-evaluation'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') } }));
   }
   let stopping = false;
   const exited = children.map(

@@ -8,7 +8,8 @@
  * Stages: AdvertiseKeys (U1) → ShareKeys (U2) → MaskedInputCollection (U3) → Unmasking (U4).
  * Each aborts with its reason when fewer than `threshold` clients remain.
  */
-import { bytesEqual, commitSeed, KEY_BYTES, prgWords, publicKeyOf, agree, sealedLength } from '../../shared/secagg/crypto';
+import { bytesEqual, checkPublicKey, commitSeed, KEY_BYTES, prgWords, publicKeyOf, agree, sealedLength } from '../../shared/secagg/crypto';
+import { printable } from '../../shared/text/printable';
 import { SecAggError } from '../../shared/secagg/errors';
 import { buildPairingGraph, resolveThreshold, type PairingGraph } from '../../shared/secagg/graph';
 import {
@@ -218,6 +219,8 @@ export class SecAggServer {
         if (m.encryptionKey.length !== KEY_BYTES || m.maskKey.length !== KEY_BYTES) {
           throw new SecAggError(`${u}: public keys in round ${r} must be ${KEY_BYTES} bytes`);
         }
+        checkPublicKey(m.encryptionKey, `${u}: encryption key in round ${r}`);
+        checkPublicKey(m.maskKey, `${u}: mask key in round ${r}`);
         if (bytesEqual(m.encryptionKey, m.maskKey)) throw new SecAggError(`${u}: the two public keys in round ${r} must differ`);
         for (const [v, other] of this.advertised) {
           for (const k of [other.encryptionKey, other.maskKey]) {
@@ -321,6 +324,8 @@ export class SecAggServer {
         if (abort) return abort;
         try {
           const sum = await this.reconstruct(u4);
+          const outOfRange = this.outOfRange(sum);
+          if (outOfRange) return this.abort(outOfRange);
           this.stageName = 'done';
           return { outgoing: [], result: this.result('completed', undefined, sum) };
         } catch (err) {
@@ -341,9 +346,39 @@ export class SecAggServer {
   private belowThreshold(remaining: string[], before: string[]): { outgoing: Outgoing[]; result: SecAggRoundResult } | null {
     if (remaining.length >= this.threshold) return null;
     const lost = before.filter((id) => !remaining.includes(id));
+    // Name why each was lost: an honest client's refusal usually names the peer that caused it.
+    const why = lost.map((id) => {
+      const last = [...this.rejections].reverse().find((x) => x.from === id);
+      return last ? `${id} (${printable(last.reason, 160)})` : id;
+    });
     return this.abort(
       `${STAGE_NAMES[this.stageName]} of round ${this.params.round}: only ${remaining.length} of ${before.length} clients remain ` +
-        `(lost: ${lost.join(', ') || 'none'}); threshold is ${this.threshold}`,
+        `(lost: ${why.join('; ') || 'none'}); threshold is ${this.threshold}`,
+    );
+  }
+
+  /**
+   * Each honest input word lies in [0, R] (clipped to ±clippingRange, then quantised), so the
+   * unmasked sum of m inputs lies in [0, m·R]; headroom guarantees m·R < 2^32, so any word above it
+   * means a client added something outside its range, or masks that do not cancel (a lie about its
+   * keys or seeds). Returns the abort reason, or null.
+   */
+  private outOfRange(sum: Uint32Array): string | null {
+    const m = this.u3.length;
+    const limit = m * this.params.quantizationRange;
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < sum.length; i++) {
+      if (sum[i]! <= limit) continue;
+      if (first < 0) first = i;
+      bad++;
+    }
+    if (bad === 0) return null;
+    const value = sum[first]! * ((2 * this.params.clippingRange) / this.params.quantizationRange) - m * this.params.clippingRange;
+    return (
+      `aggregate out of range: a client deviated from the protocol (round ${this.params.round}: ${bad} of ${sum.length} entries of the unmasked sum ` +
+      `lie outside ±${m}·${this.params.clippingRange}, e.g. entry ${first} decodes to ${value.toPrecision(6)}; ` +
+      `one of ${this.u3.join(', ')} sent a masked input or mask secrets that do not match the protocol; the round is discarded)`
     );
   }
 

@@ -57,6 +57,31 @@ function checkKey(key: Uint8Array, what: string): void {
   }
 }
 
+// A fixed secret for the low-order test below; any clamped scalar kills the small-order component.
+let probeKey: KeyObject | null = null;
+
+/**
+ * Throws unless `publicKey` is a canonical X25519 public key of large order. The length check alone
+ * lets through the points of order 1, 2, 4 and 8 (u = 0, 1, p−1, …) and encodings ≥ p: with such a
+ * key every agreement gives the same all-zero or predictable secret, so a client lying with one
+ * would make pairwise masks known to the server or to others.
+ */
+export function checkPublicKey(publicKey: Uint8Array, what: string): void {
+  checkKey(publicKey, what);
+  if (publicKey[31]! & 0x80) throw new SecAggError(`${what} is not a canonical X25519 key (top bit set)`);
+  if (publicKey[31] === 0x7f && publicKey[0]! >= 0xed && publicKey.subarray(1, 31).every((b) => b === 0xff)) {
+    throw new SecAggError(`${what} is not a canonical X25519 key (encodes a value ≥ 2^255 − 19)`);
+  }
+  probeKey ??= generateKeyPairSync('x25519').privateKey;
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({ privateKey: probeKey, publicKey: publicKeyObject(publicKey) });
+  } catch {
+    throw new SecAggError(`${what} is a low-order X25519 point (every agreement with it gives the all-zero secret)`);
+  }
+  if (shared.every((b) => b === 0)) throw new SecAggError(`${what} is a low-order X25519 point (every agreement with it gives the all-zero secret)`);
+}
+
 function privateKeyObject(secretKey: Uint8Array): KeyObject {
   checkKey(secretKey, 'X25519 secret key');
   let key = privateCache.get(secretKey);

@@ -14,6 +14,8 @@ export type WireErrorCode =
   | 'wrong-length'
   /** First message was not `hello`, or its token is unknown / already in use. */
   | 'unauthorized'
+  /** Too many failed authentications from this address (then close 4029). */
+  | 'rate-limited'
   /** An update names a round other than the one open, or the client was not selected. */
   | 'wrong-round'
   /** A second update from the same client in the same round. */

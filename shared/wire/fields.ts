@@ -4,6 +4,7 @@
  */
 import { WireError } from './errors';
 import { bytesToFloat32, bytesToInt32, firstNonFinite } from './tensor';
+import { describeValue } from '../text/printable';
 
 export class Fields {
   constructor(
@@ -32,7 +33,7 @@ export class Fields {
 
   oneOf<T extends string>(name: string, values: readonly T[]): T {
     const x = this.str(name);
-    if (!(values as readonly string[]).includes(x)) this.fail(name, `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(x)}`);
+    if (!(values as readonly string[]).includes(x)) this.fail(name, `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(x)}`);
     return x as T;
   }
 
@@ -110,7 +111,7 @@ export function describe(x: unknown): string {
   if (x === null) return 'nil';
   if (x instanceof Uint8Array) return `binary of ${x.byteLength} bytes`;
   if (Array.isArray(x)) return `an array of ${x.length}`;
-  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
+  if (typeof x === 'string') return `the string ${describeValue(x)}`;
   if (typeof x === 'number') return `the number ${x}`;
   return typeof x;
 }
