@@ -16,7 +16,8 @@ import '../shared/wire/secagg';
 import { Rng } from '../shared/random';
 import { agree, generateKeyPair, prgWords } from '../shared/secagg/crypto';
 import { bytesToWords, wordsToBytes } from '../shared/secagg/quantize';
-import { federationSchema, defensesSchema } from '../shared/scenario/schema';
+import { federationSchema, defensesSchema } from '../shared/scenario/public';
+import { testPlan } from '../bench/loopback-cohort';
 import type { SecureAggregationRecord } from '../server/report/results';
 
 const P = 64;
@@ -70,10 +71,9 @@ async function runRound(tamper: Tamper, threshold: number): Promise<Outcome> {
       hub,
       round: 1,
       selected: ['c0', 'c1', 'c2', 'c3', 'c4'],
-      globalParams: new Float32Array(P),
+      plan: testPlan(1, ['c0', 'c1', 'c2', 'c3', 'c4'], new Float32Array(P)),
       paramCount: P,
       federation: federationSchema.parse({ clients: N, clientsPerRound: N, batchSize: 1, roundTimeoutMs: 1000 }),
-      observe: () => undefined,
       log: (l) => serverLog.push(l),
     };
     const result = await secureAggregationStage({ config, seed: 1 })(ctx);

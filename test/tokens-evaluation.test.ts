@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { validateScenario } from '../shared/scenario/load';
+import { validateScenario } from '../server/scenario/load';
 import { buildModel, paramCount } from '../shared/models';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import { publicScenario } from '../server/coordinator/setup';
