@@ -6,7 +6,6 @@ import { PNG } from 'pngjs';
 import { scenarioSchema } from '../shared/scenario/schema';
 import { RESULTS_FORMAT, type AttackRecord, type RunResults } from '../server/report/results';
 import { assembleResults, writeReport, writeResults } from '../server/report/results-writer';
-import { lineChartPng, niceTicks } from '../server/report/curves';
 import { summaryMarkdown } from '../server/report/summary';
 import { attachProgressPrinter } from '../server/report/progress';
 import { createRunEvents } from '../server/report/events';
@@ -101,38 +100,6 @@ describe('report', () => {
     expect(fs.readdirSync(dir)).to.deep.equal([]);
   });
 
-  it('draws a chart PNG that decodes, has the requested size and ink in the plot', () => {
-    const png = PNG.sync.read(
-      lineChartPng({
-        title: 'test accuracy',
-        xLabel: 'round',
-        yLabel: 'accuracy %',
-        width: 400,
-        height: 250,
-        series: [{ name: 'acc', points: [[1, 20], [2, 50], [3, 90]], color: [255, 0, 0] }],
-      }),
-    );
-    expect([png.width, png.height]).to.deep.equal([400, 250]);
-    expect(inkedPixels(png)).to.be.greaterThan(500);
-    // The series colour is really drawn (pure red appears nowhere else in the chart).
-    let red = 0;
-    for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === 255 && png.data[i + 1] === 0 && png.data[i + 2] === 0) red++;
-    expect(red).to.be.greaterThan(50);
-  });
-
-  it('writeReport writes results.json, summary.md and both charts', () => {
-    const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
-    const files = writeReport(dir, sampleResults(), traces).map((f) => path.relative(dir, f));
-    expect(files).to.deep.equal(['results.json', 'summary.md', path.join('curves', 'accuracy.png'), path.join('curves', 'attack-objective.png')]);
-    const written = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults;
-    expect(written.images).to.deep.equal(['images/round-1-c0-plain.png', 'curves/accuracy.png', 'curves/attack-objective.png']);
-    for (const chart of ['accuracy.png', 'attack-objective.png']) {
-      const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'curves', chart)));
-      expect([png.width, png.height]).to.deep.equal([640, 360]);
-      expect(inkedPixels(png)).to.be.greaterThan(1000);
-    }
-  });
-
   it('summarises rounds and attacks in a markdown table', () => {
     const md = summaryMarkdown(sampleResults([attack(), attack({ target: 'c1', psnr: 12.345, error: undefined })]));
     expect(md).to.include('# report-test');
@@ -163,11 +130,6 @@ describe('report', () => {
     expect(md).to.include("each variant's rounds are in `<variant>/summary.md`");
     expect(md).to.match(/\| none\s+\|\s+90\.0% \|\s+0\.0 pp \|\s+20\.00 \|/);
     expect(md).to.match(/\| noise-1e-2 \|\s+85\.0% \|\s+5\.0 pp \|\s+– \|/);
-  });
-
-  it('niceTicks covers the range in round steps', () => {
-    expect(niceTicks(0, 100)).to.deep.equal([0, 20, 40, 60, 80, 100]);
-    expect(niceTicks(1, 3)).to.deep.equal([1, 1.5, 2, 2.5, 3]);
   });
 
   it('prints round lines and at most one iteration line per interval per attack', () => {

@@ -5,13 +5,20 @@
  * Usage:
  *   const results = assembleResults({ scenario, scenarioFile, backend, startedAt, rounds, attacks });
  *   writeResults(outDir, results);                     // <outDir>/results.json
- *   writeReport(outDir, results, observer.traces());   // + summary.md and curves/*.png
+ *   await writeReport(outDir, results, observer.traces());   // + summary.md, report.html, curves/*.svg|png
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RESULTS_FORMAT, type RunResults } from './results';
-import { writeCurves } from './curves';
+import { RESULTS_FORMAT, type AttackRecord, type RunResults } from './results';
+import { folderAssets } from './assets';
+import { runTraces, writeCharts } from './chart-files';
+import { writeLabelledGrid } from './labelled-grid';
+import { renderReportHtml } from './report-html';
 import { summaryMarkdown } from './summary';
+import { writeTraces, type TraceMap } from './traces';
+import { deriveVerdict, type ReportVerdict } from './verdict';
+
+export const REPORT_HTML = 'report.html';
 
 export type ResultsParts = Omit<RunResults, 'format' | 'fedleakVersion' | 'finishedAt'> & {
   fedleakVersion?: string;
@@ -39,6 +46,8 @@ export function assembleResults(parts: ResultsParts): RunResults {
   };
 }
 
+const METRICS = new Set<string>(['mse', 'psnr', 'ssim', 'labelAccuracy']);
+
 /** Names the first required field that is missing or of the wrong type; null when all is well. */
 export function checkResults(results: RunResults): string | null {
   const r = results as unknown as Record<string, unknown>;
@@ -58,7 +67,9 @@ export function checkResults(results: RunResults): string | null {
   }
   for (const [i, attack] of results.attacks.entries()) {
     for (const key of ['round', 'batchSize', 'mse', 'psnr', 'ssim', 'labelAccuracy', 'iterations', 'seconds'] as const) {
-      if (typeof attack[key] !== 'number') return `attacks[${i}].${key} must be a number`;
+      // A failed attack's metrics are NaN in memory and null once read back from JSON.
+      const unscored = attack.error !== undefined && attack[key] === null && METRICS.has(key);
+      if (typeof attack[key] !== 'number' && !unscored) return `attacks[${i}].${key} must be a number`;
     }
     for (const key of ['target', 'attack', 'view'] as const) {
       if (typeof attack[key] !== 'string') return `attacks[${i}].${key} must be a string`;
@@ -92,22 +103,73 @@ export function writeResults(outDir: string, results: RunResults): string {
   return file;
 }
 
+export interface ReportOptions {
+  /** The verdict to print first; default the one derived from the figures (server/report/verdict.ts). */
+  verdict?: ReportVerdict;
+  /** Where warnings go (a picture that could not be labelled); default stderr. */
+  warn?: (line: string) => void;
+}
+
+/** Each attack with its labelled grid beside its comparison picture (a failure only loses the labels). */
+async function labelAttacks(outDir: string, attacks: readonly AttackRecord[], warn: (line: string) => void): Promise<{ attacks: AttackRecord[]; files: string[] }> {
+  const files: string[] = [];
+  const labelled: AttackRecord[] = [];
+  for (const a of attacks) {
+    // Re-derived every time: a sweep copies its variants' records, whose paths are relative to the variant folder.
+    const record: AttackRecord = { ...a };
+    delete record.labelledImage;
+    try {
+      const rel = await writeLabelledGrid(outDir, record, writeFileAtomic);
+      if (rel) files.push(path.join(outDir, rel));
+      labelled.push(rel ? { ...record, labelledImage: rel } : record);
+    } catch (err) {
+      warn(`report: no labelled grid for ${a.image}: ${err instanceof Error ? err.message : String(err)}`);
+      labelled.push(record);
+    }
+  }
+  return { attacks: labelled, files };
+}
+
 /**
- * The charts, summary.md, then results.json (last, so its presence means the report is complete),
- * with `images` listing the attack pictures and charts unless the caller set it. Returns the files
- * written (absolute paths), results.json first.
+ * The derived files of a report: labelled grids, charts (curves/*.svg and *.png), the objective
+ * traces and report.html. Works on partial results (mid-run). Returns the results with
+ * `labelledImage` and `images` filled in, and the files written.
  */
-export function writeReport(
+export async function writeReportFiles(
   outDir: string,
   results: RunResults,
-  traces: ReadonlyMap<string, ReadonlyArray<readonly [number, number]>> = new Map(),
-): string[] {
-  const curves = writeCurves(outDir, results, traces);
-  const summary = path.join(outDir, 'summary.md');
-  writeFileAtomic(summary, summaryMarkdown(results));
-  const images = results.images ?? [
-    ...results.attacks.flatMap((a) => (a.image ? [a.image] : [])),
-    ...curves.map((f) => path.relative(outDir, f).split(path.sep).join('/')),
+  traces: TraceMap = new Map(),
+  options: ReportOptions = {},
+): Promise<{ results: RunResults; files: string[] }> {
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const labelled = await labelAttacks(outDir, results.attacks, warn);
+  const tracesFile = writeTraces(outDir, traces, writeFileAtomic);
+  const used = traces.size > 0 ? traces : runTraces(outDir, results);
+  const withLabels = { ...results, attacks: labelled.attacks };
+  const charts = await writeCharts(outDir, withLabels, used, writeFileAtomic);
+  const rel = (f: string) => path.relative(outDir, f).split(path.sep).join('/');
+  const images = [
+    ...new Set([
+      ...(results.images ?? []),
+      ...labelled.attacks.flatMap((a) => [a.image, a.labelledImage].filter((i): i is string => i !== undefined)),
+      ...charts.map((c) => rel(c.pngFile)),
+    ]),
   ];
-  return [writeResults(outDir, { ...results, images }), summary, ...curves];
+  const final: RunResults = { ...withLabels, images };
+  const html = path.join(outDir, REPORT_HTML);
+  const assets = folderAssets(outDir, new Map(charts.map((c) => [c.name, c.svg])));
+  writeFileAtomic(html, renderReportHtml(final, options.verdict ?? deriveVerdict(final), assets));
+  const chartFiles = charts.flatMap((c) => [c.svgFile, c.pngFile]);
+  return { results: final, files: [html, ...chartFiles, ...labelled.files, ...(tracesFile ? [tracesFile] : [])] };
+}
+
+/**
+ * The whole report: the derived files, summary.md, then results.json (last, so its presence
+ * means the report is complete). Returns the files written (absolute paths), results.json first.
+ */
+export async function writeReport(outDir: string, results: RunResults, traces: TraceMap = new Map(), options: ReportOptions = {}): Promise<string[]> {
+  const report = await writeReportFiles(outDir, results, traces, options);
+  const summary = path.join(outDir, 'summary.md');
+  writeFileAtomic(summary, summaryMarkdown(report.results));
+  return [writeResults(outDir, report.results), summary, ...report.files];
 }
