@@ -123,7 +123,8 @@ export function frontierSpec(rows: readonly SweepRow[], name: string): TopLevelS
     .map((r) => ({ variant: r.variant, accuracy: 100 * r.finalTestAccuracy, ssim: r.attack?.ssim ?? NaN, psnr: r.attack?.psnr ?? NaN }));
   const encoding = {
     x: { field: 'accuracy', type: 'quantitative' as const, title: 'final test accuracy (%)', scale: { zero: false, padding: 20 } },
-    y: { field: 'ssim', type: 'quantitative' as const, title: 'leakage: mean SSIM of reconstructions', scale: { domain: [0, 1] } },
+    // SSIM can dip just below 0 for noise; keep such points on the chart.
+    y: { field: 'ssim', type: 'quantitative' as const, title: 'leakage: mean SSIM of reconstructions', scale: { domain: [Math.min(0, ...values.map((v) => v.ssim)), 1] } },
   };
   return {
     ...base(`${name}: privacy–utility frontier`),

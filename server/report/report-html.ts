@@ -72,8 +72,14 @@ function privacy(results: RunResults, assets: ReportAssets): string {
 function defences(results: RunResults): string {
   const d = results.scenario.defenses;
   const active = Object.entries(d).filter(([key, value]) => key !== 'order' && value !== undefined);
-  const list = active.length ? `<ul>${active.map(([k, v]) => `<li><b>${escapeHtml(k)}</b>: ${escapeHtml(JSON.stringify(v))}</li>`).join('')}</ul>` : paragraph('No defence is configured in this run.');
-  const cost = results.sweep ? paragraph('Accuracy cost: the sweep table below (first row minus each row).') : paragraph('Accuracy cost needs a baseline: run a sweep with the undefended variant first.');
+  const item = (name: string, value: unknown) => `<li><b>${escapeHtml(name)}</b>: ${escapeHtml(JSON.stringify(value))}</li>`;
+  const perVariant = (results.sweep ?? []).map((r) => item(`variant ${r.variant}`, r.overrides));
+  const items = [...active.map(([k, v]) => item(k, v)), ...perVariant];
+  const none = results.sweep ? 'No defence in the base scenario.' : 'No defence is configured in this run.';
+  const list = items.length ? `<ul>${items.join('')}</ul>` : paragraph(none);
+  const cost = results.sweep
+    ? paragraph('Accuracy cost of each variant: the defence table below (the first variant\'s final test accuracy minus its own).')
+    : paragraph('The accuracy cost of a defence needs a baseline: run a sweep with the undefended variant first.');
   return section('defences', 'Defences', list + cost);
 }
 
