@@ -9,6 +9,7 @@ import { assembleResults, writeReport, writeResults } from '../server/report/res
 import { summaryMarkdown } from '../server/report/summary';
 import { attachProgressPrinter } from '../server/report/progress';
 import { createRunEvents } from '../server/report/events';
+import { writeComparisonPng } from '../server/report/png';
 
 function attack(overrides: Partial<AttackRecord> = {}): AttackRecord {
   return {
@@ -98,6 +99,39 @@ describe('report', () => {
     const wrongFormat = { ...sampleResults(), format: 'fedleak-results/0' } as unknown as RunResults;
     expect(() => writeResults(dir, wrongFormat)).to.throw(/format must be "fedleak-results\/1"/);
     expect(fs.readdirSync(dir)).to.deep.equal([]);
+  });
+
+  it('writeReport writes results.json, summary.md, report.html and every chart as SVG and PNG', async () => {
+    // A real comparison picture for the record: 1 original above 1 reconstruction, 4×4 px images.
+    fs.mkdirSync(path.join(dir, 'images'));
+    writeComparisonPng(path.join(dir, 'images', 'round-1-c0-plain.png'), new Float32Array(16).fill(1), 1, new Float32Array(16).fill(0.5), 1, [4, 4, 1]);
+    const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
+    const files = (await writeReport(dir, sampleResults(), traces, { warn: () => undefined })).map((f) => path.relative(dir, f).split(path.sep).join('/'));
+    expect(files.slice(0, 3)).to.deep.equal(['results.json', 'summary.md', 'report.html']);
+    for (const chart of ['accuracy', 'loss', 'attack-objective']) {
+      expect(files).to.include.members([`curves/${chart}.svg`, `curves/${chart}.png`]);
+      const svg = fs.readFileSync(path.join(dir, 'curves', `${chart}.svg`), 'utf8');
+      expect(svg).to.match(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(svg.trimEnd()).to.match(/<\/svg>$/);
+      const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg) ?? [];
+      const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'curves', `${chart}.png`)));
+      expect([png.width, png.height]).to.deep.equal([2 * Number(w), 2 * Number(h)]); // exported at 2× for print
+      expect(inkedPixels(png)).to.be.greaterThan(2000);
+    }
+    expect(fs.readFileSync(path.join(dir, 'curves', 'accuracy.svg'), 'utf8')).to.include('report-test: test accuracy');
+    expect(files).to.include('images/round-1-c0-plain-labelled.png');
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults;
+    expect(written.attacks[0].labelledImage).to.equal('images/round-1-c0-plain-labelled.png');
+    expect(written.images).to.deep.equal([
+      'images/round-1-c0-plain.png',
+      'images/round-1-c0-plain-labelled.png',
+      'curves/accuracy.png',
+      'curves/loss.png',
+      'curves/attack-objective.png',
+    ]);
+    // No privacy chart without DP, no frontier without a sweep.
+    expect(fs.existsSync(path.join(dir, 'curves', 'privacy.svg'))).to.equal(false);
+    expect(fs.existsSync(path.join(dir, 'curves', 'frontier.svg'))).to.equal(false);
   });
 
   it('summarises rounds and attacks in a markdown table', () => {
