@@ -39,7 +39,11 @@ export function attachProgressBars(events: RunEvents, stream: NodeJS.WriteStream
     attacks.delete(jobKey(record));
     bars.log(`${attackResultLine(record)}\n`);
   };
+  let stopped = false;
+  // Called by the run's 'end' event and by the caller's own detach: stop the bars once.
   const detach = () => {
+    if (stopped) return;
+    stopped = true;
     events.off('round', onRound);
     events.off('attack-start', onStart);
     events.off('attack-progress', onProgress);
