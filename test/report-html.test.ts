@@ -114,6 +114,12 @@ describe('report parts', () => {
     expect(html).to.include("default-src 'none'"); // the page may load nothing from anywhere
   });
 
+  it('renders partial results (mid-run: no round finished, no attack scored yet)', () => {
+    const partial = { ...results([]), rounds: [] };
+    const html = renderReportHtml(partial, deriveVerdict(partial), { charts: new Map(), image: () => null });
+    expect(html).to.include('No rounds completed.').and.include('No attack results').and.include('NOT ASSESSED');
+  });
+
   it('reads only pictures inside the run folder', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-assets-'));
     try {
