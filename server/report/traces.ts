@@ -25,9 +25,17 @@ export function writeTraces(outDir: string, traces: TraceMap, write: (file: stri
 export function readTraces(outDir: string): Map<string, Array<[number, number]>> {
   const file = path.join(outDir, TRACES_FILE);
   if (!fs.existsSync(file)) return new Map();
-  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown; traces?: Record<string, Array<[number, number]>> };
+  let parsed: { format?: unknown; traces?: unknown };
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown; traces?: unknown };
+  } catch {
+    return new Map(); // a damaged traces file costs the objective chart, not the report
+  }
   if (parsed.format !== TRACES_FORMAT || typeof parsed.traces !== 'object' || parsed.traces === null) return new Map();
-  return new Map(Object.entries(parsed.traces).filter(([, t]) => Array.isArray(t)));
+  const isPoint = (p: unknown): p is [number, number] => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number');
+  const out = new Map<string, Array<[number, number]>>();
+  for (const [key, t] of Object.entries(parsed.traces)) if (Array.isArray(t)) out.set(key, t.filter(isPoint));
+  return out;
 }
 
 /**
