@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { scenarioSchema } from '../shared/scenario/schema';
 import { RESULTS_FORMAT, type AttackRecord, type RunResults } from '../server/report/results';
-import { assembleResults, writeReport, writeResults } from '../server/report/results-writer';
+import { assembleResults, writeReport, writeReportFiles, writeResults } from '../server/report/results-writer';
 import { summaryMarkdown } from '../server/report/summary';
 import { attachProgressPrinter } from '../server/report/progress';
 import { createRunEvents } from '../server/report/events';
@@ -129,6 +129,10 @@ describe('report', () => {
       'curves/loss.png',
       'curves/attack-objective.png',
     ]);
+    // Re-rendering from the folder alone (fedleak report) redraws the objective from the kept traces.
+    fs.rmSync(path.join(dir, 'curves', 'attack-objective.svg'));
+    await writeReportFiles(dir, written);
+    expect(fs.readFileSync(path.join(dir, 'curves', 'attack-objective.svg'), 'utf8')).to.include('report-test: attack objective');
     // No privacy chart without DP, no frontier without a sweep.
     expect(fs.existsSync(path.join(dir, 'curves', 'privacy.svg'))).to.equal(false);
     expect(fs.existsSync(path.join(dir, 'curves', 'frontier.svg'))).to.equal(false);
