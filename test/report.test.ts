@@ -106,7 +106,8 @@ describe('report', () => {
     fs.mkdirSync(path.join(dir, 'images'));
     writeComparisonPng(path.join(dir, 'images', 'round-1-c0-plain.png'), new Float32Array(16).fill(1), 1, new Float32Array(16).fill(0.5), 1, [4, 4, 1]);
     const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
-    const files = (await writeReport(dir, sampleResults(), traces, { warn: () => undefined })).map((f) => path.relative(dir, f).split(path.sep).join('/'));
+    const restarts = new Map([['round-1-c0-plain', [25]]]); // as an attack that reports its restarts would give them
+    const files = (await writeReport(dir, sampleResults(), traces, { warn: () => undefined, restarts })).map((f) => path.relative(dir, f).split(path.sep).join('/'));
     expect(files.slice(0, 3)).to.deep.equal(['results.json', 'summary.md', 'report.html']);
     for (const chart of ['accuracy', 'loss', 'attack-objective']) {
       expect(files).to.include.members([`curves/${chart}.svg`, `curves/${chart}.png`]);
@@ -130,9 +131,11 @@ describe('report', () => {
       'curves/attack-objective.png',
     ]);
     // Re-rendering from the folder alone (fedleak report) redraws the objective from the kept traces.
+    expect(fs.readFileSync(path.join(dir, 'curves', 'attack-objective.svg'), 'utf8')).to.include('mark-rule role-mark'); // the restart rule
     fs.rmSync(path.join(dir, 'curves', 'attack-objective.svg'));
     await writeReportFiles(dir, written);
-    expect(fs.readFileSync(path.join(dir, 'curves', 'attack-objective.svg'), 'utf8')).to.include('report-test: attack objective');
+    const redrawn = fs.readFileSync(path.join(dir, 'curves', 'attack-objective.svg'), 'utf8');
+    expect(redrawn).to.include('report-test: attack objective').and.include('mark-rule role-mark');
     // No privacy chart without DP, no frontier without a sweep.
     expect(fs.existsSync(path.join(dir, 'curves', 'privacy.svg'))).to.equal(false);
     expect(fs.existsSync(path.join(dir, 'curves', 'frontier.svg'))).to.equal(false);

@@ -15,7 +15,7 @@ import type { TopLevelSpec } from 'vega-lite/build/index';
 import { accuracySpec, frontierSpec, lossSpec, objectiveSpec, privacySpec, type RoundSeries } from './charts';
 import { chartSvg, svgToPng } from './chart-render';
 import type { RunResults } from './results';
-import { objectiveTraces, readTraces, type TraceMap } from './traces';
+import { objectiveTraces, readRestarts, readTraces, type RestartMap, type TraceMap } from './traces';
 
 export interface ChartFile {
   name: string;
@@ -44,21 +44,26 @@ export function roundSeries(outDir: string, results: RunResults): RoundSeries[] 
   });
 }
 
-/** The objective traces of a run, or of every sweep variant (keys prefixed "<variant>/"). */
-export function runTraces(outDir: string, results: RunResults): TraceMap {
-  if (!results.sweep) return readTraces(outDir);
-  const all = new Map<string, Array<[number, number]>>();
-  for (const row of results.sweep) for (const [key, t] of readTraces(path.join(outDir, row.variant))) all.set(`${row.variant}/${key}`, t);
-  return all;
+/** The objective traces of a run, or of every sweep variant (keys prefixed "<variant>/"), and their restart starts. */
+export function runTraces(outDir: string, results: RunResults): { traces: TraceMap; restarts: RestartMap } {
+  if (!results.sweep) return { traces: readTraces(outDir), restarts: readRestarts(outDir) };
+  const traces = new Map<string, Array<[number, number]>>();
+  const restarts = new Map<string, number[]>();
+  for (const row of results.sweep) {
+    const dir = path.join(outDir, row.variant);
+    for (const [key, t] of readTraces(dir)) traces.set(`${row.variant}/${key}`, t);
+    for (const [key, r] of readRestarts(dir)) restarts.set(`${row.variant}/${key}`, r);
+  }
+  return { traces, restarts };
 }
 
 /** The specs this run has data for, by file name. */
-export function chartSpecs(outDir: string, results: RunResults, traces: TraceMap): Array<[string, TopLevelSpec]> {
+export function chartSpecs(outDir: string, results: RunResults, traces: TraceMap, restarts: RestartMap = new Map()): Array<[string, TopLevelSpec]> {
   const name = results.scenario.name;
   const series = roundSeries(outDir, results);
   const specs: Array<[string, TopLevelSpec]> = [];
   if (series.length > 0) specs.push(['accuracy', accuracySpec(series, name)], ['loss', lossSpec(series, name)]);
-  const objective = objectiveTraces(traces, results.attacks, results.scenario.attack);
+  const objective = objectiveTraces(traces, results.attacks, results.scenario.attack, restarts);
   if (objective.length > 0) specs.push(['attack-objective', objectiveSpec(objective, name)]);
   if (series.some((s) => s.rounds.some((r) => r.privacy))) specs.push(['privacy', privacySpec(series, name)]);
   if (results.sweep?.some((r) => r.attack)) specs.push(['frontier', frontierSpec(results.sweep, name)]);
@@ -73,10 +78,11 @@ export async function writeCharts(
   outDir: string,
   results: RunResults,
   traces: TraceMap,
+  restarts: RestartMap,
   write: (file: string, data: string | Buffer) => void,
 ): Promise<ChartFile[]> {
   const files: ChartFile[] = [];
-  for (const [name, spec] of chartSpecs(outDir, results, traces)) {
+  for (const [name, spec] of chartSpecs(outDir, results, traces, restarts)) {
     const svg = await chartSvg(spec);
     const svgFile = path.join(outDir, 'curves', `${name}.svg`);
     const pngFile = path.join(outDir, 'curves', `${name}.png`);
@@ -90,6 +96,7 @@ export async function writeCharts(
 /** The charts of a run folder as SVG text by name, drawn in memory (nothing written). */
 export async function renderCharts(outDir: string, results: RunResults): Promise<Map<string, string>> {
   const charts = new Map<string, string>();
-  for (const [name, spec] of chartSpecs(outDir, results, runTraces(outDir, results))) charts.set(name, await chartSvg(spec));
+  const kept = runTraces(outDir, results);
+  for (const [name, spec] of chartSpecs(outDir, results, kept.traces, kept.restarts)) charts.set(name, await chartSvg(spec));
   return charts;
 }

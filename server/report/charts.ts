@@ -100,7 +100,7 @@ export function objectiveSpec(traces: readonly ObjectiveTrace[], name: string): 
     mark: { type: 'line' as const, strokeWidth: 1.5 },
     encoding: {
       x: { field: 'iteration', type: 'quantitative' as const, title: 'iteration' },
-      y: { field: 'objective', type: 'quantitative' as const, title: 'objective (log scale)', scale: { type: 'log' as const } },
+      y: { field: 'objective', type: 'quantitative' as const, title: 'objective (log scale)', scale: { type: 'log' as const }, axis: { format: '~g' } },
       color,
     },
   };

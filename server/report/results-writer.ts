@@ -15,7 +15,7 @@ import { runTraces, writeCharts } from './chart-files';
 import { writeLabelledGrid } from './labelled-grid';
 import { renderReportHtml } from './report-html';
 import { summaryMarkdown } from './summary';
-import { writeTraces, type TraceMap } from './traces';
+import { writeTraces, type RestartMap, type TraceMap } from './traces';
 import { deriveVerdict, type ReportVerdict } from './verdict';
 
 export const REPORT_HTML = 'report.html';
@@ -108,6 +108,8 @@ export interface ReportOptions {
   verdict?: ReportVerdict;
   /** Where warnings go (a picture that could not be labelled); default stderr. */
   warn?: (line: string) => void;
+  /** Iterations where each attack's restarts 2, 3, … began, keyed like the traces (kept beside them). */
+  restarts?: RestartMap;
 }
 
 /** Each attack with its labelled grid beside its comparison picture (a failure only loses the labels). */
@@ -143,10 +145,10 @@ export async function writeReportFiles(
 ): Promise<{ results: RunResults; files: string[] }> {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const labelled = await labelAttacks(outDir, results.attacks, warn);
-  const tracesFile = writeTraces(outDir, traces, writeFileAtomic);
-  const used = traces.size > 0 ? traces : runTraces(outDir, results);
+  const tracesFile = writeTraces(outDir, traces, options.restarts ?? new Map(), writeFileAtomic);
+  const used = traces.size > 0 ? { traces, restarts: options.restarts ?? new Map<string, number[]>() } : runTraces(outDir, results);
   const withLabels = { ...results, attacks: labelled.attacks };
-  const charts = await writeCharts(outDir, withLabels, used, writeFileAtomic);
+  const charts = await writeCharts(outDir, withLabels, used.traces, used.restarts, writeFileAtomic);
   const rel = (f: string) => path.relative(outDir, f).split(path.sep).join('/');
   const images = [
     ...new Set([

@@ -14,11 +14,27 @@ const TRACES_FORMAT = 'fedleak-traces/1';
 
 export type TraceMap = ReadonlyMap<string, ReadonlyArray<readonly [number, number]>>;
 
-export function writeTraces(outDir: string, traces: TraceMap, write: (file: string, text: string) => void): string | null {
+/** Iterations where restarts 2, 3, … of each attack began, keyed like the traces (when the attack reports them). */
+export type RestartMap = ReadonlyMap<string, readonly number[]>;
+
+export function writeTraces(outDir: string, traces: TraceMap, restarts: RestartMap, write: (file: string, text: string) => void): string | null {
   if (traces.size === 0) return null;
   const file = path.join(outDir, TRACES_FILE);
-  write(file, `${JSON.stringify({ format: TRACES_FORMAT, traces: Object.fromEntries(traces) })}\n`);
+  write(file, `${JSON.stringify({ format: TRACES_FORMAT, traces: Object.fromEntries(traces), restarts: Object.fromEntries(restarts) })}\n`);
   return file;
+}
+
+/** The restart starts a run folder's traces file holds (written when the caller passed them). */
+export function readRestarts(outDir: string): Map<string, number[]> {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path.join(outDir, TRACES_FILE), 'utf8')) as { restarts?: unknown };
+    if (typeof parsed.restarts !== 'object' || parsed.restarts === null) return new Map();
+    return new Map(
+      Object.entries(parsed.restarts).flatMap(([key, starts]) => (Array.isArray(starts) ? [[key, starts.filter((v): v is number => typeof v === 'number')] as [string, number[]]] : [])),
+    );
+  } catch {
+    return new Map();
+  }
 }
 
 /** The traces a run folder holds; an empty map when there are none or the file is not ours. */
@@ -64,14 +80,17 @@ export function restartStarts(record: AttackRecord, attack: Scenario['attack']):
   return Array.from({ length: restarts - 1 }, (_, k) => (k + 1) * perRestart);
 }
 
-/** Chart input: each trace named like its record (round, target, view, variant), with restart marks. */
-export function objectiveTraces(traces: TraceMap, attacks: readonly AttackRecord[], attack: Scenario['attack'], limit = 10): ObjectiveTrace[] {
+/**
+ * Chart input: each trace named like its record (round, target, view, variant), with restart marks:
+ * those the attack reported (`restarts`), else those the record proves (restartStarts above).
+ */
+export function objectiveTraces(traces: TraceMap, attacks: readonly AttackRecord[], attack: Scenario['attack'], restarts: RestartMap = new Map(), limit = 10): ObjectiveTrace[] {
   const out: ObjectiveTrace[] = [];
   for (const [key, points] of traces) {
     if (points.length === 0 || out.length >= limit) continue;
     const record = attacks.find((a) => traceKey(a) === key);
     const name = record ? `round ${record.round} ${record.target}${record.view === 'plain' ? '' : ` (${record.view})`}${record.variant ? ` [${record.variant}]` : ''}` : key;
-    out.push({ name, points, restartStarts: record ? restartStarts(record, attack) : [] });
+    out.push({ name, points, restartStarts: restarts.get(key) ?? (record ? restartStarts(record, attack) : []) });
   }
   return out;
 }
