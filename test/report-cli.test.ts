@@ -77,7 +77,7 @@ describe('report.html and the report commands on real runs', function () {
   it('report.html: the verdict first, every picture inlined, no external reference', () => {
     const html = fs.readFileSync(path.join(dp, 'report.html'), 'utf8');
     const results = JSON.parse(fs.readFileSync(path.join(dp, 'results.json'), 'utf8')) as RunResults;
-    expect(html).to.include('Curious server').and.include('2 of 2 private examples reconstructed recognisably (SSIM ≥ 0.6)');
+    expect(html).to.include('Curious server').and.include('2 of 2 attacked examples reconstructed recognisably (SSIM ≥ 0.6)');
     expect(html.indexOf('id="verdict"')).to.be.below(html.indexOf('id="reconstructions"'));
     const refs = references(html);
     expect(refs.length).to.equal(results.attacks.length + 3); // 2 labelled grids + accuracy, loss, privacy charts

@@ -85,7 +85,7 @@ describe('report parts', () => {
     expect(verdict.threats.map((t) => t.threat)).to.deep.equal(['curious-server']);
     expect(verdict.threats[0].level).to.equal('partly');
     expect(verdict.threats[0].headline).to.equal(
-      '1 of 2 attacked updates gave away at least one recognisable example; 2 of 5 private examples reconstructed recognisably (SSIM ≥ 0.6).',
+      '1 of 2 attacked updates gave away at least one recognisable example; 2 of 5 attacked examples reconstructed recognisably (SSIM ≥ 0.6).',
     );
     const failed = deriveVerdict(results([record({ error: 'boom', ssim: NaN })]));
     expect(failed.threats[0].level).to.equal('not-assessed');

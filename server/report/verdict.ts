@@ -78,7 +78,8 @@ function gradientVerdict(threat: ThreatId, records: readonly AttackRecord[]): Th
   const level: VerdictLevel = recognised === 0 ? 'resisted' : recognised === examples ? 'leaks' : 'partly';
   const headline =
     `${leakingTargets} of ${plural(scored.length, 'attacked update')} gave away at least one recognisable example; ` +
-    `${recognised} of ${plural(examples, 'private example')} reconstructed recognisably (SSIM ≥ ${RECOGNISABLE_SSIM}).`;
+    `${recognised} of ${plural(examples, 'attacked example')} reconstructed recognisably (SSIM ≥ ${RECOGNISABLE_SSIM}).`;
+  if (new Set(scored.map((r) => r.view)).size > 1) details.push('An example attacked through several views (a masked update and the aggregate) counts once per view.');
   return { threat, title: TITLES[threat], level, headline, details };
 }
 
