@@ -55,7 +55,8 @@ function roundRows(series: readonly RoundSeries[], value: (r: RoundRecord) => nu
   return series.flatMap((s) => s.rounds.filter((r) => finite(r.round, value(r))).map((r) => ({ series: s.name, round: r.round, value: value(r) })));
 }
 
-function roundChart(title: string, yTitle: string, rows: Array<Record<string, string | number>>, several: boolean, yDomain?: [number, number]): TopLevelSpec {
+/** Several series: coloured and listed in their given order (a sweep's variant order), not alphabetically. */
+function roundChart(title: string, yTitle: string, rows: Array<Record<string, string | number>>, names: readonly string[], yDomain?: [number, number]): TopLevelSpec {
   return {
     ...base(title),
     data: { values: rows },
@@ -63,19 +64,19 @@ function roundChart(title: string, yTitle: string, rows: Array<Record<string, st
     encoding: {
       x: { field: 'round', type: 'quantitative', title: 'round', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: yTitle, ...(yDomain ? { scale: { domain: yDomain } } : {}) },
-      ...(several ? { color: { field: 'series', type: 'nominal', title: null } } : {}),
+      ...(names.length > 1 ? { color: { field: 'series', type: 'nominal', title: null, sort: [...names] } } : {}),
     },
   };
 }
 
 /** Test accuracy (%) per round. */
 export function accuracySpec(series: readonly RoundSeries[], name: string): TopLevelSpec {
-  return roundChart(`${name}: test accuracy`, 'test accuracy (%)', roundRows(series, (r) => 100 * r.testAccuracy), series.length > 1, [0, 100]);
+  return roundChart(`${name}: test accuracy`, 'test accuracy (%)', roundRows(series, (r) => 100 * r.testAccuracy), series.map((s) => s.name), [0, 100]);
 }
 
 /** Test loss (cross-entropy, nats) per round. */
 export function lossSpec(series: readonly RoundSeries[], name: string): TopLevelSpec {
-  return roundChart(`${name}: test loss`, 'test loss (nats)', roundRows(series, (r) => r.testLoss), series.length > 1);
+  return roundChart(`${name}: test loss`, 'test loss (nats)', roundRows(series, (r) => r.testLoss), series.map((s) => s.name));
 }
 
 /** ε of the (ε, δ)-DP guarantee accumulated up to each round. */
@@ -83,7 +84,8 @@ export function privacySpec(series: readonly RoundSeries[], name: string): TopLe
   const rows = roundRows(series, (r) => r.privacy?.epsilon ?? NaN);
   const deltas = [...new Set(series.flatMap((s) => s.rounds.map((r) => r.privacy?.delta)).filter((d) => d !== undefined))];
   const delta = deltas.length === 1 ? `, δ = ${deltas[0]}` : '';
-  return roundChart(`${name}: privacy spent (ε${delta})`, 'ε', rows, series.length > 1);
+  const names = series.filter((s) => s.rounds.some((r) => r.privacy)).map((s) => s.name);
+  return roundChart(`${name}: privacy spent (ε${delta})`, 'ε', rows, names);
 }
 
 /**
