@@ -70,6 +70,8 @@ describe('report parts', () => {
     const svg = labelledGridSvg(pairs, 'round 1 · c0 <&>');
     expect(svg).to.include('SSIM 0.100').and.include('PSNR 10.0 dB').and.include('label 2 → 5').and.include('round 1 · c0 &lt;&amp;&gt;');
     expect(svg.indexOf('SSIM 0.100')).to.be.below(svg.indexOf('SSIM 0.900')); // worst first
+    const named = labelledGridSvg(pairs, 't', ['zero', 'one', 'bird', 'three', 'four', 'a-very-long-class-name']);
+    expect(named).to.include('label bird → a-very-long…'); // class names (image folders) in place of indices
     const raster = PNG.sync.read(await sharp(Buffer.from(svg)).png().toBuffer());
     expect(raster.width).to.equal(Number(/width="(\d+)"/.exec(svg)?.[1]));
   });

@@ -84,11 +84,14 @@ function dataUri(png: PNG): string {
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 }
 
-function label(v: number | undefined): string {
-  return v === undefined ? '?' : String(v);
+/** Class names (image-folder data) when given, shortened to fit a column; else the class index. */
+function label(v: number | undefined, classNames?: readonly string[]): string {
+  if (v === undefined) return '?';
+  const name = classNames?.[v];
+  return name === undefined ? String(v) : name.length > 12 ? `${name.slice(0, 11)}…` : name;
 }
 
-function captionLines(p: GridPair): Array<{ text: string; color: string }> {
+function captionLines(p: GridPair, classNames?: readonly string[]): Array<{ text: string; color: string }> {
   if (!p.reconstruction) return [{ text: 'not reconstructed', color: '#b00020' }];
   const psnr = Number.isFinite(p.psnr) ? `PSNR ${p.psnr >= 100 ? '≥100' : p.psnr.toFixed(1)} dB` : 'PSNR –';
   const ssim = Number.isFinite(p.ssim) ? `SSIM ${p.ssim.toFixed(3)}` : 'SSIM – (unmatched)';
@@ -96,12 +99,12 @@ function captionLines(p: GridPair): Array<{ text: string; color: string }> {
   return [
     { text: psnr, color: '#222' },
     { text: ssim, color: '#222' },
-    { text: `label ${label(p.trueLabel)} → ${label(p.recoveredLabel)}`, color: same ? '#1b7a2e' : '#b00020' },
+    { text: `label ${label(p.trueLabel, classNames)} → ${label(p.recoveredLabel, classNames)}`, color: same ? '#1b7a2e' : '#b00020' },
   ];
 }
 
 /** The grid as an SVG document: a title, row names on the left, columns of original / reconstruction / caption. */
-export function labelledGridSvg(pairs: readonly GridPair[], title: string): string {
+export function labelledGridSvg(pairs: readonly GridPair[], title: string, classNames?: readonly string[]): string {
   const side = Math.max(SIDE, ...pairs.flatMap((p) => [p.original?.width ?? 0, p.reconstruction?.width ?? 0]));
   const colW = side + PAD;
   const left = 120;
@@ -124,7 +127,7 @@ export function labelledGridSvg(pairs: readonly GridPair[], title: string): stri
           ? `<image x="${x}" y="${y}" width="${png.width}" height="${png.height}" href="${dataUri(png)}"/>`
           : `<rect x="${x}" y="${y}" width="${side}" height="${side}" fill="#eee" stroke="#ccc"/>`;
       parts.push(image(p.original, y0), image(p.reconstruction, y0 + side + PAD));
-      captionLines(p).forEach((line, n) => {
+      captionLines(p, classNames).forEach((line, n) => {
         parts.push(`<text x="${x}" y="${y0 + 2 * (side + PAD) + 12 + 15 * n}" font-size="12" fill="${line.color}">${escapeXml(line.text)}</text>`);
       });
     });
@@ -147,10 +150,15 @@ export function gridTitle(record: AttackRecord): string {
  * Writes the labelled grid of a record beside its comparison PNG; returns its path relative to
  * `outDir`, or null when the record has no picture.
  */
-export async function writeLabelledGrid(outDir: string, record: AttackRecord, write: (file: string, data: Buffer) => void): Promise<string | null> {
+export async function writeLabelledGrid(
+  outDir: string,
+  record: AttackRecord,
+  write: (file: string, data: Buffer) => void,
+  classNames?: readonly string[],
+): Promise<string | null> {
   if (!record.image) return null;
   const source = PNG.sync.read(fs.readFileSync(path.join(outDir, record.image)));
-  const svg = labelledGridSvg(comparisonPairs(record, source), gridTitle(record));
+  const svg = labelledGridSvg(comparisonPairs(record, source), gridTitle(record), classNames);
   const rel = labelledPath(record.image);
   write(path.join(outDir, rel), await sharp(Buffer.from(svg)).png().toBuffer());
   return rel;

@@ -108,12 +108,15 @@ export interface ReportOptions {
   verdict?: ReportVerdict;
   /** Where warnings go (a picture that could not be labelled); default stderr. */
   warn?: (line: string) => void;
+  /** Class names by label index (image-folder data), for the captions; default the indices. */
+  classNames?: readonly string[];
   /** Iterations where each attack's restarts 2, 3, … began, keyed like the traces (kept beside them). */
   restarts?: RestartMap;
 }
 
 /** Each attack with its labelled grid beside its comparison picture (a failure only loses the labels). */
-async function labelAttacks(outDir: string, attacks: readonly AttackRecord[], warn: (line: string) => void): Promise<{ attacks: AttackRecord[]; files: string[] }> {
+async function labelAttacks(outDir: string, attacks: readonly AttackRecord[], options: ReportOptions): Promise<{ attacks: AttackRecord[]; files: string[] }> {
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const files: string[] = [];
   const labelled: AttackRecord[] = [];
   for (const a of attacks) {
@@ -121,7 +124,7 @@ async function labelAttacks(outDir: string, attacks: readonly AttackRecord[], wa
     const record: AttackRecord = { ...a };
     delete record.labelledImage;
     try {
-      const rel = await writeLabelledGrid(outDir, record, writeFileAtomic);
+      const rel = await writeLabelledGrid(outDir, record, writeFileAtomic, options.classNames);
       if (rel) files.push(path.join(outDir, rel));
       labelled.push(rel ? { ...record, labelledImage: rel } : record);
     } catch (err) {
@@ -143,8 +146,7 @@ export async function writeReportFiles(
   traces: TraceMap = new Map(),
   options: ReportOptions = {},
 ): Promise<{ results: RunResults; files: string[] }> {
-  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const labelled = await labelAttacks(outDir, results.attacks, warn);
+  const labelled = await labelAttacks(outDir, results.attacks, options);
   const tracesFile = writeTraces(outDir, traces, options.restarts ?? new Map(), writeFileAtomic);
   const used = traces.size > 0 ? { traces, restarts: options.restarts ?? new Map<string, number[]>() } : runTraces(outDir, results);
   const withLabels = { ...results, attacks: labelled.attacks };
