@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { readRunFolder, RunFolderError } from '../../server/report/run-folder';
-import { REPORT_HTML, writeReportFiles } from '../../server/report/results-writer';
+import { REPORT_HTML, writeReportFiles } from '../../server/report/report-writer';
 import { UserError } from './errors';
 
 /** RunFolderError → UserError: one paragraph at the terminal, no stack. */

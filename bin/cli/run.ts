@@ -6,7 +6,7 @@ import { runSweep } from '../../server/run/sweep';
 import { startDashboard } from '../../server/dashboard/server';
 import { createRunEvents } from '../../server/report/events';
 import { attachProgressPrinter } from '../../server/report/progress';
-import { REPORT_HTML } from '../../server/report/results-writer';
+import { REPORT_HTML } from '../../server/report/report-writer';
 import type { RunResults } from '../../server/report/results';
 import { attackTable } from '../../server/report/summary';
 import { initBackend } from '../../shared/tensor/backend';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { folderAssets } from './assets';
 import { renderCharts } from './chart-files';
 import { renderCompareHtml, type ComparedRun } from './compare-html';
-import { writeFileAtomic } from './results-writer';
+import { writeFileAtomic } from './atomic-write';
 import { readRunFolder } from './run-folder';
 import { deriveVerdict } from './verdict';
 
