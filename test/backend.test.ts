@@ -12,7 +12,8 @@ function runWithBackend(backend: string): Promise<{ code: number; stderr: string
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(ROOT, 'bin', 'fedleak.js'), 'run', 'quickstart', '-q', '--set', 'federation.rounds=1', '--set', 'attack.name=none', '-o', out],
+      // Not -q: with -q the client processes stay silent about their backend (one line per run).
+      [path.join(ROOT, 'bin', 'fedleak.js'), 'run', 'quickstart', '--set', 'federation.rounds=1', '--set', 'attack.name=none', '-o', out],
       { cwd: ROOT, env: { ...process.env, FEDLEAK_BACKEND: backend } },
       (err, _stdout, stderr) => {
         fs.rmSync(out, { recursive: true, force: true });

@@ -6,10 +6,11 @@ import { PNG } from 'pngjs';
 import { scenarioSchema } from '../server/scenario/schema';
 import { RESULTS_FORMAT, type AttackRecord, type RunResults } from '../server/report/results';
 import { assembleResults, writeReport, writeResults } from '../server/report/results-writer';
-import { lineChartPng, niceTicks } from '../server/report/curves';
+import { writeReportFiles } from '../server/report/report-writer';
 import { summaryMarkdown } from '../server/report/summary';
 import { attachProgressPrinter } from '../server/report/progress';
 import { createRunEvents } from '../server/report/events';
+import { writeComparisonPng } from '../server/report/png';
 
 function attack(overrides: Partial<AttackRecord> = {}): AttackRecord {
   return {
@@ -101,36 +102,44 @@ describe('report', () => {
     expect(fs.readdirSync(dir)).to.deep.equal([]);
   });
 
-  it('draws a chart PNG that decodes, has the requested size and ink in the plot', () => {
-    const png = PNG.sync.read(
-      lineChartPng({
-        title: 'test accuracy',
-        xLabel: 'round',
-        yLabel: 'accuracy %',
-        width: 400,
-        height: 250,
-        series: [{ name: 'acc', points: [[1, 20], [2, 50], [3, 90]], color: [255, 0, 0] }],
-      }),
-    );
-    expect([png.width, png.height]).to.deep.equal([400, 250]);
-    expect(inkedPixels(png)).to.be.greaterThan(500);
-    // The series colour is really drawn (pure red appears nowhere else in the chart).
-    let red = 0;
-    for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === 255 && png.data[i + 1] === 0 && png.data[i + 2] === 0) red++;
-    expect(red).to.be.greaterThan(50);
-  });
-
-  it('writeReport writes results.json, summary.md and both charts', () => {
+  it('writeReport writes results.json, summary.md, report.html and every chart as SVG and PNG', async () => {
+    // A real comparison picture for the record: 1 original above 1 reconstruction, 4×4 px images.
+    fs.mkdirSync(path.join(dir, 'images'));
+    writeComparisonPng(path.join(dir, 'images', 'round-1-c0-plain.png'), new Float32Array(16).fill(1), 1, new Float32Array(16).fill(0.5), 1, [4, 4, 1]);
     const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
-    const files = writeReport(dir, sampleResults(), traces).map((f) => path.relative(dir, f));
-    expect(files).to.deep.equal(['results.json', 'summary.md', path.join('curves', 'accuracy.png'), path.join('curves', 'attack-objective.png')]);
-    const written = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults;
-    expect(written.images).to.deep.equal(['images/round-1-c0-plain.png', 'curves/accuracy.png', 'curves/attack-objective.png']);
-    for (const chart of ['accuracy.png', 'attack-objective.png']) {
-      const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'curves', chart)));
-      expect([png.width, png.height]).to.deep.equal([640, 360]);
-      expect(inkedPixels(png)).to.be.greaterThan(1000);
+    const restarts = new Map([['round-1-c0-plain', [25]]]); // as an attack that reports its restarts would give them
+    const files = (await writeReport(dir, sampleResults(), traces, { warn: () => undefined, restarts })).map((f) => path.relative(dir, f).split(path.sep).join('/'));
+    expect(files.slice(0, 3)).to.deep.equal(['results.json', 'summary.md', 'report.html']);
+    for (const chart of ['accuracy', 'loss', 'attack-objective']) {
+      expect(files).to.include.members([`curves/${chart}.svg`, `curves/${chart}.png`]);
+      const svg = fs.readFileSync(path.join(dir, 'curves', `${chart}.svg`), 'utf8');
+      expect(svg).to.match(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(svg.trimEnd()).to.match(/<\/svg>$/);
+      const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg) ?? [];
+      const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'curves', `${chart}.png`)));
+      expect([png.width, png.height]).to.deep.equal([2 * Number(w), 2 * Number(h)]); // exported at 2× for print
+      expect(inkedPixels(png)).to.be.greaterThan(2000);
     }
+    expect(fs.readFileSync(path.join(dir, 'curves', 'accuracy.svg'), 'utf8')).to.include('report-test: test accuracy');
+    expect(files).to.include('images/round-1-c0-plain-labelled.png');
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults;
+    expect(written.attacks[0].labelledImage).to.equal('images/round-1-c0-plain-labelled.png');
+    expect(written.images).to.deep.equal([
+      'images/round-1-c0-plain.png',
+      'images/round-1-c0-plain-labelled.png',
+      'curves/accuracy.png',
+      'curves/loss.png',
+      'curves/attack-objective.png',
+    ]);
+    // Re-rendering from the folder alone (fedleak report) redraws the objective from the kept traces.
+    expect(fs.readFileSync(path.join(dir, 'curves', 'attack-objective.svg'), 'utf8')).to.include('mark-rule role-mark'); // the restart rule
+    fs.rmSync(path.join(dir, 'curves', 'attack-objective.svg'));
+    await writeReportFiles(dir, written);
+    const redrawn = fs.readFileSync(path.join(dir, 'curves', 'attack-objective.svg'), 'utf8');
+    expect(redrawn).to.include('report-test: attack objective').and.include('mark-rule role-mark');
+    // No privacy chart without DP, no frontier without a sweep.
+    expect(fs.existsSync(path.join(dir, 'curves', 'privacy.svg'))).to.equal(false);
+    expect(fs.existsSync(path.join(dir, 'curves', 'frontier.svg'))).to.equal(false);
   });
 
   it('summarises rounds and attacks in a markdown table', () => {
@@ -163,11 +172,6 @@ describe('report', () => {
     expect(md).to.include("each variant's rounds are in `<variant>/summary.md`");
     expect(md).to.match(/\| none\s+\|\s+90\.0% \|\s+0\.0 pp \|\s+20\.00 \|/);
     expect(md).to.match(/\| noise-1e-2 \|\s+85\.0% \|\s+5\.0 pp \|\s+– \|/);
-  });
-
-  it('niceTicks covers the range in round steps', () => {
-    expect(niceTicks(0, 100)).to.deep.equal([0, 20, 40, 60, 80, 100]);
-    expect(niceTicks(1, 3)).to.deep.equal([1, 1.5, 2, 2.5, 3]);
   });
 
   it('prints round lines and at most one iteration line per interval per attack', () => {

@@ -10,6 +10,8 @@ import { registerClientCommand } from './client';
 import { registerAttackCommand } from './attack';
 import { registerPrivacyCommand } from './privacy';
 import { registerBenchCommand } from './bench';
+import { registerReportCommand } from './report';
+import { registerCompareCommand } from './compare';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerAttackCommand(program);
   registerPrivacyCommand(program);
   registerBenchCommand(program);
+  registerReportCommand(program);
+  registerCompareCommand(program);
   return program;
 }
 

@@ -6,7 +6,11 @@ import { runSweep } from '../../server/run/sweep';
 import { prepareOutDir, safeFolderName } from '../../server/run/out-dir';
 import { startDashboard } from '../../server/dashboard/server';
 import { createRunEvents } from '../../server/report/events';
+import { attachProgressPrinter } from '../../server/report/progress';
+import { REPORT_HTML } from '../../server/report/report-writer';
+import type { RunResults } from '../../server/report/results';
 import { attackTable } from '../../server/report/summary';
+import { initBackend } from '../../shared/tensor/backend';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
@@ -27,6 +31,14 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 }
 
+/** The privacy a DP run spent, one line per run (per variant for a sweep); empty without DP. */
+function privacyLines(results: RunResults): string {
+  const line = (who: string, p: NonNullable<RunResults['privacy']>) =>
+    `${who}(ε = ${p.epsilon.toFixed(3)}, δ = ${p.delta})-DP after ${p.steps} rounds (noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate})\n`;
+  if (results.privacy) return line('privacy: ', results.privacy);
+  return (results.sweep ?? []).map((r) => (r.privacy ? line(`privacy of ${r.variant}: `, r.privacy) : '')).join('');
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -35,7 +47,7 @@ export function registerRunCommand(program: Command): void {
     .option('-o, --out <dir>', 'output folder (default runs/<name>-<timestamp>)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
-    .option('-q, --quiet', 'no progress lines')
+    .option('-q, --quiet', 'one line per finished round and attack, no bars, one backend line for the whole run')
     .option('--overwrite', 'empty a non-empty --out folder first (otherwise it is refused: old and new results would mix)')
     .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/?token=…; it stays up after the run until Ctrl-C')
     .option('--dashboard-host <host>', 'listen address of the dashboard (default 127.0.0.1); another address exposes reconstructions of private data to the network (the token still guards it)')
@@ -56,15 +68,24 @@ export function registerRunCommand(program: Command): void {
               throw new UserError(err.message);
             });
       if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);
-      const results = await run(loaded, { outDir, progress: !opts.quiet, events }).catch(async (err: unknown) => {
-        await dashboard?.close();
-        throw err;
-      });
+      if (opts.quiet) {
+        // This process says which backend it uses; the client processes it forks stay silent about theirs.
+        await initBackend();
+        process.env.FEDLEAK_QUIET_BACKEND = '1';
+      }
+      const detachQuiet = opts.quiet ? attachProgressPrinter(events, { style: 'events' }) : () => undefined;
+      const results = await run(loaded, { outDir, progress: !opts.quiet, events })
+        .catch(async (err: unknown) => {
+          await dashboard?.close();
+          throw err;
+        })
+        .finally(detachQuiet);
       const last = results.rounds[results.rounds.length - 1];
       const what = results.sweep
         ? `sweep of ${results.sweep.length} variants`
         : `${results.rounds.length} rounds` + (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '');
-      process.stdout.write(`${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results\nresults: ${path.join(outDir, 'results.json')}\n`);
+      process.stdout.write(`${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results\n${privacyLines(results)}`);
+      process.stdout.write(`results: ${path.join(outDir, 'results.json')}\nreport: ${path.join(outDir, REPORT_HTML)}\n`);
       if (results.attacks.length > 0 && !opts.quiet) process.stdout.write(`\n${attackTable(results.attacks)}\n`);
       if (dashboard) {
         // A class looks at the finished run too: keep serving until the person at the terminal is done.

@@ -93,13 +93,22 @@ export function comparisonPng(
   checkRow('originals', top, shape);
   checkRow('reconstructions', bottom, shape);
   const topCells = Array.from({ length: originalCount }, (_, j) => j);
+  return drawGrid([top, bottom], [topCells, comparisonBottomRow(originalCount, reconstructionCount, assignment)], shape);
+}
+
+/**
+ * Which reconstruction each bottom-row column of a comparison PNG holds (−1: none): column j < originalCount
+ * holds the reconstruction matched to original j, unmatched ones follow to the right. The labelled grid
+ * (labelled-grid.ts) reads cells back with the same layout.
+ */
+export function comparisonBottomRow(originalCount: number, reconstructionCount: number, assignment?: readonly number[]): number[] {
   const bottomCells: number[] = new Array<number>(originalCount).fill(-1);
   for (let i = 0; i < reconstructionCount; i++) {
     const j = assignment ? assignment[i] : i;
     if (j !== undefined && j >= 0 && j < originalCount && bottomCells[j] === -1) bottomCells[j] = i;
     else bottomCells.push(i);
   }
-  return drawGrid([top, bottom], [topCells, bottomCells], shape);
+  return bottomCells;
 }
 
 export function writeComparisonPng(

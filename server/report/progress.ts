@@ -1,11 +1,17 @@
 /**
- * Progress lines on stderr while a run works: one per round (accuracy, loss, drops), and for each
- * attack a start line, an "iteration i/N, objective" line at most every `intervalMs` per attack,
- * and a result line.
+ * Progress on stderr while a run works. On a terminal: bars (progress-bars.ts). Otherwise plain
+ * lines: one per round (accuracy, loss, drops, ε), and for each attack a start line, an
+ * "iteration i/N, objective" line at most every `intervalMs` per attack, and a result line; the
+ * "events" style keeps only the round and result lines.
  *
  * Usage: const detach = attachProgressPrinter(events);  …  detach();
  */
-import type { AttackJobId, RunEvents, RunEventMap } from './events';
+import type { RunEvents, RunEventMap } from './events';
+import { attachProgressBars } from './progress-bars';
+import { attackResultLine, jobKey, jobName, roundLine } from './progress-format';
+
+/** auto: bars when stderr is a terminal and no `write` was given, else lines. */
+export type ProgressStyle = 'auto' | 'bars' | 'lines' | 'events';
 
 export interface ProgressOptions {
   /** Where lines go; default process.stderr. */
@@ -14,38 +20,28 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** Clock, injectable for tests. */
   now?: () => number;
-}
-
-function jobKey(id: AttackJobId): string {
-  return `${id.round}/${id.target}/${id.view}`;
-}
-
-function jobName(id: AttackJobId): string {
-  const seen = id.view === 'plain' || id.target === id.view ? '' : ` (${id.view})`;
-  return `attack ${id.attack} on round ${id.round} ${id.target}${seen}`;
+  style?: ProgressStyle;
 }
 
 /** Subscribes to the run's events; returns a function that unsubscribes. */
 export function attachProgressPrinter(events: RunEvents, options: ProgressOptions = {}): () => void {
+  const style = options.style ?? 'auto';
+  if (style === 'bars' || (style === 'auto' && !options.write && process.stderr.isTTY)) return attachProgressBars(events);
+  const eventsOnly = style === 'events';
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const interval = options.intervalMs ?? 2000;
   const now = options.now ?? Date.now;
   const lastLine = new Map<string, number>();
   const planned = new Map<string, number>();
 
-  const onRound = (...[r, total]: RunEventMap['round']) => {
-    const dropped = r.dropped.length ? `, dropped ${r.dropped.join(', ')}` : '';
-    write(
-      `round ${r.round}/${total}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}%, loss ${r.testLoss.toFixed(4)}, ` +
-        `${r.participants.length - r.dropped.length}/${r.participants.length} updates${dropped} (${r.seconds.toFixed(1)} s)`,
-    );
-  };
+  const onRound = (...[r, total]: RunEventMap['round']) => write(roundLine(r, total));
   const onStart = (...[e]: RunEventMap['attack-start']) => {
     planned.set(jobKey(e), e.iterations);
     lastLine.set(jobKey(e), now());
-    write(`${jobName(e)}: started`);
+    if (!eventsOnly) write(`${jobName(e)}: started`);
   };
   const onProgress = (...[e]: RunEventMap['attack-progress']) => {
+    if (eventsOnly) return;
     const key = jobKey(e);
     const t = now();
     if (t - (lastLine.get(key) ?? -Infinity) < interval) return;
@@ -57,15 +53,7 @@ export function attachProgressPrinter(events: RunEvents, options: ProgressOption
     const key = jobKey({ round: a.round, target: a.target, view: a.view, attack: a.attack });
     lastLine.delete(key);
     planned.delete(key);
-    if (a.error) {
-      write(`${jobName(a)}: failed: ${a.error}`);
-      return;
-    }
-    const psnr = Number.isFinite(a.psnr) ? `${a.psnr.toFixed(2)} dB` : a.psnr === Infinity ? '∞' : 'n/a';
-    write(
-      `${jobName(a)}: PSNR ${psnr}, SSIM ${a.ssim.toFixed(3)}, MSE ${a.mse.toExponential(2)}, labels ${(100 * a.labelAccuracy).toFixed(0)}% ` +
-        `(${a.iterations} iterations, ${a.evaluations} evaluations, ${a.seconds.toFixed(1)} s)${a.image ? ` → ${a.image}` : ''}`,
-    );
+    write(attackResultLine(a));
   };
 
   events.on('round', onRound);

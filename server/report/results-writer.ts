@@ -5,13 +5,17 @@
  * Usage:
  *   const results = assembleResults({ scenario, scenarioFile, backend, startedAt, rounds, attacks });
  *   writeResults(outDir, results);                     // <outDir>/results.json
- *   writeReport(outDir, results, observer.traces());   // + summary.md and curves/*.png
+ *   await writeReport(outDir, results, observer.traces());   // + summary.md, report.html, curves/*.svg|png
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RESULTS_FORMAT, type RunResults } from './results';
-import { writeCurves } from './curves';
+import { writeFileAtomic } from './atomic-write';
+import { writeReportFiles, type ReportOptions } from './report-writer';
 import { summaryMarkdown } from './summary';
+import type { TraceMap } from './traces';
+
+export { writeFileAtomic } from './atomic-write';
 
 export type ResultsParts = Omit<RunResults, 'format' | 'fedleakVersion' | 'finishedAt'> & {
   fedleakVersion?: string;
@@ -39,6 +43,8 @@ export function assembleResults(parts: ResultsParts): RunResults {
   };
 }
 
+const METRICS = new Set<string>(['mse', 'psnr', 'ssim', 'labelAccuracy']);
+
 /** Names the first required field that is missing or of the wrong type; null when all is well. */
 export function checkResults(results: RunResults): string | null {
   const r = results as unknown as Record<string, unknown>;
@@ -58,26 +64,15 @@ export function checkResults(results: RunResults): string | null {
   }
   for (const [i, attack] of results.attacks.entries()) {
     for (const key of ['round', 'batchSize', 'mse', 'psnr', 'ssim', 'labelAccuracy', 'iterations', 'seconds'] as const) {
-      if (typeof attack[key] !== 'number') return `attacks[${i}].${key} must be a number`;
+      // A failed attack's metrics are NaN in memory and null once read back from JSON.
+      const unscored = attack.error !== undefined && attack[key] === null && METRICS.has(key);
+      if (typeof attack[key] !== 'number' && !unscored) return `attacks[${i}].${key} must be a number`;
     }
     for (const key of ['target', 'attack', 'view'] as const) {
       if (typeof attack[key] !== 'string') return `attacks[${i}].${key} must be a string`;
     }
   }
   return null;
-}
-
-/** Writes `text` to `file` through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(file: string, text: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**
@@ -93,21 +88,12 @@ export function writeResults(outDir: string, results: RunResults): string {
 }
 
 /**
- * The charts, summary.md, then results.json (last, so its presence means the report is complete),
- * with `images` listing the attack pictures and charts unless the caller set it. Returns the files
- * written (absolute paths), results.json first.
+ * The whole report: the derived files, summary.md, then results.json (last, so its presence
+ * means the report is complete). Returns the files written (absolute paths), results.json first.
  */
-export function writeReport(
-  outDir: string,
-  results: RunResults,
-  traces: ReadonlyMap<string, ReadonlyArray<readonly [number, number]>> = new Map(),
-): string[] {
-  const curves = writeCurves(outDir, results, traces);
+export async function writeReport(outDir: string, results: RunResults, traces: TraceMap = new Map(), options: ReportOptions = {}): Promise<string[]> {
+  const report = await writeReportFiles(outDir, results, traces, options);
   const summary = path.join(outDir, 'summary.md');
-  writeFileAtomic(summary, summaryMarkdown(results));
-  const images = results.images ?? [
-    ...results.attacks.flatMap((a) => (a.image ? [a.image] : [])),
-    ...curves.map((f) => path.relative(outDir, f).split(path.sep).join('/')),
-  ];
-  return [writeResults(outDir, { ...results, images }), summary, ...curves];
+  writeFileAtomic(summary, summaryMarkdown(report.results));
+  return [writeResults(outDir, report.results), summary, ...report.files];
 }

@@ -68,6 +68,11 @@ export interface AttackRecord {
   seconds: number;
   /** PNG of originals (top) beside reconstructions (bottom), relative to the run folder. */
   image?: string;
+  /**
+   * The same pairs with their figures written under them (PSNR, SSIM, true → recovered label),
+   * worst first, relative to the run folder; written by the report (server/report/labelled-grid.ts).
+   */
+  labelledImage?: string;
   recoveredLabels?: number[];
   trueLabels?: number[];
   /**

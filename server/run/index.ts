@@ -142,7 +142,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     // The privacy spent by the whole run: the last round's accountant record.
     const lastPrivacy = [...rounds].reverse().find((r) => r.privacy)?.privacy;
     if (lastPrivacy && !results.privacy) results.privacy = lastPrivacy;
-    writeReport(options.outDir, results, state.observer?.traces());
+    await writeReport(options.outDir, results, state.observer?.traces());
     events.emit('end');
     return results;
   } finally {

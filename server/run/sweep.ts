@@ -10,7 +10,7 @@ import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } f
 import type { AttackRecord, RunResults, SweepRow } from '../report/results';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { runScenario, type RunOptions } from './index';
-import { writeSweepGrid } from './sweep-grid';
+import { writeSweepGrid } from '../report/sweep-grid';
 
 export const SWEEP_GRID_FILE = 'reconstructions.png';
 
@@ -97,7 +97,7 @@ export async function runSweep(loaded: LoadedScenario, options: RunOptions, runO
     for (const a of results.attacks) attacks.push({ ...a, variant: v.label, ...(a.image ? { image: path.join(v.label, a.image) } : {}) });
     grid.push({ label: v.label, images: results.attacks.filter((a) => a.image).map((a) => path.join(dir, a.image as string)) });
   }
-  writeSweepGrid(path.join(options.outDir, SWEEP_GRID_FILE), grid);
+  await writeSweepGrid(path.join(options.outDir, SWEEP_GRID_FILE), grid);
   const combined = assembleResults({
     scenario: loaded.scenario,
     scenarioFile: loaded.file,
@@ -108,6 +108,6 @@ export async function runSweep(loaded: LoadedScenario, options: RunOptions, runO
     sweep: withAccuracyCost(rows),
     images: [SWEEP_GRID_FILE],
   });
-  writeReport(options.outDir, combined);
+  await writeReport(options.outDir, combined);
   return combined;
 }
