@@ -50,7 +50,7 @@ function bodyLimitFor(inputSize: number, maxBatch: number): number {
   return 4096 + maxBatch * inputSize * 26;
 }
 
-export function buildPredictionApp(opts: PredictionApiOptions): { app: FastifyInstance; monitor: QueryMonitor } {
+export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ app: FastifyInstance; monitor: QueryMonitor }> {
   const { model, config } = opts;
   const inputSize = model.inputShape[0] * model.inputShape[1] * model.inputShape[2];
   const maxBatch = config.inputsPerSecond > 0 ? Math.min(config.maxBatch, config.inputsPerSecond) : config.maxBatch;
@@ -74,7 +74,8 @@ export function buildPredictionApp(opts: PredictionApiOptions): { app: FastifyIn
     keyOf.set(req, id);
   });
 
-  app.register(rateLimit, {
+  // Awaited: the plugin must be loaded before the routes are declared, or they go unlimited.
+  await app.register(rateLimit, {
     global: true,
     hook: 'preParsing',
     max: config.requestsPerSecond > 0 ? config.requestsPerSecond : Number.MAX_SAFE_INTEGER,
@@ -139,7 +140,7 @@ export function buildPredictionApp(opts: PredictionApiOptions): { app: FastifyIn
 
 /** Starts the API; binds config.host (loopback by default) and config.port (0: any free port). */
 export async function startPredictionApi(opts: PredictionApiOptions): Promise<PredictionApi> {
-  const { app, monitor } = buildPredictionApp(opts);
+  const { app, monitor } = await buildPredictionApp(opts);
   await app.listen({ host: opts.config.host, port: opts.config.port });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('prediction API: no TCP address after listen');
