@@ -10,6 +10,8 @@ import { registerClientCommand } from './client';
 import { registerAttackCommand } from './attack';
 import { registerPrivacyCommand } from './privacy';
 import { registerBenchCommand } from './bench';
+import { registerServeModelCommand } from './serve-model';
+import { registerInvertCommand } from './invert';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerAttackCommand(program);
   registerPrivacyCommand(program);
   registerBenchCommand(program);
+  registerServeModelCommand(program);
+  registerInvertCommand(program);
   return program;
 }
 
