@@ -7,6 +7,7 @@
  *
  *   nice -n 10 node dist/tools/eval/release-eval.js --out runs/release-eval
  *   node dist/tools/eval/release-eval.js --models softmax --maskings full,label-only --classes 0,1
+ *   node dist/tools/eval/release-eval.js --models softmax --maskings full --classes 0 --no-white-box --benign 0 --rate 100
  *
  * Prints a markdown table and writes <out>/release-results.json (schema: server/release/schema.ts),
  * the released models (<out>/<model>/release/) and one PNG per attack (<out>/<model>/release/).
@@ -51,10 +52,12 @@ interface Options {
   benign: number;
   whiteBox: boolean;
   seed: number;
+  /** inputsPerSecond of the attacked API (0 = unlimited). */
+  rate: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { out: 'runs/release-eval', models: ['softmax', 'mlp'], maskings: ['full', 'round-3', 'round-2', 'round-1', 'top-1', 'label-only'].map(parseMasking), iterations: 5000, benign: 10000, whiteBox: true, seed: 0 };
+  const o: Options = { out: 'runs/release-eval', models: ['softmax', 'mlp'], maskings: ['full', 'round-3', 'round-2', 'round-1', 'top-1', 'label-only'].map(parseMasking), iterations: 5000, benign: 10000, whiteBox: true, seed: 0, rate: 0 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--out') o.out = value;
@@ -64,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--iterations') o.iterations = Number(value);
     else if (flag === '--benign') o.benign = Number(value);
     else if (flag === '--seed') o.seed = Number(value);
+    else if (flag === '--rate') o.rate = Number(value);
     else if (flag === '--no-white-box') {
       o.whiteBox = false;
       continue;
@@ -113,7 +117,7 @@ async function benignFalsePositives(model: Model, params: Float32Array, digits: 
 
 async function blackBox(target: { model: Model; params: Float32Array }, masking: Masking, o: Options, evaluator: Evaluator, train: Dataset, outDir: string): Promise<ReleaseAttackRecord> {
   const key = generateKey();
-  const config = apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: 0, monitor: { action: 'log' } });
+  const config = apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: o.rate, monitor: { action: 'log' } });
   const api = await startPredictionApi({ model: target.model, params: target.params, config, keys: [key] });
   try {
     const attack = miFaceSchema.parse({ name: 'mi-face', access: 'black-box', iterations: o.iterations, classes: o.classes });
