@@ -50,6 +50,22 @@ function bodyLimitFor(inputSize: number, maxBatch: number): number {
   return 4096 + maxBatch * inputSize * 26;
 }
 
+/** Fastify's own refusals (parser, body size, rate-limit plugin) in the API's error format. */
+function installErrorHandlers(app: FastifyInstance, bodyLimit: number, maxBatch: number): void {
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 429) return fail(reply, 429, 'rate-limited', err.message);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'body-too-large', `request body exceeds ${bodyLimit} bytes (at most ${maxBatch} inputs per request)`, 'body');
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.name === 'SyntaxError') return fail(reply, 400, 'malformed-json', `request body is not valid JSON: ${err.message}`, 'body');
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 400, 'malformed-json', 'request body is empty; send {"inputs": [...]}', 'body');
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported-media-type', 'send the body as Content-Type: application/json', 'Content-Type');
+    if (status >= 400 && status < 500) return fail(reply, status, 'bad-request', err.message);
+    return fail(reply, 500, 'internal', 'internal error while answering the request');
+  });
+
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not-found', `no route ${req.method} ${req.url}; see POST /v1/predict and GET /v1/model`));
+}
+
 export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ app: FastifyInstance; monitor: QueryMonitor }> {
   const { model, config } = opts;
   const inputSize = model.inputShape[0] * model.inputShape[1] * model.inputShape[2];
@@ -84,18 +100,7 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate-limited', message: `more than ${ctx.max} requests per second for this key; retry after ${ctx.after}` }),
   });
 
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 429) return fail(reply, 429, 'rate-limited', err.message);
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'body-too-large', `request body exceeds ${bodyLimitFor(inputSize, maxBatch)} bytes (at most ${maxBatch} inputs per request)`, 'body');
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.name === 'SyntaxError') return fail(reply, 400, 'malformed-json', `request body is not valid JSON: ${err.message}`, 'body');
-    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 400, 'malformed-json', 'request body is empty; send {"inputs": [...]}', 'body');
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported-media-type', 'send the body as Content-Type: application/json', 'Content-Type');
-    if (status >= 400 && status < 500) return fail(reply, status, 'bad-request', err.message);
-    return fail(reply, 500, 'internal', 'internal error while answering the request');
-  });
-
-  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not-found', `no route ${req.method} ${req.url}; see POST /v1/predict and GET /v1/model`));
+  installErrorHandlers(app, bodyLimitFor(inputSize, maxBatch), maxBatch);
 
   app.get('/v1/model', async () => ({
     protocol: PROTOCOL_VERSION,
