@@ -88,15 +88,15 @@ export function classAccuracy(records: readonly ReleaseClassRecord[]): number {
   return records.length === 0 ? 0 : records.filter((r) => r.predicted === r.label).length / records.length;
 }
 
-/** PNG: one row per class, the inversion then its nearest own-class training example. */
+/** PNG: the inversions in class order (top row) above their nearest own-class training examples. */
 export function writeInversionGrid(file: string, inversions: readonly InversionResult[], records: readonly ReleaseClassRecord[], train: Dataset): void {
   const size = exampleSize(train);
-  const rows = inversions.map((r, i) => {
-    const images = new Float32Array(2 * size);
-    images.set(clip01(r.image), 0);
+  const top = new Float32Array(inversions.length * size);
+  const bottom = new Float32Array(inversions.length * size);
+  inversions.forEach((r, i) => {
+    top.set(clip01(r.image), i * size);
     const n = records[i].nearestIndex;
-    if (n >= 0) images.set(train.images.subarray(n * size, (n + 1) * size), size);
-    return { images, count: 2 };
+    if (n >= 0) bottom.set(train.images.subarray(n * size, (n + 1) * size), i * size);
   });
-  writeImageGrid(file, rows, train.shape);
+  writeImageGrid(file, [{ images: top, count: inversions.length }, { images: bottom, count: inversions.length }], train.shape);
 }
