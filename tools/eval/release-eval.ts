@@ -54,6 +54,9 @@ interface Options {
   seed: number;
   /** inputsPerSecond of the attacked API (0 = unlimited). */
   rate: number;
+  /** Overrides of the MI-FACE defaults (PROCESS, finite-difference step δ). */
+  process?: 'clip' | 'identity';
+  delta?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -68,6 +71,8 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--benign') o.benign = Number(value);
     else if (flag === '--seed') o.seed = Number(value);
     else if (flag === '--rate') o.rate = Number(value);
+    else if (flag === '--process') o.process = value === 'identity' ? 'identity' : 'clip';
+    else if (flag === '--delta') o.delta = Number(value);
     else if (flag === '--no-white-box') {
       o.whiteBox = false;
       continue;
@@ -120,7 +125,7 @@ async function blackBox(target: { model: Model; params: Float32Array }, masking:
   const config = apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: o.rate, monitor: { action: 'log' } });
   const api = await startPredictionApi({ model: target.model, params: target.params, config, keys: [key] });
   try {
-    const attack = miFaceSchema.parse({ name: 'mi-face', access: 'black-box', iterations: o.iterations, classes: o.classes });
+    const attack = miFaceSchema.parse({ name: 'mi-face', access: 'black-box', iterations: o.iterations, classes: o.classes, process: o.process, estimator: { delta: o.delta } });
     return await runMiFaceAttack({
       config: attack, target, evaluator, train, outDir, seed: o.seed,
       access: { kind: 'black-box', url: api.url, key, masking: maskingLabel(masking), flag: () => api.monitor.flagOf(keyId(key)) },
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
     const target = { model, params };
     const attacks: ReleaseAttackRecord[] = [];
     if (o.whiteBox) {
-      const config = miFaceSchema.parse({ name: 'mi-face', iterations: o.iterations, classes: o.classes });
+      const config = miFaceSchema.parse({ name: 'mi-face', iterations: o.iterations, classes: o.classes, process: o.process });
       attacks.push(await runMiFaceAttack({ config, target, access: { kind: 'white-box' }, evaluator, train, outDir }));
       lines.push(row(spec.name, attacks[attacks.length - 1]));
       process.stderr.write(`${lines[lines.length - 1]}\n`);
