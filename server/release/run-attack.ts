@@ -72,6 +72,7 @@ export async function runMiFaceAttack(opts: AttackRunOptions): Promise<ReleaseAt
     rateLimited: client?.stats.rateLimited ?? 0,
     flagged: flag !== null,
     flaggedAfterQueries: flag?.afterQueries ?? null,
+    ...(flag ? { flagReason: flag.reason } : {}),
     seconds,
   };
   if (opts.outDir) {

@@ -136,6 +136,8 @@ export interface ReleaseAttackRecord {
   /** Did the query monitor flag this attacker, and after how many of its queries. */
   flagged: boolean;
   flaggedAfterQueries: number | null;
+  /** Which detector flagged it (monitor.ts FlagReason). */
+  flagReason?: string;
   seconds: number;
   /** Class grid beside the nearest training examples, relative to the run folder. */
   image?: string;
@@ -174,6 +176,7 @@ export const releaseAttackRecordSchema = z.strictObject({
   rateLimited: nonNegativeInt,
   flagged: z.boolean(),
   flaggedAfterQueries: nonNegativeInt.nullable(),
+  flagReason: z.string().optional(),
   seconds: z.number().nonnegative(),
   image: z.string().optional(),
 });

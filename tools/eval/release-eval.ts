@@ -65,7 +65,7 @@ function parseArgs(argv: string[]): Options {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--out') o.out = value;
     else if (flag === '--models') o.models = value.split(',');
-    else if (flag === '--maskings') o.maskings = value.split(',').map(parseMasking);
+    else if (flag === '--maskings') o.maskings = value === 'none' ? [] : value.split(',').map(parseMasking);
     else if (flag === '--classes') o.classes = value.split(',').map(Number);
     else if (flag === '--iterations') o.iterations = Number(value);
     else if (flag === '--benign') o.benign = Number(value);
@@ -140,7 +140,7 @@ function row(model: string, r: ReleaseAttackRecord): string {
   const ssim = r.perClass.reduce((s, c) => s + c.ssimOwn, 0) / r.perClass.length;
   const ssimOther = r.perClass.reduce((s, c) => s + c.ssimOther, 0) / r.perClass.length;
   const conf = r.perClass.reduce((s, c) => s + c.confidence, 0) / r.perClass.length;
-  const flagged = r.access === 'white-box' ? '–' : r.flagged ? `after ${r.flaggedAfterQueries}` : 'no';
+  const flagged = r.access === 'white-box' ? '–' : r.flagged ? `after ${r.flaggedAfterQueries} (${r.flagReason})` : 'no';
   return `| ${model} | ${r.access} | ${r.masking} | ${(100 * r.classAccuracy).toFixed(0)} % | ${conf.toFixed(3)} | ${ssim.toFixed(3)} / ${ssimOther.toFixed(3)} | ${r.queries} | ${flagged} | ${r.seconds.toFixed(1)} |`;
 }
 
