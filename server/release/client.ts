@@ -15,14 +15,14 @@ export interface PredictOutput {
   scores: (number | null)[] | null;
 }
 
-/** The API refused for good (blocked key, bad key, bad request): retrying will not help. */
+/** The API refused for good (blocked key, bad key, bad request; status 0: unreachable): retrying will not help. */
 export class ApiRefused extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
   ) {
-    super(`prediction API answered ${status} ${code}: ${message}`);
+    super(status === 0 ? `prediction API: ${message}` : `prediction API answered ${status} ${code}: ${message}`);
     this.name = 'UserError';
   }
 }
@@ -47,11 +47,18 @@ export class PredictClient {
 
   private async call(method: 'GET' | 'POST', route: string, body?: string): Promise<unknown> {
     for (;;) {
-      const res = await fetch(new URL(route, this.baseUrl), {
-        method,
-        headers: { authorization: `Bearer ${this.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body,
-      });
+      const url = new URL(route, this.baseUrl);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: { authorization: `Bearer ${this.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body,
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+        throw new ApiRefused(0, 'unreachable', `cannot reach ${url.origin} (${cause})`);
+      }
       this.stats.requests++;
       const text = await res.text();
       if (res.status === 429) {
