@@ -12,6 +12,8 @@ import { registerPrivacyCommand } from './privacy';
 import { registerBenchCommand } from './bench';
 import { registerReportCommand } from './report';
 import { registerCompareCommand } from './compare';
+import { registerServeModelCommand } from './serve-model';
+import { registerInvertCommand } from './invert';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerReportCommand(program);
   registerCompareCommand(program);
+  registerServeModelCommand(program);
+  registerInvertCommand(program);
   return program;
 }
 
