@@ -53,6 +53,18 @@ function functionalModel(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
+function branchingModel(): tf.LayersModel {
+  const input = tf.input({ shape: [5, 5, 1] });
+  const padded = tf.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]] }).apply(input) as tf.SymbolicTensor;
+  const a = tf.layers.conv2d({ filters: 2, kernelSize: 2, activation: 'softplus' }).apply(padded) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 3, kernelSize: 2, activation: 'swish' }).apply(padded) as tf.SymbolicTensor;
+  const cat = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+  const gap = tf.layers.globalAveragePooling2d({}).apply(cat) as tf.SymbolicTensor;
+  const re = tf.layers.reshape({ targetShape: [5] }).apply(gap) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(re) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
 describe('tfjs LayersModel import (model.json + weight shards)', function () {
   this.timeout(60000);
   let dir = '';
@@ -67,6 +79,7 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
   for (const c of [
     { label: 'Sequential: Conv2D (same, stride 2; no bias) + MaxPooling2D + AveragePooling2D + Flatten + Dense, softmax output', build: sequentialModel, softmax: true },
     { label: 'functional: residual Add, Activation, Dense logits', build: functionalModel, softmax: false },
+    { label: 'functional: ZeroPadding2D, two branches, Concatenate, GlobalAveragePooling2D, Reshape', build: branchingModel, softmax: true },
   ]) {
     it(c.label, async () => {
       const keras = c.build();
