@@ -12,6 +12,7 @@ import type { Dataset } from '../shared/data/types';
 import { subset } from '../shared/data/types';
 import { applyClientDefenses } from './mods';
 import { Rng } from '../shared/random';
+import { updateKindFor } from '../shared/training';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { ClientSecAgg } from './secagg/session';
@@ -78,7 +79,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const used = distinctInOrder(batches);
       s.truth.set(r.round, used);
       if (s.secagg) return s.secagg.begin(r.round, update, used.length, new Rng(s.scenario.seed).fork(`secagg/client-${s.welcome.clientIndex}/round-${r.round}`));
-      send({ type: 'update', round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, update });
+      send({ type: 'update', round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, update });
     };
 
     const onMessage = (msg: WireMessage) => {

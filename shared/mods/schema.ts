@@ -7,7 +7,10 @@ import { z } from 'zod';
 const fraction01 = z.number().min(0).max(1);
 
 export const clippingSchema = z.strictObject({ norm: z.number().positive() });
-export const noiseSchema = z.strictObject({ mechanism: z.enum(['gaussian', 'laplace']).default('gaussian'), variance: z.number().positive() });
+export const noiseSchema = z.strictObject({
+  mechanism: z.enum(['gaussian', 'laplace']).default('gaussian'),
+  variance: z.number().positive(),
+});
 export const pruningSchema = z.strictObject({ fraction: fraction01 });
 export const quantizationSchema = z.strictObject({ bits: z.union([z.literal(16), z.literal(8)]) });
 
