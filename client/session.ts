@@ -16,6 +16,7 @@ import { subset } from '../shared/data/types';
 import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
 import { secAggMod } from './secagg/mod';
 import { Rng } from '../shared/random';
+import { updateKindFor } from '../shared/training';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { ClientSecAgg } from './secagg/session';
@@ -88,7 +89,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
       const used = distinctInOrder(batches);
       const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
-      s.send({ round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, values: raw }, { rng, specs: s.model.specs, report: {} });
+      s.send({ round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw }, { rng, specs: s.model.specs, report: {} });
       // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.
       s.truth.set(r.round, used);
     };
