@@ -13,6 +13,7 @@ import { ClientSecAgg } from '../client/secagg/session';
 import { ClientHub } from '../server/coordinator/hub';
 import { generateTokens, tokenList } from '../server/coordinator/tokens';
 import { broadcastPlan, roundPayload, type RoundPlan } from '../server/strategy';
+import { updateKindFor } from '../shared/training';
 import { MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../shared/models/definition';
 
 export interface LoopbackCohort {
@@ -53,7 +54,7 @@ export async function startLoopbackCohort(opts: {
       } else if (msg.type === 'round.start') {
         const update = opts.inputOf(id);
         if (secagg) secagg.begin(msg.round, update, 1, new Rng(msg.round).fork(id));
-        else send({ type: 'update', round: msg.round, kind: msg.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: 1, update });
+        else send({ type: 'update', round: msg.round, kind: updateKindFor(msg.algorithm), numExamples: 1, update });
       } else if (msg.type === 'shutdown') {
         ws.close();
       } else if (msg.type !== 'update.accepted' && msg.type !== 'error') {

@@ -10,7 +10,10 @@ export function updateKindFor(algorithm: Algorithm): UpdateKind {
  * The most distinct examples a client can use in one round (the bound on its declared weight):
  * fedsgd one batch, fedavg localSteps batches, or its whole shard (`shardSize`) when it trains epochs.
  */
-export function examplesPerRound(t: Pick<TrainingConfig, 'algorithm' | 'batchSize' | 'localSteps' | 'localEpochs'>, shardSize: number): number {
+export function examplesPerRound(
+  t: Pick<TrainingConfig, 'algorithm' | 'batchSize' | 'localSteps' | 'localEpochs'>,
+  shardSize: number,
+): number {
   if (t.algorithm === 'fedsgd') return t.batchSize;
   return t.localEpochs > 0 ? shardSize : t.localSteps * t.batchSize;
 }

@@ -183,10 +183,29 @@ const PROBES: ProbeCase[] = [
     label: 'conv2d stride 2 valid, no bias, fused relu',
     def: probeDefinition([{ name: 'c2', op: 'conv2d', inputs: ['conv'], config: { filters: 3, kernelSize: [2, 3], strides: [2, 1], useBias: false, activation: 'elu' }, params: ['c2/kernel'] }], [{ name: 'c2/kernel', shape: [2, 3, 2, 3] }], 36),
   },
+  { label: 'zeroPadding2d [[1, 2], [0, 1]] then maxPool2d', def: probeDefinition([
+    { name: 'pad', op: 'zeroPadding2d', inputs: ['conv'], config: { padding: [[1, 2], [0, 1]] }, params: [] },
+    { name: 'pool', op: 'maxPool2d', inputs: ['pad'], config: { poolSize: [3, 3] }, params: [] },
+  ], [], 12) },
+  { label: 'globalAvgPool2d then reshape', def: probeDefinition([
+    { name: 'gap', op: 'globalAvgPool2d', inputs: ['conv'], config: {}, params: [] },
+    { name: 'shape', op: 'reshape', inputs: ['gap'], config: { targetShape: [1, 2, 1] }, params: [] },
+  ], [], 2) },
   {
-    label: 'reshape 6×6×2 → 12×6×1',
-    def: probeDefinition([{ name: 'back', op: 'reshape', inputs: ['conv'], config: { targetShape: [12, 6, 1] }, params: [] }], [], 72),
+    label: 'concatenate (channels)',
+    def: probeDefinition(
+      [
+        { name: 'c2', op: 'conv2d', inputs: ['conv'], config: { filters: 3, kernelSize: [1, 1], activation: 'sigmoid' }, params: ['c2/kernel', 'c2/bias'] },
+        { name: 'cat', op: 'concatenate', inputs: ['conv', 'c2'], config: {}, params: [] },
+      ],
+      [
+        { name: 'c2/kernel', shape: [1, 1, 2, 3] },
+        { name: 'c2/bias', shape: [3] },
+      ],
+      180,
+    ),
   },
+
   {
     label: 'add (residual)',
     def: probeDefinition(

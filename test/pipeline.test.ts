@@ -15,9 +15,14 @@ const CLI = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');
 
 function fedleak(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' }, timeout: 180000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' }, timeout: 180000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -70,11 +75,22 @@ describe('attack pipeline (real processes)', function () {
       expect(capture.observed.serverClippedTo).to.equal(C);
       expect(l2(capture.observed.update)).to.be.at.most(C * (1 + 1e-6));
       const again = path.join(dir, `again-${live.target}`);
-      const offline = await fedleak(['attack', '--capture', path.join(out, 'captures', `round-1-client-${live.target}.msgpack`), '-o', again, '-q']);
+      const offline = await fedleak([
+        'attack',
+        '--capture',
+        path.join(out, 'captures', `round-1-client-${live.target}.msgpack`),
+        '-o',
+        again,
+        '-q',
+      ]);
       expect(offline.code, offline.stderr).to.equal(0);
       const record = JSON.parse(fs.readFileSync(path.join(again, 'attack.json'), 'utf8')) as OfflineRecord;
       expect(record.serverClippedTo).to.equal(C);
-      expect([record.finalObjective, record.iterations, record.evaluations]).to.deep.equal([live.finalObjective, live.iterations, live.evaluations]);
+      expect([record.finalObjective, record.iterations, record.evaluations]).to.deep.equal([
+        live.finalObjective,
+        live.iterations,
+        live.evaluations,
+      ]);
       expect(record.labels).to.deep.equal(live.recoveredLabels);
     }
   });
@@ -137,15 +153,33 @@ describe('plug-in attacks (real processes)', function () {
     const capture = readCapture(path.join(out, 'captures', 'round-1-client-c0.msgpack'));
     for (const a of results.attacks) {
       expect(a.error).to.equal(undefined);
-      expect([a.attack, a.finalObjective, a.iterations, a.evaluations]).to.deep.equal(['flat-guess', 0.5, 1, capture.payload.params.length]);
+      expect([a.attack, a.finalObjective, a.iterations, a.evaluations]).to.deep.equal([
+        'flat-guess',
+        0.5,
+        1,
+        capture.payload.params.length,
+      ]);
       expect(a.recoveredLabels).to.deep.equal([3]);
     }
 
     const again = path.join(dir, 'offline');
     const plugin = path.join(dir, 'plugins', 'flat-guess.js');
-    const offline = await fedleak(['attack', '--capture', path.join(out, 'captures', 'round-1-client-c1.msgpack'), '--plugin', plugin, '--set', 'attack.settings.brightness=0.25', '-o', again, '-q']);
+    const offline = await fedleak([
+      'attack',
+      '--capture',
+      path.join(out, 'captures', 'round-1-client-c1.msgpack'),
+      '--plugin',
+      plugin,
+      '--set',
+      'attack.settings.brightness=0.25',
+      '-o',
+      again,
+      '-q',
+    ]);
     expect(offline.code, offline.stderr).to.equal(0);
-    const record = JSON.parse(fs.readFileSync(path.join(again, 'attack.json'), 'utf8')) as OfflineRecord & { attack: { name: string; settings: { brightness: number; label: number } } };
+    const record = JSON.parse(fs.readFileSync(path.join(again, 'attack.json'), 'utf8')) as OfflineRecord & {
+      attack: { name: string; settings: { brightness: number; label: number } };
+    };
     expect(record.attack.name).to.equal('flat-guess');
     expect(record.attack.settings).to.deep.equal({ brightness: 0.25, label: 3 });
     expect([record.finalObjective, record.iterations, record.labels]).to.deep.equal([0.25, 1, [3]]);
@@ -162,7 +196,18 @@ describe('plug-in attacks (real processes)', function () {
     // The first test's capture, re-attacked with the plug-in and a setting its schema refuses.
     const capture = path.join(dir, 'run', 'captures', 'round-1-client-c0.msgpack');
     const plugin = path.join(dir, 'plugins', 'flat-guess.js');
-    const offline = await fedleak(['attack', '--capture', capture, '--plugin', plugin, '--set', 'attack.settings.label=1.5', '-o', path.join(dir, 'bad-offline'), '-q']);
+    const offline = await fedleak([
+      'attack',
+      '--capture',
+      capture,
+      '--plugin',
+      plugin,
+      '--set',
+      'attack.settings.label=1.5',
+      '-o',
+      path.join(dir, 'bad-offline'),
+      '-q',
+    ]);
     expect(offline.code).to.equal(1);
     expect(offline.stderr).to.match(/attack\.settings\.label: expected int/);
   });

@@ -15,6 +15,11 @@ describe('registries', () => {
   it('every built-in model: its own schema, a valid definition, and a name the scenario schema accepts', () => {
     for (const entry of MODEL_ENTRIES as readonly ModelEntry[]) {
       const own = entry.schema.parse({ name: entry.name });
+      // A model read from a file (tfjs-layers) says what it lacks instead (test/tfjs-import.test.ts runs it).
+      if (entry.problems?.(own).length) {
+        expect(() => entry.definition(own, [8, 8, 1], 3)).to.throw(/model\.path/);
+        continue;
+      }
       const def = entry.definition(own, [8, 8, 1], 3);
       expect(modelFromDefinition(def).name).to.equal(entry.name);
       expect(modelSchema.parse({ name: entry.name }).name).to.equal(entry.name);

@@ -10,7 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, type Tensor4D } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
-import { modelFromDefinition, unflattenParams } from '../shared/models';
+import { initialParamsFor, modelFromDefinition, unflattenParams } from '../shared/models';
+import { modelSchema } from '../shared/models/schema';
+import { validateScenario } from '../server/scenario/load';
+import { runScenario } from '../server/run';
 import { importTfjsLayersModel } from '../shared/models/import/tfjs-layers';
 
 /** Saves like tfjs's file:// handler, with the weights split into two shards. */
@@ -53,6 +56,18 @@ function functionalModel(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
+function branchingModel(): tf.LayersModel {
+  const input = tf.input({ shape: [5, 5, 1] });
+  const padded = tf.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]] }).apply(input) as tf.SymbolicTensor;
+  const a = tf.layers.conv2d({ filters: 2, kernelSize: 2, activation: 'softplus' }).apply(padded) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 3, kernelSize: 2, activation: 'swish' }).apply(padded) as tf.SymbolicTensor;
+  const cat = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+  const gap = tf.layers.globalAveragePooling2d({}).apply(cat) as tf.SymbolicTensor;
+  const re = tf.layers.reshape({ targetShape: [5] }).apply(gap) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(re) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
 describe('tfjs LayersModel import (model.json + weight shards)', function () {
   this.timeout(60000);
   let dir = '';
@@ -67,6 +82,7 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
   for (const c of [
     { label: 'Sequential: Conv2D (same, stride 2; no bias) + MaxPooling2D + AveragePooling2D + Flatten + Dense, softmax output', build: sequentialModel, softmax: true },
     { label: 'functional: residual Add, Activation, Dense logits', build: functionalModel, softmax: false },
+    { label: 'functional: ZeroPadding2D, two branches, Concatenate, GlobalAveragePooling2D, Reshape', build: branchingModel, softmax: true },
   ]) {
     it(c.label, async () => {
       const keras = c.build();
@@ -100,5 +116,26 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
     expect(() => importTfjsLayersModel(file)).to.throw(/weights: the shards hold \d+ bytes, the manifest needs \d+/);
     fs.rmSync(path.join(dir, 'group1-shard2of2.bin'));
     expect(() => importTfjsLayersModel(file)).to.throw(/weight shard .*group1-shard2of2\.bin: cannot read \(ENOENT\)/);
+  });
+
+  it('a scenario names it (model.name "tfjs-layers"): fedleak run starts from its weights and trains it federated', async () => {
+    const keras = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 6, activation: 'relu' }), tf.layers.dense({ units: 3 })] });
+    const file = await saveToFolder(keras, dir);
+    const config = modelSchema.parse({ name: 'tfjs-layers', path: file });
+    const weights = keras.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(Array.from(initialParamsFor(config) ?? [])).to.deep.equal(weights.flat());
+    const scenario = validateScenario(
+      { name: 'tfjs-run', seed: 2, data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 60 }, model: { name: 'tfjs-layers', path: file }, federation: { clients: 2, clientsPerRound: 2, rounds: 2, batchSize: 4 } },
+      'test',
+    );
+    const results = await runScenario({ scenario, file: 'tfjs-run.json', raw: {} }, { outDir: path.join(dir, 'out'), progress: false, log: () => undefined });
+    expect(results.rounds.map((r) => r.participants.length)).to.deep.equal([2, 2]);
+    expect(results.rounds.every((r) => r.dropped.length === 0)).to.equal(true);
+    expect(() => validateScenario({ name: 'x', model: { name: 'tfjs-layers' } }, 'test')).to.throw(/model\.path: the path of a tfjs model\.json is required/);
+    const wrongTask = { name: 'x', data: { dataset: 'synthetic', shape: [5, 5, 1], classes: 3, size: 60 }, model: { name: 'tfjs-layers', path: file }, federation: { clients: 2, clientsPerRound: 2 } };
+    await runScenario({ scenario: validateScenario(wrongTask, 'test'), file: 'x.json', raw: {} }, { outDir: path.join(dir, 'out2'), progress: false, log: () => undefined }).then(
+      () => expect.fail('a model for 4×4 images must not run on 5×5 data'),
+      (err: Error) => expect(err.message).to.match(/model\.path .*model\.json: the model takes \[4,4,1\] images, the data has \[5,5,1\]/),
+    );
   });
 });

@@ -89,6 +89,12 @@ const kindSchema = z.enum(['gradient', 'weight-delta']);
 /** The payload's model: the same schema clients check `welcome.model` with (graph checks follow in checkCapture). */
 const definitionSchema = modelDefinitionSchema;
 
+/** A model definition in a line: its task and size. */
+export function describeDefinition(def: ModelDefinition): string {
+  const count = paramCount(def.params);
+  return `${def.inputShape.join('×')} → ${def.numClasses} classes, ${def.params.length} parameter tensors (${count} values)`;
+}
+
 const headerSchema2 = z.object({
   observed: z.object({
     round: positiveInt,
@@ -145,7 +151,7 @@ function checkCapture(c: Capture, where: string): void {
   for (const [field, values] of Object.entries(vectors)) {
     if (values.length !== expected) {
       throw new CaptureError(
-        `capture ${where}: ${field} has ${values.length} values, but model ${def.name} on ${def.inputShape.join('×')} with ${def.numClasses} classes has ${expected} parameters`,
+        `capture ${where}: ${field} has ${values.length} values, but the model (${def.inputShape.join('×')} → ${def.numClasses} classes) has ${expected} parameters`,
       );
     }
   }
@@ -179,7 +185,7 @@ function fromFormat2(obj: Record<string, unknown>, file: string): Capture {
   const payload = obj.payload as Record<string, unknown>;
   return {
     observed: { ...h.observed, update: toFloats(observed.update, 'observed.update', file) },
-    payload: { ...h.payload, model: h.payload.model as ModelDefinition, params: toFloats(payload.params, 'payload.params', file) },
+    payload: { ...h.payload, model: h.payload.model as unknown as ModelDefinition, params: toFloats(payload.params, 'payload.params', file) },
     attack: h.attack,
     seed: h.seed,
     ...(h.capturedAt ? { capturedAt: h.capturedAt } : {}),

@@ -30,7 +30,7 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
   const dropped: string[] = [];
 
   return new Promise<CollectResult>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined = undefined;
     const drop = (clientId: string, why: string) => {
       if (!pending.delete(clientId)) return;
       dropped.push(clientId);

@@ -5,7 +5,7 @@
 import type { Scenario } from '../scenario/schema';
 import { prepareFederatedData } from '../../shared/data';
 import { exampleSize, type Dataset } from '../../shared/data/types';
-import { paramCount, type Model } from '../../shared/models';
+import { initialParamsFor, paramCount, type Model } from '../../shared/models';
 import { definitionFor, modelFromDefinition, type ModelDefinition } from '../../shared/models/definition';
 import { examplesPerRound } from '../../shared/training';
 import { Rng } from '../../shared/random';
@@ -49,7 +49,8 @@ export async function startCoordinator(scenario: Scenario, opts: { port: number;
   const definition = definitionFor(scenario.model, data.test.shape, data.test.numClasses);
   const model = modelFromDefinition(definition);
   const count = paramCount(model.specs);
-  const initialParams = model.initParams(new Rng(scenario.seed).fork('model-init'));
+  // An imported model starts from its file's weights; the built-ins draw theirs from the seed.
+  const initialParams = initialParamsFor(scenario.model) ?? model.initParams(new Rng(scenario.seed).fork('model-init'));
   const tokens = generateTokens(f.clients);
   const largestShard = Math.max(...data.shards.map((s) => s.length));
   const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);

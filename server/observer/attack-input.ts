@@ -13,7 +13,11 @@ export interface AttackInputOptions<Settings> {
   secrets?: AttackSecrets;
 }
 
-export function attackInput<Settings>(observed: ObservedUpdate, payload: ServerPayload, options: AttackInputOptions<Settings>): AttackInput<Settings> {
+export function attackInput<Settings>(
+  observed: ObservedUpdate,
+  payload: ServerPayload,
+  options: AttackInputOptions<Settings>,
+): AttackInput<Settings> {
   if (observed.round !== payload.round) {
     throw new Error(`attack input: the update is from round ${observed.round} but the payload is round ${payload.round}'s`);
   }

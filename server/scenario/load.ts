@@ -12,6 +12,15 @@ export { ScenarioError } from '../../shared/scenario/errors';
 /** scenarios/ of the installed package (dist/server/scenario → ../../../scenarios). */
 export const BUILTIN_SCENARIO_DIR = path.resolve(__dirname, '..', '..', '..', 'scenarios');
 
+/** A scenario file's description, or a note that it cannot be read. */
+function describeFile(file: string): string {
+  try {
+    return String((JSON.parse(fs.readFileSync(file, 'utf8')) as { description?: unknown }).description ?? '');
+  } catch {
+    return '(unreadable scenario file)';
+  }
+}
+
 export function listBuiltinScenarios(): { name: string; description: string; file: string }[] {
   if (!fs.existsSync(BUILTIN_SCENARIO_DIR)) return [];
   return fs
@@ -20,13 +29,7 @@ export function listBuiltinScenarios(): { name: string; description: string; fil
     .sort()
     .map((f) => {
       const file = path.join(BUILTIN_SCENARIO_DIR, f);
-      let description = '';
-      try {
-        description = String((JSON.parse(fs.readFileSync(file, 'utf8')) as { description?: unknown }).description ?? '');
-      } catch {
-        description = '(unreadable scenario file)';
-      }
-      return { name: f.replace(/\.json$/, ''), description, file };
+      return { name: f.replace(/\.json$/, ''), description: describeFile(file), file };
     });
 }
 

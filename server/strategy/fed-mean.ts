@@ -20,10 +20,12 @@ export interface FedMeanOptions {
 
 export function fedMeanStrategy(options: FedMeanOptions): Strategy {
   const { model, training } = options;
-  const applyMean = (globalParams: Float32Array, mean: Float32Array) => applyAggregate(globalParams, mean, training.algorithm, training.learningRate);
+  const applyMean = (globalParams: Float32Array, mean: Float32Array) =>
+    applyAggregate(globalParams, mean, training.algorithm, training.learningRate);
   return {
     name: training.algorithm,
-    configure: ({ round, globalParams, selected }) => broadcastPlan(roundPayload(round, model, globalParams, training), selected, options.roundTimeoutMs),
+    configure: ({ round, globalParams, selected }) =>
+      broadcastPlan(roundPayload(round, model, globalParams, training), selected, options.roundTimeoutMs),
     aggregate: ({ globalParams }, plan, updates) => ({
       params: applyMean(globalParams, weightedMean(updates)),
       observed: updates.map((u) => plainView(u, plan.payload)),

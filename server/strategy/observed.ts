@@ -4,5 +4,13 @@ import { updateKindFor } from '../../shared/training';
 import type { AcceptedUpdate } from './types';
 
 export function plainView(u: AcceptedUpdate, payload: ServerPayload, update: Float32Array = u.update): ObservedUpdate {
-  return { round: u.round, sender: u.clientId, kind: updateKindFor(payload.training.algorithm), numExamples: u.numExamples, update, view: 'plain', bytes: u.frameBytes };
+  return {
+    round: u.round,
+    sender: u.clientId,
+    kind: updateKindFor(payload.training.algorithm),
+    numExamples: u.numExamples,
+    update,
+    view: 'plain',
+    bytes: u.frameBytes,
+  };
 }

@@ -6,7 +6,13 @@ import type { FederationConfig } from '../scenario/schema';
 
 /** The public training config of a federation section. */
 export function trainingConfig(f: FederationConfig): TrainingConfig {
-  return { algorithm: f.algorithm, batchSize: f.batchSize, localSteps: f.localSteps, localEpochs: f.localEpochs, learningRate: f.learningRate };
+  return {
+    algorithm: f.algorithm,
+    batchSize: f.batchSize,
+    localSteps: f.localSteps,
+    localEpochs: f.localEpochs,
+    learningRate: f.learningRate,
+  };
 }
 
 export function roundPayload(round: number, model: ModelDefinition, params: Float32Array, training: TrainingConfig): ServerPayload {
@@ -30,7 +36,11 @@ export function roundStartMessage(payload: ServerPayload, timeoutMs: number): Ro
 }
 
 /** The same `round.start` to every selected client. */
-export function broadcastPlan(payload: ServerPayload, selected: readonly string[], timeoutMs: number): { payload: ServerPayload; instructions: Array<{ clientId: string; message: RoundStart }> } {
+export function broadcastPlan(
+  payload: ServerPayload,
+  selected: readonly string[],
+  timeoutMs: number,
+): { payload: ServerPayload; instructions: Array<{ clientId: string; message: RoundStart }> } {
   const message = roundStartMessage(payload, timeoutMs);
   return { payload, instructions: selected.map((clientId) => ({ clientId, message })) };
 }

@@ -11,5 +11,6 @@ export function buildModel(config: ModelConfig, inputShape: ImageShape, numClass
 export * from './types';
 export { definitionFor, modelFromDefinition, ModelDefinitionError, parseModelDefinition, MODEL_DEFINITION_FORMAT } from './definition';
 export type { ModelDefinition, LayerNode } from './definition';
+export { initialParamsFor, modelConfigProblems } from './builtins';
 export { flattenParams, unflattenParams, splitFlat } from './params';
 export { softCrossEntropy, oneHot } from './loss';

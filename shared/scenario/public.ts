@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { dataConfigProblems, dataSchema } from '../data/schema';
 import { modelSchema } from '../models/schema';
+import { modelConfigProblems } from '../models/builtins';
 import { clientModsShape } from '../mods/schema';
 import { describeIssue, failWith } from './errors';
 
@@ -88,18 +89,22 @@ export type SecureAggregationConfig = z.infer<typeof secureAggregationSchema>;
 export type DpConfig = z.infer<typeof dpSchema>;
 
 /** Cross-field rules of the public part; one line per problem. */
-export function publicScenarioProblems(s: Pick<PublicScenario, 'data' | 'federation'>): string[] {
+export function publicScenarioProblems(s: Pick<PublicScenario, 'data' | 'federation' | 'model'>): string[] {
   const problems: string[] = [];
   if (s.federation.clientsPerRound > s.federation.clients) {
     problems.push(`federation.clientsPerRound (${s.federation.clientsPerRound}) exceeds federation.clients (${s.federation.clients})`);
   }
-  return [...problems, ...dataConfigProblems(s.data)];
+  return [...problems, ...dataConfigProblems(s.data), ...modelConfigProblems(s.model)];
 }
 
 /** Validates what a client received as `welcome.scenario`; `source` names the origin in errors. */
 export function validatePublicScenario(raw: unknown, source: string): PublicScenario {
   const result = publicScenarioSchema.safeParse(raw);
-  if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
+  if (!result.success)
+    failWith(
+      source,
+      result.error.issues.map((i) => describeIssue(i)),
+    );
   const problems = publicScenarioProblems(result.data);
   if (problems.length) failWith(source, problems);
   return result.data;

@@ -9,9 +9,11 @@
  */
 import type { Fields } from './fields';
 import { WireError } from './errors';
+import type { UpdateKind } from '../contract';
 
-export const UPDATE_KINDS = ['gradient', 'weight-delta'] as const;
-export type WireUpdateKind = (typeof UPDATE_KINDS)[number];
+export const UPDATE_KINDS = ['gradient', 'weight-delta'] as const satisfies readonly UpdateKind[];
+/** The contract's UpdateKind (shared/contract.ts), as the wire spells it. */
+export type WireUpdateKind = UpdateKind;
 
 // ---- client → server -------------------------------------------------------------------------
 

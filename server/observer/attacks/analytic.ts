@@ -82,7 +82,7 @@ export function clusterRatios(ratios: readonly UnitRatio[], tolerance = SAME_IMA
 
 export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
   const started = performance.now();
-  const { inputShape, numClasses } = input.payload.model;
+  const { inputShape } = input.payload.model;
   const model = modelFromDefinition(input.payload.model);
   if (model.firstDenseLayer === null) {
     throw new Error(

@@ -79,22 +79,9 @@ function checkInput(input: AttackInput, model: Model, name: string): void {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * Gradient matching by L-BFGS with PyTorch's semantics. Optimises one flat vector [images; label
- * logits] (or [images] with fixed labels); each evaluation uploads it, computes the objective and
- * its gradient by double backprop in one tf.tidy, and downloads one concatenated vector.
- */
-export async function lbfgsGradientMatching(
-  input: AttackInput,
-  options: LbfgsMatchingOptions,
-  onProgress?: (p: AttackProgress) => void,
-): Promise<AttackOutput> {
-  await initBackend();
-  const started = process.hrtime.bigint();
+/** The dummy batch size, checked against what L-BFGS matching attempts and against fixed labels. */
+function dummyBatchSize(input: AttackInput, options: LbfgsMatchingOptions): number {
   const name = options.attackName;
-  const { inputShape, numClasses } = input.payload.model;
-  const model = modelFromDefinition(input.payload.model);
-  checkInput(input, model, name);
   const n = victimBatchSize(input);
   if (n > MAX_DUMMY_BATCH) {
     throw new Error(
@@ -102,33 +89,56 @@ export async function lbfgsGradientMatching(
         '(lower federation.batchSize, localSteps or localEpochs, or use inverting-gradients)',
     );
   }
-  const [h, w, c] = inputShape;
-  const imageSize = n * h * w * c;
-  const labelSize = options.labels ? 0 : n * numClasses;
-  if (options.labels && options.labels.length !== n) {
-    throw new Error(`${name}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  if (options.labels && options.labels.length !== n) throw new Error(`${name}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  return n;
+}
+
+/**
+ * The matching objective over one flat vector [images; label logits] (or [images] with fixed
+ * labels): each evaluation uploads it, computes the objective and its gradient by double backprop in
+ * one tf.tidy, and downloads one concatenated vector. Holds its constant tensors until dispose().
+ */
+class MatchingObjective {
+  readonly n: number;
+  readonly imageSize: number;
+  readonly labelSize: number;
+  readonly numClasses: number;
+  evaluations = 0;
+  private readonly model: Model;
+  private readonly params: Tensor[];
+  private readonly target: Tensor[];
+  private readonly fixedTargets: Tensor2D | null;
+  private readonly shape: [number, number, number, number];
+
+  constructor(input: AttackInput, options: LbfgsMatchingOptions) {
+    const { inputShape, numClasses } = input.payload.model;
+    this.model = modelFromDefinition(input.payload.model);
+    checkInput(input, this.model, options.attackName);
+    this.n = dummyBatchSize(input, options);
+    this.numClasses = numClasses;
+    this.imageSize = this.n * inputShape[0] * inputShape[1] * inputShape[2];
+    this.labelSize = options.labels ? 0 : this.n * numClasses;
+    const specs = this.model.specs;
+    this.params = splitFlat(input.payload.params, specs).map((p, i) => tf.tensor(p, specs[i].shape, 'float32'));
+    this.target = splitFlat(observedGradient(input), specs).map((g, i) => tf.tensor(g, specs[i].shape, 'float32'));
+    const labels = options.labels;
+    this.fixedTargets = labels ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), numClasses).toFloat() as Tensor2D) : null;
+    this.shape = [this.n, ...inputShape];
   }
 
-  // Constant tensors, created once and disposed at the end.
-  const params = splitFlat(input.payload.params, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
-  const target = splitFlat(observedGradient(input), model.specs).map((g, i) => tf.tensor(g, model.specs[i].shape, 'float32'));
-  const fixedTargets: Tensor2D | null = options.labels
-    ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(options.labels ?? []), 'int32'), numClasses).toFloat() as Tensor2D)
-    : null;
+  private objective(data: Tensor4D, labelLogits: Tensor2D | null): Tensor {
+    const targets = this.fixedTargets ?? tf.softmax(labelLogits as Tensor2D);
+    return squaredGradientDistance(parameterGradients(this.model, this.params, data, targets), this.target);
+  }
 
-  const objective = (data: Tensor4D, labelLogits: Tensor2D | null): Tensor => {
-    const targets = fixedTargets ?? tf.softmax(labelLogits as Tensor2D);
-    return squaredGradientDistance(parameterGradients(model, params, data, targets), target);
-  };
-  let evaluations = 0;
-  const evaluate = (x: Float64Array): { loss: number; grad: Float32Array } => {
-    evaluations += 1;
+  readonly evaluate = (x: Float64Array): { loss: number; grad: Float32Array } => {
+    this.evaluations += 1;
     const packed = tf.tidy(() => {
       const xs = Float32Array.from(x);
-      const data = tf.tensor4d(xs.subarray(0, imageSize), [n, h, w, c]);
+      const data = tf.tensor4d(xs.subarray(0, this.imageSize), this.shape);
       const variables: Tensor[] = [data];
-      if (labelSize > 0) variables.push(tf.tensor2d(xs.subarray(imageSize), [n, numClasses]));
-      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(variables);
+      if (this.labelSize > 0) variables.push(tf.tensor2d(xs.subarray(this.imageSize), [this.n, this.numClasses]));
+      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => this.objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(variables);
       return tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
     });
     const values = packed.dataSync() as Float32Array;
@@ -136,66 +146,69 @@ export async function lbfgsGradientMatching(
     return { loss: values[0], grad: values.subarray(1) };
   };
 
-  /** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
-  const run = async (rng: Rng, stepOffset: number): Promise<{ x: Float64Array; objective: number; steps: number }> => {
-    const x0 = new Float32Array(imageSize + labelSize);
-    rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
-    if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
-    const opt = new Lbfgs(x0, {
-      lr: input.settings.learningRate ?? 1,
-      historySize: 100,
-      maxIter: 20,
-      maxEval: 25,
-      lineSearch: input.settings.lineSearch,
-    });
-    let steps = 0;
-    for (let k = 0; k < input.settings.iterations; k++) {
-      const before = Float64Array.from(opt.x);
-      opt.step(evaluate);
-      steps += 1;
-      const objectiveNow = opt.lastLoss;
-      onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
-      if (!Number.isFinite(objectiveNow)) break;
-      if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
-      // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
-      if (opt.x.every((v, i) => v === before[i])) break;
-      await yieldToEventLoop();
-    }
-    // The last iteration of a step moves without evaluating; report the objective where we stop.
-    return { x: opt.x, objective: evaluate(opt.x).loss, steps };
-  };
+  dispose(): void {
+    tf.dispose([...this.params, ...this.target]);
+    if (this.fixedTargets) this.fixedTargets.dispose();
+  }
+}
 
+interface RunResult {
+  x: Float64Array;
+  objective: number;
+  steps: number;
+}
+
+/** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
+async function lbfgsRun(f: MatchingObjective, input: AttackInput, options: LbfgsMatchingOptions, rng: Rng, stepOffset: number, onProgress?: (p: AttackProgress) => void): Promise<RunResult> {
+  const x0 = new Float32Array(f.imageSize + f.labelSize);
+  rng.fork('dummy-data').fillNormal(x0.subarray(0, f.imageSize));
+  if (f.labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(f.imageSize));
+  const opt = new Lbfgs(x0, { lr: input.settings.learningRate ?? 1, historySize: 100, maxIter: 20, maxEval: 25, lineSearch: input.settings.lineSearch });
+  let steps = 0;
+  for (let k = 0; k < input.settings.iterations; k++) {
+    const before = Float64Array.from(opt.x);
+    opt.step(f.evaluate);
+    steps += 1;
+    const objectiveNow = opt.lastLoss;
+    onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
+    if (!Number.isFinite(objectiveNow)) break;
+    if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
+    // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
+    if (opt.x.every((v, i) => v === before[i])) break;
+    await yieldToEventLoop();
+  }
+  // The last iteration of a step moves without evaluating; report the objective where we stop.
+  return { x: opt.x, objective: f.evaluate(opt.x).loss, steps };
+}
+
+/**
+ * Gradient matching by L-BFGS with PyTorch's semantics, best of `attack.restarts` runs. Restart 0
+ * uses the attack seed itself; further restarts fork from it. The lowest finite objective wins.
+ */
+export async function lbfgsGradientMatching(input: AttackInput, options: LbfgsMatchingOptions, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> {
+  await initBackend();
+  const started = process.hrtime.bigint();
+  const f = new MatchingObjective(input, options);
   try {
-    // Restart 0 uses the attack seed itself; further restarts fork from it. Keep the lowest objective.
-    let best: { x: Float64Array; objective: number } | null = null;
+    let best: RunResult | null = null;
     let steps = 0;
     for (let r = 0; r < input.settings.restarts; r++) {
       const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
-      const result = await run(rng, steps);
+      const result = await lbfgsRun(f, input, options, rng, steps, onProgress);
       steps += result.steps;
       const better = best === null || (Number.isFinite(result.objective) && !(result.objective >= best.objective));
       if (better) best = result;
     }
-    if (best === null) throw new Error(`${name}: attack.restarts must be at least 1`);
-
-    const images = new Float32Array(imageSize);
-    for (let i = 0; i < imageSize; i++) {
+    if (best === null) throw new Error(`${options.attackName}: attack.restarts must be at least 1`);
+    const images = new Float32Array(f.imageSize);
+    for (let i = 0; i < f.imageSize; i++) {
       const v = best.x[i];
       images[i] = Number.isNaN(v) ? 0 : Math.min(1, Math.max(0, v));
     }
-    const labels = options.labels ? Array.from(options.labels) : argmaxRows(best.x.subarray(imageSize), n, numClasses);
-    return {
-      images,
-      count: n,
-      labels,
-      iterations: steps,
-      evaluations,
-      finalObjective: best.objective,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    };
+    const labels = options.labels ? Array.from(options.labels) : argmaxRows(best.x.subarray(f.imageSize), f.n, f.numClasses);
+    return { images, count: f.n, labels, iterations: steps, evaluations: f.evaluations, finalObjective: best.objective, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } finally {
-    tf.dispose([...params, ...target]);
-    if (fixedTargets) fixedTargets.dispose();
+    f.dispose();
   }
 }
 

@@ -40,7 +40,7 @@ export function idlgLabel(kernelGrad: ArrayLike<number>, numClasses: number): nu
 
 /** Labels behind the update: the sign rule for one example, the count rule for a batch. */
 export function idlgLabels(input: AttackInput): number[] {
-  const { inputShape, numClasses } = input.payload.model;
+  const { numClasses } = input.payload.model;
   const model = modelFromDefinition(input.payload.model);
   const n = victimBatchSize(input);
   const gradient = observedGradient(input);

@@ -43,15 +43,19 @@ export function loadAttackPlugin(file: string): AttackDefinition[] {
     mod = require(file);
   } catch (err) {
     // The first line says why; node's require stack after it only names fedleak's own files.
-    throw new AttackPluginError(`attack plug-in ${file} does not load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    throw new AttackPluginError(
+      `attack plug-in ${file} does not load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
+    );
   }
   const exports = isObject(mod) ? mod : {};
   const found: AttackDefinition[] = [];
   if (exports.attack !== undefined) found.push(definitionOf(file, 'attack', exports.attack));
   if (exports.attacks !== undefined) {
-    if (!isObject(exports.attacks)) throw new AttackPluginError(`attack plug-in ${file}: \`attacks\` must be an object of attack name → attack`);
+    if (!isObject(exports.attacks))
+      throw new AttackPluginError(`attack plug-in ${file}: \`attacks\` must be an object of attack name → attack`);
     for (const [name, value] of Object.entries(exports.attacks)) found.push(definitionOf(file, `attacks.${name}`, value, name));
   }
-  if (found.length === 0) throw new AttackPluginError(`attack plug-in ${file} must export \`attack\` ({ name, settings, run }) or \`attacks\``);
+  if (found.length === 0)
+    throw new AttackPluginError(`attack plug-in ${file} must export \`attack\` ({ name, settings, run }) or \`attacks\``);
   return found;
 }

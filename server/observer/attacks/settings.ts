@@ -64,5 +64,9 @@ export type BuiltinAttackSettings = z.infer<ReturnType<typeof builtinAttackEntry
  * anything with the same result shape), so plug-ins need not share fedleak's copy of zod.
  */
 export interface SettingsSchema<S> {
-  safeParse(value: unknown): { success: true; data: S } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string }> } };
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: S }
+    | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string }> } };
 }

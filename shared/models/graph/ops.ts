@@ -169,32 +169,83 @@ const add: OpSpec<z.infer<typeof addConfig>> = {
   apply: (_c, xs) => xs.slice(1).reduce((sum, x) => tf.add(sum, x), xs[0]),
 };
 
-/** op name → spec. The names are the `op` values of a definition's layers. */
-const reshapeConfig = z.strictObject({ targetShape: z.array(positiveInt).min(1) });
+const globalAvgPoolConfig = z.strictObject({});
+
+const globalAvgPool2d: OpSpec<z.infer<typeof globalAvgPoolConfig>> = {
+  tfjsClasses: ['GlobalAveragePooling2D'],
+  config: globalAvgPoolConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape(_c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return [x[2]];
+  },
+  apply: (_c, [x]) => tf.mean(x, [1, 2]),
+};
+
+const nonNegativeInt = z.number().int().nonnegative();
+const zeroPaddingConfig = z.strictObject({
+  /** [[top, bottom], [left, right]] rows/columns of zeros. */
+  padding: z.tuple([z.tuple([nonNegativeInt, nonNegativeInt]), z.tuple([nonNegativeInt, nonNegativeInt])]),
+});
+
+const zeroPadding2d: OpSpec<z.infer<typeof zeroPaddingConfig>> = {
+  tfjsClasses: ['ZeroPadding2D'],
+  config: zeroPaddingConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape(c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return [x[0] + c.padding[0][0] + c.padding[0][1], x[1] + c.padding[1][0] + c.padding[1][1], x[2]];
+  },
+  apply: (c, [x]) => tf.pad(x, [[0, 0], c.padding[0], c.padding[1], [0, 0]]),
+};
+
+const reshapeConfig = z.strictObject({ targetShape: z.array(positiveInt).min(1).max(3) });
 
 const reshape: OpSpec<z.infer<typeof reshapeConfig>> = {
   tfjsClasses: ['Reshape'],
   config: reshapeConfig,
   inputs: { exact: 1 },
   params: () => [],
-  outputShape: (c, [x]) => {
-    const from = x.reduce((a, b) => a * b, 1);
-    const to = c.targetShape.reduce((a, b) => a * b, 1);
-    if (from !== to) throw new Error(`cannot reshape [${x}] (${from} values) to [${c.targetShape}] (${to} values)`);
+  outputShape(c, [x]) {
+    const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+    if (size(c.targetShape) !== size(x)) throw new Error(`cannot reshape [${x}] (${size(x)} values) to [${c.targetShape}] (${size(c.targetShape)})`);
     return [...c.targetShape];
   },
   apply: (c, [x]) => tf.reshape(x, [x.shape[0], ...c.targetShape]),
 };
 
+const concatenateConfig = z.strictObject({});
+
+/** Along the last axis (channels), tfjs Concatenate's default. */
+const concatenate: OpSpec<z.infer<typeof concatenateConfig>> = {
+  tfjsClasses: ['Concatenate'],
+  config: concatenateConfig,
+  inputs: { min: 2 },
+  params: () => [],
+  outputShape(_c, xs) {
+    const lead = (s: Shape) => s.slice(0, -1).join(',');
+    const bad = xs.find((s) => s.length !== xs[0].length || lead(s) !== lead(xs[0]));
+    if (bad) throw new Error(`concatenates inputs whose shapes differ before the last axis: [${xs[0]}] and [${bad}]`);
+    return [...xs[0].slice(0, -1), xs.reduce((n, s) => n + s[s.length - 1], 0)];
+  },
+  apply: (_c, xs) => tf.concat([...xs], -1),
+};
+
+/** op name → spec. The names are the `op` values of a definition's layers. */
 export const OPS = {
   conv2d,
   dense,
   activation,
   flatten,
-  reshape,
   maxPool2d: pool('max'),
   avgPool2d: pool('avg'),
+  globalAvgPool2d,
+  zeroPadding2d,
+  reshape,
   add,
+  concatenate,
 } as const;
 
 export type OpName = keyof typeof OPS;

@@ -33,7 +33,7 @@ interface WeightSpec {
   quantization?: unknown;
 }
 
-const SUPPORTED = ['InputLayer', 'Dense', 'Conv2D', 'Flatten', 'Activation', 'ReLU', 'MaxPooling2D', 'AveragePooling2D', 'Add'];
+const SUPPORTED = ['InputLayer', 'Dense', 'Conv2D', 'Flatten', 'Activation', 'ReLU', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'Reshape', 'Add', 'Concatenate'];
 
 class ImportError extends ModelDefinitionError {}
 
@@ -57,6 +57,17 @@ function pairOf(value: unknown, where: string, field: string): [number, number] 
   const v = typeof value === 'number' ? [value, value] : value;
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x > 0)) fail(where, `${field} ${JSON.stringify(value)} is not two positive integers`);
   return [v[0] as number, v[1] as number];
+}
+
+/** ZeroPadding2D's padding: p, [ph, pw] or [[top, bottom], [left, right]]. */
+function zeroPaddingOf(value: unknown, where: string): [[number, number], [number, number]] {
+  const ok = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+  if (ok(value)) return [[value, value], [value, value]];
+  if (Array.isArray(value) && value.length === 2 && value.every(ok)) return [[value[0], value[0]], [value[1], value[1]]];
+  if (Array.isArray(value) && value.length === 2 && value.every((p) => Array.isArray(p) && p.length === 2 && p.every(ok))) {
+    return [value[0] as [number, number], value[1] as [number, number]];
+  }
+  return fail(where, `padding ${JSON.stringify(value)} is not p, [ph, pw] or [[top, bottom], [left, right]]`);
 }
 
 function requireChannelsLast(c: Record<string, unknown>, where: string): void {
@@ -92,8 +103,20 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       const config = { poolSize, strides: c.strides === null || c.strides === undefined ? poolSize : pairOf(c.strides, where, 'strides'), padding: c.padding ?? 'valid' };
       return { op: l.class_name === 'MaxPooling2D' ? 'maxPool2d' : 'avgPool2d', config, roles: [] };
     }
+    case 'GlobalAveragePooling2D':
+      requireChannelsLast(c, where);
+      if (c.keepdims === true) fail(where, 'keepdims is not supported');
+      return { op: 'globalAvgPool2d', config: {}, roles: [] };
+    case 'ZeroPadding2D':
+      requireChannelsLast(c, where);
+      return { op: 'zeroPadding2d', config: { padding: zeroPaddingOf(c.padding, where) }, roles: [] };
+    case 'Reshape':
+      return { op: 'reshape', config: { targetShape: c.target_shape }, roles: [] };
     case 'Add':
       return { op: 'add', config: {}, roles: [] };
+    case 'Concatenate':
+      if (c.axis !== undefined && c.axis !== -1 && c.axis !== 3) fail(where, `axis ${String(c.axis)} is not supported (the channel axis, -1, only)`);
+      return { op: 'concatenate', config: {}, roles: [] };
     default:
       return fail(where, `layer class ${l.class_name} is not supported; supported: ${SUPPORTED.join(', ')}`);
   }
