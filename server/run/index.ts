@@ -113,6 +113,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
     initialParams: coordinator.initialParams,
     strategy: strategyFor({ scenario, model: coordinator.definition }),
     observe,
+    exampleCap: coordinator.exampleCap,
     ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
     onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
     log,
