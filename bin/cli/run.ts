@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { loadScenario } from '../../server/scenario/load';
+import { loadScenario, validateScenario, type LoadedScenario } from '../../server/scenario/load';
 import { runScenario } from '../../server/run';
+import { readCheckpoint, type Checkpoint } from '../../server/run/durable';
 import { runSweep } from '../../server/run/sweep';
 import { startDashboard } from '../../server/dashboard/server';
 import { createRunEvents } from '../../server/report/events';
@@ -14,20 +15,41 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 }
 
+/** `--resume DIR`: the killed run's scenario (as it ran, seed and overrides applied) and checkpoint. */
+function resumeFrom(dir: string): { loaded: LoadedScenario; checkpoint: Checkpoint; outDir: string } {
+  const outDir = path.resolve(dir);
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = readCheckpoint(outDir);
+  } catch (err) {
+    throw new UserError(`--resume: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const scenario = validateScenario(checkpoint.scenario, `${outDir}/checkpoint.json (scenario)`);
+  if (checkpoint.round >= scenario.federation.rounds) throw new UserError(`--resume: ${outDir} already ran all ${scenario.federation.rounds} rounds`);
+  return { loaded: { scenario, file: checkpoint.scenarioFile, raw: checkpoint.scenario as unknown as Record<string, unknown> }, checkpoint, outDir };
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run a scenario: server, client processes, attacks; writes <out>/results.json and images')
-    .argument('<scenario>', 'a scenario file, or the name of a built-in scenario (see `fedleak scenarios`)')
+    .argument('[scenario]', 'a scenario file, or the name of a built-in scenario (see `fedleak scenarios`); omitted with --resume')
     .option('-o, --out <dir>', 'output folder (default runs/<name>-<timestamp>)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
     .option('-q, --quiet', 'no progress lines')
+    .option('--resume <dir>', 'continue a killed or interrupted run from <dir>/checkpoint.json (same scenario, seed and output folder)')
     .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/; it stays up after the run until Ctrl-C')
-    .action(async (scenarioArg: string, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean; dashboard?: string }) => {
+    .action(async (scenarioArg: string | undefined, opts: { out?: string; seed?: string; set: string[]; quiet?: boolean; dashboard?: string; resume?: string }) => {
+      if (opts.resume !== undefined && (scenarioArg !== undefined || opts.out || opts.seed || opts.set.length)) {
+        throw new UserError('--resume DIR takes the scenario, seed, overrides and output folder from DIR/checkpoint.json; give no scenario, --out, --seed or --set');
+      }
+      if (opts.resume === undefined && scenarioArg === undefined) throw new UserError('missing the scenario (a file or a built-in name), or --resume DIR');
+      const resumed = opts.resume === undefined ? null : resumeFrom(opts.resume);
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const loaded = loadScenario(scenarioArg, opts.set, seed);
-      const outDir = path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-${timestamp()}`));
+      const loaded = resumed?.loaded ?? loadScenario(scenarioArg as string, opts.set, seed);
+      const outDir = resumed?.outDir ?? path.resolve(opts.out ?? path.join('runs', `${loaded.scenario.name}-${timestamp()}`));
+      if (resumed && loaded.scenario.sweep) throw new UserError('--resume: sweeps cannot be resumed');
       // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
       const run = loaded.scenario.sweep ? runSweep : runScenario;
       const events = createRunEvents();
@@ -39,7 +61,7 @@ export function registerRunCommand(program: Command): void {
               throw new UserError(err.message);
             });
       if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);
-      const results = await run(loaded, { outDir, progress: !opts.quiet, events }).catch(async (err: unknown) => {
+      const results = await run(loaded, { outDir, progress: !opts.quiet, events, ...(resumed ? { resume: resumed.checkpoint } : {}) }).catch(async (err: unknown) => {
         await dashboard?.close();
         throw err;
       });

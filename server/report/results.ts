@@ -105,8 +105,15 @@ export interface SweepRow {
   privacy?: PrivacyRecord;
 }
 
+/** running: rewritten after each round / attack; interrupted: SIGINT/SIGTERM; aborted: no client came back. */
+export type RunStatus = 'running' | 'finished' | 'interrupted' | 'aborted';
+
 export interface RunResults {
   format: typeof RESULTS_FORMAT;
+  /** How the run ended (or that it is still going); absent in files written before durable runs. */
+  status?: RunStatus;
+  /** Why the run was aborted or interrupted. */
+  stopReason?: string;
   fedleakVersion: string;
   startedAt: string;
   finishedAt: string;

@@ -17,6 +17,7 @@ import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 import { strategyFor } from '../strategy';
+import { RunJournal, writeFinalParams, type Checkpoint } from './durable';
 
 export interface RunOptions {
   outDir: string;
@@ -37,6 +38,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** The run's event bus, when the caller listens too (e.g. the live dashboard); default a new one. */
   events?: RunEvents;
+  /** Continue a killed run from its checkpoint (`fedleak run --resume DIR`; server/run/durable.ts). */
+  resume?: Checkpoint;
 }
 
 /** What a run holds open, closed in runScenario's finally. */
@@ -45,12 +48,19 @@ interface RunState {
   clients: ClientProcesses | null;
   observer: Observer | null;
   truth: WireEvaluationChannel | null;
+  /** results.json so far, rewritten after each round and attack. */
+  journal: RunJournal | null;
 }
 
-/** Ctrl-C or a kill: take the client processes down with us. Returns the detach function. */
-function killClientsOnSignal(state: RunState): () => void {
+/** Ctrl-C or a kill: take the client processes down with us, keep what ran ("interrupted"). Returns the detach function. */
+function killClientsOnSignal(state: RunState, log: (line: string) => void): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     state.clients?.killAll();
+    try {
+      state.journal?.write('interrupted', { stopReason: `${signal} after round ${state.journal.rounds.length}` });
+    } catch (err) {
+      log(`server: could not write the partial results: ${err instanceof Error ? err.message : String(err)}`);
+    }
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   const onExit = () => state.clients?.killAll();
@@ -90,7 +100,7 @@ async function admitClients(state: RunState, coordinator: Coordinator, scenario:
 }
 
 /** The rounds, with the observer and the capture writer fed the same views of each update. */
-async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<{ rounds: RoundRecord[]; attacks: AttackRecord[] }> {
+async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<Federated> {
   const f = scenario.federation;
   const truth = new WireEvaluationChannel(coordinator.hub);
   state.truth = truth;
@@ -104,45 +114,59 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
     if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
     observer?.observe(observed, payload);
   };
-  const { rounds } = await runRounds({
+  const journal = state.journal as RunJournal;
+  const resume = options.resume;
+  const ran = await runRounds({
     scenario,
     hub: coordinator.hub,
     model: coordinator.model,
     paramCount: coordinator.paramCount,
     test: coordinator.test,
-    initialParams: coordinator.initialParams,
+    initialParams: resume?.params ?? coordinator.initialParams,
+    firstRound: resume ? resume.round + 1 : 1,
     strategy: strategyFor({ scenario, model: coordinator.definition }),
     observe,
     exampleCap: coordinator.exampleCap,
     ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
-    onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
+    onRound: (r: RoundRecord, params: Float32Array) => {
+      journal.roundDone(r, params);
+      events.emit('round', r, f.rounds);
+    },
     log,
   });
   // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
   const attacks = observer ? await observer.drain() : [];
-  return { rounds, attacks };
+  return { ...ran, rounds: journal.rounds, attacks: [...(resume?.attacks ?? []), ...attacks] };
+}
+
+interface Federated {
+  rounds: RoundRecord[];
+  attacks: AttackRecord[];
+  finalParams: Float32Array;
+  status: 'finished' | 'aborted';
+  abortReason?: string;
 }
 
 export async function runScenario(loaded: LoadedScenario, options: RunOptions): Promise<RunResults> {
   const { scenario } = loaded;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const startedAt = new Date().toISOString();
+  const startedAt = options.resume?.startedAt ?? new Date().toISOString();
   const backend = await initBackend();
   checkSecureAggregationScenario(scenario);
 
-  const state: RunState = { coordinator: null, clients: null, observer: null, truth: null };
+  const journal = new RunJournal(options.outDir, { scenario, scenarioFile: loaded.file, backend, startedAt }, options.resume);
+  const state: RunState = { coordinator: null, clients: null, observer: null, truth: null, journal };
   const events = options.events ?? createRunEvents();
+  events.on('attack-done', (e) => journal.attackDone(e.record));
   const detachPrinter = options.progress ? attachProgressPrinter(events) : () => undefined;
-  const detachSignals = killClientsOnSignal(state);
+  const detachSignals = killClientsOnSignal(state, log);
   try {
     const coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host: options.host ?? '127.0.0.1', log });
     state.coordinator = coordinator;
     await admitClients(state, coordinator, scenario, options, log);
-    const { rounds, attacks } = await federate(state, coordinator, scenario, options, events, log);
-    const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks });
-    // The privacy spent by the whole run: the last round's accountant record.
-    const lastPrivacy = [...rounds].reverse().find((r) => r.privacy)?.privacy;
-    if (lastPrivacy && !results.privacy) results.privacy = lastPrivacy;
+    const ran = await federate(state, coordinator, scenario, options, events, log);
+    writeFinalParams(options.outDir, ran.finalParams);
+    const results = assembleResults({ ...journal.results(ran.status), attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
     writeReport(options.outDir, results, state.observer?.traces());
     events.emit('end');
     return results;
