@@ -114,7 +114,7 @@ describe('captures', () => {
       });
     const short = path.join(dir, 'short.msgpack');
     fs.writeFileSync(short, onDisk({ update: bin(capture.observed.update.subarray(0, 10)) }));
-    expectCaptureError(short, /observed\.update has 10 values, but model mlp .* has \d+ parameters/);
+    expectCaptureError(short, /observed\.update has 10 values, but the model \(28×28×1 → 10 classes\) has \d+ parameters/);
 
     const odd = path.join(dir, 'odd.msgpack');
     fs.writeFileSync(odd, onDisk({ update: Buffer.alloc(7) }));

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
+import { describeDefinition, readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
 import { attackInput, attackSeed } from '../../server/observer/attack-input';
 import { attackSchema, type AttackConfig } from '../../server/scenario/schema';
 import { applyOverride, parseOverride } from '../../server/scenario/load';
@@ -92,7 +92,7 @@ function timestamp(): string {
 
 function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, score: ReconstructionScore | null): string {
   const o = capture.observed;
-  const model = capture.payload.model.builtin?.name ?? 'from its definition';
+  const model = describeDefinition(capture.payload.model);
   const lines = [
     `capture: round ${o.round}, client ${o.sender}, ${o.kind}${o.view === 'plain' ? '' : ` (${o.view} view)`}, ${o.numExamples} examples, model ${model}${o.serverClippedTo !== undefined ? `, clipped by the server to ${o.serverClippedTo}` : ''}`,
     `attack: ${attack.name}, ${out.iterations} iterations, ${out.evaluations} evaluations, ${out.seconds.toFixed(2)} s`,

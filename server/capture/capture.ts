@@ -86,14 +86,20 @@ const shapeSchema = z.tuple([positiveInt, positiveInt, positiveInt]);
 const viewSchema = z.enum(['plain', 'masked', 'aggregate']);
 const kindSchema = z.enum(['gradient', 'weight-delta']);
 
-const definitionSchema = z.object({
+/** The fields every model definition has; others (the definition's own) pass through to modelFromDefinition. */
+const definitionSchema = z.looseObject({
   format: z.literal(MODEL_DEFINITION_FORMAT),
   inputShape: shapeSchema,
   numClasses: positiveInt,
-  layers: z.array(z.object({ name: z.string(), op: z.string(), inputs: z.array(z.string()), config: z.record(z.string(), z.unknown()), params: z.array(z.string()) })),
+  layers: z.array(z.looseObject({ name: z.string(), op: z.string(), inputs: z.array(z.string()), params: z.array(z.string()) })),
   params: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()) })),
-  builtin: modelSchema.optional(),
 });
+
+/** A model definition in a line: its task and size. */
+export function describeDefinition(def: ModelDefinition): string {
+  const count = paramCount(def.params);
+  return `${def.inputShape.join('×')} → ${def.numClasses} classes, ${def.params.length} parameter tensors (${count} values)`;
+}
 
 const headerSchema2 = z.object({
   observed: z.object({
@@ -151,7 +157,7 @@ function checkCapture(c: Capture, where: string): void {
   for (const [field, values] of Object.entries(vectors)) {
     if (values.length !== expected) {
       throw new CaptureError(
-        `capture ${where}: ${field} has ${values.length} values, but model ${def.builtin?.name ?? '(definition)'} on ${def.inputShape.join('×')} with ${def.numClasses} classes has ${expected} parameters`,
+        `capture ${where}: ${field} has ${values.length} values, but the model (${def.inputShape.join('×')} → ${def.numClasses} classes) has ${expected} parameters`,
       );
     }
   }
@@ -185,7 +191,7 @@ function fromFormat2(obj: Record<string, unknown>, file: string): Capture {
   const payload = obj.payload as Record<string, unknown>;
   return {
     observed: { ...h.observed, update: toFloats(observed.update, 'observed.update', file) },
-    payload: { ...h.payload, model: h.payload.model as ModelDefinition, params: toFloats(payload.params, 'payload.params', file) },
+    payload: { ...h.payload, model: h.payload.model as unknown as ModelDefinition, params: toFloats(payload.params, 'payload.params', file) },
     attack: h.attack,
     seed: h.seed,
     ...(h.capturedAt ? { capturedAt: h.capturedAt } : {}),

@@ -1,14 +1,14 @@
 /**
  * The seam between the coordinator and the honest-but-curious observer. Types only.
  *
- * The coordinator calls `observe` once for every update it accepts, synchronously, right after
- * decoding and validation, before aggregation; the observer must not block (it queues the work for
- * its worker pool) and must not mutate the arrays it is given (the coordinator hands over copies it
- * will not touch again). After the last round the coordinator awaits `drain()`, which resolves once
- * every queued attack has finished and been scored, and puts the records into results.json.
+ * After each round's aggregation the round loop calls `observe` once for every view the strategy
+ * (or the secure-aggregation workflow) lets the server see, with that round's payload; the observer
+ * must not block (it queues the work for its worker pool) and must not mutate the arrays it is given.
+ * After the last round the coordinator awaits `drain()`, which resolves once every queued attack has
+ * finished and been scored, and puts the records into results.json.
  *
- * Ground truth (TrueUserData) never travels through `ObservedUpdate`: scoring code asks the client for it over the
- * simulator-only evaluation channel, and only after the attack on that update has finished.
+ * Ground truth (TrueUserData) never travels through `ObservedUpdate`: scoring code asks the client
+ * for it over the simulator-only evaluation channel, and only after the attack has finished.
  */
 import type { ObservedUpdate, ServerPayload, TrueUserData } from '../../shared/contract';
 import type { AttackRecord } from '../report/results';
