@@ -28,6 +28,7 @@ export const ROBUSTNESS_DEFAULTS: RobustnessOptions = {
     median: 'median',
     'trimmed-mean(β=0.2)': { name: 'trimmed-mean', beta: 0.2 },
     'krum(f=1)': { name: 'krum', f: 1 },
+    'multi-krum(f=1, m=3)': { name: 'krum', f: 1, m: 3 },
   },
 };
 
