@@ -135,7 +135,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (options.parts.has('robustness')) {
     log('bench: Byzantine client × aggregation rule (real client processes), then pre-auth memory…');
     const byzantine = await benchRobustness(options.quick ? { ...ROBUSTNESS_DEFAULTS, rounds: 2 } : ROBUSTNESS_DEFAULTS, log);
-    const preauth = await benchPreauth(options.quick ? 100 : 500, 2_600_000, log);
+    const preauth = await benchPreauth(options.quick ? 100 : 500, 2_500_000, log);
     result.robustness = { byzantine, preauth };
   }
   return result;
