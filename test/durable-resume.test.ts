@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadScenario } from '../server/scenario/load';
-import { runRounds, startCoordinator } from '../server/coordinator';
+import { runRounds, startCoordinator, tokenList } from '../server/coordinator';
+import { spawnClientProcesses, type ClientProcesses } from '../server/run/spawn';
 import { CHECKPOINT_FILE, FINAL_PARAMS_FILE, readCheckpoint } from '../server/run/durable';
 import { initBackend } from '../shared/tensor/backend';
 import type { RunResults } from '../server/report/results';
@@ -97,17 +98,40 @@ describe('durable runs (real fedleak processes)', function () {
     expect(again.stderr).to.match(/already ran all 4 rounds/);
   });
 
-  it('SIGTERM writes the rounds so far with status "interrupted" and exits 143', async () => {
-    const out = path.join(tmp, 'term');
-    const child = fedleakRun(runArgs(out));
-    const done = exited(child);
-    await roundReported(child, 1);
-    child.kill('SIGTERM');
-    expect((await done).code).to.equal(143);
-    const results = readResults(out);
-    expect(results.status).to.equal('interrupted');
-    expect(results.stopReason).to.match(/^SIGTERM after round [1-3]$/);
-    expect(results.rounds.length).to.be.within(1, ROUNDS - 1);
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`${signal} writes the rounds so far with status "interrupted" and exits ${code}`, async () => {
+      const out = path.join(tmp, signal);
+      const child = fedleakRun(runArgs(out));
+      const done = exited(child);
+      await roundReported(child, 1);
+      child.kill(signal);
+      expect((await done).code).to.equal(code);
+      const results = readResults(out);
+      expect(results.status).to.equal('interrupted');
+      expect(results.stopReason).to.match(new RegExp(`^${signal} after round [1-3]$`));
+      expect(results.rounds.length).to.be.within(1, ROUNDS - 1);
+    });
+  }
+
+  it('with no client connected, the rounds wait for one to connect and go on', async () => {
+    await initBackend({ quiet: true });
+    const { scenario } = loadScenario('fedavg-mnist', [...SMALL, 'federation.rounds=1', 'federation.reconnectTimeoutMs=120000']);
+    const c = await startCoordinator(scenario, { port: 0, host: '127.0.0.1', log: () => undefined });
+    let clients: ClientProcesses | null = null;
+    try {
+      const log = (line: string) => {
+        // The loop says it is waiting: only now start the clients.
+        if (line.includes('waiting up to 120000 ms') && !clients) clients = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), 3, { ...process.env, FEDLEAK_QUIET_BACKEND: '1' });
+      };
+      const result = await runRounds({ scenario, hub: c.hub, model: c.model, paramCount: c.paramCount, test: c.test, initialParams: c.initialParams, observe: () => undefined, log });
+      expect(clients).to.not.equal(null);
+      expect(result.status).to.equal('finished');
+      expect(result.rounds).to.have.length(1);
+      expect(result.rounds[0].participants.length).to.be.within(1, 3);
+    } finally {
+      await c.hub.close('test over', 1000);
+      await (clients as ClientProcesses | null)?.stop(2000);
+    }
   });
 
   it('with no client connected, the rounds wait federation.reconnectTimeoutMs and end "aborted" with what ran', async () => {
