@@ -98,6 +98,16 @@ describe('durable runs (real fedleak processes)', function () {
     expect(again.stderr).to.match(/already ran all 4 rounds/);
   });
 
+  it('--resume names what is wrong: no checkpoint in the folder, or a scenario given as well', async () => {
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    const none = await exited(fedleakRun(['--resume', empty]));
+    expect(none.code).to.not.equal(0);
+    expect(none.stderr).to.include(`--resume: ${path.join(empty, CHECKPOINT_FILE)}: no checkpoint`);
+    const both = await exited(fedleakRun(['quickstart', '--resume', empty]));
+    expect(both.code).to.not.equal(0);
+    expect(both.stderr).to.match(/--resume DIR takes the scenario, seed, overrides and output folder from DIR\/checkpoint.json/);
+  });
+
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal} writes the rounds so far with status "interrupted" and exits ${code}`, async () => {
       const out = path.join(tmp, signal);
