@@ -8,7 +8,7 @@
 import type { TrainingConfig } from '../../shared/contract';
 import type { ModelDefinition } from '../../shared/models/definition';
 import { applyAggregate } from '../coordinator/aggregate';
-import { meanRule } from './aggregation/mean';
+import { mean } from './aggregation/mean';
 import type { AggregationRule } from './aggregation/types';
 import { plainView } from './observed';
 import { broadcastPlan, roundPayload } from './payload';
@@ -29,7 +29,7 @@ export function fedMeanStrategy(options: FedMeanOptions): Strategy {
   const { model, training } = options;
   const applyMean = (globalParams: Float32Array, mean: Float32Array) =>
     applyAggregate(globalParams, mean, training.algorithm, training.learningRate);
-  const rule = options.rule ?? meanRule();
+  const rule = options.rule ?? mean.create({ name: 'mean' });
   return {
     name: options.ruleName && options.ruleName !== 'mean' ? `${training.algorithm}/${options.ruleName}` : training.algorithm,
     configure: ({ round, globalParams, selected }) =>

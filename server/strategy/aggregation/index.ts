@@ -4,32 +4,29 @@
  * by object with its settings ({ "name": "krum", "f": 1 }). Adding a rule: one file, one line here.
  */
 import { z } from 'zod';
-import { krumRule, krumSchema } from './krum';
-import { meanRule, meanSchema } from './mean';
-import { medianRule, medianSchema } from './median';
-import { normBoundedRule, normBoundedSchema } from './norm-bounded';
-import { trimmedMeanRule, trimmedMeanSchema } from './trimmed-mean';
+import { krum } from './krum';
+import { mean } from './mean';
+import { median } from './median';
+import { normBounded } from './norm-bounded';
+import { trimmedMean } from './trimmed-mean';
 import type { AggregationRule } from './types';
 
+/** The registry: one line per rule. */
+const RULES = [mean, normBounded, median, trimmedMean, krum] as const;
+
+type SchemasOf<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K] extends { schema: infer S } ? S : never };
+
 export const aggregationSchema = z
-  .preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.discriminatedUnion('name', [meanSchema, normBoundedSchema, medianSchema, trimmedMeanSchema, krumSchema]))
+  .preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.discriminatedUnion('name', RULES.map((r) => r.schema) as unknown as SchemasOf<typeof RULES>))
   .default({ name: 'mean' });
 
 export type AggregationConfig = z.infer<typeof aggregationSchema>;
 export type AggregationName = AggregationConfig['name'];
 
-type RuleFactories = { [N in AggregationName]: (settings: Extract<AggregationConfig, { name: N }>) => AggregationRule };
-
-const RULES: RuleFactories = {
-  mean: meanRule,
-  'norm-bounded': normBoundedRule,
-  median: medianRule,
-  'trimmed-mean': trimmedMeanRule,
-  krum: krumRule,
-};
-
 export function aggregationRule(config: AggregationConfig): AggregationRule {
-  return (RULES[config.name] as (s: AggregationConfig) => AggregationRule)(config);
+  const entry = RULES.find((r) => r.schema.shape.name.value === config.name);
+  if (!entry) throw new Error(`federation.aggregation: no rule named "${config.name}"`);
+  return (entry.create as (settings: AggregationConfig) => AggregationRule)(config);
 }
 
 /** Human-readable rule with its settings, e.g. "krum(f=1, m=1)". */

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { weightedMean } from '../../coordinator/aggregate';
 import { squaredDistance } from './vectors';
-import type { AggregationRule, UpdateAdjustment } from './types';
+import { defineRule, type AggregationRule, type UpdateAdjustment } from './types';
 
 export const krumSchema = z.strictObject({
   name: z.literal('krum'),
@@ -30,7 +30,7 @@ export function krumScores(vectors: readonly Float32Array[], neighbours: number)
   });
 }
 
-export function krumRule(settings: KrumSettings): AggregationRule {
+function krumRule(settings: KrumSettings): AggregationRule {
   return (updates) => {
     const n = updates.length;
     const neighbours = Math.max(1, n - settings.f - 2);
@@ -45,3 +45,5 @@ export function krumRule(settings: KrumSettings): AggregationRule {
     return { mean: weightedMean(updates.filter((_, i) => keep.has(i))), adjustments };
   };
 }
+
+export const krum = defineRule(krumSchema, krumRule);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { weightedMean } from '../../coordinator/aggregate';
 import { l2Norm } from './vectors';
-import type { AggregationRule, UpdateAdjustment } from './types';
+import { defineRule, type AggregationRule, type UpdateAdjustment } from './types';
 
 export const normBoundedSchema = z.strictObject({
   name: z.literal('norm-bounded'),
@@ -14,7 +14,7 @@ export const normBoundedSchema = z.strictObject({
   normBound: z.number().positive(),
 });
 
-export function normBoundedRule(settings: z.infer<typeof normBoundedSchema>): AggregationRule {
+function normBoundedRule(settings: z.infer<typeof normBoundedSchema>): AggregationRule {
   const bound = settings.normBound;
   return (updates) => {
     const adjustments: UpdateAdjustment[] = [];
@@ -28,3 +28,5 @@ export function normBoundedRule(settings: z.infer<typeof normBoundedSchema>): Ag
     return { mean: weightedMean(bounded), adjustments };
   };
 }
+
+export const normBounded = defineRule(normBoundedSchema, normBoundedRule);

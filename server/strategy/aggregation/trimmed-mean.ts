@@ -5,14 +5,14 @@
  */
 import { z } from 'zod';
 import { coordinateWise } from './vectors';
-import type { AggregationRule } from './types';
+import { defineRule, type AggregationRule } from './types';
 
 export const trimmedMeanSchema = z.strictObject({
   name: z.literal('trimmed-mean'),
   beta: z.number().min(0).lt(0.5).default(0.2),
 });
 
-export function trimmedMeanRule(settings: z.infer<typeof trimmedMeanSchema>): AggregationRule {
+function trimmedMeanRule(settings: z.infer<typeof trimmedMeanSchema>): AggregationRule {
   return (updates) => {
     const trim = Math.floor(settings.beta * updates.length);
     return {
@@ -25,3 +25,5 @@ export function trimmedMeanRule(settings: z.infer<typeof trimmedMeanSchema>): Ag
     };
   };
 }
+
+export const trimmedMean = defineRule(trimmedMeanSchema, trimmedMeanRule);
