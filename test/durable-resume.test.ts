@@ -123,6 +123,24 @@ describe('durable runs (real fedleak processes)', function () {
     });
   }
 
+  it('every client process killed after round 1: the server waits reconnectTimeoutMs, then ends "aborted" with round 1 kept (exit 1)', async () => {
+    const out = path.join(tmp, 'orphaned');
+    const child = fedleakRun([...runArgs(out), '--set', 'federation.reconnectTimeoutMs=500']);
+    const done = exited(child);
+    await roundReported(child, 1);
+    const pid = child.pid as number;
+    const clientPids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    expect(clientPids.length).to.be.greaterThan(0);
+    for (const p of clientPids) process.kill(p, 'SIGKILL');
+    const { code, stderr } = await done;
+    expect(code, stderr).to.equal(1);
+    expect(stderr).to.match(/fedleak run: aborted: round \d: no client connected within federation.reconnectTimeoutMs \(500 ms\)/);
+    const results = readResults(out);
+    expect(results.status).to.equal('aborted');
+    expect(results.rounds.length).to.be.within(1, ROUNDS - 1);
+    expect(fs.existsSync(path.join(out, FINAL_PARAMS_FILE))).to.equal(true);
+  });
+
   it('with no client connected, the rounds wait for one to connect and go on', async () => {
     await initBackend({ quiet: true });
     const { scenario } = loadScenario('fedavg-mnist', [...SMALL, 'federation.rounds=1', 'federation.reconnectTimeoutMs=120000']);

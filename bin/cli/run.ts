@@ -65,6 +65,11 @@ export function registerRunCommand(program: Command): void {
         await dashboard?.close();
         throw err;
       });
+      if (results.status === 'aborted') {
+        // What ran is in results.json; the exit status says the run did not complete.
+        process.stderr.write(`fedleak run: aborted: ${results.stopReason ?? 'no reason given'}; results so far: ${path.join(outDir, 'results.json')}\n`);
+        process.exitCode = 1;
+      }
       const last = results.rounds[results.rounds.length - 1];
       const what = results.sweep
         ? `sweep of ${results.sweep.length} variants`

@@ -39,13 +39,16 @@ export class RunJournal {
   readonly rounds: RoundRecord[];
   readonly attacks: AttackRecord[];
 
+  private readonly log: (line: string) => void;
+
   constructor(
     private readonly outDir: string,
     private readonly header: Header,
-    prior: { rounds: RoundRecord[]; attacks: AttackRecord[] } = { rounds: [], attacks: [] },
+    options: { prior?: { rounds: RoundRecord[]; attacks: AttackRecord[] }; log?: (line: string) => void } = {},
   ) {
-    this.rounds = [...prior.rounds];
-    this.attacks = [...prior.attacks];
+    this.rounds = [...(options.prior?.rounds ?? [])];
+    this.attacks = [...(options.prior?.attacks ?? [])];
+    this.log = options.log ?? (() => undefined);
   }
 
   results(status: RunStatus, extra: Partial<RunResults> = {}): RunResults {
@@ -59,9 +62,32 @@ export class RunJournal {
     return results;
   }
 
-  /** A round is done: record it, checkpoint θ, rewrite results.json ("running"). */
+  /** Like write, but a failure (disk full, folder gone) is logged instead of ending the run. */
+  writeSafely(status: RunStatus, extra: Partial<RunResults> = {}): void {
+    try {
+      this.write(status, extra);
+    } catch (err) {
+      this.log(`server: could not write ${path.join(this.outDir, 'results.json')}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** A round is done: record it, checkpoint θ, rewrite results.json ("running"). A failed write is logged; the run goes on. */
   roundDone(record: RoundRecord, params: Float32Array): void {
     this.rounds.push(record);
+    try {
+      this.checkpoint(record, params);
+    } catch (err) {
+      this.log(`server: round ${record.round}: could not write the checkpoint: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.writeSafely('running');
+  }
+
+  attackDone(record: AttackRecord): void {
+    this.attacks.push(record);
+    this.writeSafely('running');
+  }
+
+  private checkpoint(record: RoundRecord, params: Float32Array): void {
     writeCheckpoint(this.outDir, {
       format: CHECKPOINT_FORMAT,
       round: record.round,
@@ -74,12 +100,6 @@ export class RunJournal {
       attacks: this.attacks,
       rng: { seed: this.header.scenario.seed, streams: 'forked per round by label from the seed (shared/random.ts)' },
     });
-    this.write('running');
-  }
-
-  attackDone(record: AttackRecord): void {
-    this.attacks.push(record);
-    this.write('running');
   }
 }
 

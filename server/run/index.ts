@@ -11,7 +11,7 @@ import { initBackend } from '../../shared/tensor/backend';
 import { captureFileName, captureOf, writeCapture } from '../capture/capture';
 import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
 import { createObserver, type Observer } from '../observer/observer';
-import { createRunEvents, type RunEvents } from '../report/events';
+import { createRunEvents, type AttackDoneEvent, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
@@ -53,14 +53,10 @@ interface RunState {
 }
 
 /** Ctrl-C or a kill: take the client processes down with us, keep what ran ("interrupted"). Returns the detach function. */
-function killClientsOnSignal(state: RunState, log: (line: string) => void): () => void {
+function killClientsOnSignal(state: RunState): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     state.clients?.killAll();
-    try {
-      state.journal?.write('interrupted', { stopReason: `${signal} after round ${state.journal.rounds.length}` });
-    } catch (err) {
-      log(`server: could not write the partial results: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    state.journal?.writeSafely('interrupted', { stopReason: `${signal} after round ${state.journal.rounds.length}` });
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   const onExit = () => state.clients?.killAll();
@@ -154,12 +150,13 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
   const backend = await initBackend();
   checkSecureAggregationScenario(scenario);
 
-  const journal = new RunJournal(options.outDir, { scenario, scenarioFile: loaded.file, backend, startedAt }, options.resume);
+  const journal = new RunJournal(options.outDir, { scenario, scenarioFile: loaded.file, backend, startedAt }, { prior: options.resume, log });
   const state: RunState = { coordinator: null, clients: null, observer: null, truth: null, journal };
   const events = options.events ?? createRunEvents();
-  events.on('attack-done', (e) => journal.attackDone(e.record));
+  const onAttackDone = (e: AttackDoneEvent) => journal.attackDone(e.record);
+  events.on('attack-done', onAttackDone);
   const detachPrinter = options.progress ? attachProgressPrinter(events) : () => undefined;
-  const detachSignals = killClientsOnSignal(state, log);
+  const detachSignals = killClientsOnSignal(state);
   try {
     const coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host: options.host ?? '127.0.0.1', log });
     state.coordinator = coordinator;
@@ -170,7 +167,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     writeReport(options.outDir, results, state.observer?.traces());
     events.emit('end');
     return results;
+  } catch (err) {
+    // Whatever ran is kept; the error still ends the command.
+    journal.writeSafely('aborted', { stopReason: err instanceof Error ? err.message : String(err) });
+    throw err;
   } finally {
+    events.off('attack-done', onAttackDone);
     detachPrinter();
     state.truth?.close();
     await state.observer?.close();
