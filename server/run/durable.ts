@@ -38,22 +38,23 @@ type Header = Pick<RunResults, 'scenario' | 'scenarioFile' | 'backend' | 'starte
 export class RunJournal {
   readonly rounds: RoundRecord[];
   readonly attacks: AttackRecord[];
-
   private readonly log: (line: string) => void;
+  /** θ after the last completed round (re-checkpointed when an attack finishes later). */
+  private last: { round: number; params: Float32Array } | null;
 
   constructor(
     private readonly outDir: string,
     private readonly header: Header,
-    options: { prior?: { rounds: RoundRecord[]; attacks: AttackRecord[] }; log?: (line: string) => void } = {},
+    options: { prior?: Pick<Checkpoint, 'rounds' | 'attacks' | 'round' | 'params'>; log?: (line: string) => void } = {},
   ) {
     this.rounds = [...(options.prior?.rounds ?? [])];
     this.attacks = [...(options.prior?.attacks ?? [])];
+    this.last = options.prior ? { round: options.prior.round, params: options.prior.params } : null;
     this.log = options.log ?? (() => undefined);
   }
 
   results(status: RunStatus, extra: Partial<RunResults> = {}): RunResults {
-    const lastPrivacy = [...this.rounds].reverse().find((r) => r.privacy)?.privacy;
-    return assembleResults({ ...this.header, rounds: this.rounds, attacks: this.attacks, status, ...(lastPrivacy ? { privacy: lastPrivacy } : {}), ...extra });
+    return assembleResults({ ...this.header, rounds: this.rounds, attacks: this.attacks, status, ...this.privacy(), ...extra });
   }
 
   write(status: RunStatus, extra: Partial<RunResults> = {}): RunResults {
@@ -74,32 +75,42 @@ export class RunJournal {
   /** A round is done: record it, checkpoint θ, rewrite results.json ("running"). A failed write is logged; the run goes on. */
   roundDone(record: RoundRecord, params: Float32Array): void {
     this.rounds.push(record);
-    try {
-      this.checkpoint(record, params);
-    } catch (err) {
-      this.log(`server: round ${record.round}: could not write the checkpoint: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    this.last = { round: record.round, params };
+    this.checkpointSafely();
     this.writeSafely('running');
   }
 
+  /** An attack finished: into results.json and the checkpoint (a resumed run does not repeat it). */
   attackDone(record: AttackRecord): void {
     this.attacks.push(record);
+    this.checkpointSafely();
     this.writeSafely('running');
   }
 
-  private checkpoint(record: RoundRecord, params: Float32Array): void {
-    writeCheckpoint(this.outDir, {
-      format: CHECKPOINT_FORMAT,
-      round: record.round,
-      scenario: this.header.scenario,
-      scenarioFile: this.header.scenarioFile,
-      startedAt: this.header.startedAt,
-      params,
-      ...(record.privacy ? { privacy: record.privacy } : {}),
-      rounds: this.rounds,
-      attacks: this.attacks,
-      rng: { seed: this.header.scenario.seed, streams: 'forked per round by label from the seed (shared/random.ts)' },
-    });
+  /** The accountant after the last round that has a record. */
+  private privacy(): { privacy?: PrivacyRecord } {
+    const last = [...this.rounds].reverse().find((r) => r.privacy)?.privacy;
+    return last ? { privacy: last } : {};
+  }
+
+  private checkpointSafely(): void {
+    if (!this.last) return;
+    try {
+      writeCheckpoint(this.outDir, {
+        format: CHECKPOINT_FORMAT,
+        round: this.last.round,
+        scenario: this.header.scenario,
+        scenarioFile: this.header.scenarioFile,
+        startedAt: this.header.startedAt,
+        params: this.last.params,
+        ...this.privacy(),
+        rounds: this.rounds,
+        attacks: this.attacks,
+        rng: { seed: this.header.scenario.seed, streams: 'forked per round by label from the seed (shared/random.ts)' },
+      });
+    } catch (err) {
+      this.log(`server: round ${this.last.round}: could not write the checkpoint: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
 
