@@ -33,9 +33,15 @@ function fedleakRun(args: string[]): ChildProcess {
   return spawn(process.execPath, [FEDLEAK, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' } });
 }
 
-function runArgs(out: string): string[] {
-  return ['fedavg-mnist', '--seed', '7', '-o', out, ...SMALL.flatMap((s) => ['--set', s])];
+function runArgs(out: string, extra: string[] = []): string[] {
+  return ['fedavg-mnist', '--seed', '7', '-o', out, ...[...SMALL, ...extra].flatMap((s) => ['--set', s])];
 }
+
+/** Plain FedAvg; and DP-FedAvg with 2 of 3 clients sampled per round (seeded selection, seeded noise, the accountant). */
+const VARIANTS = [
+  { label: 'fedavg', extra: [] },
+  { label: 'dp-fedavg, 2 of 3 clients sampled', extra: ['federation.clientsPerRound=2', 'defenses.dp={"clippingNorm":1,"noiseMultiplier":0.5}'] },
+];
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   let stderr = '';
@@ -62,14 +68,14 @@ describe('durable runs (real fedleak processes)', function () {
   before(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-durable-'))));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('kill -9 after round 2, then --resume: the same final parameters as the uninterrupted run', async () => {
-    const whole = path.join(tmp, 'whole');
-    const first = await exited(fedleakRun([...runArgs(whole), '-q']));
+  for (const variant of VARIANTS) it(`${variant.label}: kill -9 after round 2, then --resume: the same final parameters as the uninterrupted run`, async () => {
+    const whole = path.join(tmp, `whole-${variant.extra.length}`);
+    const first = await exited(fedleakRun([...runArgs(whole, variant.extra), '-q']));
     expect(first.code, first.stderr).to.equal(0);
     expect(readResults(whole).status).to.equal('finished');
 
-    const killed = path.join(tmp, 'killed');
-    const child = fedleakRun(runArgs(killed));
+    const killed = path.join(tmp, `killed-${variant.extra.length}`);
+    const child = fedleakRun(runArgs(killed, variant.extra));
     const done = exited(child);
     await roundReported(child, 2);
     child.kill('SIGKILL');
@@ -86,7 +92,10 @@ describe('durable runs (real fedleak processes)', function () {
     const results = readResults(killed);
     expect(results.status).to.equal('finished');
     expect(results.rounds.map((r) => r.round)).to.deep.equal([1, 2, 3, 4]);
-    expect(results.rounds.map((r) => r.testAccuracy)).to.deep.equal(readResults(whole).rounds.map((r) => r.testAccuracy));
+    const reference = readResults(whole);
+    expect(results.rounds.map((r) => [r.participants, r.testAccuracy])).to.deep.equal(reference.rounds.map((r) => [r.participants, r.testAccuracy]));
+    expect(results.privacy).to.deep.equal(reference.privacy);
+    if (variant.extra.length) expect(results.privacy?.steps).to.equal(ROUNDS);
     const a = fs.readFileSync(path.join(whole, FINAL_PARAMS_FILE));
     const b = fs.readFileSync(path.join(killed, FINAL_PARAMS_FILE));
     expect(a.length).to.be.greaterThan(1000);
