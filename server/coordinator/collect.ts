@@ -13,9 +13,9 @@ function rejectionOf(ctx: StageContext, clientId: string, msg: Update, state: { 
   const { round } = ctx;
   const training = ctx.plan.payload.training;
   const kind = updateKindFor(training.algorithm);
-  // A client cannot have used more examples than the round's plan allows (its weight in the mean).
+  // A claim beyond the round's plan (fedsgd: one batch; localSteps × batch) is a protocol error;
+  // with localEpochs the bound is the shard, which capExamples applies.
   const maxExamples = examplesPerRound(training, Number.MAX_SAFE_INTEGER);
-
   if (msg.round !== round) return ['wrong-round', `update for round ${msg.round}, but round ${round} is open`];
   if (state.accepted.has(clientId)) return ['duplicate', `a second update from ${clientId} in round ${round}`];
   if (!state.pending.has(clientId)) return ['wrong-round', `${clientId} is not selected in round ${round}`];
