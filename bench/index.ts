@@ -13,9 +13,11 @@ import { runDlgFull, type DlgFullResult } from './dlg-full';
 import { runTorchPeer } from './peers';
 import { benchRounds } from './rounds';
 import { benchSecagg } from './secagg';
+import { benchRobustness, formatRobustness, ROBUSTNESS_DEFAULTS, type RobustnessCell } from './robustness';
+import { benchPreauth, type PreauthResult } from './robustness-preauth';
 import { benchIgSteps, type IgStepResult } from './ig-step';
 
-export const BENCH_PARTS = ['dlg', 'full', 'ig', 'rounds', 'secagg'] as const;
+export const BENCH_PARTS = ['dlg', 'full', 'ig', 'rounds', 'secagg', 'robustness'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
@@ -60,6 +62,8 @@ export interface BenchResult {
   ig?: IgStepResult[];
   rounds?: Record<string, unknown>;
   secagg?: Record<string, unknown>;
+  /** Byzantine accuracy table (bench/robustness.ts) and pre-auth server memory (bench/robustness-preauth.ts). */
+  robustness?: { byzantine: RobustnessCell[]; preauth: PreauthResult };
   machine: { node: string; cpus: number; loadAverage: number[] };
   [key: string]: unknown;
 }
@@ -127,6 +131,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     log('bench: secure aggregation rounds…');
     result.secagg = await benchSecagg({ clients: options.quick ? [10] : [10, 50], quick: options.quick, log });
   }
+
+  if (options.parts.has('robustness')) {
+    log('bench: Byzantine client × aggregation rule (real client processes), then pre-auth memory…');
+    const byzantine = await benchRobustness(options.quick ? { ...ROBUSTNESS_DEFAULTS, rounds: 2 } : ROBUSTNESS_DEFAULTS, log);
+    const preauth = await benchPreauth(options.quick ? 100 : 500, 2_500_000, log);
+    result.robustness = { byzantine, preauth };
+  }
   return result;
 }
 
@@ -177,6 +188,11 @@ export function formatBench(r: BenchResult): string {
   }
   for (const [title, part] of [['rounds', r.rounds], ['secagg', r.secagg]] as const) {
     if (part) lines.push(`${title}: ${JSON.stringify(part)}`);
+  }
+  if (r.robustness) {
+    const p = r.robustness.preauth;
+    lines.push('final test accuracy, fedavg-mnist (reduced), one Byzantine client of 5:', formatRobustness(r.robustness.byzantine));
+    lines.push(`pre-auth: ${p.connections} upgraded peers without hello: server RSS ${p.baselineMb} → ${p.idleMb} MB idle → ${p.partialFramesMb} MB with ${p.frameBytes - 1} bytes of a ${p.frameBytes}-byte frame each; ${p.closedByServer} closed by the server`);
   }
   return lines.join('\n');
 }

@@ -16,7 +16,8 @@ import '../shared/wire/secagg';
 import { Rng } from '../shared/random';
 import { agree, generateKeyPair, prgWords } from '../shared/secagg/crypto';
 import { bytesToWords, wordsToBytes } from '../shared/secagg/quantize';
-import { federationSchema, defensesSchema } from '../shared/scenario/public';
+import { defensesSchema } from '../shared/scenario/public';
+import { federationSchema } from '../server/scenario/schema';
 import { testPlan } from '../bench/loopback-cohort';
 import type { SecureAggregationRecord } from '../server/report/results';
 

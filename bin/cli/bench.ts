@@ -16,7 +16,7 @@ function parseParts(raw: string | undefined): Set<BenchPart> {
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('Time the DLG objective (lenet-zhu, 32×32×3 and 28×28×1), a full DLG run on an MNIST digit, Inverting Gradients steps (fedsgd, fedavg), federated rounds and secure aggregation.')
+    .description('Time the DLG objective (lenet-zhu, 32×32×3 and 28×28×1), a full DLG run on an MNIST digit, Inverting Gradients steps (fedsgd, fedavg), federated rounds, secure aggregation, and robustness (Byzantine accuracy table, pre-auth memory).')
     .option('--json', 'print one JSON object instead of the summary')
     .option('--only <parts>', `comma-separated parts to run: ${BENCH_PARTS.join(', ')}`)
     .option('--quick', 'fewer timed runs and a 30-step DLG run')

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { loadScenario } from '../../server/scenario/load';
+import { loadScenario, validateScenario, type LoadedScenario } from '../../server/scenario/load';
 import { runScenario } from '../../server/run';
+import { readCheckpoint, type Checkpoint } from '../../server/run/durable';
 import { runSweep } from '../../server/run/sweep';
 import { prepareOutDir, safeFolderName } from '../../server/run/out-dir';
 import { startDashboard } from '../../server/dashboard/server';
@@ -39,24 +40,56 @@ function privacyLines(results: RunResults): string {
   return (results.sweep ?? []).map((r) => (r.privacy ? line(`privacy of ${r.variant}: `, r.privacy) : '')).join('');
 }
 
+/** `--resume DIR`: the killed run's scenario (as it ran, seed and overrides applied) and checkpoint. */
+function resumeFrom(dir: string): { loaded: LoadedScenario; checkpoint: Checkpoint; outDir: string } {
+  const outDir = path.resolve(dir);
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = readCheckpoint(outDir);
+  } catch (err) {
+    throw new UserError(`--resume: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const scenario = validateScenario(checkpoint.scenario, `${outDir}/checkpoint.json (scenario)`);
+  if (checkpoint.round >= scenario.federation.rounds) throw new UserError(`--resume: ${outDir} already ran all ${scenario.federation.rounds} rounds`);
+  return { loaded: { scenario, file: checkpoint.scenarioFile, raw: checkpoint.scenario as unknown as Record<string, unknown> }, checkpoint, outDir };
+}
+
+interface RunFlags {
+  out?: string;
+  overwrite?: boolean;
+  seed?: string;
+  set: string[];
+  quiet?: boolean;
+  dashboard?: string;
+  dashboardHost?: string;
+  resume?: string;
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run a scenario: server, client processes, attacks; writes <out>/results.json and images')
-    .argument('<scenario>', 'a scenario file, or the name of a built-in scenario (see `fedleak scenarios`)')
+    .argument('[scenario]', 'a scenario file, or the name of a built-in scenario (see `fedleak scenarios`); omitted with --resume')
     .option('-o, --out <dir>', 'output folder (default runs/<name>-<timestamp>)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--set <path=value>', 'override a scenario field, e.g. --set federation.rounds=3 (repeatable; value is JSON)', collect, [])
     .option('-q, --quiet', 'one line per finished round and attack, no bars, one backend line for the whole run')
     .option('--overwrite', 'empty a non-empty --out folder first (otherwise it is refused: old and new results would mix)')
+    .option('--resume <dir>', 'continue a killed or interrupted run from <dir>/checkpoint.json (same scenario, seed and output folder)')
     .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/?token=…; it stays up after the run until Ctrl-C')
     .option('--dashboard-host <host>', 'listen address of the dashboard (default 127.0.0.1); another address exposes reconstructions of private data to the network (the token still guards it)')
-    .action(async (scenarioArg: string, opts: { out?: string; overwrite?: boolean; seed?: string; set: string[]; quiet?: boolean; dashboard?: string; dashboardHost?: string }) => {
+    .action(async (scenarioArg: string | undefined, opts: RunFlags) => {
+      if (opts.resume !== undefined && (scenarioArg !== undefined || opts.out || opts.seed || opts.set.length)) {
+        throw new UserError('--resume DIR takes the scenario, seed, overrides and output folder from DIR/checkpoint.json; give no scenario, --out, --seed or --set');
+      }
+      if (opts.resume === undefined && scenarioArg === undefined) throw new UserError('missing the scenario (a file or a built-in name), or --resume DIR');
+      const resumed = opts.resume === undefined ? null : resumeFrom(opts.resume);
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
-      const loaded = loadScenario(scenarioArg, opts.set, seed);
+      const loaded = resumed?.loaded ?? loadScenario(scenarioArg as string, opts.set, seed);
+      if (resumed && loaded.scenario.sweep) throw new UserError('--resume: sweeps cannot be resumed');
       // The name is free text: as a folder name it must stay one component inside runs/.
-      const outDir = path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-${timestamp()}`));
-      prepareOutDir(outDir, { overwrite: opts.overwrite ?? false });
+      const outDir = resumed?.outDir ?? path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-${timestamp()}`));
+      if (!resumed) prepareOutDir(outDir, { overwrite: opts.overwrite ?? false });
       // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
       const run = loaded.scenario.sweep ? runSweep : runScenario;
       const events = createRunEvents();
@@ -74,12 +107,17 @@ export function registerRunCommand(program: Command): void {
         process.env.FEDLEAK_QUIET_BACKEND = '1';
       }
       const detachQuiet = opts.quiet ? attachProgressPrinter(events, { style: 'events' }) : () => undefined;
-      const results = await run(loaded, { outDir, progress: !opts.quiet, events })
+      const results = await run(loaded, { outDir, progress: !opts.quiet, events, ...(resumed ? { resume: resumed.checkpoint } : {}) })
         .catch(async (err: unknown) => {
           await dashboard?.close();
           throw err;
         })
         .finally(detachQuiet);
+      if (results.status === 'aborted') {
+        // What ran is in results.json; the exit status says the run did not complete.
+        process.stderr.write(`fedleak run: aborted: ${results.stopReason ?? 'no reason given'}; results so far: ${path.join(outDir, 'results.json')}\n`);
+        process.exitCode = 1;
+      }
       const last = results.rounds[results.rounds.length - 1];
       const what = results.sweep
         ? `sweep of ${results.sweep.length} variants`

@@ -5,6 +5,7 @@
  */
 import type { ErrorMessage, Update } from '../../shared/wire';
 import { examplesPerRound, updateKindFor } from '../../shared/training';
+import type { UpdateAdjustment } from '../strategy/aggregation/types';
 import type { AcceptedUpdate, CollectResult, StageContext } from './stage';
 
 /** Why `msg` from `clientId` cannot be accepted this round, or null when it can. */
@@ -12,7 +13,8 @@ function rejectionOf(ctx: StageContext, clientId: string, msg: Update, state: { 
   const { round } = ctx;
   const training = ctx.plan.payload.training;
   const kind = updateKindFor(training.algorithm);
-  // A client cannot have used more examples than the round's plan allows (its weight in the mean).
+  // A claim beyond the round's plan (fedsgd: one batch; localSteps × batch) is a protocol error;
+  // with localEpochs the bound is the shard, which capExamples applies.
   const maxExamples = examplesPerRound(training, Number.MAX_SAFE_INTEGER);
   if (msg.round !== round) return ['wrong-round', `update for round ${msg.round}, but round ${round} is open`];
   if (state.accepted.has(clientId)) return ['duplicate', `a second update from ${clientId} in round ${round}`];
@@ -23,11 +25,24 @@ function rejectionOf(ctx: StageContext, clientId: string, msg: Update, state: { 
   return null;
 }
 
+/**
+ * The update with its declared example count (its weight in a mean) capped at what the server knows
+ * the client can have used (its shard, or federation.maxExamplesPerUpdate); the cap is recorded.
+ */
+function capExamples(ctx: StageContext, accepted: AcceptedUpdate, adjustments: UpdateAdjustment[]): AcceptedUpdate {
+  const cap = ctx.exampleCap?.(accepted.clientId);
+  if (cap === undefined || accepted.numExamples <= cap) return accepted;
+  adjustments.push({ client: accepted.clientId, action: 'examples-capped', reason: `numExamples ${accepted.numExamples} > ${cap}, the most it can have used: weighted as ${cap}` });
+  ctx.log(`server: round ${ctx.round}: ${accepted.clientId} claimed ${accepted.numExamples} examples; capped at ${cap}`);
+  return { ...accepted, numExamples: cap };
+}
+
 export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
   const { hub, round, selected, federation } = ctx;
   const state = { pending: new Set(selected), accepted: new Map<string, AcceptedUpdate>() };
   const { pending, accepted } = state;
   const dropped: string[] = [];
+  const adjustments: UpdateAdjustment[] = [];
 
   return new Promise<CollectResult>((resolve) => {
     let timer: NodeJS.Timeout | undefined = undefined;
@@ -46,7 +61,7 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
     const unhandle = hub.handle('update', (clientId, msg, frameBytes) => {
       const rejection = rejectionOf(ctx, clientId, msg, state);
       if (rejection) return hub.reject(clientId, rejection[0], rejection[1], 'update');
-      accepted.set(clientId, { clientId, round, update: msg.update, numExamples: msg.numExamples, frameBytes });
+      accepted.set(clientId, capExamples(ctx, { clientId, round, update: msg.update, numExamples: msg.numExamples, frameBytes }, adjustments));
       pending.delete(clientId);
       hub.send(clientId, { type: 'update.accepted', round });
       finishIfDone();
@@ -65,7 +80,7 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
       hub.off('disconnected', onDisconnect);
       hub.off('client-error', onClientError);
       // Selected order, so results do not depend on arrival order.
-      resolve({ updates: selected.filter((id) => accepted.has(id)).map((id) => accepted.get(id) as AcceptedUpdate), dropped });
+      resolve({ updates: selected.filter((id) => accepted.has(id)).map((id) => accepted.get(id) as AcceptedUpdate), dropped, adjustments });
     };
 
     for (const { clientId, message } of ctx.plan.instructions) if (hub.send(clientId, message) === 0) drop(clientId, 'not connected at round start');

@@ -2,7 +2,7 @@
  * Everything the server side of a run needs before the first round: the public task (data shapes,
  * model, initial parameters, test set), the tokens, and a listening hub.
  */
-import type { Scenario } from '../scenario/schema';
+import { SERVER_ONLY_FEDERATION_KEYS, type Scenario } from '../scenario/schema';
 import { prepareFederatedData } from '../../shared/data';
 import { exampleSize, type Dataset } from '../../shared/data/types';
 import { initialParamsFor, paramCount, type Model } from '../../shared/models';
@@ -23,11 +23,15 @@ export interface Coordinator {
   initialParams: Float32Array;
   test: Dataset;
   maxFrameBytes: number;
+  /** The most examples a client's update may claim: federation.maxExamplesPerUpdate, else the size of the shard it was assigned. */
+  exampleCap: (clientId: string) => number;
 }
 
-/** The scenario as clients see it: no attack settings (the curious server keeps those to itself). */
+/** The scenario as clients see it: no attack settings, no server-only federation fields (the aggregation rule, caps). */
 export function publicScenario(s: Scenario): Record<string, unknown> {
-  return JSON.parse(JSON.stringify({ name: s.name, description: s.description, seed: s.seed, data: s.data, model: s.model, federation: s.federation, defenses: s.defenses })) as Record<string, unknown>;
+  const federation: Record<string, unknown> = { ...s.federation };
+  for (const key of SERVER_ONLY_FEDERATION_KEYS) delete federation[key];
+  return JSON.parse(JSON.stringify({ name: s.name, description: s.description, seed: s.seed, data: s.data, model: s.model, federation, defenses: s.defenses })) as Record<string, unknown>;
 }
 
 function jsonObject(value: object): Record<string, unknown> {
@@ -56,5 +60,7 @@ export async function startCoordinator(scenario: Scenario, opts: { port: number;
   const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);
   const hub = new ClientHub({ tokens, publicScenario: publicScenario(scenario), modelDefinition: jsonObject(model.definition), paramCount: count, maxFrameBytes, log: opts.log });
   const port = await hub.listen(opts.port, opts.host);
-  return { hub, port, tokens, model, definition, paramCount: count, initialParams, test: data.test, maxFrameBytes };
+  const shardOf = new Map([...tokens.values()].map((id) => [id.clientId, data.shards[id.clientIndex].length]));
+  const exampleCap = (clientId: string) => f.maxExamplesPerUpdate ?? shardOf.get(clientId) ?? 0;
+  return { hub, port, tokens, model, definition, paramCount: count, initialParams, test: data.test, maxFrameBytes, exampleCap };
 }

@@ -8,6 +8,7 @@ import type { ObservedUpdate } from '../../shared/contract';
 import type { FederationConfig } from '../scenario/schema';
 import type { SecureAggregationRecord } from '../report/results';
 import type { AcceptedUpdate, RoundPlan } from '../strategy/types';
+import type { UpdateAdjustment } from '../strategy/aggregation/types';
 import type { ClientHub } from './hub';
 
 export type { AcceptedUpdate } from '../strategy/types';
@@ -23,6 +24,8 @@ export interface StageContext {
   /** Deadlines (roundTimeoutMs). */
   federation: FederationConfig;
   log: (line: string) => void;
+  /** The most examples `clientId` can have used (its shard size or federation.maxExamplesPerUpdate); none: the plan's bound only. */
+  exampleCap?: (clientId: string) => number;
 }
 
 export interface CollectResult {
@@ -35,6 +38,8 @@ export interface CollectResult {
   /** Views the stage itself produced for the observer (secure aggregation: masked vectors, the aggregate). */
   views?: ObservedUpdate[];
   secureAggregation?: SecureAggregationRecord;
+  /** What the stage did to individual updates (declared example counts capped), with reasons. */
+  adjustments?: UpdateAdjustment[];
 }
 
 export type CollectStage = (ctx: StageContext) => Promise<CollectResult>;

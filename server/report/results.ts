@@ -19,6 +19,18 @@ export interface RoundRecord {
   updateBytes?: Record<string, number>;
   privacy?: PrivacyRecord;
   secureAggregation?: SecureAggregationRecord;
+  /** The aggregation rule and everything the server did to individual updates or to the aggregate. */
+  aggregation?: AggregationRecord;
+}
+
+/** docs/results.md "aggregation": present when the rule is not `mean` or something was capped, clipped or rejected. */
+export interface AggregationRecord {
+  /** federation.aggregation with its settings, e.g. "median" or "krum(f=1, m=1)". */
+  rule: string;
+  /** Per update: examples-capped / clipped / rejected, with the reason. */
+  adjustments: Array<{ client: string; action: 'examples-capped' | 'clipped' | 'rejected'; reason: string }>;
+  /** Set when the round's aggregate was refused (e.g. non-finite) and the global model kept. */
+  rejectedAggregate?: string;
 }
 
 export interface PrivacyRecord {
@@ -98,8 +110,15 @@ export interface SweepRow {
   privacy?: PrivacyRecord;
 }
 
+/** running: rewritten after each round / attack; interrupted: SIGINT/SIGTERM; aborted: no client came back. */
+export type RunStatus = 'running' | 'finished' | 'interrupted' | 'aborted';
+
 export interface RunResults {
   format: typeof RESULTS_FORMAT;
+  /** How the run ended (or that it is still going); absent in files written before durable runs. */
+  status?: RunStatus;
+  /** Why the run was aborted or interrupted. */
+  stopReason?: string;
   fedleakVersion: string;
   startedAt: string;
   finishedAt: string;

@@ -11,12 +11,13 @@ import { initBackend } from '../../shared/tensor/backend';
 import { captureFileName, captureOf, writeCapture } from '../capture/capture';
 import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
 import { createObserver, type Observer } from '../observer/observer';
-import { createRunEvents, type RunEvents } from '../report/events';
+import { createRunEvents, type AttackDoneEvent, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 import { strategyFor } from '../strategy';
+import { RunJournal, writeFinalParams, type Checkpoint } from './durable';
 
 export interface RunOptions {
   outDir: string;
@@ -37,6 +38,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** The run's event bus, when the caller listens too (e.g. the live dashboard); default a new one. */
   events?: RunEvents;
+  /** Continue a killed run from its checkpoint (`fedleak run --resume DIR`; server/run/durable.ts). */
+  resume?: Checkpoint;
 }
 
 /** What a run holds open, closed in runScenario's finally. */
@@ -45,12 +48,15 @@ interface RunState {
   clients: ClientProcesses | null;
   observer: Observer | null;
   truth: WireEvaluationChannel | null;
+  /** results.json so far, rewritten after each round and attack. */
+  journal: RunJournal | null;
 }
 
-/** Ctrl-C or a kill: take the client processes down with us. Returns the detach function. */
+/** Ctrl-C or a kill: take the client processes down with us, keep what ran ("interrupted"). Returns the detach function. */
 function killClientsOnSignal(state: RunState): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     state.clients?.killAll();
+    state.journal?.writeSafely('interrupted', { stopReason: `${signal} after round ${state.journal.rounds.length}` });
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   const onExit = () => state.clients?.killAll();
@@ -90,7 +96,7 @@ async function admitClients(state: RunState, coordinator: Coordinator, scenario:
 }
 
 /** The rounds, with the observer and the capture writer fed the same views of each update. */
-async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<{ rounds: RoundRecord[]; attacks: AttackRecord[] }> {
+async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<Federated> {
   const f = scenario.federation;
   const truth = new WireEvaluationChannel(coordinator.hub);
   state.truth = truth;
@@ -104,48 +110,69 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
     if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
     observer?.observe(observed, payload);
   };
-  const { rounds } = await runRounds({
+  const journal = state.journal as RunJournal;
+  const resume = options.resume;
+  const ran = await runRounds({
     scenario,
     hub: coordinator.hub,
     model: coordinator.model,
     paramCount: coordinator.paramCount,
     test: coordinator.test,
-    initialParams: coordinator.initialParams,
+    initialParams: resume?.params ?? coordinator.initialParams,
+    firstRound: resume ? resume.round + 1 : 1,
     strategy: strategyFor({ scenario, model: coordinator.definition }),
     observe,
+    exampleCap: coordinator.exampleCap,
     ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
-    onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
+    onRound: (r: RoundRecord, params: Float32Array) => {
+      journal.roundDone(r, params);
+      events.emit('round', r, f.rounds);
+    },
     log,
   });
   // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
   const attacks = observer ? await observer.drain() : [];
-  return { rounds, attacks };
+  return { ...ran, rounds: journal.rounds, attacks: [...(resume?.attacks ?? []), ...attacks] };
+}
+
+interface Federated {
+  rounds: RoundRecord[];
+  attacks: AttackRecord[];
+  finalParams: Float32Array;
+  status: 'finished' | 'aborted';
+  abortReason?: string;
 }
 
 export async function runScenario(loaded: LoadedScenario, options: RunOptions): Promise<RunResults> {
   const { scenario } = loaded;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const startedAt = new Date().toISOString();
+  const startedAt = options.resume?.startedAt ?? new Date().toISOString();
   const backend = await initBackend();
   checkSecureAggregationScenario(scenario);
 
-  const state: RunState = { coordinator: null, clients: null, observer: null, truth: null };
+  const journal = new RunJournal(options.outDir, { scenario, scenarioFile: loaded.file, backend, startedAt }, { prior: options.resume, log });
+  const state: RunState = { coordinator: null, clients: null, observer: null, truth: null, journal };
   const events = options.events ?? createRunEvents();
+  const onAttackDone = (e: AttackDoneEvent) => journal.attackDone(e.record);
+  events.on('attack-done', onAttackDone);
   const detachPrinter = options.progress ? attachProgressPrinter(events) : () => undefined;
   const detachSignals = killClientsOnSignal(state);
   try {
     const coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host: options.host ?? '127.0.0.1', log });
     state.coordinator = coordinator;
     await admitClients(state, coordinator, scenario, options, log);
-    const { rounds, attacks } = await federate(state, coordinator, scenario, options, events, log);
-    const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks });
-    // The privacy spent by the whole run: the last round's accountant record.
-    const lastPrivacy = [...rounds].reverse().find((r) => r.privacy)?.privacy;
-    if (lastPrivacy && !results.privacy) results.privacy = lastPrivacy;
+    const ran = await federate(state, coordinator, scenario, options, events, log);
+    writeFinalParams(options.outDir, ran.finalParams);
+    const results = assembleResults({ ...journal.results(ran.status), attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
     await writeReport(options.outDir, results, state.observer?.traces());
     events.emit('end');
     return results;
+  } catch (err) {
+    // Whatever ran is kept; the error still ends the command.
+    journal.writeSafely('aborted', { stopReason: err instanceof Error ? err.message : String(err) });
+    throw err;
   } finally {
+    events.off('attack-done', onAttackDone);
     detachPrinter();
     state.truth?.close();
     await state.observer?.close();

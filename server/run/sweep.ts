@@ -107,6 +107,8 @@ export async function runSweep(loaded: LoadedScenario, options: RunOptions, runO
     attacks,
     sweep: withAccuracyCost(rows),
     images: [SWEEP_GRID_FILE],
+    // Each variant's own results.json says how it ended.
+    status: 'finished',
   });
   await writeReport(options.outDir, combined);
   return combined;

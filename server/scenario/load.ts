@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIssue, failWith, ScenarioError } from '../../shared/scenario/errors';
 import { publicScenarioProblems } from '../../shared/scenario/public';
+import { aggregationProblems } from '../strategy/aggregation';
 import { scenarioSchema, type Scenario } from './schema';
 import { isPluginAttack, parsePluginSettings, type PluginAttackConfig } from './attack-schema';
 import { loadAttackPlugin, type AttackDefinition } from '../observer/attacks';
@@ -83,7 +84,7 @@ export function applyOverride(target: Record<string, unknown>, dotted: string, v
 export function validateScenario(raw: unknown, source: string, options: { baseDir?: string } = {}): Scenario {
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
-  const problems = publicScenarioProblems(result.data);
+  const problems = [...publicScenarioProblems(result.data), ...aggregationProblems(result.data)];
   if (problems.length) failWith(source, problems);
   const s = result.data;
   if (isPluginAttack(s.attack)) s.attack = resolvePluginAttack(s.attack, source, options.baseDir ?? process.cwd());

@@ -4,7 +4,8 @@
  * Server-side: clients receive only the public part (shared/scenario/public.ts).
  */
 import { z } from 'zod';
-import { defensesSchema, publicScenarioShape } from '../../shared/scenario/public';
+import { defensesSchema, federationSchema as publicFederationSchema, publicScenarioShape } from '../../shared/scenario/public';
+import { aggregationSchema } from '../strategy/aggregation';
 import { attackSchema } from './attack-schema';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
@@ -14,13 +15,30 @@ export { initSchema, modelSchema, type ModelConfig } from '../../shared/models/s
 export {
   defensesSchema,
   dpSchema,
-  federationSchema,
   secureAggregationSchema,
   type DefensesConfig,
   type DpConfig,
-  type FederationConfig,
   type SecureAggregationConfig,
 } from '../../shared/scenario/public';
+export { aggregationSchema, type AggregationConfig } from '../strategy/aggregation';
+
+/**
+ * The federation as the server reads it: the public fields plus server-only ones clients never see
+ * (publicScenario strips them): the aggregation rule (server/strategy/aggregation, composed from its
+ * registry) and the cap on an update's declared example count.
+ */
+export const federationSchema = publicFederationSchema.extend({
+  aggregation: aggregationSchema,
+  /** The most examples one update may claim (its weight in a weighted mean); default the shard size the server assigned. */
+  maxExamplesPerUpdate: z.number().int().positive().optional(),
+  /** With no client connected at a round's start, wait this long for one to (re)connect, then end the run "aborted". */
+  reconnectTimeoutMs: z.number().int().positive().default(60000),
+});
+
+/** Keys of `federation` the server keeps to itself. */
+export const SERVER_ONLY_FEDERATION_KEYS = ['aggregation', 'maxExamplesPerUpdate', 'reconnectTimeoutMs'] as const;
+
+export type FederationConfig = z.infer<typeof federationSchema>;
 
 export const sweepEntrySchema = z.strictObject({
   label: z.string().min(1),
@@ -30,6 +48,7 @@ export const sweepEntrySchema = z.strictObject({
 
 export const scenarioSchema = z.strictObject({
   ...publicScenarioShape,
+  federation: federationSchema.default(federationSchema.parse({})),
   attack: attackSchema.default(attackSchema.parse({})),
   defenses: defensesSchema.default(defensesSchema.parse({})),
   /** Run the scenario once per entry with its overrides; results get one table row each. */

@@ -9,6 +9,7 @@ import type { ModelDefinition } from '../../shared/models/definition';
 import type { Scenario } from '../scenario/schema';
 import { dpSampleRate } from '../dp/fedavg';
 import { withDpFedAvg } from './dp-fedavg';
+import { aggregationRule, describeAggregation } from './aggregation';
 import { fedMeanStrategy } from './fed-mean';
 import { trainingConfig } from './payload';
 import type { Strategy } from './types';
@@ -26,7 +27,13 @@ export interface StrategyEntry<Settings> {
 
 function fedMean(env: StrategyEnv): Strategy {
   const f = env.scenario.federation;
-  return fedMeanStrategy({ model: env.model, training: trainingConfig(f), roundTimeoutMs: f.roundTimeoutMs });
+  return fedMeanStrategy({
+    model: env.model,
+    training: trainingConfig(f),
+    roundTimeoutMs: f.roundTimeoutMs,
+    rule: aggregationRule(f.aggregation),
+    ruleName: describeAggregation(f.aggregation),
+  });
 }
 
 const noSettings = z.strictObject({});
@@ -49,4 +56,5 @@ export function strategyFor(env: StrategyEnv): Strategy {
 export type { AcceptedUpdate, Aggregation, RoundContext, RoundPlan, Strategy } from './types';
 export { withDpFedAvg } from './dp-fedavg';
 export { fedMeanStrategy } from './fed-mean';
+export { aggregationProblems, aggregationRule, aggregationSchema, describeAggregation, krumScores, type AggregationConfig, type UpdateAdjustment } from './aggregation';
 export { broadcastPlan, roundPayload, roundStartMessage, trainingConfig } from './payload';

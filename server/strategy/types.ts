@@ -7,6 +7,7 @@
 import type { ObservedUpdate, ServerPayload } from '../../shared/contract';
 import type { RoundStart } from '../../shared/wire';
 import type { PrivacyRecord } from '../report/results';
+import type { UpdateAdjustment } from './aggregation/types';
 
 /** One client's update as the collect stage accepted it. */
 export interface AcceptedUpdate {
@@ -39,6 +40,8 @@ export interface Aggregation {
   observed: ObservedUpdate[];
   /** Set by DP-FedAvg: the privacy spent after this round. */
   privacy?: PrivacyRecord;
+  /** What the aggregation rule did to individual updates (clipped, left out), with reasons. */
+  adjustments?: UpdateAdjustment[];
 }
 
 export interface Strategy {
