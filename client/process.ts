@@ -1,6 +1,7 @@
 /** A client process: one or more virtual clients (one connection and token each), run concurrently. */
 import { initBackend } from '../shared/tensor/backend';
 import { runSession, type SessionEnd } from './session';
+import { DEFAULT_CONNECT_DEADLINE_MS, waitForServer } from './reach';
 
 export interface ClientProcessOptions {
   /** ws://host:port of the coordinator. */
@@ -10,6 +11,8 @@ export interface ClientProcessOptions {
   log?: (line: string) => void;
   /** Log a line per client on connect. */
   verbose?: boolean;
+  /** How long to retry while the server is not accepting connections (default 10 s). */
+  connectDeadlineMs?: number;
 }
 
 export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
@@ -17,5 +20,6 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   if (!/^wss?:\/\//.test(opts.server)) throw new Error(`server address ${JSON.stringify(opts.server)}: expected ws://HOST:PORT`);
   await initBackend();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  await waitForServer(opts.server, opts.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS, log);
   return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false)));
 }
