@@ -64,3 +64,14 @@ describe('threat models as data', () => {
     expect(r.message).to.contain('"labels"');
   });
 });
+
+describe('cocktail party declares its needs', () => {
+  it('plain FastICA runs under B; the mean-image prior needs surrogate data (D)', async () => {
+    const { cocktailPartyRequirements } = await import('../server/observer/attacks/cocktail-party');
+    expect(checkAttackAllowed(cocktailPartyRequirements({ method: 'fastica' }), 'A').missing).to.deep.equal(['architecture']);
+    expect(checkAttackAllowed(cocktailPartyRequirements({ binaryPrior: true }), 'B').allowed).to.equal(true);
+    const withMean = checkAttackAllowed(cocktailPartyRequirements({ dataMean: new Float32Array(784) }), 'C', 'cocktail-party');
+    expect(withMean.missing).to.deep.equal(['surrogate-data']);
+    expect(checkAttackAllowed(cocktailPartyRequirements({ dataMean: new Float32Array(784) }), 'D').allowed).to.equal(true);
+  });
+});
