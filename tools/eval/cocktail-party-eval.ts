@@ -6,7 +6,8 @@
  * "recognisable" at matched SSIM ≥ 0.6. Not part of npm test (minutes of CPU). After `npx tsc -p .`:
  *
  *   nice -n 10 node dist/tools/eval/cocktail-party-eval.js [--sizes 8,16,32,64] [--seeds 3] [--first-seed 100]
- *       [--batch 4] [--hidden 200] [--activation relu] [--methods fastica,priors,bias,binary] [--iterations 2000]
+ *       [--batch 4] [--hidden 200] [--activation relu] [--methods fastica,priors,bias,binary-ica,units,binary] [--iterations 2000]
+ *       [--secagg]   (aggregate through secure aggregation's fixed-point encoding instead of exactly)
  *
  * Methods: fastica = plain FastICA, min-max readout, sign by skewness (no prior; the baseline);
  * priors = the paper's decorrelation + TV objective, min-max readout, sign by the dataset mean image;
@@ -20,6 +21,7 @@ import { modelSchema } from '../../shared/scenario/schema';
 import { Rng } from '../../shared/random';
 import { loadMnist, subset, type Dataset } from '../../shared/data';
 import { computeUpdate } from '../../client/train';
+import { addInto, dequantizeSum, quantize } from '../../shared/secagg/quantize';
 import { minCostAssignment, psnr, ssim } from '../../server/metrics';
 import { cocktailParty, type CocktailPartyOptions } from '../../server/observer/attacks/cocktail-party';
 
@@ -44,20 +46,31 @@ interface Aggregate {
   units: number;
 }
 
-/** The server's view of one round: the example-weighted mean of the clients' FedSGD gradients. */
-function aggregateOf(ds: Dataset, n: number, batch: number, hidden: number, activation: 'relu' | 'sigmoid' | 'tanh', seed: number): Aggregate {
+/** Secure aggregation's fixed-point sum (defaults: clip ±8, 2^22 levels, stochastic rounding) of the clients' updates. */
+function secureSum(updates: Float32Array[], rng: Rng): Float32Array {
+  const p = { clippingRange: 8, quantizationRange: 2 ** 22 };
+  const sum = new Uint32Array(updates[0].length);
+  for (const u of updates) addInto(sum, quantize(u, p, rng).words);
+  return dequantizeSum(sum, updates.length, p);
+}
+
+/**
+ * The server's view of one round: the mean of the clients' FedSGD gradients (equal batches), either
+ * exact or through secure aggregation's fixed-point encoding.
+ */
+function aggregateOf(ds: Dataset, n: number, batch: number, hidden: number, activation: 'relu' | 'sigmoid' | 'tanh', seed: number, secagg: boolean): Aggregate {
   const rng = new Rng(seed);
   const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [hidden], activation }), SHAPE, 10);
   const params = model.initParams(rng.fork('model'));
   const indices = rng.fork('batch').sample(ds.labels.length, n);
-  const sum = new Float32Array(params.length);
+  const updates: Float32Array[] = [];
   for (let c = 0; c * batch < n; c++) {
     const shard = subset(ds, indices.slice(c * batch, (c + 1) * batch));
-    const count = shard.labels.length;
-    const g = computeUpdate(model, params, shard, [Array.from({ length: count }, (_, i) => i)], 'fedsgd', 0.1);
-    for (let i = 0; i < g.length; i++) sum[i] += (g[i] * count) / n;
+    updates.push(computeUpdate(model, params, shard, [Array.from({ length: shard.labels.length }, (_, i) => i)], 'fedsgd', 0.1));
   }
-  const [kernel, bias] = splitFlat(sum, model.specs);
+  const sum = secagg ? secureSum(updates, rng.fork('secagg')) : updates.reduce((acc, u) => acc.map((v, i) => v + u[i]));
+  const mean = sum.map((v) => v / updates.length);
+  const [kernel, bias] = splitFlat(mean, model.specs);
   return { kernel, bias, truth: subset(ds, indices).images, units: hidden };
 }
 
@@ -133,13 +146,17 @@ async function main(): Promise<void> {
   const hidden = Number(arg('hidden', '200'));
   const activation = arg('activation', 'relu') as 'relu' | 'sigmoid' | 'tanh';
   const iterations = Number(arg('iterations', '2000'));
+  const secagg = process.argv.includes('--secagg');
   const methods = arg('methods', 'fastica,priors,bias,binary-ica,units,binary').split(',') as Method[];
   const ds = loadMnist();
   const dataMean = meanImage(ds);
-  console.log(`MLP 784-${hidden}(${activation})-10, clients of batch ${batch}, seeds ${firstSeed}..${firstSeed + seeds - 1}, ${iterations} prior iterations`);
+  console.log(
+    `MLP 784-${hidden}(${activation})-10, clients of batch ${batch}, seeds ${firstSeed}..${firstSeed + seeds - 1}, ${iterations} prior iterations` +
+      (secagg ? ', through secure aggregation fixed point (±8, 2^22)' : ''),
+  );
   console.log('size  method    recognisable(SSIM>=0.6)  median SSIM  median PSNR  median|corr|  seconds');
   for (const n of sizes) {
-    const aggregates = Array.from({ length: seeds }, (_, s) => aggregateOf(ds, n, batch, hidden, activation, firstSeed + s));
+    const aggregates = Array.from({ length: seeds }, (_, s) => aggregateOf(ds, n, batch, hidden, activation, firstSeed + s, secagg));
     for (const method of methods) {
       const all = { ssim: [] as number[], psnr: [] as number[], corr: [] as number[] };
       const started = Date.now();
