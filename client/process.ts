@@ -2,6 +2,7 @@
 import { initBackend } from '../shared/tensor/backend';
 import { runSession, type SessionEnd } from './session';
 import { printable } from '../shared/text/printable';
+import { DEFAULT_CONNECT_DEADLINE_MS, waitForServer } from './reach';
 
 export interface ClientProcessOptions {
   /** ws://host:port of the coordinator. */
@@ -13,6 +14,8 @@ export interface ClientProcessOptions {
   verbose?: boolean;
   /** Answer the simulator's evaluation requests (raw examples, plain inputs); only for `fedleak run` or an explicit opt-in. */
   allowEvaluation?: boolean;
+  /** How long to retry while the server is not accepting connections (default 10 s). */
+  connectDeadlineMs?: number;
 }
 
 export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
@@ -22,5 +25,6 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   const write = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Lines can quote what the server sent (error messages, refusal reasons): no control characters.
   const log = (line: string) => write(printable(line, 2000));
+  await waitForServer(opts.server, opts.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS, log);
   return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false, opts.allowEvaluation ?? false)));
 }

@@ -35,7 +35,9 @@ describe('FEDLEAK_BACKEND', () => {
   it('forcing cpu runs on cpu, and every process says so', async () => {
     const { code, stderr } = await runWithBackend('cpu');
     expect(code, stderr).to.equal(0);
-    // the server process and the 4 client processes each print their backend once
-    expect(stderr.match(/tensor backend cpu \(FEDLEAK_BACKEND/g) ?? []).to.have.length(5);
+    // the server process and every client process each print their backend once
+    const { federation } = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'quickstart.json'), 'utf8')) as { federation: { clients: number; clientsPerProcess: number } };
+    const clientProcesses = Math.ceil(federation.clients / federation.clientsPerProcess);
+    expect(stderr.match(/tensor backend cpu \(FEDLEAK_BACKEND/g) ?? []).to.have.length(1 + clientProcesses);
   });
 });

@@ -16,8 +16,11 @@ export function registerClientCommand(program: Command): void {
     .option('--token <token>', 'a client token printed by the server (repeat, or comma-separate, for several virtual clients); visible to other users in `ps`: prefer --token-file or FEDLEAK_TOKEN', collectTokens)
     .option('--count <k>', 'virtual clients in this process (one connection each); needs k tokens')
     .option('--allow-evaluation', "answer the simulator's evaluation requests (send the server this client's raw training examples and plain updates); only for a simulation you run yourself")
+    .option('--wait <seconds>', 'keep retrying this long while the server is not accepting connections', '10')
     .addHelpText('after', '\nTokens: --token-file FILE, or the environment variable FEDLEAK_TOKEN (comma-separated), or --token.')
-    .action(async (opts: { server: string; token?: string[]; tokenFile?: string; count?: string; allowEvaluation?: boolean }) => {
+    .action(async (opts: { server: string; token?: string[]; tokenFile?: string; count?: string; allowEvaluation?: boolean; wait: string }) => {
+      const wait = Number(opts.wait);
+      if (!(wait >= 0)) throw new UserError(`--wait ${opts.wait}: expected a number of seconds ≥ 0`);
       if (!/^wss?:\/\/[^/]+/.test(opts.server)) throw new UserError(`--server ${opts.server}: expected ws://HOST:PORT`);
       const tokens = resolveTokens({ token: opts.token, tokenFile: opts.tokenFile });
       if (opts.count !== undefined) {
@@ -26,7 +29,7 @@ export function registerClientCommand(program: Command): void {
         if (k !== tokens.length) throw new UserError(`--count ${k} but ${tokens.length} token(s) given: each virtual client needs its own token`);
       }
       if (opts.allowEvaluation) process.stderr.write('fedleak client: --allow-evaluation: this client will send its raw examples and plain updates to the server when asked\n');
-      const ends = await runClientProcess({ server: opts.server, tokens, verbose: true, allowEvaluation: opts.allowEvaluation ?? false });
+      const ends = await runClientProcess({ server: opts.server, tokens, verbose: true, allowEvaluation: opts.allowEvaluation ?? false, connectDeadlineMs: wait * 1000 });
       const failed = ends.filter((e) => !e.clean);
       for (const e of ends) process.stderr.write(`${e.clientId ?? 'client'}: ${e.clean ? e.reason : `failed: ${e.reason}`}\n`);
       if (failed.length) throw new UserError(`${failed.length} of ${ends.length} client(s) did not finish cleanly`);

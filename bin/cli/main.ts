@@ -54,7 +54,16 @@ function reportAndExit(err: unknown): never {
   process.exit(1);
 }
 
+/** `fedleak scenarios | head -1`: the reader left, which is not an error worth a stack trace. */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export function main(argv: string[]): void {
+  exitQuietlyOnClosedPipe(process.stdout);
   const program = buildProgram();
   program.exitOverride();
   program.parseAsync(argv).catch(reportAndExit);
