@@ -182,6 +182,7 @@ describe('coordinator hub: limits before authentication (real sockets)', functio
     expect(mine.length).to.be.at.least(3);
     for (const line of mine) {
       expect(line.length, line.slice(0, 80)).to.be.below(1500);
+      // eslint-disable-next-line no-control-regex -- the test looks for raw control characters
       expect(/[\u0000-\u001f\u007f]/.test(line), JSON.stringify(line.slice(0, 120))).to.equal(false);
     }
     expect(mine.some((l) => l.includes('\\u000a2026-01-01 server: round 9'))).to.equal(true); // visible, not a new line

@@ -293,7 +293,7 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
     // With max |x| = 127 the int8 scale is 1: exact halves of both signs, −0, and ties for pruning.
     const INT8_EDGES = [127, 0.5, -0.5, 2.5, -2.5, 1.5, -1.5, 0, -0, 0.25, -0.25, 0.25];
     // fp16 overflow (from 65520), the largest finite half, subnormal halves.
-    const FP16_EDGES = [70000, -65519, 65520, 3e-8, -2.9802322387695312e-8, 6.1e-5];
+    const FP16_EDGES = [70000, -65519, 65520, 3e-8, -(2 ** -25), 6.1e-5];
     /** A gradient-like update, with the cases the formulas must get right planted in the last tensor. */
     function update(specsLength: number, seed: number): Float32Array {
       const u = new Rng(seed).fork('xlang-update').fillNormal(new Float32Array(specsLength), 0, 0.05);

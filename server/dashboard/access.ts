@@ -60,7 +60,7 @@ export function checkHost(req: IncomingMessage, policy: AccessPolicy): AccessDec
   if (!policy.allowedHosts.has(host)) return { ok: false, status: 403, reason: `Host "${host.slice(0, 100)}" is not this dashboard` };
   const origin = req.headers.origin;
   if (origin !== undefined) {
-    let originHost = '';
+    let originHost: string;
     try {
       const u = new URL(origin);
       originHost = u.protocol === 'http:' ? u.host.toLowerCase() : '';

@@ -6,7 +6,7 @@
  * Usage: const detach = attachProgressBars(events);  …  detach();
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { AttackJobId, RunEvents, RunEventMap } from './events';
+import type { RunEvents, RunEventMap } from './events';
 import { attackResultLine, jobKey, jobName, roundLine } from './progress-format';
 
 export function attachProgressBars(events: RunEvents, stream: NodeJS.WriteStream = process.stderr): () => void {

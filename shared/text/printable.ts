@@ -9,6 +9,7 @@
 export const MAX_PEER_TEXT = 200;
 
 // C0 controls, DEL, C1 controls, U+2028/2029, bidi embeddings/overrides/isolates, BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is this module's job
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 function escapeChar(c: string): string {
