@@ -137,7 +137,18 @@ export async function lbfgsGradientMatching(
   };
 
   /** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
-  const run = async (rng: Rng, stepOffset: number): Promise<{ x: Float64Array; objective: number; steps: number }> => {
+  // Live displays get the current guess at most this often (a copy per preview; the attack itself ignores time).
+  const PREVIEW_EVERY_MS = 400;
+  let lastPreview = -Infinity;
+  const previewOf = (x: Float64Array): Float32Array | undefined => {
+    const now = Date.now();
+    if (now - lastPreview < PREVIEW_EVERY_MS) return undefined;
+    lastPreview = now;
+    const images = new Float32Array(imageSize);
+    for (let i = 0; i < imageSize; i++) images[i] = Number.isNaN(x[i]) ? 0 : Math.min(1, Math.max(0, x[i]));
+    return images;
+  };
+  const run = async (rng: Rng, stepOffset: number, restart: number): Promise<{ x: Float64Array; objective: number; steps: number }> => {
     const x0 = new Float32Array(imageSize + labelSize);
     rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
     if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
@@ -154,7 +165,10 @@ export async function lbfgsGradientMatching(
       opt.step(evaluate);
       steps += 1;
       const objectiveNow = opt.lastLoss;
-      onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
+      if (onProgress) {
+        const preview = previewOf(opt.x);
+        onProgress({ iteration: stepOffset + steps, objective: objectiveNow, restart, restarts: input.settings.restarts, ...(preview ? { preview } : {}) });
+      }
       if (!Number.isFinite(objectiveNow)) break;
       if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
       // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
@@ -171,7 +185,7 @@ export async function lbfgsGradientMatching(
     let steps = 0;
     for (let r = 0; r < input.settings.restarts; r++) {
       const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
-      const result = await run(rng, steps);
+      const result = await run(rng, steps, r);
       steps += result.steps;
       const better = best === null || (Number.isFinite(result.objective) && !(result.objective >= best.objective));
       if (better) best = result;
