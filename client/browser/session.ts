@@ -5,7 +5,7 @@
  * the page hands it (a drawn digit). The page that starts it says the evaluation channel is on:
  * the run that reserved this slot is a simulation, and it scores the attack against this example.
  */
-import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome } from '../../shared/wire';
+import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome, type RoundStart } from '../../shared/wire';
 import { validatePublicScenario } from '../../shared/scenario/public';
 import type { Dataset } from '../../shared/data/types';
 import { Rng } from '../../shared/random';
@@ -56,84 +56,124 @@ interface Joined {
 
 const OPEN = 1;
 
-export function runBrowserClient(o: BrowserClientOptions): Promise<BrowserClientEnd> {
-  const shard: Dataset = { name: 'drawing', shape: o.example.shape, numClasses: o.numClasses, images: o.example.images, labels: Int32Array.from([o.example.label]) };
-  return new Promise((resolve) => {
-    let joined: Joined | null = null;
-    let clean = false;
-    let reason = '';
-    const ws = o.socket;
-    ws.binaryType = 'arraybuffer';
-    const send = (msg: WireMessage) => {
-      if (ws.readyState === OPEN) ws.send(encodeMessage(msg));
-    };
+/** What the connection keeps between messages. */
+interface Connection {
+  o: BrowserClientOptions;
+  shard: Dataset;
+  send: (msg: WireMessage) => void;
+  close: (code: number, why: string) => void;
+  joined: Joined | null;
+  clean: boolean;
+  reason: string;
+}
 
-    const onWelcome = (w: Welcome) => {
-      const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
-      const model = modelFromWelcome(w, scenario.model, shard);
-      const sendPlain: Next = (u) => send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
-      joined = { welcome: w, model, shard, seed: scenario.seed, send: chainMods([...defenseMods(scenario.defenses), finiteGuard], sendPlain), rounds: new Set() };
-      send({ type: 'ready' });
-      o.onWelcome?.(w.clientId);
-    };
+function onWelcome(c: Connection, w: Welcome): void {
+  if (c.joined) throw new WireError('bad-message', 'a second welcome on the same connection');
+  const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
+  const model = modelFromWelcome(w, scenario.model, c.shard);
+  const sendPlain: Next = (u) => c.send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
+  const send = chainMods([...defenseMods(scenario.defenses), finiteGuard], sendPlain);
+  c.joined = { welcome: w, model, shard: c.shard, seed: scenario.seed, send, rounds: new Set() };
+  c.send({ type: 'ready' });
+  c.o.onWelcome?.(w.clientId);
+}
 
-    const onMessage = (msg: WireMessage) => {
-      switch (msg.type) {
-        case 'welcome':
-          if (joined) throw new WireError('bad-message', 'a second welcome on the same connection');
-          return onWelcome(msg);
-        case 'round.start': {
-          if (!joined) throw new WireError('bad-message', 'round.start before welcome');
-          const j = joined;
-          // One example: every batch of every local step is that example.
-          const batches = Array.from({ length: msg.algorithm === 'fedsgd' ? 1 : msg.localSteps }, () => [0]);
-          const values = computeUpdate(j.model, msg.params, j.shard, batches, msg.algorithm, msg.learningRate);
-          const rng = new Rng(j.seed).fork(`defenses/client-${j.welcome.clientIndex}/round-${msg.round}`);
-          j.send({ round: msg.round, kind: msg.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: 1, values }, { rng, specs: j.model.specs, report: {} });
-          j.rounds.add(msg.round);
-          o.onUpdateSent?.(msg.round);
-          return;
-        }
-        case 'eval.truth-request': {
-          if (!joined || !joined.rounds.has(msg.round) || !o.allowEvaluation) {
-            send({ type: 'error', code: 'unavailable', message: `no evaluation for round ${msg.round} from this browser client`, ref: msg.type, requestId: msg.requestId });
-            return;
-          }
-          send({ type: 'eval.truth', requestId: msg.requestId, round: msg.round, count: 1, shape: shard.shape, images: shard.images, labels: shard.labels });
-          return;
-        }
-        case 'update.accepted':
-          return;
-        case 'shutdown':
-          clean = true;
-          reason = msg.reason || 'server shut down';
-          ws.close(1000, 'bye');
-          return;
-        case 'error':
-          o.log(`server error ${msg.code}: ${msg.message}`);
-          reason = `server error ${msg.code}: ${msg.message}`;
-          return;
-        default:
-          throw new WireError('unknown-type', `message type ${msg.type} is not expected by a browser client`);
+function onRoundStart(c: Connection, msg: RoundStart): void {
+  const j = c.joined;
+  if (!j) throw new WireError('bad-message', 'round.start before welcome');
+  // One example: every batch of every local step is that example.
+  const batches = Array.from({ length: msg.algorithm === 'fedsgd' ? 1 : msg.localSteps }, () => [0]);
+  const values = computeUpdate(j.model, msg.params, j.shard, batches, msg.algorithm, msg.learningRate);
+  const rng = new Rng(j.seed).fork(`defenses/client-${j.welcome.clientIndex}/round-${msg.round}`);
+  const kind = msg.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta';
+  j.send({ round: msg.round, kind, numExamples: 1, values }, { rng, specs: j.model.specs, report: {} });
+  j.rounds.add(msg.round);
+  c.o.onUpdateSent?.(msg.round);
+}
+
+function onMessage(c: Connection, msg: WireMessage): void {
+  switch (msg.type) {
+    case 'welcome':
+      return onWelcome(c, msg);
+    case 'round.start':
+      return onRoundStart(c, msg);
+    case 'eval.truth-request': {
+      if (!c.joined || !c.joined.rounds.has(msg.round) || !c.o.allowEvaluation) {
+        c.send({
+          type: 'error',
+          code: 'unavailable',
+          message: `no evaluation for round ${msg.round} from this browser client`,
+          ref: msg.type,
+          requestId: msg.requestId,
+        });
+        return;
       }
-    };
+      const { shard } = c;
+      c.send({
+        type: 'eval.truth',
+        requestId: msg.requestId,
+        round: msg.round,
+        count: 1,
+        shape: shard.shape,
+        images: shard.images,
+        labels: shard.labels,
+      });
+      return;
+    }
+    case 'update.accepted':
+      return;
+    case 'shutdown':
+      c.clean = true;
+      c.reason = msg.reason || 'server shut down';
+      c.close(1000, 'bye');
+      return;
+    case 'error':
+      c.o.log(`server error ${msg.code}: ${msg.message}`);
+      c.reason = `server error ${msg.code}: ${msg.message}`;
+      return;
+    default:
+      throw new WireError('unknown-type', `message type ${msg.type} is not expected by a browser client`);
+  }
+}
 
-    ws.onopen = () => send({ type: 'hello', token: o.token, agent: 'fedleak-browser-client' });
+export function runBrowserClient(o: BrowserClientOptions): Promise<BrowserClientEnd> {
+  const shard: Dataset = {
+    name: 'drawing',
+    shape: o.example.shape,
+    numClasses: o.numClasses,
+    images: o.example.images,
+    labels: Int32Array.from([o.example.label]),
+  };
+  const ws = o.socket;
+  ws.binaryType = 'arraybuffer';
+  const c: Connection = {
+    o,
+    shard,
+    send: (msg) => {
+      if (ws.readyState === OPEN) ws.send(encodeMessage(msg));
+    },
+    close: (code, why) => ws.close(code, why),
+    joined: null,
+    clean: false,
+    reason: '',
+  };
+  return new Promise((resolve) => {
+    ws.onopen = () => c.send({ type: 'hello', token: o.token, agent: 'fedleak-browser-client' });
     ws.onmessage = (event: { data: unknown }) => {
       let msg: WireMessage | null = null;
       try {
         if (!(event.data instanceof ArrayBuffer)) throw new WireError('bad-frame', 'text frame; the protocol uses binary frames only');
         msg = decodeFrame(new Uint8Array(event.data), 'client');
-        onMessage(msg);
+        onMessage(c, msg);
       } catch (err) {
         const text = err instanceof Error ? err.message : String(err);
         o.log(`${msg ? `could not act on ${msg.type}` : 'rejected a server message'}: ${text}`);
-        send({ type: 'error', code: err instanceof WireError ? err.code : 'internal', message: text, ...(msg ? { ref: msg.type } : {}) });
+        c.send({ type: 'error', code: err instanceof WireError ? err.code : 'internal', message: text, ...(msg ? { ref: msg.type } : {}) });
       }
     };
     ws.onclose = (event: { code: number; reason: string }) => {
-      if (!clean && !reason) reason = `connection closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`;
-      resolve({ clientId: joined?.welcome.clientId ?? null, clean, reason });
+      if (!c.clean && !c.reason) c.reason = `connection closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`;
+      resolve({ clientId: c.joined?.welcome.clientId ?? null, clean: c.clean, reason: c.reason });
     };
   });
 }

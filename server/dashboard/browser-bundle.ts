@@ -26,7 +26,10 @@ async function build(): Promise<string> {
       {
         name: 'node-builtins-empty',
         setup(b) {
-          b.onResolve({ filter: /^(node:)?(fs|path|zlib|os|crypto|url|worker_threads|child_process)$/ }, (args) => ({ path: args.path, namespace: 'empty' }));
+          b.onResolve({ filter: /^(node:)?(fs|path|zlib|os|crypto|url|worker_threads|child_process)$/ }, (args) => ({
+            path: args.path,
+            namespace: 'empty',
+          }));
           b.onLoad({ filter: /.*/, namespace: 'empty' }, (args) => ({
             // The wire format checks the host's byte order at load time: answer it from a typed array.
             contents: /(^|:)os$/.test(args.path) ? BROWSER_OS : 'module.exports = {};',

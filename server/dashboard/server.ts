@@ -28,8 +28,7 @@ import type { AttackProgressEvent, AttackStartEvent, RunEvents, RunEventMap } fr
 import { dashboardHtml } from './page';
 import { previewDataUrl } from './preview-png';
 import { attackVerdicts, RECOGNISABLE_SSIM, type ThreatVerdict } from '../report/verdict';
-import { drawPageHtml } from './draw-page';
-import { browserClientBundle } from './browser-bundle';
+import { CLASSROOM_PATHS, classroomRoutes, type BrowserSlot } from './classroom-routes';
 import { allowedHostsFor, checkAccess, checkHost, newAccessToken, type AccessDecision, type AccessPolicy } from './access';
 
 export interface DashboardOptions {
@@ -56,11 +55,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** One reserved client of the run: the coordinator's port and that client's token. */
-export interface BrowserSlot {
-  port: number;
-  token: string;
-}
+export type { BrowserSlot };
 
 export interface DashboardAttack {
   record: AttackRecord;
@@ -90,7 +85,6 @@ export interface DashboardState {
 }
 
 const MAX_LOG_LINES = 200;
-const CLASSROOM_PATHS: ReadonlySet<string> = new Set(['/draw', '/draw.js', '/classroom/slot']);
 
 function jobKey(e: { round: number; target: string; view: string }): string {
   return `${e.round}/${e.target}/${e.view}`;
@@ -119,6 +113,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const running = new Map<string, RunningAttack>();
   const lastPush = new Map<string, number>();
   const page = dashboardHtml(title);
+  const classroom = classroomRoutes(title);
   // allowedHosts needs the port: filled in once listening (no request is served before).
   const policy: { token: string; allowedHosts: Set<string> } = { token: options.token ?? newAccessToken(), allowedHosts: new Set() };
   const access: AccessPolicy = policy;
@@ -133,7 +128,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return;
     }
     if (CLASSROOM_PATHS.has(url.pathname)) {
-      serveClassroom(req, res, url.pathname);
+      classroom.handle(req, res, url.pathname);
       return;
     }
     if (req.method === 'GET' && url.pathname === '/state.json') {
@@ -161,31 +156,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (!d.ok) return refuse(res, d);
     for (const h of engineHandlers) (h as (q: http.IncomingMessage, r: http.ServerResponse) => void).call(server, req, res);
   });
-
-  const slots: BrowserSlot[] = [];
-  const drawPage = drawPageHtml(title);
-  /** The draw page, its script, and one reserved client slot per request (each handed out once). */
-  function serveClassroom(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
-    const headers = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
-    if (req.method !== 'GET') return void res.writeHead(405, headers).end();
-    if (pathname === '/draw') return void res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(drawPage);
-    if (pathname === '/draw.js') {
-      browserClientBundle().then(
-        (js) => res.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8' }).end(js),
-        (err: unknown) => res.writeHead(500, { ...headers, 'content-type': 'text/plain' }).end(`dashboard: cannot bundle the browser client: ${String(err)}\n`),
-      );
-      return;
-    }
-    if (pathname === '/classroom/slot') {
-      const slot = slots.shift();
-      if (!slot) return void res.writeHead(409, { ...headers, 'content-type': 'text/plain' }).end('dashboard: no browser client slot is free in this run (federation.browserClients)\n');
-      // The coordinator listens beside the dashboard: same host name as this page, its own port.
-      const hostname = new URL(`http://${req.headers.host ?? '127.0.0.1'}`).hostname;
-      res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ url: `ws://${hostname}:${slot.port}`, token: slot.token }));
-      return;
-    }
-    res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found\n');
-  }
 
   function snapshot(): DashboardState {
     return { ...state, running: [...running.values()] };
@@ -281,7 +251,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     port,
     token: policy.token,
     offerBrowserSlots(offered) {
-      slots.push(...offered);
+      classroom.offer(offered);
     },
     close() {
       closed ??= shutDown();

@@ -165,7 +165,15 @@ class HonestButCuriousObserver implements Observer {
         trace.push([p.iteration, p.objective]);
         const extra = {
           ...(p.restart !== undefined ? { restart: p.restart, restarts: p.restarts } : {}),
-          ...(p.preview ? { preview: { images: p.preview, count: p.preview.length / (inputShape[0] * inputShape[1] * inputShape[2]), shape: inputShape } } : {}),
+          ...(p.preview
+            ? {
+                preview: {
+                  images: p.preview,
+                  count: p.preview.length / (inputShape[0] * inputShape[1] * inputShape[2]),
+                  shape: inputShape,
+                },
+              }
+            : {}),
         };
         events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective, total: p.total, ...extra });
       });

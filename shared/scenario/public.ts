@@ -107,7 +107,11 @@ export function publicScenarioProblems(s: Pick<PublicScenario, 'data' | 'federat
 /** Validates what a client received as `welcome.scenario`; `source` names the origin in errors. */
 export function validatePublicScenario(raw: unknown, source: string): PublicScenario {
   const result = publicScenarioSchema.safeParse(raw);
-  if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
+  if (!result.success)
+    failWith(
+      source,
+      result.error.issues.map((i) => describeIssue(i)),
+    );
   const problems = publicScenarioProblems(result.data);
   if (problems.length) failWith(source, problems);
   return result.data;

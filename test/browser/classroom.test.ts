@@ -65,7 +65,9 @@ describe('draw a digit, watch it leak (classroom-draw in Chromium)', function ()
 
     // The run's own record says the same: the browser's client was attacked, scored on its drawing.
     await run.line(/(the run is over)/);
-    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { attacks: Array<{ target: string; psnr: number; labelAccuracy: number }> };
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+      attacks: Array<{ target: string; psnr: number; labelAccuracy: number }>;
+    };
     const mine = results.attacks.find((a) => a.target === clientId);
     expect(mine, `no attack on the browser's client ${clientId}`).to.not.equal(undefined);
     expect(mine?.psnr).to.be.at.least(25);

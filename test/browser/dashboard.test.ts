@@ -37,7 +37,10 @@ describe('live dashboard in Chromium during a real run', function () {
     // Live: a guess of a running attack arrives over socket.io before that attack is done.
     await page.waitForFunction("document.querySelector('#images img.guess') !== null", { timeout: 170000 });
     await page.screenshot({ path: path.join(screenshotDir(), 'dashboard-live.png'), fullPage: true });
-    await page.waitForFunction("document.querySelectorAll('#images img:not(.guess)').length === 4 && /run finished/.test(document.getElementById('status').textContent)", { timeout: 170000 });
+    await page.waitForFunction(
+      "document.querySelectorAll('#images img:not(.guess)').length === 4 && /run finished/.test(document.getElementById('status').textContent)",
+      { timeout: 170000 },
+    );
     const view = (await page.evaluate(`({
       targets: Array.from(document.querySelectorAll('#attacks tr')).map((tr) => tr.children[1].textContent),
       rounds: document.getElementById('rounds').textContent,
