@@ -18,7 +18,7 @@ export function drawPageHtml(title: string): string {
   .row { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
   #pad { width: 280px; height: 280px; border: 2px solid #444; touch-action: none; cursor: crosshair; background: #000; }
   .small { width: 140px; height: 140px; image-rendering: pixelated; border: 1px solid #bbb; background: #000; display: block; }
-  figure { margin: 0; } figcaption { font-size: 13px; color: #555; margin-top: 4px; }
+  figure { margin: 0; max-width: 170px; } figcaption { font-size: 13px; color: #555; margin-top: 4px; }
   button, select { font-size: 15px; padding: 4px 12px; margin: 8px 6px 0 0; }
   #draw-status { margin: 10px 0; color: #245; min-height: 1.4em; }
   #psnr { font-size: 1.2em; font-weight: 600; }
@@ -37,7 +37,7 @@ The curious server rebuilds your drawing from that update.</p>
     <button id="send" type="button">send my update</button>
   </div>
   <figure><canvas id="drawn" class="small" width="28" height="28"></canvas><figcaption>what your browser trained on (28×28)</figcaption></figure>
-  <figure><img id="leak" class="small" alt="the server's reconstruction appears here"><figcaption>what the server reconstructed <span id="psnr"></span></figcaption></figure>
+  <figure><img id="leak" class="small" alt="the server's reconstruction appears here"><figcaption>top: your drawing (for scoring only); bottom: what the server rebuilt from your update alone <span id="psnr"></span></figcaption></figure>
 </div>
 <div id="draw-status">draw a digit, pick its label, press “send my update”</div>
 <script src="/socket.io/socket.io.min.js"></script>
