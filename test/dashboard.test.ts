@@ -83,6 +83,34 @@ describe('dashboard', function () {
     expect((await fetch(new URL(`/nope?token=${dashboard.token}`, dashboard.url))).status).to.equal(404);
   });
 
+  it('hands each reserved browser slot out once, only with the access token', async () => {
+    const slotUrl = (token: string) => new URL(`/classroom/slot?token=${token}`, dashboard.url);
+    expect((await fetch(slotUrl('wrong'))).status).to.equal(401);
+    expect((await fetch(slotUrl(dashboard.token))).status).to.equal(409); // nothing reserved yet
+    dashboard.offerBrowserSlots([{ port: 4321, token: 'client-token-1' }]);
+    const first = await fetch(slotUrl(dashboard.token));
+    expect(first.status).to.equal(200);
+    expect(await first.json()).to.deep.equal({ url: 'ws://127.0.0.1:4321', token: 'client-token-1' });
+    expect((await fetch(slotUrl(dashboard.token))).status).to.equal(409);
+    const page = await fetch(new URL(`/draw?token=${dashboard.token}`, dashboard.url));
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('id="pad"');
+    expect((await fetch(new URL('/draw', dashboard.url))).status).to.equal(401);
+  });
+
+  it('turns an attack\'s preview into a PNG data URL with the restart', async () => {
+    const probe = SocketIoProbe.connect(dashboard.port, dashboard.token);
+    probes.push(probe);
+    await probe.next<DashboardState>('state');
+    const images = new Float32Array(28 * 28).fill(0.5);
+    events.emit('attack-progress', { round: 1, target: 'c0', view: 'plain', attack: 'dlg', iteration: 3, objective: 0.1, restart: 1, restarts: 3, preview: { images, count: 1, shape: [28, 28, 1] } });
+    const pushed = await probe.next<Record<string, unknown>>('attack-progress');
+    expect(pushed).to.not.have.property('preview');
+    expect([pushed.restart, pushed.restarts]).to.deep.equal([1, 3]);
+    const png = PNG.sync.read(Buffer.from(String(pushed.previewUrl).replace(/^data:image\/png;base64,/, ''), 'base64'));
+    expect([png.width, png.height, png.data[0]]).to.deep.equal([28, 28, 128]);
+  });
+
   it('sends a late browser the state so far, then live rounds, progress and images', async () => {
     events.emit('round', round(1, 0.31), 3);
     events.emit('attack-start', { round: 1, target: 'c1', view: 'plain', attack: 'dlg', iterations: 50 });

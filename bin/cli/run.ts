@@ -101,13 +101,25 @@ export function registerRunCommand(program: Command): void {
               throw new UserError(err.message);
             });
       if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);
+      const browserClients = loaded.scenario.federation.browserClients;
+      if (browserClients > 0 && !dashboard) {
+        throw new UserError(`${loaded.scenario.name}: federation.browserClients is ${browserClients}: browsers join through the dashboard's draw page, so add --dashboard <port>`);
+      }
+      // The reserved slots are the last clients; the draw page hands each out once.
+      const onListening =
+        dashboard && browserClients > 0
+          ? ({ port, tokens }: { port: number; tokens: string[] }) => {
+              dashboard.offerBrowserSlots(tokens.slice(-browserClients).map((token) => ({ port, token })));
+              process.stderr.write(`draw a digit: ${dashboard.url.replace('/?token=', '/draw?token=')} (the run waits for ${browserClients} browser client${browserClients === 1 ? '' : 's'})\n`);
+            }
+          : undefined;
       if (opts.quiet) {
         // This process says which backend it uses; the client processes it forks stay silent about theirs.
         await initBackend();
         process.env.FEDLEAK_QUIET_BACKEND = '1';
       }
       const detachQuiet = opts.quiet ? attachProgressPrinter(events, { style: 'events' }) : () => undefined;
-      const results = await run(loaded, { outDir, progress: !opts.quiet, events, ...(resumed ? { resume: resumed.checkpoint } : {}) })
+      const results = await run(loaded, { outDir, progress: !opts.quiet, events, ...(resumed ? { resume: resumed.checkpoint } : {}), ...(onListening ? { onListening } : {}) })
         .catch(async (err: unknown) => {
           await dashboard?.close();
           throw err;

@@ -15,8 +15,9 @@
  * dashboard; browsers from other origins are refused (access.ts).
  *
  * socket.io events (server → browser): 'state' {title, totalRounds, rounds, attacks, running, log,
- * ended}, 'round' {record, totalRounds}, 'attack-start', 'attack-progress' (at most every
- * progressIntervalMs per attack), 'attack-done' {record, image?}, 'log' line, 'end'.
+ * ended, verdict}, 'round' {record, totalRounds}, 'attack-start', 'attack-progress' (at most every
+ * progressIntervalMs per attack, except those carrying previewUrl: the attack's current guess),
+ * 'attack-done' {record, image?}, 'verdict' {threats, recognisableSsim}, 'log' line, 'end'.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -25,6 +26,9 @@ import { Server as SocketServer } from 'socket.io';
 import type { AttackRecord, RoundRecord } from '../report/results';
 import type { AttackProgressEvent, AttackStartEvent, RunEvents, RunEventMap } from '../report/events';
 import { dashboardHtml } from './page';
+import { previewDataUrl } from './preview-png';
+import { attackVerdicts, RECOGNISABLE_SSIM, type ThreatVerdict } from '../report/verdict';
+import { CLASSROOM_PATHS, classroomRoutes, type BrowserSlot } from './classroom-routes';
 import { allowedHostsFor, checkAccess, checkHost, newAccessToken, type AccessDecision, type AccessPolicy } from './access';
 
 export interface DashboardOptions {
@@ -46,8 +50,12 @@ export interface Dashboard {
   url: string;
   port: number;
   token: string;
+  /** Client slots the run reserved for browsers (federation.browserClients): /classroom/slot hands each out once. */
+  offerBrowserSlots(slots: BrowserSlot[]): void;
   close(): Promise<void>;
 }
+
+export type { BrowserSlot };
 
 export interface DashboardAttack {
   record: AttackRecord;
@@ -55,8 +63,13 @@ export interface DashboardAttack {
   image?: string;
 }
 
+/** A progress event as the page gets it: the guess as a PNG data URL instead of raw floats. */
+export type DashboardProgress = Omit<AttackProgressEvent, 'preview'> & { previewUrl?: string };
+
 export interface RunningAttack extends AttackStartEvent {
-  progress?: AttackProgressEvent;
+  progress?: DashboardProgress;
+  /** The latest picture of the attack's guess. */
+  previewUrl?: string;
 }
 
 export interface DashboardState {
@@ -67,6 +80,8 @@ export interface DashboardState {
   running: RunningAttack[];
   log: string[];
   ended: boolean;
+  /** The report's verdict over the attacks finished so far (server/report/verdict.ts). */
+  verdict: ThreatVerdict[];
 }
 
 const MAX_LOG_LINES = 200;
@@ -94,10 +109,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? '127.0.0.1';
   const interval = options.progressIntervalMs ?? 250;
   const title = options.title ?? 'fedleak run';
-  const state: DashboardState = { title, totalRounds: 0, rounds: [], attacks: [], running: [], log: [], ended: false };
+  const state: DashboardState = { title, totalRounds: 0, rounds: [], attacks: [], running: [], log: [], ended: false, verdict: [] };
   const running = new Map<string, RunningAttack>();
   const lastPush = new Map<string, number>();
   const page = dashboardHtml(title);
+  const classroom = classroomRoutes(title);
   // allowedHosts needs the port: filled in once listening (no request is served before).
   const policy: { token: string; allowedHosts: Set<string> } = { token: options.token ?? newAccessToken(), allowedHosts: new Set() };
   const access: AccessPolicy = policy;
@@ -109,6 +125,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
       res.end(page);
+      return;
+    }
+    if (CLASSROOM_PATHS.has(url.pathname)) {
+      classroom.handle(req, res, url.pathname);
       return;
     }
     if (req.method === 'GET' && url.pathname === '/state.json') {
@@ -156,11 +176,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const onProgress = (...[e]: RunEventMap['attack-progress']) => {
     const key = jobKey(e);
     const job = running.get(key);
-    if (job) job.progress = e;
+    const { preview, ...progress } = e;
+    const previewUrl = preview ? previewDataUrl(preview.images, preview.count, preview.shape) : undefined;
+    if (job) {
+      job.progress = progress;
+      if (previewUrl) job.previewUrl = previewUrl;
+    }
     const now = Date.now();
-    if (now - (lastPush.get(key) ?? -Infinity) < interval) return;
+    // A guess is never dropped by the throttle: it arrives rarely (the attack throttles it) and shows progress best.
+    if (!previewUrl && now - (lastPush.get(key) ?? -Infinity) < interval) return;
     lastPush.set(key, now);
-    io.emit('attack-progress', e);
+    io.emit('attack-progress', previewUrl ? { ...progress, previewUrl } : progress);
   };
   const onDone = (...[e]: RunEventMap['attack-done']) => {
     const key = jobKey(e.record);
@@ -169,6 +195,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const attack: DashboardAttack = { record: e.record, image: pngDataUrl(e.imageFile) };
     state.attacks.push(attack);
     io.emit('attack-done', attack);
+    state.verdict = attackVerdicts(state.attacks.map((a) => a.record));
+    io.emit('verdict', { threats: state.verdict, recognisableSsim: RECOGNISABLE_SSIM });
   };
   const onLog = (...[line]: RunEventMap['log']) => {
     state.log.push(line);
@@ -222,6 +250,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/?token=${policy.token}`,
     port,
     token: policy.token,
+    offerBrowserSlots(offered) {
+      classroom.offer(offered);
+    },
     close() {
       closed ??= shutDown();
       return closed;

@@ -163,7 +163,19 @@ class HonestButCuriousObserver implements Observer {
     try {
       output = await this.pool.run(this.attackName, input, (p) => {
         trace.push([p.iteration, p.objective]);
-        events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective, total: p.total });
+        const extra = {
+          ...(p.restart !== undefined ? { restart: p.restart, restarts: p.restarts } : {}),
+          ...(p.preview
+            ? {
+                preview: {
+                  images: p.preview,
+                  count: p.preview.length / (inputShape[0] * inputShape[1] * inputShape[2]),
+                  shape: inputShape,
+                },
+              }
+            : {}),
+        };
+        events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective, total: p.total, ...extra });
       });
     } catch (err) {
       this.fail(update, `attack ${this.attackName} failed: ${errorText(err)}`);

@@ -29,6 +29,11 @@ export interface AttackProgressEvent extends AttackJobId {
   objective: number;
   /** Steps planned in all, when the attack reports it (else the start event's `iterations`). */
   total?: number;
+  /** The restart this step belongs to (0-based) and how many there are, when the attack restarts. */
+  restart?: number;
+  restarts?: number;
+  /** The attack's current guess, now and then (for live displays): `count` images of `shape`, NHWC in [0, 1]. */
+  preview?: { images: Float32Array; count: number; shape: [number, number, number] };
 }
 
 export interface AttackDoneEvent {

@@ -109,6 +109,14 @@ function perVariantDetails(records: readonly AttackRecord[], variants: readonly 
   return variants.map((v) => `Variant "${v}": ${gradientVerdict('curious-server', records.filter((r) => r.variant === v)).headline}`);
 }
 
+/** The gradient-attack threats of a list of records (the live dashboard's verdict as attacks finish). */
+export function attackVerdicts(records: readonly AttackRecord[]): ThreatVerdict[] {
+  return (['curious-server', 'malicious-server'] as const)
+    .map((threat) => ({ threat, records: records.filter((a) => threatOf(a) === threat) }))
+    .filter((t) => t.threat === 'curious-server' || t.records.length > 0)
+    .map((t) => gradientVerdict(t.threat, t.records));
+}
+
 export function deriveVerdict(results: RunResults): ReportVerdict {
   const threats: ThreatVerdict[] = [];
   const variants = results.sweep?.map((r) => r.variant) ?? [];

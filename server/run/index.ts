@@ -81,9 +81,11 @@ async function admitClients(state: RunState, coordinator: Coordinator, scenario:
   options.onListening?.({ port: coordinator.port, host, tokens });
   const url = `ws://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${coordinator.port}`;
   // Round 1 starts when every client has built its data and model (its `ready`), not at hello.
-  let ready = hub.waitForReady(f.clients, options.registrationTimeoutMs ?? (spawn ? 120000 : 0));
-  if (spawn) {
-    state.clients = spawnClientProcesses(url, tokens, f.clientsPerProcess);
+  // Slots reserved for browsers (federation.browserClients) are not spawned; a person has to join them.
+  const spawned = tokens.slice(0, tokens.length - f.browserClients);
+  let ready = hub.waitForReady(f.clients, options.registrationTimeoutMs ?? (spawn && f.browserClients === 0 ? 120000 : 0));
+  if (spawn && spawned.length > 0) {
+    state.clients = spawnClientProcesses(url, spawned, f.clientsPerProcess);
     ready = Promise.race([ready, state.clients.failed]);
     if (options.progress) log(`server: ${url}, ${f.clients} clients in ${state.clients.children.length} processes`);
   }

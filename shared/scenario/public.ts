@@ -29,6 +29,11 @@ export const federationSchema = z.strictObject({
   capture: z.boolean().default(false),
   /** Evaluate on at most this many test examples each round; 0 = the whole test set. */
   evalLimit: nonNegativeInt.default(0),
+  /**
+   * The last this-many clients are not spawned: their slots wait for web browsers (the dashboard's
+   * draw page, `fedleak run … --dashboard`); registration then waits for them without a timeout.
+   */
+  browserClients: nonNegativeInt.default(0),
 });
 
 export const dpSchema = z.strictObject({
@@ -91,6 +96,9 @@ export type DpConfig = z.infer<typeof dpSchema>;
 /** Cross-field rules of the public part; one line per problem. */
 export function publicScenarioProblems(s: Pick<PublicScenario, 'data' | 'federation' | 'model'>): string[] {
   const problems: string[] = [];
+  if (s.federation.browserClients > s.federation.clients) {
+    problems.push(`federation.browserClients (${s.federation.browserClients}) exceeds federation.clients (${s.federation.clients})`);
+  }
   if (s.federation.clientsPerRound > s.federation.clients) {
     problems.push(`federation.clientsPerRound (${s.federation.clientsPerRound}) exceeds federation.clients (${s.federation.clients})`);
   }

@@ -152,6 +152,22 @@ class MatchingObjective {
   }
 }
 
+/** Live displays get the current guess at most this often (a copy per preview; the attack itself ignores time). */
+const PREVIEW_EVERY_MS = 400;
+
+/** Throttled previews of the dummy images, clamped to pixel range. */
+function previewer(imageSize: number): (x: Float64Array) => Float32Array | undefined {
+  let last = -Infinity;
+  return (x) => {
+    const now = Date.now();
+    if (now - last < PREVIEW_EVERY_MS) return undefined;
+    last = now;
+    const images = new Float32Array(imageSize);
+    for (let i = 0; i < imageSize; i++) images[i] = Number.isNaN(x[i]) ? 0 : Math.min(1, Math.max(0, x[i]));
+    return images;
+  };
+}
+
 interface RunResult {
   x: Float64Array;
   objective: number;
@@ -159,7 +175,15 @@ interface RunResult {
 }
 
 /** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
-async function lbfgsRun(f: MatchingObjective, input: AttackInput, options: LbfgsMatchingOptions, rng: Rng, stepOffset: number, onProgress?: (p: AttackProgress) => void): Promise<RunResult> {
+async function lbfgsRun(
+  f: MatchingObjective,
+  input: AttackInput,
+  options: LbfgsMatchingOptions,
+  at: { rng: Rng; stepOffset: number; restart: number },
+  onProgress?: (p: AttackProgress) => void,
+): Promise<RunResult> {
+  const { rng, stepOffset, restart } = at;
+  const previewOf = previewer(f.imageSize);
   const x0 = new Float32Array(f.imageSize + f.labelSize);
   rng.fork('dummy-data').fillNormal(x0.subarray(0, f.imageSize));
   if (f.labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(f.imageSize));
@@ -170,7 +194,10 @@ async function lbfgsRun(f: MatchingObjective, input: AttackInput, options: Lbfgs
     opt.step(f.evaluate);
     steps += 1;
     const objectiveNow = opt.lastLoss;
-    onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
+    if (onProgress) {
+      const preview = previewOf(opt.x);
+      onProgress({ iteration: stepOffset + steps, objective: objectiveNow, restart, restarts: input.settings.restarts, ...(preview ? { preview } : {}) });
+    }
     if (!Number.isFinite(objectiveNow)) break;
     if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
     // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
@@ -194,7 +221,7 @@ export async function lbfgsGradientMatching(input: AttackInput, options: LbfgsMa
     let steps = 0;
     for (let r = 0; r < input.settings.restarts; r++) {
       const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
-      const result = await lbfgsRun(f, input, options, rng, steps, onProgress);
+      const result = await lbfgsRun(f, input, options, { rng, stepOffset: steps, restart: r }, onProgress);
       steps += result.steps;
       const better = best === null || (Number.isFinite(result.objective) && !(result.objective >= best.objective));
       if (better) best = result;

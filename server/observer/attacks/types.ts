@@ -26,6 +26,11 @@ export interface AttackProgress {
   objective: number;
   /** Optimizer steps planned in all (restarts and screening runs included), when the attack knows it. */
   total?: number;
+  /** Which of `restarts` independent runs this step belongs to (0-based), for attacks that restart. */
+  restart?: number;
+  restarts?: number;
+  /** The current guess (images NHWC in [0, 1], like AttackOutput.images), sent now and then for live displays. */
+  preview?: Float32Array;
 }
 
 export interface AttackOutput {
