@@ -104,21 +104,22 @@ function refuse(res: http.ServerResponse, decision: Exclude<AccessDecision, { ok
   res.end(`dashboard: ${decision.reason}\n`);
 }
 
-export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const { events } = options;
-  const host = options.host ?? '127.0.0.1';
-  const interval = options.progressIntervalMs ?? 250;
-  const title = options.title ?? 'fedleak run';
-  const state: DashboardState = { title, totalRounds: 0, rounds: [], attacks: [], running: [], log: [], ended: false, verdict: [] };
-  const running = new Map<string, RunningAttack>();
-  const lastPush = new Map<string, number>();
-  const page = dashboardHtml(title);
-  const classroom = classroomRoutes(title);
-  // allowedHosts needs the port: filled in once listening (no request is served before).
-  const policy: { token: string; allowedHosts: Set<string> } = { token: options.token ?? newAccessToken(), allowedHosts: new Set() };
-  const access: AccessPolicy = policy;
+/** The dashboard's live view of a run, updated from the run's events. */
+interface LiveState {
+  state: DashboardState;
+  running: Map<string, RunningAttack>;
+  lastPush: Map<string, number>;
+  /** Least milliseconds between two progress pushes of one attack. */
+  interval: number;
+}
 
-  const server = http.createServer((req, res) => {
+function snapshotOf(live: LiveState): DashboardState {
+  return { ...live.state, running: [...live.running.values()] };
+}
+
+/** The page, the classroom routes and /state.json, all behind the access check. */
+function routeRequests(page: string, classroom: ReturnType<typeof classroomRoutes>, access: AccessPolicy, live: LiveState): http.RequestListener {
+  return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const decision = checkAccess(req, access);
     if (!decision.ok) return refuse(res, decision);
@@ -133,15 +134,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (req.method === 'GET' && url.pathname === '/state.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(snapshot()));
+      res.end(JSON.stringify(snapshotOf(live)));
       return;
     }
     // socket.io answers its own /socket.io/ paths before this handler runs.
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
-  });
-  // socket.io answers /socket.io/ before the handler above: its handshake is checked here, its
-  // client script (public code) needs the right Host only.
+  };
+}
+
+/**
+ * socket.io answers /socket.io/ before the request handler: its handshake is checked here, its
+ * client script (public code) needs the right Host only.
+ */
+function guardedSocketServer(server: http.Server, access: AccessPolicy): SocketServer {
   const io = new SocketServer(server, {
     serveClient: true,
     allowRequest: (req, cb) => {
@@ -156,13 +162,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (!d.ok) return refuse(res, d);
     for (const h of engineHandlers) (h as (q: http.IncomingMessage, r: http.ServerResponse) => void).call(server, req, res);
   });
+  return io;
+}
 
-  function snapshot(): DashboardState {
-    return { ...state, running: [...running.values()] };
-  }
-
-  io.on('connection', (socket) => socket.emit('state', snapshot()));
-
+/** Mirrors the run's events into the live state and pushes them to every page; returns the detach function. */
+function relayRunEvents(events: RunEvents, io: SocketServer, live: LiveState): () => void {
+  const { state, running, lastPush } = live;
   const onRound = (...[record, totalRounds]: RunEventMap['round']) => {
     state.totalRounds = totalRounds;
     state.ended = false; // a sweep runs its variants one after another on the same bus
@@ -184,7 +189,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     const now = Date.now();
     // A guess is never dropped by the throttle: it arrives rarely (the attack throttles it) and shows progress best.
-    if (!previewUrl && now - (lastPush.get(key) ?? -Infinity) < interval) return;
+    if (!previewUrl && now - (lastPush.get(key) ?? -Infinity) < live.interval) return;
     lastPush.set(key, now);
     io.emit('attack-progress', previewUrl ? { ...progress, previewUrl } : progress);
   };
@@ -207,7 +212,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     state.ended = true;
     io.emit('end');
   };
-  const detach = () => {
+  events.on('round', onRound);
+  events.on('attack-start', onStart);
+  events.on('attack-progress', onProgress);
+  events.on('attack-done', onDone);
+  events.on('log', onLog);
+  events.on('end', onEnd);
+  return () => {
     events.off('round', onRound);
     events.off('attack-start', onStart);
     events.off('attack-progress', onProgress);
@@ -215,27 +226,33 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     events.off('log', onLog);
     events.off('end', onEnd);
   };
-  const shutDown = () =>
-    new Promise<void>((resolve) => {
-      detach();
-      // io.close() disconnects the sockets and closes the http server; drop idle page connections too.
-      io.close(() => resolve());
-      server.closeAllConnections();
-    });
-  events.on('round', onRound);
-  events.on('attack-start', onStart);
-  events.on('attack-progress', onProgress);
-  events.on('attack-done', onDone);
-  events.on('log', onLog);
-  events.on('end', onEnd);
+}
 
+function listenOn(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`dashboard: cannot listen on ${host}:${port} (${err.code ?? err.message})`)));
+    server.listen(port, host, () => resolve());
+  });
+}
+
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const host = options.host ?? '127.0.0.1';
+  const title = options.title ?? 'fedleak run';
+  const live: LiveState = {
+    state: { title, totalRounds: 0, rounds: [], attacks: [], running: [], log: [], ended: false, verdict: [] },
+    running: new Map(),
+    lastPush: new Map(),
+    interval: options.progressIntervalMs ?? 250,
+  };
+  const classroom = classroomRoutes(title);
+  // allowedHosts needs the port: filled in once listening (no request is served before).
+  const policy: { token: string; allowedHosts: Set<string> } = { token: options.token ?? newAccessToken(), allowedHosts: new Set() };
+  const server = http.createServer(routeRequests(dashboardHtml(title), classroom, policy, live));
+  const io = guardedSocketServer(server, policy);
+  io.on('connection', (socket) => socket.emit('state', snapshotOf(live)));
+  const detach = relayRunEvents(options.events, io, live);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`dashboard: cannot listen on ${host}:${options.port} (${err.code ?? err.message})`)),
-      );
-      server.listen(options.port, host, () => resolve());
-    });
+    await listenOn(server, host, options.port);
   } catch (err) {
     detach();
     io.close();
@@ -244,7 +261,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const port = (server.address() as AddressInfo).port;
   for (const h of allowedHostsFor(host, port)) policy.allowedHosts.add(h);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-
+  const shutDown = () =>
+    new Promise<void>((resolve) => {
+      detach();
+      // io.close() disconnects the sockets and closes the http server; drop idle page connections too.
+      io.close(() => resolve());
+      server.closeAllConnections();
+    });
   let closed: Promise<void> | null = null;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/?token=${policy.token}`,
