@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG, type ColorType } from 'pngjs';
 import { DataError } from '../shared/data/errors';
-import { loadImageFolder } from '../shared/data/image-folder';
+import { loadImageFolder, toChannels } from '../shared/data/image-folder';
 import { decodeImage } from '../shared/data/image-decode';
 import { resizeBilinear } from '../shared/data/resize';
 import { loadCsv } from '../shared/data/csv';
@@ -67,7 +67,7 @@ describe('data loaders: image folder', () => {
     write('images/dog/.DS_Store', 'ignored');
   });
 
-  it('labels sorted folders, orders files by name, takes the first image\'s size and channels, converts the rest', () => {
+  it("labels sorted folders, orders files by name, takes the first image's size and channels, converts the rest", () => {
     const d = loadImageFolder({ path: root });
     expect(d.classNames).to.deep.equal(['Bird', 'cat', 'dog']);
     expect(d.shape).to.deep.equal([2, 3, 1]);
@@ -77,7 +77,9 @@ describe('data loaders: image folder', () => {
     expect(example(d, 1)).to.deep.equal([0, 1, 2, 3, 4, 5].map((p) => luma(rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2])));
     expect(example(d, 2)).to.deep.equal([0, 1, 2, 3, 4, 5].map((p) => luma(rgba[4 * p], rgba[4 * p + 1], rgba[4 * p + 2])));
     const decoded = jpeg.decode(jpg, { useTArray: true });
-    expect(example(d, 3)).to.deep.equal([0, 1, 2, 3, 4, 5].map((p) => luma(decoded.data[4 * p], decoded.data[4 * p + 1], decoded.data[4 * p + 2])));
+    expect(example(d, 3)).to.deep.equal(
+      [0, 1, 2, 3, 4, 5].map((p) => luma(decoded.data[4 * p], decoded.data[4 * p + 1], decoded.data[4 * p + 2])),
+    );
   });
 
   it('converts to the channels of data.shape: grey replicated, alpha kept or dropped', () => {
@@ -90,17 +92,56 @@ describe('data loaders: image folder', () => {
     expect(example(d4, 0)).to.deep.equal(grey.flatMap((v) => [v, v, v, 255].map((x) => f32(x / 255))));
   });
 
-  it('keeps the file\'s own channel count: grey+alpha PNG → 2, RGB JPEG → 3, RGBA PNG → 4', () => {
+  it("keeps the file's own channel count: grey+alpha PNG → 2, RGB JPEG → 3, RGBA PNG → 4", () => {
     expect(decodeImage('ga.png', png(1, 1, 2, [10, 20])).channels).to.equal(2);
     expect(decodeImage('c.jpg', jpg).channels).to.equal(3);
     expect(decodeImage('x.png', png(1, 1, 4, [1, 2, 3, 4])).channels).to.equal(4);
     expect(decodeImage('g.png', png(1, 1, 1, [9])).channels).to.equal(1);
   });
 
+  it('decodes files written by another encoder (sharp/libvips): grey JPEG, 16-bit PNG, palette PNG', async () => {
+    const sharp = (await import('sharp')).default;
+    const greyRaw = Buffer.from([0, 60, 120, 180, 240, 255]);
+    const greyJpeg = await sharp(greyRaw, { raw: { width: 3, height: 2, channels: 1 } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    const grey = decodeImage('g.jpg', greyJpeg);
+    expect([grey.channels, grey.width, grey.height]).to.deep.equal([1, 3, 2]);
+    expect(Array.from(grey.rgba.filter((_, i) => i % 4 === 0))).to.deep.equal(
+      Array.from(jpeg.decode(greyJpeg, { useTArray: true }).data.filter((_, i) => i % 4 === 0)),
+    );
+    const rgbRaw = Buffer.from(Array.from({ length: 18 }, (_, i) => i * 14));
+    const deep = await sharp(rgbRaw, { raw: { width: 3, height: 2, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
+    const deepImage = decodeImage('deep.png', deep);
+    // libvips widens an 8-bit v to v·256; all 16 bits are kept, so pixel = v·256 / 65535.
+    expect(deepImage.maxValue).to.equal(65535);
+    expect(Array.from(toChannels(deepImage, 3))).to.deep.equal(Array.from(rgbRaw, (v) => f32((v * 256) / 65535)));
+    const palette = await sharp(rgbRaw, { raw: { width: 3, height: 2, channels: 3 } })
+      .png({ palette: true, colours: 8, dither: 0 })
+      .toBuffer();
+    const decoded = decodeImage('palette.png', palette);
+    expect(decoded.channels).to.equal(3);
+    const libvips = await sharp(palette).removeAlpha().raw().toBuffer();
+    expect(Array.from(decoded.rgba.filter((_, i) => i % 4 !== 3))).to.deep.equal(Array.from(libvips));
+  });
+
   it('resizes every image to data.shape with bilinear interpolation (same result as resizing the pixels)', () => {
     const d = loadImageFolder({ path: root, shape: [4, 6, 1] });
     expect(d.shape).to.deep.equal([4, 6, 1]);
-    expect(example(d, 0)).to.deep.equal(Array.from(resizeBilinear(Float32Array.from(grey, (v) => v / 255), [2, 3, 1], 4, 6)));
+    expect(example(d, 0)).to.deep.equal(
+      Array.from(
+        resizeBilinear(
+          Float32Array.from(grey, (v) => v / 255),
+          [2, 3, 1],
+          4,
+          6,
+        ),
+      ),
+    );
   });
 
   it('bilinear resize: enlarging interpolates between centres, shrinking averages with a widened triangle', () => {
@@ -122,7 +163,10 @@ describe('data loaders: image folder', () => {
     expect(() => loadImageFolder({ path: path.join(tmp, 'flat') })).to.throw(DataError, 'no class sub-folders');
     fs.mkdirSync(path.join(tmp, 'empty/a'), { recursive: true });
     write('empty/b/1.png', png(1, 1, 1, [0]));
-    expect(() => loadImageFolder({ path: path.join(tmp, 'empty') })).to.throw(DataError, `${path.join(tmp, 'empty/a')}: empty class folder`);
+    expect(() => loadImageFolder({ path: path.join(tmp, 'empty') })).to.throw(
+      DataError,
+      `${path.join(tmp, 'empty/a')}: empty class folder`,
+    );
     const corrupt = png(3, 2, 3, rgb);
     corrupt.fill(7, 40);
     const corruptFile = write('corrupt/a/1.png', corrupt);
@@ -140,7 +184,10 @@ describe('data loaders: image folder', () => {
     write('mixed/a/1.png', png(3, 2, 1, grey));
     const other = write('mixed/b/1.png', png(2, 2, 1, [0, 0, 0, 0]));
     const mixed = path.join(tmp, 'mixed');
-    expect(() => loadImageFolder({ path: mixed })).to.throw(DataError, `${other}: image is 2×2 pixels (width×height) but ${path.join(mixed, 'a/1.png')} is 3×2`);
+    expect(() => loadImageFolder({ path: mixed })).to.throw(
+      DataError,
+      `${other}: image is 2×2 pixels (width×height) but ${path.join(mixed, 'a/1.png')} is 3×2`,
+    );
     expect(loadImageFolder({ path: mixed, shape: [2, 2, 1] }).labels.length).to.equal(2);
   });
 
@@ -208,12 +255,27 @@ describe('data loaders: CSV', () => {
     const file = path.join(tmp, 'table.csv');
     const ragged = write('ragged.csv', 'a,b,y\n1,"two\nlines",0\n3,4\n');
     expect(() => loadCsv({ path: ragged, label: 'y' })).to.throw(DataError, `${ragged}: line 4: 2 fields, but the header has 3 columns`);
-    expect(() => loadCsv({ path: file, label: 'species' })).to.throw(DataError, `${file}: line 2, column "colour" (2): "red" is not a number`);
+    expect(() => loadCsv({ path: file, label: 'species' })).to.throw(
+      DataError,
+      `${file}: line 2, column "colour" (2): "red" is not a number`,
+    );
     const blank = write('blank.csv', 'a,y\n1,0\n ,1\n');
-    expect(() => loadCsv({ path: blank, label: 'y' })).to.throw(DataError, `${blank}: line 3, column "a" (1): an empty value is not a number`);
-    expect(() => loadCsv({ path: file, label: 'kind' })).to.throw(DataError, `${file}: unknown label column "kind"; the header has: age, colour, height, species`);
-    expect(() => loadCsv({ path: file, label: 'species', features: ['age', 'weight'] })).to.throw(DataError, 'unknown feature column "weight"');
-    expect(() => loadCsv({ path: file, label: 'species', features: ['age'], categorical: ['colour'] })).to.throw(DataError, 'categorical column "colour" is not among');
+    expect(() => loadCsv({ path: blank, label: 'y' })).to.throw(
+      DataError,
+      `${blank}: line 3, column "a" (1): an empty value is not a number`,
+    );
+    expect(() => loadCsv({ path: file, label: 'kind' })).to.throw(
+      DataError,
+      `${file}: unknown label column "kind"; the header has: age, colour, height, species`,
+    );
+    expect(() => loadCsv({ path: file, label: 'species', features: ['age', 'weight'] })).to.throw(
+      DataError,
+      'unknown feature column "weight"',
+    );
+    expect(() => loadCsv({ path: file, label: 'species', features: ['age'], categorical: ['colour'] })).to.throw(
+      DataError,
+      'categorical column "colour" is not among',
+    );
     const missing = path.join(tmp, 'nope.csv');
     expect(() => loadCsv({ path: missing, label: 'y' })).to.throw(DataError, `${missing}: file not found`);
     const headerOnly = write('header.csv', 'a,y\r\n');
@@ -251,12 +313,21 @@ describe('data loaders: IDX with channels and many classes', () => {
     const { images, labels } = encodeIdx(dataset([2, 2, 3], [0, 11]));
     const img = write('e-images.idx', images);
     const lab = write('e-labels.idx', labels);
-    expect(() => loadIdxDataset({ images: img, labels: lab })).to.throw(DataError, `${lab}: label 11 of example 1 is out of range 0–9 (set data.classes`);
+    expect(() => loadIdxDataset({ images: img, labels: lab })).to.throw(
+      DataError,
+      `${lab}: label 11 of example 1 is out of range 0–9 (set data.classes`,
+    );
     const floats = Buffer.from(images);
     floats.writeUInt32BE(0x0d04, 0);
     const fl = write('float-images.idx', floats);
-    expect(() => loadIdxDataset({ images: fl, labels: lab, classes: 12 })).to.throw(DataError, `${fl}: IDX images of type float32 (magic 0x00000d04) are not supported`);
-    expect(() => loadIdxDataset({ images: lab, labels: lab, classes: 12 })).to.throw(DataError, `${lab}: wrong magic number 0x00000801 for an IDX images file`);
+    expect(() => loadIdxDataset({ images: fl, labels: lab, classes: 12 })).to.throw(
+      DataError,
+      `${fl}: IDX images of type float32 (magic 0x00000d04) are not supported`,
+    );
+    expect(() => loadIdxDataset({ images: lab, labels: lab, classes: 12 })).to.throw(
+      DataError,
+      `${lab}: wrong magic number 0x00000801 for an IDX images file`,
+    );
     const short = write('short-images.idx', images.subarray(0, images.length - 1));
     expect(() => loadIdxDataset({ images: short, labels: lab, classes: 12 })).to.throw(
       DataError,
@@ -306,23 +377,37 @@ describe('data: per-channel normalisation', () => {
 
   it('normalises per channel and denormalises back to pixel space', () => {
     const z = normalizePixels(pixels, 3, norm);
-    expect(Array.from(z)).to.deep.equal([-1, f32(f32(0.5 - 0.25) / f32(0.2)), f32(f32(1 - 0.125) / f32(0.3)), f32(f32(f32(0.1) - 0.5) / 0.5), f32(f32(f32(0.2) - 0.25) / f32(0.2)), f32(f32(f32(0.3) - 0.125) / f32(0.3))]);
+    expect(Array.from(z)).to.deep.equal([
+      -1,
+      f32(f32(0.5 - 0.25) / f32(0.2)),
+      f32(f32(1 - 0.125) / f32(0.3)),
+      f32(f32(f32(0.1) - 0.5) / 0.5),
+      f32(f32(f32(0.2) - 0.25) / f32(0.2)),
+      f32(f32(f32(0.3) - 0.125) / f32(0.3)),
+    ]);
     const back = denormalizePixels(z, 3, norm);
     for (let i = 0; i < pixels.length; i++) expect(back[i]).to.be.closeTo(pixels[i], 1e-7);
-    expect(Array.from(normalizePixels(pixels, 3, { mean: [0.5], std: [0.5] }))).to.deep.equal(Array.from(pixels, (v) => f32(f32(v - 0.5) / 0.5)));
+    expect(Array.from(normalizePixels(pixels, 3, { mean: [0.5], std: [0.5] }))).to.deep.equal(
+      Array.from(pixels, (v) => f32(f32(v - 0.5) / 0.5)),
+    );
   });
 
   it('the tensor versions agree bit for bit and pass gradients (d/dx = 1/std)', () => {
     const x = tf.tensor4d(pixels, [1, 1, 2, 3]);
     expect(Array.from(normalizeTensor(x, norm).dataSync())).to.deep.equal(Array.from(normalizePixels(pixels, 3, norm)));
     const z = tf.tensor4d(normalizePixels(pixels, 3, norm), [1, 1, 2, 3]);
-    expect(Array.from(denormalizeTensor(z, norm).dataSync())).to.deep.equal(Array.from(denormalizePixels(z.dataSync() as Float32Array, 3, norm)));
+    expect(Array.from(denormalizeTensor(z, norm).dataSync())).to.deep.equal(
+      Array.from(denormalizePixels(z.dataSync() as Float32Array, 3, norm)),
+    );
     const grad = tf.grad((t: tf.Tensor) => normalizeTensor(t as tf.Tensor4D, norm).sum())(x);
     expect(Array.from(grad.dataSync())).to.deep.equal([2, 5, 1 / 0.3, 2, 5, 1 / 0.3].map(f32));
     tf.dispose([x, z, grad]);
   });
 
   it('refuses a mean or std of the wrong length', () => {
-    expect(() => normalizePixels(pixels, 3, { mean: [0.5, 0.5], std: [1] })).to.throw(DataError, 'data.normalize.mean has 2 values; the images have 3 channel(s)');
+    expect(() => normalizePixels(pixels, 3, { mean: [0.5, 0.5], std: [1] })).to.throw(
+      DataError,
+      'data.normalize.mean has 2 values; the images have 3 channel(s)',
+    );
   });
 });

@@ -55,7 +55,9 @@ function quotedField(file: string, cur: Cursor): string {
     }
   }
   if (!cur.done && cur.peek() !== ',' && cur.peek() !== '\r' && cur.peek() !== '\n') {
-    throw new DataError(`${file}: line ${cur.line}: unexpected text after a closing quote (a field is "…" followed by a comma or line end)`);
+    throw new DataError(
+      `${file}: line ${cur.line}: unexpected text after a closing quote (a field is "…" followed by a comma or line end)`,
+    );
   }
   return value;
 }

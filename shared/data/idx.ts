@@ -25,7 +25,14 @@ export const idxSchema = z.strictObject({
 });
 export type IdxConfig = z.input<typeof idxSchema>;
 
-const TYPE_NAMES: Record<number, string> = { 0x08: 'unsigned byte', 0x09: 'signed byte', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
+const TYPE_NAMES: Record<number, string> = {
+  0x08: 'unsigned byte',
+  0x09: 'signed byte',
+  0x0b: 'int16',
+  0x0c: 'int32',
+  0x0d: 'float32',
+  0x0e: 'float64',
+};
 
 function hex(n: number): string {
   return '0x' + n.toString(16).padStart(8, '0');
@@ -42,7 +49,8 @@ function checkLength(file: string, bytes: Buffer, expected: number, what: string
 
 function readMagic(file: string, bytes: Buffer, what: string, allowed: readonly number[], hint: string): number {
   const minHeader = 4 + 4 * Math.min(...allowed.map((m) => m & 0xff));
-  const truncated = (): DataError => new DataError(`${file}: truncated IDX ${what} header: expected ${minHeader} bytes, got ${bytes.length}`);
+  const truncated = (): DataError =>
+    new DataError(`${file}: truncated IDX ${what} header: expected ${minHeader} bytes, got ${bytes.length}`);
   if (bytes.length < 4) throw truncated();
   const found = bytes.readUInt32BE(0);
   if (allowed.includes(found)) {

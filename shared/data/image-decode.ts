@@ -1,6 +1,7 @@
 /**
  * PNG and JPEG files to pixels, with pngjs and jpeg-js (pure JavaScript, synchronous). Both
- * decoders hand back 8-bit RGBA; we also keep how many channels the file itself has (grey 1,
+ * decoders hand back RGBA (16-bit PNGs keep their 16 bits, low-bit grey PNGs their raw levels;
+ * `maxValue` says what full intensity is); we also keep how many channels the file itself has (grey 1,
  * grey+alpha 2, RGB 3, RGBA 4) so a dataset without a configured shape can take its channels
  * from the first image.
  */
@@ -13,8 +14,10 @@ export interface DecodedImage {
   height: number;
   /** Channels stored in the file: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
   channels: number;
-  /** 8-bit RGBA, row-major, width·height·4 bytes. */
-  rgba: Uint8Array;
+  /** RGBA, row-major, width·height·4 values in 0 … maxValue. */
+  rgba: Uint8Array | Uint16Array;
+  /** Full intensity: 255, 65535 for 16-bit PNGs, 2^depth − 1 for 1/2/4-bit grey PNGs. */
+  maxValue: number;
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -33,13 +36,16 @@ export function sniffImageFormat(bytes: Uint8Array): 'png' | 'jpeg' | null {
 function decodePng(file: string, bytes: Buffer): DecodedImage {
   let png: ReturnType<typeof PNG.sync.read>;
   try {
-    png = PNG.sync.read(bytes);
+    // skipRescale keeps 16-bit samples instead of rounding them to 8 bits.
+    png = PNG.sync.read(bytes, { skipRescale: true });
   } catch (err) {
     throw new DataError(`${file}: corrupt PNG: ${(err as Error).message}`);
   }
   // colorType bit 2 is "colour", bit 4 "alpha"; palette images (3) may carry alpha in tRNS.
   const channels = (png.color ? 3 : 1) + (png.alpha ? 1 : 0);
-  return { width: png.width, height: png.height, channels, rgba: png.data };
+  // Palette images are expanded through the 8-bit palette; other types keep their bit depth.
+  const maxValue = png.palette ? 255 : 2 ** png.depth - 1;
+  return { width: png.width, height: png.height, channels, rgba: png.data, maxValue };
 }
 
 /** Component count from the JPEG frame header (SOFn), or 3 when none is found before the scan. */
@@ -73,7 +79,7 @@ function decodeJpeg(file: string, bytes: Buffer): DecodedImage {
     throw new DataError(`${file}: ${fault}: ${(err as Error).message}`);
   }
   const components = jpegComponents(bytes);
-  return { width: decoded.width, height: decoded.height, channels: components === 1 ? 1 : 3, rgba: decoded.data };
+  return { width: decoded.width, height: decoded.height, channels: components === 1 ? 1 : 3, rgba: decoded.data, maxValue: 255 };
 }
 
 /** Decodes a PNG or JPEG by its content; anything else is a DataError naming the file. */

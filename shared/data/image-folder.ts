@@ -39,7 +39,10 @@ function isDirectory(p: string): boolean {
 
 function readDirectory(dir: string, what: string): string[] {
   try {
-    return fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort(byCodePoint);
+    return fs
+      .readdirSync(dir)
+      .filter((name) => !name.startsWith('.'))
+      .sort(byCodePoint);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DataError(`${dir}: ${what} not found (looked at ${path.resolve(dir)})`);
@@ -74,7 +77,7 @@ export function listImageFolder(root: string): { classNames: string[]; files: st
 
 /** The image's pixels as `channels` float channels in [0, 1] (grey from RGB by ITU-R BT.601 luma). */
 export function toChannels(image: DecodedImage, channels: number): Float32Array {
-  const { rgba, width, height } = image;
+  const { rgba, width, height, maxValue } = image;
   const pixels = width * height;
   const out = new Float32Array(pixels * channels);
   const isGrey = image.channels <= 2;
@@ -85,13 +88,13 @@ export function toChannels(image: DecodedImage, channels: number): Float32Array 
     const a = rgba[4 * p + 3];
     const o = p * channels;
     if (channels <= 2) {
-      out[o] = (isGrey ? r : 0.299 * r + 0.587 * g + 0.114 * b) / 255;
-      if (channels === 2) out[o + 1] = a / 255;
+      out[o] = (isGrey ? r : 0.299 * r + 0.587 * g + 0.114 * b) / maxValue;
+      if (channels === 2) out[o + 1] = a / maxValue;
     } else {
-      out[o] = r / 255;
-      out[o + 1] = g / 255;
-      out[o + 2] = b / 255;
-      if (channels === 4) out[o + 3] = a / 255;
+      out[o] = r / maxValue;
+      out[o + 1] = g / maxValue;
+      out[o + 2] = b / maxValue;
+      if (channels === 4) out[o + 3] = a / maxValue;
     }
   }
   return out;

@@ -21,7 +21,9 @@ export function channelStats(n: Normalization, channels: number): { mean: Float3
   const expand = (values: number[], what: string): Float32Array => {
     if (values.length === channels) return Float32Array.from(values);
     if (values.length === 1) return new Float32Array(channels).fill(values[0]);
-    throw new DataError(`data.normalize.${what} has ${values.length} values; the images have ${channels} channel(s) (give ${channels} or 1)`);
+    throw new DataError(
+      `data.normalize.${what} has ${values.length} values; the images have ${channels} channel(s) (give ${channels} or 1)`,
+    );
   };
   const stats = { mean: expand(n.mean, 'mean'), std: expand(n.std, 'std') };
   if (stats.std.some((s) => !(s > 0))) throw new DataError('data.normalize.std must be positive');
