@@ -8,6 +8,8 @@ import { DataError } from '../shared/data/errors';
 import { loadImageFolder, toChannels } from '../shared/data/image-folder';
 import { decodeImage } from '../shared/data/image-decode';
 import { resizeBilinear } from '../shared/data/resize';
+import { writeImageFolder } from '../shared/data/image-folder-write';
+import { loadMnist } from '../shared/data/mnist';
 import { loadCsv } from '../shared/data/csv';
 import { parseCsv } from '../shared/data/csv-parse';
 import { encodeIdx, loadIdxDataset } from '../shared/data/idx';
@@ -189,6 +191,28 @@ describe('data loaders: image folder', () => {
       `${other}: image is 2×2 pixels (width×height) but ${path.join(mixed, 'a/1.png')} is 3×2`,
     );
     expect(loadImageFolder({ path: mixed, shape: [2, 2, 1] }).labels.length).to.equal(2);
+  });
+
+  it('round-trips MNIST digits written as 32×32 RGB PNGs (the CIFAR-shaped image folder of issue 16)', () => {
+    const digits = subset(
+      loadMnist(),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    const dir = writeImageFolder(digits, path.join(tmp, 'mnist-rgb'), { shape: [32, 32, 3] });
+    const d = loadImageFolder({ path: dir });
+    expect(d.shape).to.deep.equal([32, 32, 3]);
+    expect(d.classNames).to.deep.equal(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    // Loaded class by class; within a class in the written order.
+    const order = Array.from({ length: 20 }, (_, i) => i).sort((a, b) => digits.labels[a] - digits.labels[b] || a - b);
+    expect(Array.from(d.labels)).to.deep.equal(order.map((i) => digits.labels[i]));
+    order.forEach((i, j) => {
+      const big = resizeBilinear(digits.images.subarray(i * 784, (i + 1) * 784), [28, 28, 1], 32, 32);
+      const expected = Array.from(big).flatMap((v) => {
+        const q = f32(Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
+        return [q, q, q];
+      });
+      expect(example(d, j)).to.deep.equal(expected);
+    });
   });
 
   it('subset keeps the class names', () => {
