@@ -300,6 +300,11 @@ describe('data loaders: CSV', () => {
       DataError,
       'categorical column "colour" is not among',
     );
+    const ids = write('ids.csv', 'id,y\n' + Array.from({ length: 1001 }, (_, i) => `u${i},0`).join('\n'));
+    expect(() => loadCsv({ path: ids, label: 'y', categorical: ['id'] })).to.throw(
+      DataError,
+      `${ids}: categorical column "id" has 1001 distinct values; at most 1000`,
+    );
     const missing = path.join(tmp, 'nope.csv');
     expect(() => loadCsv({ path: missing, label: 'y' })).to.throw(DataError, `${missing}: file not found`);
     const headerOnly = write('header.csv', 'a,y\r\n');

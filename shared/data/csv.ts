@@ -26,6 +26,9 @@ export const csvSchema = z.strictObject({
 });
 export type CsvConfig = z.input<typeof csvSchema>;
 
+/** One-hot columns per categorical column at most: more is almost always an identifier column by mistake. */
+export const MAX_CATEGORIES = 1000;
+
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function byCodePoint(a: string, b: string): number {
@@ -95,9 +98,15 @@ function numericColumn(file: string, rows: CsvRecord[], index: number, name: str
   return { name, names: [name], values: [values], numeric: true };
 }
 
-function categoricalColumn(rows: CsvRecord[], index: number, name: string): Column {
+function categoricalColumn(file: string, rows: CsvRecord[], index: number, name: string): Column {
   const cells = rows.map((row) => row.fields[index].trim());
   const categories = sortedValues(cells);
+  if (categories.length > MAX_CATEGORIES) {
+    throw new DataError(
+      `${file}: categorical column "${name}" has ${categories.length} distinct values; at most ${MAX_CATEGORIES} are one-hot encoded ` +
+        '(an identifier column? leave it out of data.features)',
+    );
+  }
   const values = categories.map((category) => Float64Array.from(cells, (cell) => (cell === category ? 1 : 0)));
   return { name, names: categories.map((c) => `${name}=${c}`), values, numeric: false };
 }
@@ -135,7 +144,7 @@ export function loadCsv(input: CsvConfig): Dataset {
   const features = checkConfig(file, header, config);
   const columns = features.map((name) => {
     const index = header.indexOf(name);
-    return config.categorical.includes(name) ? categoricalColumn(rows, index, name) : numericColumn(file, rows, index, name);
+    return config.categorical.includes(name) ? categoricalColumn(file, rows, index, name) : numericColumn(file, rows, index, name);
   });
   const preprocessing: Preprocessing = { features: columns.flatMap((c) => c.names), standardized: [] };
   if (config.standardize) {
