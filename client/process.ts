@@ -1,6 +1,7 @@
 /** A client process: one or more virtual clients (one connection and token each), run concurrently. */
 import { initBackend } from '../shared/tensor/backend';
 import { runSession, type SessionEnd } from './session';
+import { loadClientData, type OwnData } from './local-data';
 
 export interface ClientProcessOptions {
   /** ws://host:port of the coordinator. */
@@ -10,12 +11,22 @@ export interface ClientProcessOptions {
   log?: (line: string) => void;
   /** Log a line per client on connect. */
   verbose?: boolean;
+  /** Client-held data: one --data PATH per token (see client/local-data.ts); absent = rebuild shards from the scenario. */
+  data?: string[];
+  /** With `data`: answer the evaluation channel with the examples used. */
+  shareTruth?: boolean;
 }
 
 export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
   if (opts.tokens.length === 0) throw new Error('no client token given');
   if (!/^wss?:\/\//.test(opts.server)) throw new Error(`server address ${JSON.stringify(opts.server)}: expected ws://HOST:PORT`);
+  if (opts.data && opts.data.length !== opts.tokens.length) {
+    throw new Error(`${opts.data.length} --data path(s) for ${opts.tokens.length} token(s): each virtual client needs its own data`);
+  }
+  // Loaded before connecting, so a bad file is reported before the server counts on this client.
+  const shareTruth = opts.shareTruth ?? false;
+  const own: (OwnData | undefined)[] = (opts.data ?? []).map((source) => ({ dataset: loadClientData(source), source, shareTruth }));
   await initBackend();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false)));
+  return Promise.all(opts.tokens.map((t, i) => runSession(opts.server, t, log, opts.verbose ?? false, own[i])));
 }

@@ -16,6 +16,7 @@ import { Rng } from '../shared/random';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { ClientSecAgg } from './secagg/session';
+import type { OwnData } from './local-data';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -39,7 +40,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean): Promise<SessionEnd> {
+/** `own`: data this client holds itself (--data), used instead of the scenario's shard. */
+export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, own?: OwnData): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let state: ClientState | null = null;
     let clean = false;
@@ -52,7 +54,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
 
     const onWelcome = (w: Welcome) => {
       const scenario = validateScenario(w.scenario, 'from the server (welcome.scenario)');
-      const shard = clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
+      const shard = own?.dataset ?? clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
       const model = buildModel(scenario.model, shard.shape, shard.numClasses);
       const count = paramCount(model.specs);
       if (count !== w.paramCount) {
@@ -62,7 +64,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send, disconnect: (why) => ws.close(1000, why), log }) : null;
       state = { welcome: w, scenario, model, shard, truth: new Map(), secagg };
       send({ type: 'ready' });
-      if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples, model ${scenario.model.name} (${count} parameters)`);
+      if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${scenario.model.name} (${count} parameters)`);
     };
 
     const onRound = (s: ClientState, r: RoundStart) => {
@@ -95,6 +97,10 @@ export function runSession(url: string, token: string, log: (line: string) => vo
         case 'eval.truth-request': {
           if (!state) throw new WireError('bad-message', 'eval.truth-request before welcome');
           const used = state.truth.get(msg.round);
+          if (own && !own.shareTruth) {
+            send({ type: 'error', code: 'unavailable', message: `${state.welcome.clientId} holds its own data and does not share it (start it with --share-truth to allow)`, ref: msg.type, requestId: msg.requestId });
+            return;
+          }
           if (!used) {
             send({ type: 'error', code: 'unavailable', message: `${state.welcome.clientId} sent no update in round ${msg.round}`, ref: msg.type, requestId: msg.requestId });
             return;
