@@ -11,6 +11,7 @@ import { distinctInOrder, roundBatches } from '../client/schedule';
 import { DataError } from '../shared/data/errors';
 import { writeImageFolder } from '../shared/data/image-folder-write';
 import { makeSynthetic } from '../shared/data/synthetic';
+import { subset } from '../shared/data/types';
 import { buildModel, paramCount } from '../shared/models';
 import { modelSchema } from '../shared/scenario/schema';
 import { Rng } from '../shared/random';
@@ -60,11 +61,10 @@ describe('client-held data: loadClientData', () => {
 
 describe('client-held data: a client session', () => {
   before(async () => initBackend());
+  const model = () => buildModel(modelSchema.parse(publicPart.model), SHAPE, 3);
 
-  it('trains on its own files, tells the server only the example count, and keeps the truth private unless allowed', async () => {
-    const own: OwnData = { dataset: loadClientData(ownFolder('session')), source: 'session', shareTruth: false };
-    const model = buildModel(modelSchema.parse(publicPart.model), SHAPE, 3);
-    const params = model.initParams(new Rng(1));
+  /** A scripted coordinator: welcome, one fedavg round, then a truth request; returns what the client sent. */
+  async function oneRound(own: OwnData, params: Float32Array): Promise<{ received: WireMessage[]; roundStart: RoundStart }> {
     const roundStart: RoundStart = {
       type: 'round.start',
       round: 1,
@@ -90,28 +90,45 @@ describe('client-held data: a client session', () => {
             clientId: 'c0',
             clientIndex: 0,
             scenario: publicPart,
-            paramCount: paramCount(model.specs),
+            paramCount: paramCount(model().specs),
             maxFrameBytes: 1 << 20,
           });
         } else if (msg.type === 'ready') send(roundStart);
         else if (msg.type === 'update') send({ type: 'eval.truth-request', requestId: 7, round: 1 });
-        else if (msg.type === 'error') send({ type: 'shutdown', reason: 'done' });
+        else if (msg.type === 'error' || msg.type === 'eval.truth') send({ type: 'shutdown', reason: 'done' });
       });
     });
     const port = (wss.address() as { port: number }).port;
     const end = await runSession(`ws://127.0.0.1:${port}`, 'token', () => undefined, false, own);
     wss.close();
     expect(end.clean, end.reason).to.equal(true);
+    return { received, roundStart };
+  }
 
+  it('trains on its own files, tells the server only the example count, and keeps the truth private', async () => {
+    const own: OwnData = { dataset: loadClientData(ownFolder('session')), source: 'session', shareTruth: false };
+    const params = model().initParams(new Rng(1));
+    const { received, roundStart } = await oneRound(own, params);
     const batches = roundBatches(9, roundStart, publicPart.seed, 0, 1);
     const update = received.find((m) => m.type === 'update');
     if (update?.type !== 'update') throw new Error('no update received');
     expect(update.numExamples).to.equal(9);
     expect(distinctInOrder(batches).length).to.equal(9);
-    expect(Array.from(update.update)).to.deep.equal(Array.from(computeUpdate(model, params, own.dataset, batches, 'fedavg', 0.1)));
+    expect(Array.from(update.update)).to.deep.equal(Array.from(computeUpdate(model(), params, own.dataset, batches, 'fedavg', 0.1)));
     const refusal = received.find((m) => m.type === 'error');
     expect(refusal).to.include({ code: 'unavailable', ref: 'eval.truth-request', requestId: 7 });
     expect(received.some((m) => m.type === 'eval.truth')).to.equal(false);
+  });
+
+  it('answers the evaluation channel with its own examples when started with --share-truth', async () => {
+    const own: OwnData = { dataset: loadClientData(ownFolder('shared')), source: 'shared', shareTruth: true };
+    const { received, roundStart } = await oneRound(own, model().initParams(new Rng(2)));
+    const used = distinctInOrder(roundBatches(9, roundStart, publicPart.seed, 0, 1));
+    const truth = received.find((m) => m.type === 'eval.truth');
+    if (truth?.type !== 'eval.truth') throw new Error('no eval.truth received');
+    expect(truth.count).to.equal(9);
+    expect(Array.from(truth.labels)).to.deep.equal(used.map((i) => own.dataset.labels[i]));
+    expect(Array.from(truth.images)).to.deep.equal(Array.from(subset(own.dataset, used).images));
   });
 });
 
