@@ -275,6 +275,14 @@ describe('data loaders: CSV', () => {
     expect(d.preprocessing).to.deep.equal({ features: ['b', 'a'], standardized: [] });
   });
 
+  it('reads other delimiters (tab-separated, semicolons) with the same quoting rules', () => {
+    const tsv = write('t.tsv', 'y\tname\tv\n1\t"a\tb"\t2.5\n0\tc\t3.5\n');
+    const d = loadCsv({ path: tsv, label: 'y', categorical: ['name'], delimiter: '\t', standardize: false });
+    expect(d.preprocessing?.features).to.deep.equal(['name=a\tb', 'name=c', 'v']);
+    expect(Array.from(d.images)).to.deep.equal([1, 0, 2.5, 0, 1, 3.5]);
+    expect(parseCsv('s.csv', 'a;"b;c"\n', ';')).to.deep.equal([{ line: 1, fields: ['a', 'b;c'] }]);
+  });
+
   it('refuses ragged rows, non-numbers, unknown columns, a missing file and a header without rows, naming line and column', () => {
     const file = path.join(tmp, 'table.csv');
     const ragged = write('ragged.csv', 'a,b,y\n1,"two\nlines",0\n3,4\n');

@@ -1,8 +1,8 @@
 /**
- * A small RFC 4180 CSV reader: comma-separated, fields optionally in double quotes (which may hold
- * commas, line breaks and "" for a quote), records ended by LF, CRLF or CR. A leading UTF-8 byte
- * order mark is dropped and empty lines are skipped. Each record keeps the line it starts on, so
- * errors can point at it.
+ * A small RFC 4180 CSV reader: fields separated by commas (or another one-character delimiter),
+ * optionally in double quotes (which may hold delimiters, line breaks and "" for a quote), records
+ * ended by LF, CRLF or CR. A leading UTF-8 byte order mark is dropped and empty lines are skipped.
+ * Each record keeps the line it starts on, so errors can point at it.
  */
 import { DataError } from './errors';
 
@@ -15,7 +15,10 @@ export interface CsvRecord {
 class Cursor {
   at = 0;
   line = 1;
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly delimiter: string,
+  ) {}
   get done(): boolean {
     return this.at >= this.text.length;
   }
@@ -54,9 +57,9 @@ function quotedField(file: string, cur: Cursor): string {
       break;
     }
   }
-  if (!cur.done && cur.peek() !== ',' && cur.peek() !== '\r' && cur.peek() !== '\n') {
+  if (!cur.done && cur.peek() !== cur.delimiter && cur.peek() !== '\r' && cur.peek() !== '\n') {
     throw new DataError(
-      `${file}: line ${cur.line}: unexpected text after a closing quote (a field is "…" followed by a comma or line end)`,
+      `${file}: line ${cur.line}: unexpected text after a closing quote (a field is "…" followed by a delimiter or line end)`,
     );
   }
   return value;
@@ -64,13 +67,18 @@ function quotedField(file: string, cur: Cursor): string {
 
 function plainField(cur: Cursor): string {
   const from = cur.at;
-  while (!cur.done && cur.peek() !== ',' && cur.peek() !== '\r' && cur.peek() !== '\n') cur.at++;
+  while (!cur.done && cur.peek() !== cur.delimiter && cur.peek() !== '\r' && cur.peek() !== '\n') cur.at++;
   return cur.text.slice(from, cur.at);
 }
 
 /** Every non-empty record of `text`, in order. `file` only names the source in errors. */
-export function parseCsv(file: string, text: string): CsvRecord[] {
-  const cur = new Cursor(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+export function parseCsv(file: string, text: string, delimiter = ','): CsvRecord[] {
+  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') {
+    throw new DataError(
+      `${file}: the CSV delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`,
+    );
+  }
+  const cur = new Cursor(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, delimiter);
   const records: CsvRecord[] = [];
   while (!cur.done) {
     if (cur.lineBreak()) continue; // empty line
@@ -79,7 +87,7 @@ export function parseCsv(file: string, text: string): CsvRecord[] {
     for (;;) {
       fields.push(cur.peek() === '"' ? quotedField(file, cur) : plainField(cur));
       if (cur.done || cur.lineBreak()) break;
-      cur.at++; // the comma
+      cur.at++; // the delimiter
     }
     records.push({ line, fields });
   }

@@ -21,6 +21,8 @@ export const csvSchema = z.strictObject({
   features: z.array(z.string().min(1)).min(1).optional(),
   /** Feature columns whose values are categories (one-hot encoded) rather than numbers. */
   categorical: z.array(z.string().min(1)).default([]),
+  /** The field separator: "," by default; ";" or "\t" (tab-separated files) also common. */
+  delimiter: z.string().length(1).default(','),
   /** Standardise numeric features to mean 0, standard deviation 1 (population, over the whole file). */
   standardize: z.boolean().default(true),
 });
@@ -35,7 +37,7 @@ function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function readTable(file: string): { header: string[]; rows: CsvRecord[] } {
+function readTable(file: string, delimiter: string): { header: string[]; rows: CsvRecord[] } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -44,7 +46,7 @@ function readTable(file: string): { header: string[]; rows: CsvRecord[] } {
     if (code === 'ENOENT') throw new DataError(`${file}: file not found (looked at ${path.resolve(file)})`);
     throw new DataError(`${file}: cannot read: ${(err as Error).message}`);
   }
-  const [head, ...rows] = parseCsv(file, text);
+  const [head, ...rows] = parseCsv(file, text, delimiter);
   if (!head) throw new DataError(`${file}: empty CSV file; expected a header row and at least one data row`);
   const header = head.fields.map((name) => name.trim());
   const seen = new Set<string>();
@@ -140,7 +142,7 @@ function standardize(values: Float64Array): { mean: number; std: number } {
 export function loadCsv(input: CsvConfig): Dataset {
   const config = csvSchema.parse(input);
   const file = config.path;
-  const { header, rows } = readTable(file);
+  const { header, rows } = readTable(file, config.delimiter);
   const features = checkConfig(file, header, config);
   const columns = features.map((name) => {
     const index = header.indexOf(name);
