@@ -42,3 +42,19 @@ export function loadClientData(spec: string): Dataset {
   }
   return loadDataFile(config, spec);
 }
+
+/**
+ * The scenario's `data.location` and the client's --data must agree: "clients" means every client
+ * brings its own files; "server" (the default) means clients rebuild their shards from the scenario.
+ */
+export function checkDataLocation(location: 'server' | 'clients', own: OwnData | undefined): void {
+  if (location === 'clients' && !own) {
+    throw new DataError('the scenario says data.location "clients": each client holds its own data; start this client with --data PATH');
+  }
+  if (location === 'server' && own) {
+    throw new DataError(
+      `--data ${own.source}: the scenario says data.location "server" (clients rebuild their shards from it); ` +
+        'set data.location to "clients" in the scenario to train on client-held files',
+    );
+  }
+}

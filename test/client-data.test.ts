@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { loadClientData, type OwnData } from '../client/local-data';
+import { checkDataLocation, loadClientData, type OwnData } from '../client/local-data';
 import { runSession } from '../client/session';
 import { computeUpdate } from '../client/train';
 import { distinctInOrder, roundBatches } from '../client/schedule';
@@ -56,6 +56,16 @@ describe('client-held data: loadClientData', () => {
     );
     expect(() => loadClientData(path.join(tmp, 'none'))).to.throw(DataError, 'no such file or folder');
     expect(() => loadClientData(path.join(tmp, 't.csv'))).to.throw(DataError, 'expected an image folder or a .json data config');
+  });
+});
+
+describe('client-held data: data.location', () => {
+  it('"clients" needs --data, "server" refuses it', () => {
+    const own: OwnData = { dataset: makeSynthetic({ shape: SHAPE, classes: 3, size: 3, seed: 1 }), source: 'mine/', shareTruth: false };
+    expect(() => checkDataLocation('clients', own)).not.to.throw();
+    expect(() => checkDataLocation('server', undefined)).not.to.throw();
+    expect(() => checkDataLocation('clients', undefined)).to.throw(DataError, 'start this client with --data PATH');
+    expect(() => checkDataLocation('server', own)).to.throw(DataError, '--data mine/: the scenario says data.location "server"');
   });
 });
 
