@@ -150,8 +150,9 @@ export function loadCsv(input: CsvConfig): Dataset {
   });
   const preprocessing: Preprocessing = { features: columns.flatMap((c) => c.names), standardized: [] };
   if (config.standardize) {
-    for (const column of columns.filter((c) => c.numeric))
+    for (const column of columns.filter((c) => c.numeric)) {
       preprocessing.standardized.push({ feature: column.name, ...standardize(column.values[0]) });
+    }
   }
   const width = preprocessing.features.length;
   const planes = columns.flatMap((c) => c.values);

@@ -21,7 +21,7 @@ export const imageFolderSchema = z.strictObject({
   /** [h, w, c]: every image is resized to h×w and converted to c channels (1–4). Default: the first image's. */
   shape: z.tuple([positiveInt, positiveInt, z.number().int().min(1).max(4)]).optional(),
 });
-export type ImageFolderConfig = z.infer<typeof imageFolderSchema>;
+export type ImageFolderConfig = z.input<typeof imageFolderSchema>;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
@@ -111,7 +111,8 @@ function readImage(file: string): DecodedImage {
 }
 
 /** Loads the folder into a Dataset with `classNames`; see the file comment for the order. */
-export function loadImageFolder(config: ImageFolderConfig): Dataset {
+export function loadImageFolder(input: ImageFolderConfig): Dataset {
+  const config = imageFolderSchema.parse(input);
   const { classNames, files } = listImageFolder(config.path);
   const all = files.flatMap((list, label) => list.map((file) => ({ file, label })));
   const first = readImage(all[0].file);
