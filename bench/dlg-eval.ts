@@ -7,8 +7,8 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/tf';
 import { Rng } from '../shared/random';
-import { lenetZhu } from '../shared/models/lenet-zhu';
-import { oneHot, unflattenParams, type ImageShape, type Model } from '../shared/models';
+import { lenetZhuDefinition } from '../shared/models/lenet-zhu';
+import { modelFromDefinition, oneHot, unflattenParams, type ImageShape, type Model } from '../shared/models';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
 import { cpuMs } from './kernel-profile';
 
@@ -24,7 +24,7 @@ export interface DlgEvalSetup {
 
 export function setupDlgEval(shape: ImageShape, classes: number, seed = 0): DlgEvalSetup {
   const rng = new Rng(seed);
-  const model = lenetZhu(shape, classes, { kind: 'uniform', range: 0.5 });
+  const model = modelFromDefinition(lenetZhuDefinition(shape, classes, { kind: 'uniform', range: 0.5 }));
   const params = unflattenParams(model.initParams(rng.fork('params')), model.specs);
   const size = shape[0] * shape[1] * shape[2];
   const x = tf.tensor(rng.fork('image').fillUniform(new Float32Array(size), 0, 1), [1, ...shape]) as Tensor4D;
@@ -75,11 +75,9 @@ export interface TimingResult {
   runsCpuMs: number[];
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+import { median } from '../server/metrics/median';
+
+export { median };
 
 /** Times `runs` batches of `evals` evaluations after `warmup` untimed ones. */
 export function timeDlgEval(shape: ImageShape, classes: number, opts: { warmup: number; runs: number; evals: number }): TimingResult {

@@ -13,8 +13,11 @@ import { Rng } from '../shared/random';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
 import { loadMnist } from '../shared/data';
 import { psnr } from '../server/metrics';
-import { attackSchema, federationSchema, modelSchema } from '../shared/scenario/schema';
-import { getAttack, type AttackInput } from '../server/observer/attacks';
+import { attackSchema, federationSchema, modelSchema } from '../server/scenario/schema';
+import { getAttack } from '../server/observer/attacks';
+import { attackInput } from '../server/observer/attack-input';
+import { trainingConfig } from '../server/strategy/payload';
+import { simulatedObservation } from '../tools/eval/eval-trials';
 import { parameterGradients } from '../server/observer/gradient-matching';
 
 export const DEFAULT_DLG_FULL_SEED = 1;
@@ -47,16 +50,9 @@ export async function runDlgFull(opts: { steps: number; digitIndex?: number; see
     const grads = parameterGradients(model, params, tf.tensor(image, [1, 28, 28, 1]) as Tensor4D, oneHot([label], 10));
     return flattenParams(grads, model.specs);
   });
-  const input: AttackInput = {
-    model: { config, inputShape: [28, 28, 1], numClasses: 10 },
-    globalParams,
-    update,
-    updateKind: 'gradient',
-    training: federationSchema.parse({ batchSize: 1 }),
-    numExamples: 1,
-    attack: attackSchema.parse({ name: 'dlg', iterations: opts.steps }),
-    seed,
-  };
+  const training = trainingConfig(federationSchema.parse({ batchSize: 1 }));
+  const { observed, payload } = simulatedObservation({ model: config, inputShape: [28, 28, 1], numClasses: 10, globalParams, update, kind: 'gradient', training, numExamples: 1 });
+  const input = attackInput(observed, payload, { settings: attackSchema.parse({ name: 'dlg', iterations: opts.steps }), seed });
   const t0 = performance.now();
   const out = await getAttack('dlg')(input);
   const seconds = (performance.now() - t0) / 1000;

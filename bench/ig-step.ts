@@ -8,7 +8,7 @@
 import { loadMnist } from '../shared/data';
 import { invertingGradients } from '../server/observer/attacks/inverting-gradients';
 import { makeTrial, type TrialCaseName } from '../tools/eval/eval-trials';
-import { loadScenario } from '../shared/scenario/load';
+import { loadScenario } from '../server/scenario/load';
 import { runIgTorchPeer } from './peers';
 
 export interface IgStepResult {

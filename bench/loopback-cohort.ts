@@ -8,10 +8,13 @@ import WebSocket from 'ws';
 import '../shared/wire/secagg';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import { Rng } from '../shared/random';
-import type { SecureAggregationConfig } from '../shared/scenario/schema';
+import type { SecureAggregationConfig } from '../server/scenario/schema';
 import { ClientSecAgg } from '../client/secagg/session';
 import { ClientHub } from '../server/coordinator/hub';
 import { generateTokens, tokenList } from '../server/coordinator/tokens';
+import { broadcastPlan, roundPayload, type RoundPlan } from '../server/strategy';
+import { updateKindFor } from '../shared/training';
+import { MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../shared/models/definition';
 
 export interface LoopbackCohort {
   hub: ClientHub;
@@ -51,7 +54,7 @@ export async function startLoopbackCohort(opts: {
       } else if (msg.type === 'round.start') {
         const update = opts.inputOf(id);
         if (secagg) secagg.begin(msg.round, update, 1, new Rng(msg.round).fork(id));
-        else send({ type: 'update', round: msg.round, kind: msg.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: 1, update });
+        else send({ type: 'update', round: msg.round, kind: updateKindFor(msg.algorithm), numExamples: 1, update });
       } else if (msg.type === 'shutdown') {
         ws.close();
       } else if (msg.type !== 'update.accepted' && msg.type !== 'error') {
@@ -68,4 +71,11 @@ export async function startLoopbackCohort(opts: {
       await Promise.all(closed);
     },
   };
+}
+
+/** A fedsgd round plan for a bare vector of `params.length` values (no model behind it). */
+export function testPlan(round: number, selected: readonly string[], params: Float32Array): RoundPlan {
+  const model: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name: 'bare-vector', inputShape: [1, 1, 1], numClasses: 1, layers: [], params: [{ name: 'vector', shape: [params.length] }] };
+  const training = { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, localEpochs: 0, learningRate: 0.1 } as const;
+  return broadcastPlan(roundPayload(round, model, params, training), selected, 120000);
 }

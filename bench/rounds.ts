@@ -4,10 +4,11 @@
  * At most 10 client processes; larger cohorts run several virtual clients per process (one
  * websocket each), as `federation.clientsPerProcess` does.
  */
-import { validateScenario } from '../shared/scenario/load';
+import { validateScenario } from '../server/scenario/load';
 import { encodeMessage } from '../shared/wire';
 import { runRounds, startCoordinator, tokenList } from '../server/coordinator';
 import { spawnClientProcesses } from '../server/run/spawn';
+import { median } from '../server/metrics/median';
 
 export interface RoundsBenchOptions {
   clients: number[];
@@ -18,12 +19,6 @@ export interface RoundsBenchOptions {
 }
 
 const MAX_PROCESSES = 10;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Bytes of a masked client → server websocket frame header for a payload of n bytes. */
 function wsHeaderBytes(n: number): number {

@@ -7,9 +7,9 @@
  */
 import { collectPlainUpdates } from '../server/coordinator/collect';
 import type { StageContext } from '../server/coordinator/stage';
-import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../shared/scenario/schema';
+import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
-import { startLoopbackCohort } from './loopback-cohort';
+import { startLoopbackCohort, testPlan } from './loopback-cohort';
 import { secureAggregationStage } from '../server/secagg/stage';
 
 export interface SecAggBenchOptions {
@@ -50,10 +50,9 @@ async function timeStage(clients: number, paramCount: number, config: SecureAggr
         hub: cohort.hub,
         round: r,
         selected: cohort.ids,
-        globalParams: new Float32Array(paramCount),
+        plan: testPlan(r, cohort.ids, new Float32Array(paramCount)),
         paramCount,
         federation: federationSchema.parse({ clients, clientsPerRound: clients, roundTimeoutMs: 120000 }),
-        observe: () => undefined,
         log: () => undefined,
       };
       const started = process.hrtime.bigint();

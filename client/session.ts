@@ -1,18 +1,22 @@
 /**
  * One virtual client: one websocket connection authenticated by one token. It rebuilds its data
- * shard from the public scenario in `welcome`, answers each `round.start` with its update, and
- * answers the simulator's evaluation channel (`eval.truth-request`) from the batches it used.
+ * shard from the public scenario in `welcome`, builds the model from the definition the server sent
+ * (`welcome.model`), answers each `round.start` with its update, and answers the simulator's
+ * evaluation channel (`eval.truth-request`) from the batches it used. A model it cannot accept is
+ * refused with `error` 'bad-model'; the client then stays connected but takes part in no round.
  */
 import WebSocket from 'ws';
-import { decodeFrame, encodeMessage, firstNonFinite, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
-import { validateScenario } from '../shared/scenario/load';
-import type { Scenario } from '../shared/scenario/schema';
-import { buildModel, paramCount, type Model } from '../shared/models';
+import { decodeFrame, encodeMessage, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
+import { validatePublicScenario, type PublicScenario } from '../shared/scenario/public';
+import { paramCount, type Model } from '../shared/models';
+import { modelFromWelcome } from './model';
 import { clientShard } from '../shared/data';
 import type { Dataset } from '../shared/data/types';
 import { subset } from '../shared/data/types';
-import { applyClientDefenses } from './mods';
+import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
+import { secAggMod } from './secagg/mod';
 import { Rng } from '../shared/random';
+import { updateKindFor } from '../shared/training';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { ClientSecAgg } from './secagg/session';
@@ -27,13 +31,15 @@ export interface SessionEnd {
 
 interface ClientState {
   welcome: Welcome;
-  scenario: Scenario;
+  scenario: PublicScenario;
   model: Model;
   shard: Dataset;
   /** round → distinct shard indices used, in order of first use. */
   truth: Map<number, number[]>;
-  /** Secure aggregation (defenses.secureAggregation): the update goes through client/secagg instead. */
+  /** Secure aggregation (defenses.secureAggregation): answers the server's secagg.* requests. */
   secagg: ClientSecAgg | null;
+  /** The update's way out: the mod chain ending in the plain `update` message. */
+  send: Next;
 }
 
 function errorText(err: unknown): string {
@@ -44,27 +50,37 @@ function errorText(err: unknown): string {
 export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, own?: OwnData): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let state: ClientState | null = null;
+    /** Set when this client refused the server's model: it stays connected but cannot train. */
+    let refused: { clientId: string; why: string } | null = null;
     let clean = false;
     let reason = '';
     const ws = new WebSocket(url, { maxPayload: 0 });
-    const name = () => (state ? state.welcome.clientId : 'client');
+    const name = () => state?.welcome.clientId ?? refused?.clientId ?? 'client';
     const send = (msg: WireMessage) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
     };
 
     const onWelcome = (w: Welcome) => {
-      const scenario = validateScenario(w.scenario, 'from the server (welcome.scenario)');
+      const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
       const shard = own?.dataset ?? clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
-      const model = buildModel(scenario.model, shard.shape, shard.numClasses);
-      const count = paramCount(model.specs);
-      if (count !== w.paramCount) {
-        throw new WireError('bad-message', `welcome.paramCount is ${w.paramCount} but the scenario's model has ${count} parameters`);
+      let model: Model;
+      try {
+        model = modelFromWelcome(w, scenario.model, shard);
+      } catch (err) {
+        refused = { clientId: w.clientId, why: errorText(err) };
+        throw err;
       }
+      const count = paramCount(model.specs);
       const sa = scenario.defenses.secureAggregation;
       const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send, disconnect: (why) => ws.close(1000, why), log }) : null;
-      state = { welcome: w, scenario, model, shard, truth: new Map(), secagg };
+      // The mod chain: the defences in defenses.order, the finite check, then secure aggregation
+      // (which masks the update and keeps it for its protocol) or the plain `update` message.
+      const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
+      const sendPlain: Next = (u) => send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
+      const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
+      state = { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain) };
       send({ type: 'ready' });
-      if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${scenario.model.name} (${count} parameters)`);
+      if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${model.name} (${count} parameters)`);
     };
 
     const onRound = (s: ClientState, r: RoundStart) => {
@@ -73,24 +89,21 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       }
       const batches = roundBatches(s.shard.labels.length, r, s.scenario.seed, s.welcome.clientIndex, r.round);
       const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
-      const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
-      const { update } = applyClientDefenses(raw, s.scenario.defenses, rng, s.model.specs);
-      const bad = firstNonFinite(update);
-      // The server would refuse it anyway; say so at once so it can drop us from this round.
-      if (bad >= 0) throw new WireError('non-finite', `round ${r.round}: local training produced ${update[bad]} at parameter ${bad}; no update sent (learning rate too large?)`);
       const used = distinctInOrder(batches);
+      const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
+      s.send({ round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw }, { rng, specs: s.model.specs, report: {} });
+      // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.
       s.truth.set(r.round, used);
-      if (s.secagg) return s.secagg.begin(r.round, update, used.length, new Rng(s.scenario.seed).fork(`secagg/client-${s.welcome.clientIndex}/round-${r.round}`));
-      send({ type: 'update', round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, update });
     };
 
     const onMessage = (msg: WireMessage) => {
       switch (msg.type) {
         case 'welcome':
-          if (state) throw new WireError('bad-message', 'a second welcome on the same connection');
+          if (state || refused) throw new WireError('bad-message', 'a second welcome on the same connection');
           onWelcome(msg);
           return;
         case 'round.start':
+          if (refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${refused.why}`);
           if (!state) throw new WireError('bad-message', 'round.start before welcome');
           onRound(state, msg);
           return;
@@ -139,8 +152,9 @@ export function runSession(url: string, token: string, log: (line: string) => vo
         const ref = msg ? { ref: msg.type } : {};
         log(`${name()}: ${msg ? `could not act on ${msg.type}` : 'rejected a server message'}: ${code}: ${errorText(err)}`);
         send({ type: 'error', code, message: errorText(err), ...ref });
-        // Without a usable welcome this client cannot take part; give up rather than hang.
-        if (!state) {
+        // Without a usable welcome this client cannot take part; give up rather than hang. A refused
+        // model is different: the server learns why and decides (it ends the run with shutdown).
+        if (!state && !refused) {
           reason = `cannot start: ${errorText(err)}`;
           ws.close(1008, 'bad welcome');
         }
@@ -151,7 +165,8 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     });
     ws.on('close', (code, why) => {
       if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
-      resolve({ clientId: state ? state.welcome.clientId : null, clean, reason });
+      if (refused) reason = `refused the server's model: ${refused.why}`;
+      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && !refused, reason });
     });
   });
 }

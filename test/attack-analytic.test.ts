@@ -2,14 +2,15 @@ import { expect } from 'chai';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, type Dataset } from '../shared/data';
 import { psnr } from '../server/metrics';
 import { parameterGradients } from '../server/observer/gradient-matching';
 import { analytic, clusterRatios, unitRatios } from '../server/observer/attacks/analytic';
 import { simulatedUpdate } from '../server/observer/attacks/inverting-gradients';
-import type { AttackInput } from '../server/observer/attacks/types';
+import type { UpdateKind } from '../server/observer/attacks/types';
+import { toAttackInput, type FlatInput } from './fixtures/flat-input';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 const SIZE = 28 * 28;
@@ -22,7 +23,7 @@ function pickBatch(ds: Dataset, rng: Rng, n: number): { images: Float32Array; la
 }
 
 /** The update a client with these examples sends (gradient, or a 1-step fedavg delta), made in-process. */
-function makeInput(config: ModelConfig, seed: number, images: Float32Array, labels: number[], kind: AttackInput['updateKind'] = 'gradient'): AttackInput {
+function makeInput(config: ModelConfig, seed: number, images: Float32Array, labels: number[], kind: UpdateKind = 'gradient'): FlatInput {
   const model = buildModel(config, SHAPE, 10);
   const globalParams = model.initParams(new Rng(seed));
   const params = unflattenParams(globalParams, model.specs);
@@ -65,7 +66,7 @@ describe('analytic attack (dense first layer with bias)', () => {
   it('recovers a single real digit exactly (PSNR ≥ 60 dB) and its label, for 3 digits', async () => {
     for (let t = 0; t < 3; t++) {
       const { images, labels } = pickBatch(ds, new Rng(10 + t), 1);
-      const out = await analytic(makeInput(mlp, t, images, labels));
+      const out = await analytic(toAttackInput(makeInput(mlp, t, images, labels)));
       expect(out.count).to.equal(1);
       expect(psnr(out.images, images)).to.be.at.least(60);
       expect(out.labels).to.deep.equal(labels);
@@ -76,13 +77,13 @@ describe('analytic attack (dense first layer with bias)', () => {
 
   it('recovers the digit from a one-step fedavg weight delta (the learning rate cancels)', async () => {
     const { images, labels } = pickBatch(ds, new Rng(21), 1);
-    const out = await analytic(makeInput(mlp, 3, images, labels, 'weight-delta'));
+    const out = await analytic(toAttackInput(makeInput(mlp, 3, images, labels, 'weight-delta')));
     expect(psnr(out.images, images)).to.be.at.least(60);
   });
 
   it('recovers several digits of a batch of 4 from units only one example reaches', async () => {
     const { images, labels } = pickBatch(ds, new Rng(31), 4);
-    const out = await analytic(makeInput(mlp, 4, images, labels));
+    const out = await analytic(toAttackInput(makeInput(mlp, 4, images, labels)));
     expect(out.count).to.be.within(1, 4);
     const exact = Array.from({ length: out.count }, (_, i) => bestPsnr(out.images, i, images, 4)).filter((p) => p >= 40);
     expect(exact.length).to.be.at.least(2);
@@ -103,7 +104,7 @@ describe('analytic attack (dense first layer with bias)', () => {
     const lenet = modelSchema.parse({ name: 'lenet-zhu' });
     const model = buildModel(lenet, SHAPE, 10);
     const n = model.specs.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-    const input: AttackInput = { ...makeInput(mlp, 1, new Float32Array(SIZE), [0]), model: { config: lenet, inputShape: SHAPE, numClasses: 10 }, globalParams: new Float32Array(n), update: new Float32Array(n) };
+    const input = toAttackInput({ ...makeInput(mlp, 1, new Float32Array(SIZE), [0]), model: { config: lenet, inputShape: SHAPE, numClasses: 10 }, globalParams: new Float32Array(n), update: new Float32Array(n) });
     let error: Error | null = null;
     try {
       await analytic(input);

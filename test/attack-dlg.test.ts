@@ -8,20 +8,22 @@ import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
 import { loadMnist } from '../shared/data/mnist';
 import { Rng } from '../shared/random';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { psnr, scoreReconstruction } from '../server/metrics';
 import { parameterGradients } from '../server/observer/gradient-matching';
 import { getAttack } from '../server/observer/attacks';
 import { dlg, observedGradient, victimBatchSize } from '../server/observer/attacks/dlg';
 import { idlg, idlgLabels } from '../server/observer/attacks/idlg';
-import type { AttackInput, AttackProgress } from '../server/observer/attacks/types';
+import type { AttackConfig } from '../server/scenario/schema';
+import type { AttackProgress } from '../server/observer/attacks/types';
+import { toAttackInput, type FlatInput } from './fixtures/flat-input';
 import { comparisonPng, PNG_GAP, PNG_SCALE, writeComparisonPng } from '../server/report/png';
 import type { Dataset } from '../shared/data/types';
 
 const SIZE = 28 * 28;
 
 /** A fedsgd update of one real digit, computed in-process exactly as a client would. */
-function victimUpdate(data: Dataset, index: number, modelConfig: ModelConfig, seed: number, attack: Partial<AttackInput['attack']> = {}): AttackInput & { image: Float32Array; label: number } {
+function victimUpdate(data: Dataset, index: number, modelConfig: ModelConfig, seed: number, attack: Partial<AttackConfig> = {}): FlatInput & { image: Float32Array; label: number } {
   const model = buildModel(modelConfig, data.shape, data.numClasses);
   const globalParams = model.initParams(new Rng(seed));
   const image = data.images.slice(index * SIZE, (index + 1) * SIZE);
@@ -65,7 +67,7 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     const input = victimUpdate(data, 3, modelSchema.parse({ name: 'mlp', hidden: [64], activation: 'sigmoid' }), 5, { iterations: 6 });
     const tensorsBefore = tf.memory().numTensors;
     const progress: AttackProgress[] = [];
-    const out = await dlg(input, (p) => progress.push(p));
+    const out = await dlg(toAttackInput(input), (p) => progress.push(p));
     expect(tf.memory().numTensors).to.equal(tensorsBefore);
 
     const score = scoreReconstruction(out, { images: input.image, labels: [input.label], count: 1 }, data.shape);
@@ -86,9 +88,9 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
 
   it('with attack.restarts keeps the restart of lowest objective, restart 0 being the plain run', async () => {
     const config = modelSchema.parse({ name: 'mlp', hidden: [16], activation: 'sigmoid' });
-    const once = await dlg(victimUpdate(data, 5, config, 2, { iterations: 2 }));
+    const once = await dlg(toAttackInput(victimUpdate(data, 5, config, 2, { iterations: 2 })));
     const progress: number[] = [];
-    const thrice = await dlg(victimUpdate(data, 5, config, 2, { iterations: 2, restarts: 3 }), (p) => progress.push(p.iteration));
+    const thrice = await dlg(toAttackInput(victimUpdate(data, 5, config, 2, { iterations: 2, restarts: 3 })), (p) => progress.push(p.iteration));
     expect(thrice.finalObjective).to.be.at.most(once.finalObjective);
     expect(thrice.evaluations).to.be.greaterThan(once.evaluations);
     expect(progress).to.deep.equal(Array.from({ length: thrice.iterations }, (_, i) => i + 1));
@@ -99,7 +101,7 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     const config = modelSchema.parse({ name: 'lenet-zhu' });
     for (let index = 0; index < 10; index++) {
       const input = victimUpdate(data, index, config, 100 + index);
-      expect(idlgLabels(input), `digit #${index}`).to.deep.equal([input.label]);
+      expect(idlgLabels(toAttackInput(input)), `digit #${index}`).to.deep.equal([input.label]);
     }
   });
 
@@ -114,7 +116,7 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     const update = tf.tidy(() =>
       flattenParams(parameterGradients(model, unflattenParams(globalParams, model.specs), tf.tensor4d(images, [2, 28, 28, 1]) as Tensor4D, oneHot(labels, 10)), model.specs),
     );
-    const input: AttackInput = {
+    const input = toAttackInput({
       model: { config, inputShape: data.shape, numClasses: 10 },
       globalParams,
       update,
@@ -123,7 +125,7 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
       numExamples: 2,
       attack: attackSchema.parse({ name: 'idlg', iterations: 1 }),
       seed: 4,
-    };
+    });
     expect(idlgLabels(input)).to.have.members(labels);
     const out = await idlg(input);
     expect(out.count).to.equal(2);
@@ -134,7 +136,7 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
   it('idlg reconstructs a digit through lenet-zhu in a few L-BFGS steps', async () => {
     const input = victimUpdate(data, 7, modelSchema.parse({ name: 'lenet-zhu' }), 3, { name: 'idlg', iterations: 6 });
     const tensorsBefore = tf.memory().numTensors;
-    const out = await idlg(input);
+    const out = await idlg(toAttackInput(input));
     expect(tf.memory().numTensors).to.equal(tensorsBefore);
     const score = scoreReconstruction(out, { images: input.image, labels: [input.label], count: 1 }, data.shape);
     const baseline = noiseBaseline(input.image, 4);
@@ -147,26 +149,27 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     const input = victimUpdate(data, 2, modelSchema.parse({ name: 'lenet-zhu' }), 8);
     const lr = 0.05;
     const delta = input.update.map((g) => -lr * g);
-    const fedavg: AttackInput = {
+    const fedavg: FlatInput = {
       ...input,
       update: delta,
       updateKind: 'weight-delta',
       training: { algorithm: 'fedavg', batchSize: 1, localSteps: 1, learningRate: lr, localEpochs: 0 },
     };
-    const estimate = observedGradient(fedavg);
+    const estimate = observedGradient(toAttackInput(fedavg));
     for (let i = 0; i < estimate.length; i += 97) expect(estimate[i]).to.be.closeTo(input.update[i], 1e-5 * (1 + Math.abs(input.update[i])));
-    expect(idlgLabels(fedavg)).to.deep.equal([input.label]);
+    expect(idlgLabels(toAttackInput(fedavg))).to.deep.equal([input.label]);
     // Two local steps of batch 2 over a 10-example shard: 4 examples behind the delta.
-    expect(victimBatchSize({ ...fedavg, numExamples: 10, training: { ...fedavg.training, batchSize: 2, localSteps: 2 } })).to.equal(4);
+    expect(victimBatchSize(toAttackInput({ ...fedavg, numExamples: 10, training: { ...fedavg.training, batchSize: 2, localSteps: 2 } }))).to.equal(4);
   });
 
   it('rejects an update that does not fit the model', async () => {
     const input = victimUpdate(data, 0, modelSchema.parse({ name: 'mlp', hidden: [8] }), 1);
     let message = '';
-    await dlg({ ...input, update: new Float32Array(5) }).catch((err: Error) => (message = err.message));
+    const good = toAttackInput(input);
+    await dlg({ ...good, observed: { ...good.observed, update: new Float32Array(5) } }).catch((err: Error) => (message = err.message));
     expect(message).to.match(/dlg: update has 5 values/);
     // A fedavg delta over one epoch of 500 examples is beyond what L-BFGS matching attempts.
-    const epoch: AttackInput = { ...input, updateKind: 'weight-delta', numExamples: 500, training: { ...input.training, algorithm: 'fedavg', batchSize: 10, localEpochs: 1 } };
+    const epoch = toAttackInput({ ...input, updateKind: 'weight-delta', numExamples: 500, training: { ...input.training, algorithm: 'fedavg', batchSize: 10, localEpochs: 1 } });
     await dlg(epoch).catch((err: Error) => (message = err.message));
     expect(message).to.match(/dlg: the update comes from 500 examples/);
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, subset, type Dataset } from '../shared/data';
 import { psnr, scoreReconstruction } from '../server/metrics';
@@ -15,7 +15,7 @@ import {
   totalVariation,
   unrollPlan,
 } from '../server/observer/attacks/inverting-gradients';
-import type { AttackInput } from '../server/observer/attacks/types';
+import type { UpdateKind } from '../server/observer/attacks/types';
 import { makeTrial, type Trial } from '../tools/eval/eval-trials';
 import { computeUpdate } from '../client/train';
 
@@ -26,7 +26,7 @@ interface Setup {
   model: ModelConfig;
   steps: number;
   batchSize: number;
-  kind: AttackInput['updateKind'];
+  kind: UpdateKind;
   iterations: number;
   seed: number;
 }
@@ -84,7 +84,7 @@ describe('inverting gradients', () => {
 
   it('with attack.restarts keeps the restart of lowest objective, not the last one', async () => {
     const single = scenario(ds, { model: mlp, steps: 1, batchSize: 2, kind: 'gradient', iterations: 15, seed: 5 });
-    const withRestarts = (restarts: number) => invertingGradients({ ...single.input, attack: { ...single.input.attack, restarts } });
+    const withRestarts = (restarts: number) => invertingGradients({ ...single.input, settings: { ...single.input.settings, restarts } });
     const [once, twice, thrice] = [await withRestarts(1), await withRestarts(2), await withRestarts(3)];
     expect(thrice.iterations).to.equal(3 * once.iterations);
     // Restart k draws from its own seed fork, so runs with more restarts share the earlier ones. Here
@@ -168,7 +168,7 @@ describe('inverting gradients', () => {
 
   it('refuses fedavg updates whose step structure it cannot unroll, naming why', () => {
     const { input } = scenario(ds, { model: mlp, steps: 2, batchSize: 2, kind: 'weight-delta', iterations: 1, seed: 1 });
-    expect(() => unrollPlan({ ...input, training: { ...input.training, localEpochs: 1 } })).to.throw(/localEpochs > 0 is not supported/);
-    expect(() => unrollPlan({ ...input, numExamples: 3 })).to.throw(/declared 3 examples, but 2 local steps × batch 2 = 4/);
+    expect(() => unrollPlan({ ...input, payload: { ...input.payload, training: { ...input.payload.training, localEpochs: 1 } } })).to.throw(/localEpochs > 0 is not supported/);
+    expect(() => unrollPlan({ ...input, observed: { ...input.observed, numExamples: 3 } })).to.throw(/declared 3 examples, but 2 local steps × batch 2 = 4/);
   });
 });

@@ -7,11 +7,12 @@ import { pack } from 'msgpackr';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../shared/models';
-import { attackSchema, modelSchema, type ModelConfig } from '../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, subset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';
-import { CAPTURE_FORMAT, captureFileName, readCapture, writeCapture, writeTruth, CaptureError, type Capture } from '../server/capture/capture';
+import { CAPTURE_FORMAT_1, captureFileName, readCapture, writeCapture, writeTruth, CaptureError, type Capture } from '../server/capture/capture';
+import { definitionFor } from '../shared/models/definition';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');
@@ -30,18 +31,15 @@ function realCapture(config: ModelConfig, exampleIndex: number): { capture: Capt
   const update = tf.tidy(() => flattenParams(parameterGradients(model, params, tf.tensor4d(batch.images, [1, ...SHAPE]), oneHot(labels, 10)), model.specs));
   tf.dispose(params);
   const capture: Capture = {
-    format: CAPTURE_FORMAT,
-    round: 1,
-    clientId: 'c3',
-    view: 'plain',
-    updateKind: 'gradient',
-    numExamples: 1,
-    training: { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, learningRate: 0.1, localEpochs: 0 },
-    model: { config, inputShape: SHAPE, numClasses: 10 },
+    observed: { round: 1, sender: 'c3', kind: 'gradient', numExamples: 1, update, view: 'plain', bytes: 4 * update.length + 40 },
+    payload: {
+      round: 1,
+      model: definitionFor(config, SHAPE, 10),
+      params: globalParams,
+      training: { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, learningRate: 0.1, localEpochs: 0 },
+    },
     attack: attackSchema.parse({ name: 'idlg', iterations: 5 }),
     seed: 7,
-    globalParams,
-    update,
   };
   return { capture, images: batch.images, labels };
 }
@@ -81,11 +79,10 @@ describe('captures', () => {
     const file = path.join(dir, 'sub', captureFileName(1, 'c3'));
     writeCapture(file, capture);
     const back = readCapture(file);
-    expect(Buffer.from(back.update.buffer).equals(Buffer.from(capture.update.buffer))).to.equal(true);
-    expect(Buffer.from(back.globalParams.buffer).equals(Buffer.from(capture.globalParams.buffer))).to.equal(true);
-    const { update: _u, globalParams: _g, ...rest } = back;
-    const { update: _u2, globalParams: _g2, ...want } = capture;
-    expect(rest).to.deep.equal(want);
+    expect(Buffer.from(back.observed.update.buffer).equals(Buffer.from(capture.observed.update.buffer))).to.equal(true);
+    expect(Buffer.from(back.payload.params.buffer).equals(Buffer.from(capture.payload.params.buffer))).to.equal(true);
+    const strip = (c: Capture) => ({ ...c, observed: { ...c.observed, update: null }, payload: { ...c.payload, params: null } });
+    expect(strip(back)).to.deep.equal(strip(capture));
     expect(path.basename(file)).to.equal('round-1-client-c3.msgpack');
   });
 
@@ -100,27 +97,63 @@ describe('captures', () => {
 
     const foreign = path.join(dir, 'foreign.msgpack');
     fs.writeFileSync(foreign, pack({ format: 'fedleak-capture/9', round: 1 }));
-    expectCaptureError(foreign, /format "fedleak-capture\/9"; this fedleak reads fedleak-capture\/1/);
+    expectCaptureError(foreign, /format "fedleak-capture\/9"; this fedleak reads fedleak-capture\/2 and fedleak-capture\/1/);
 
     const noFormat = path.join(dir, 'noformat.msgpack');
     fs.writeFileSync(noFormat, pack([1, 2, 3]));
     expectCaptureError(noFormat, /not a fedleak capture/);
 
-    const short = path.join(dir, 'short.msgpack');
     const bin = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    fs.writeFileSync(short, pack({ ...capture, globalParams: bin(capture.globalParams), update: bin(capture.update.subarray(0, 10)) }));
-    expectCaptureError(short, /update has 10 values, but model mlp .* has \d+ parameters/);
+    const onDisk = (observed: Record<string, unknown>, payload: Record<string, unknown> = {}) =>
+      pack({
+        format: 'fedleak-capture/2',
+        observed: { ...capture.observed, update: bin(capture.observed.update), ...observed },
+        payload: { ...capture.payload, params: bin(capture.payload.params), ...payload },
+        attack: capture.attack,
+        seed: capture.seed,
+      });
+    const short = path.join(dir, 'short.msgpack');
+    fs.writeFileSync(short, onDisk({ update: bin(capture.observed.update.subarray(0, 10)) }));
+    expectCaptureError(short, /observed\.update has 10 values, but the model \(28×28×1 → 10 classes\) has \d+ parameters/);
 
     const odd = path.join(dir, 'odd.msgpack');
-    fs.writeFileSync(odd, pack({ ...capture, globalParams: bin(capture.globalParams), update: Buffer.alloc(7) }));
-    expectCaptureError(odd, /update has 7 bytes, not a whole number of float32 values/);
+    fs.writeFileSync(odd, onDisk({ update: Buffer.alloc(7) }));
+    expectCaptureError(odd, /observed\.update has 7 bytes, not a whole number of float32 values/);
 
     const badField = path.join(dir, 'badfield.msgpack');
-    fs.writeFileSync(badField, pack({ ...capture, round: 0, globalParams: bin(capture.globalParams), update: bin(capture.update) }));
-    expectCaptureError(badField, /invalid fields: round/);
+    fs.writeFileSync(badField, onDisk({ round: 0 }));
+    expectCaptureError(badField, /invalid fields: observed\.round/);
 
     expectCaptureError(path.join(dir, 'missing.msgpack'), /no capture file/);
-    expect(() => writeCapture(path.join(dir, 'w.msgpack'), { ...capture, update: capture.update.subarray(0, 5) })).to.throw(CaptureError, /update has 5 values/);
+    const cut = { ...capture, observed: { ...capture.observed, update: capture.observed.update.subarray(0, 5) } };
+    expect(() => writeCapture(path.join(dir, 'w.msgpack'), cut)).to.throw(CaptureError, /observed\.update has 5 values/);
+  });
+
+  it('still reads fedleak-capture/1 files, as the same two records', () => {
+    const { capture } = realCapture(mlp, 4);
+    const bin = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const v1 = {
+      format: CAPTURE_FORMAT_1,
+      round: 1,
+      clientId: 'c3',
+      view: 'plain',
+      updateKind: 'gradient',
+      numExamples: 1,
+      training: capture.payload.training,
+      model: { config: mlp, inputShape: SHAPE, numClasses: 10 },
+      attack: capture.attack,
+      seed: 7,
+      globalParams: bin(capture.payload.params),
+      update: bin(capture.observed.update),
+    };
+    const file = path.join(dir, 'v1.msgpack');
+    fs.writeFileSync(file, pack(v1));
+    const back = readCapture(file);
+    expect(back.observed).to.deep.include({ round: 1, sender: 'c3', kind: 'gradient', numExamples: 1, view: 'plain' });
+    expect(back.payload.model).to.deep.equal(capture.payload.model);
+    expect(back.payload.training).to.deep.equal(capture.payload.training);
+    expect(Buffer.from(back.observed.update.buffer).equals(bin(capture.observed.update))).to.equal(true);
+    expect(Buffer.from(back.payload.params.buffer).equals(bin(capture.payload.params))).to.equal(true);
   });
 
   it('fedleak attack --capture re-attacks offline (analytic) and scores against a truth file', async () => {

@@ -13,7 +13,7 @@ import { writeImageFolder } from '../shared/data/image-folder-write';
 import { makeSynthetic } from '../shared/data/synthetic';
 import { subset } from '../shared/data/types';
 import { buildModel, paramCount } from '../shared/models';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { initBackend } from '../shared/tensor/backend';
 import { decodeFrame, encodeMessage, type RoundStart, type WireMessage } from '../shared/wire';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Rng } from '../shared/random';
-import { scenarioSchema, type DataConfig } from '../shared/scenario/schema';
+import { scenarioSchema, type DataConfig } from '../server/scenario/schema';
 import {
   clientShard,
   DataError,

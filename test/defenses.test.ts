@@ -8,15 +8,16 @@ import { applyClientDefenses, clientDefensePlan } from '../client/mods';
 import { roundToFloat16 } from '../client/mods/fp16';
 import { l2Norm } from '../client/mods/segments';
 import { dpAggregate } from '../server/dp/aggregate';
-import { dpFedAvgAggregate } from '../server/dp/fedavg';
+import { strategyFor } from '../server/strategy';
+import { MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../shared/models/definition';
 import { computeEpsilon } from '../server/dp/rdp-accountant';
-import { validateScenario } from '../shared/scenario/load';
+import { validateScenario } from '../server/scenario/load';
 import { Rng } from '../shared/random';
-import { defensesSchema, type DefensesConfig } from '../shared/scenario/schema';
+import { defensesSchema, type DefensesConfig } from '../server/scenario/schema';
 import type { ParamSpec } from '../shared/models/types';
 import type { RunResults } from '../server/report/results';
 import { sweepRow, sweepVariants, withAccuracyCost } from '../server/run/sweep';
-import { loadScenario } from '../shared/scenario/load';
+import { loadScenario } from '../server/scenario/load';
 
 /** A defences section as a scenario would give it (defaults filled by the schema). */
 function defenses(section: Record<string, unknown>): DefensesConfig {
@@ -298,15 +299,17 @@ describe('DP-FedAvg aggregation', () => {
     );
     const ones = new Float32Array(100).fill(0.05); // norm 0.5: not clipped
     const noNoise = { ...scenario, defenses: { ...scenario.defenses, dp: { clippingNorm: 1, noiseMultiplier: 0, delta: 1e-5 } } };
-    const quiet = dpFedAvgAggregate(
-      [
-        { update: ones, numExamples: 1 },
-        { update: ones, numExamples: 5 },
-      ],
-      { round: 1, scenario: noNoise, selected: 4, rng: new Rng(0) },
-    );
-    expect(quiet.mean[0]).to.be.closeTo((2 * 0.05) / 4, 1e-9);
-    const { privacy } = dpFedAvgAggregate([{ update: ones, numExamples: 1 }], { round: 3, scenario, selected: 4, rng: new Rng(0) });
+    // Server-side DP-FedAvg is the DP wrapper around the scenario's strategy (fedsgd: θ ← θ − lr · mean).
+    const model: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name: 'bare-vector', inputShape: [1, 1, 1], numClasses: 1, layers: [], params: [{ name: 'v', shape: [100] }] };
+    const aggregate = (s: typeof scenario, round: number, numExamples: number[]) => {
+      const strategy = strategyFor({ scenario: s, model });
+      const ctx = { round, globalParams: new Float32Array(100), selected: ['c0', 'c1', 'c2', 'c3'] };
+      const updates = numExamples.map((n, i) => ({ clientId: `c${i}`, round, update: ones, numExamples: n, frameBytes: 0 }));
+      return strategy.aggregate(ctx, strategy.configure(ctx), updates);
+    };
+    const quiet = aggregate(noNoise, 1, [1, 5]);
+    expect(-quiet.params[0] / scenario.federation.learningRate).to.be.closeTo((2 * 0.05) / 4, 1e-7);
+    const { privacy } = aggregate(scenario, 3, [1]);
     expect(privacy).to.deep.equal({ epsilon: computeEpsilon(0.8, 0.4, 3, 1e-5).epsilon, delta: 1e-5, noiseMultiplier: 0.8, sampleRate: 0.4, steps: 3 });
   });
 

@@ -21,7 +21,7 @@ import {
   type FastKernelName,
 } from '../shared/tensor/fast-kernels';
 import { buildModel, oneHot, softCrossEntropy, unflattenParams } from '../shared/models';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../server/scenario/schema';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
 
 type Attrs = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { tf } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams, type Model } from '../shared/models';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, type Dataset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';

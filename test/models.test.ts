@@ -3,7 +3,7 @@ import { initBackend } from '../shared/tensor/backend';
 import { tf } from '../shared/tensor/tf';
 import { Rng } from '../shared/random';
 import { buildModel, flattenParams, unflattenParams, paramCount, splitFlat } from '../shared/models';
-import { modelSchema } from '../shared/scenario/schema';
+import { modelSchema } from '../server/scenario/schema';
 import type { ImageShape } from '../shared/models';
 
 describe('models', () => {

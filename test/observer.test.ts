@@ -3,9 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { scenarioSchema, type Scenario } from '../shared/scenario/schema';
+import { scenarioSchema, type Scenario } from '../server/scenario/schema';
 import type { AttackRecord } from '../server/report/results';
-import { createObserver, buildAttackInput, type Observer } from '../server/observer/observer';
+import { createObserver, type Observer } from '../server/observer/observer';
+import { attackInput } from '../server/observer/attack-input';
+import { trainingConfig } from '../server/strategy/payload';
+import { definitionFor } from '../shared/models/definition';
+import type { ServerPayload } from '../shared/contract';
 import { AttackWorkerPool } from '../server/observer/worker-pool';
 import type { EvaluationChannel, GroundTruth, ObservedUpdate } from '../server/observer/hook';
 import type { AttackInput } from '../server/observer/attacks/types';
@@ -21,10 +25,9 @@ import { parameterGradients } from '../server/observer/gradient-matching';
 const PLUGIN = path.join(__dirname, 'fixtures', 'observer-attacks.js');
 const SHAPE: [number, number, number] = [4, 4, 1];
 const PIXELS = 16;
-const TASK = { inputShape: SHAPE, numClasses: 10 };
 
 /** Exactly what an attack may see; any ground-truth field added here would be a leak. */
-const ATTACK_INPUT_KEYS = ['attack', 'globalParams', 'model', 'numExamples', 'seed', 'training', 'update', 'updateKind'];
+const ATTACK_INPUT_KEYS = ['observed', 'payload', 'seed', 'settings'];
 
 function scenario(attack: Record<string, unknown> = {}): Scenario {
   return scenarioSchema.parse({ name: 'observer-test', seed: 11, model: { name: 'mlp', hidden: [4] }, attack: { name: 'dlg', ...attack } });
@@ -35,7 +38,17 @@ function update(round: number, clientId: string, pixel: number, label: number): 
   const values = new Float32Array(32).fill(0.01);
   values[0] = pixel;
   values[1] = label;
-  return { round, clientId, update: values, updateKind: 'gradient', numExamples: 1, globalParams: new Float32Array(32), view: 'plain', frameBytes: 0 };
+  return { round, sender: clientId, update: values, kind: 'gradient', numExamples: 1, view: 'plain', bytes: 0 };
+}
+
+/** What the server sent in `round` (a 32-value θ of zeros: the test attacks read only the update). */
+function payload(round: number): ServerPayload {
+  const s = scenario();
+  return { round, model: definitionFor(s.model, SHAPE, 10), params: new Float32Array(32), training: trainingConfig(s.federation) };
+}
+
+function see(o: Observer, u: ObservedUpdate): void {
+  o.observe(u, payload(u.round));
 }
 
 /** Stands in for the coordinator's evaluation messages; remembers who asked for what. */
@@ -91,11 +104,11 @@ describe('observer', function () {
     events.on('attack-progress', (e) => progress.push(e));
     const done: string[] = [];
     events.on('attack-done', (e) => done.push(e.imageFile ?? ''));
-    observer = createObserver({ scenario: scenario({ workers: 2 }), outDir: dir, evaluation, events, task: TASK, plugins: [PLUGIN], attackName: 'test-rendezvous' });
+    observer = createObserver({ scenario: scenario({ workers: 2 }), outDir: dir, evaluation, events, plugins: [PLUGIN], attackName: 'test-rendezvous' });
 
-    observer.observe(update(1, 'c0', 0.25, 3));
-    observer.observe(update(1, 'c1', 0.75, 5));
-    observer.observe(update(2, 'c0', 0.9, 1)); // round 2 is not in attack.rounds
+    see(observer, update(1, 'c0', 0.25, 3));
+    see(observer, update(1, 'c1', 0.75, 5));
+    see(observer, update(2, 'c0', 0.9, 1)); // round 2 is not in attack.rounds
     await bothStarted;
     expect(evaluation.requests, 'no ground truth while attacks run').to.deep.equal([]);
     channel.postMessage({ kind: 'release' });
@@ -135,10 +148,10 @@ describe('observer', function () {
     const evaluation = new FakeEvaluation({ c0: { pixel: 0.25, label: 3 }, c1: { pixel: 0.5, label: 6 } });
     const lines: string[] = [];
     const a = createObserver({
-      scenario: scenario({ workers: 1 }), outDir: dir, evaluation, task: TASK, plugins: [PLUGIN], attackName: 'test-throws', log: (l) => lines.push(l),
+      scenario: scenario({ workers: 1 }), outDir: dir, evaluation, plugins: [PLUGIN], attackName: 'test-throws', log: (l) => lines.push(l),
     });
     observer = a;
-    a.observe(update(1, 'c0', 0.25, 3));
+    see(a, update(1, 'c0', 0.25, 3));
     const [failed] = await a.drain();
     expect(failed.error).to.match(/deliberate failure in test-throws/);
     expect(failed.mse).to.be.NaN;
@@ -149,20 +162,20 @@ describe('observer', function () {
     // The same pool still runs attacks after the failure.
     const pool = new AttackWorkerPool({ size: 1, plugins: [PLUGIN] });
     try {
-      const input = buildAttackInput(scenario(), update(1, 'c1', 0.5, 2), TASK, 1);
+      const input = attackInput(update(1, 'c1', 0.5, 2), payload(1), { settings: scenario().attack, seed: 1 });
       await pool.run('test-throws', input).then(
         () => expect.fail('test-throws resolved'),
         (err: Error) => expect(err.message).to.match(/deliberate failure/),
       );
       const out = await pool.run('test-echo', input);
       expect(out.labels).to.deep.equal([2]);
-      expect(input.update.length, 'the caller keeps its arrays (copies are transferred)').to.equal(32);
+      expect(input.observed.update.length, 'the caller keeps its arrays (copies are transferred)').to.equal(32);
       await pool.run('test-crash', input).then(
         () => expect.fail('test-crash resolved'),
         (err: Error) => expect(err.message).to.match(/attack worker exited with code 3/),
       );
       expect((await pool.run('test-echo', input)).labels, 'a new worker replaces the dead one').to.deep.equal([2]);
-      const unclonable = { ...input, attack: { ...input.attack, hook: () => 1 } } as unknown as AttackInput;
+      const unclonable = { ...input, settings: { ...input.settings, hook: () => 1 } } as unknown as AttackInput;
       await pool.run('test-echo', unclonable).then(
         () => expect.fail('an input with a function resolved'),
         (err: Error) => expect(err.message).to.match(/attack input cannot be sent to a worker/),
@@ -178,9 +191,9 @@ describe('observer', function () {
 
   it('records a missing ground truth as an error, not a crash', async () => {
     observer = createObserver({
-      scenario: scenario({ workers: 1 }), outDir: dir, evaluation: new FakeEvaluation({}), task: TASK, plugins: [PLUGIN], attackName: 'test-echo', log: () => {},
+      scenario: scenario({ workers: 1 }), outDir: dir, evaluation: new FakeEvaluation({}), plugins: [PLUGIN], attackName: 'test-echo', log: () => {},
     });
-    observer.observe(update(1, 'c7', 0.25, 3));
+    see(observer, update(1, 'c7', 0.25, 3));
     const [record] = await observer.drain();
     expect(record.error).to.match(/ground truth unavailable: client c7 is gone/);
     expect(record.iterations).to.equal(7);
@@ -189,11 +202,11 @@ describe('observer', function () {
   it('with maxTargets picks the same targets whatever the arrival order', async () => {
     const pick = async (order: string[]) => {
       const truths = Object.fromEntries([...order, 'aggregate'].map((id) => [id, { pixel: 0.5, label: 1 }]));
-      const o = createObserver({ scenario: scenario({ workers: 1, maxTargets: 2, rounds: [1, 2] }), outDir: dir, evaluation: new FakeEvaluation(truths), task: TASK, plugins: [PLUGIN], attackName: 'test-echo' });
+      const o = createObserver({ scenario: scenario({ workers: 1, maxTargets: 2, rounds: [1, 2] }), outDir: dir, evaluation: new FakeEvaluation(truths), plugins: [PLUGIN], attackName: 'test-echo' });
       try {
-        for (const id of order) o.observe(update(1, id, 0.5, 1));
-        o.observe({ ...update(1, 'aggregate', 0.5, 1), view: 'aggregate' });
-        for (const id of order) o.observe(update(2, id, 0.5, 1));
+        for (const id of order) see(o, update(1, id, 0.5, 1));
+        see(o, { ...update(1, 'aggregate', 0.5, 1), view: 'aggregate' });
+        for (const id of order) see(o, update(2, id, 0.5, 1));
         return (await o.drain()).map((r) => `${r.round}/${r.target}`);
       } finally {
         await o.close();
@@ -210,7 +223,7 @@ describe('observer', function () {
   it('fails every job with a clear error when a plug-in does not load', async () => {
     const pool = new AttackWorkerPool({ size: 2, plugins: [path.join(dir, 'missing-plugin.js')] });
     try {
-      const input: AttackInput = buildAttackInput(scenario(), update(1, 'c0', 0.5, 1), TASK, 1);
+      const input: AttackInput = attackInput(update(1, 'c0', 0.5, 1), payload(1), { settings: scenario().attack, seed: 1 });
       const results = await Promise.allSettled([pool.run('dlg', input), pool.run('dlg', input)]);
       for (const r of results) {
         expect(r.status).to.equal('rejected');
@@ -242,12 +255,13 @@ describe('observer', function () {
         const grads = parameterGradients(model, params, tf.tensor4d(image, [1, ...shape]) as Tensor4D, oneHot([data.labels[k]], data.numClasses));
         return flattenParams(grads, model.specs);
       });
-      const u: ObservedUpdate = { round: 1, clientId, update: gradient, updateKind: 'gradient', numExamples: 1, globalParams, view: 'plain', frameBytes: 0 };
+      const u: ObservedUpdate = { round: 1, sender: clientId, update: gradient, kind: 'gradient', numExamples: 1, view: 'plain', bytes: 0 };
       return u;
     });
     const evaluation: EvaluationChannel = { fetchTruth: async (_round, clientId) => truths[clientId] };
-    observer = createObserver({ scenario: s, outDir: dir, evaluation, task: { inputShape: shape, numClasses: data.numClasses } });
-    for (const u of updates) observer.observe(u);
+    observer = createObserver({ scenario: s, outDir: dir, evaluation });
+    const sent: ServerPayload = { round: 1, model: definitionFor(s.model, shape, data.numClasses), params: globalParams, training: trainingConfig(s.federation) };
+    for (const u of updates) observer.observe(u, sent);
     const records = await observer.drain();
     expect(records.map((r) => r.target)).to.deep.equal(['c0', 'c1']);
     for (const r of records) {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { scenarioSchema } from '../shared/scenario/schema';
+import { scenarioSchema } from '../server/scenario/schema';
 import { RESULTS_FORMAT, type AttackRecord, type RunResults } from '../server/report/results';
 import { assembleResults, writeReport, writeResults } from '../server/report/results-writer';
 import { lineChartPng, niceTicks } from '../server/report/curves';

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { validateScenario } from '../shared/scenario/load';
-import type { Scenario } from '../shared/scenario/schema';
+import { validateScenario } from '../server/scenario/load';
+import type { Scenario } from '../server/scenario/schema';
 import { clientShard } from '../shared/data';
 import { buildModel, paramCount } from '../shared/models';
 import { subset } from '../shared/data/types';
@@ -18,6 +18,8 @@ import { initBackend } from '../shared/tensor/backend';
 import { decodeFrame, encodeMessage, type MessageMap, type MessageType, type WireMessage } from '../shared/wire';
 import { applyAggregate, publicScenario, runRounds, selectClients, weightedMean, startCoordinator, tokenList, WireEvaluationChannel, type Coordinator, type Rejection } from '../server/coordinator';
 import type { ObservedUpdate } from '../server/observer/hook';
+
+type Seen = ObservedUpdate & { globalParams: Float32Array };
 import { CLIENT_MAIN, spawnClientProcesses, type ClientProcesses } from '../server/run/spawn';
 import { computeUpdate } from '../client/train';
 import { distinctInOrder, roundBatches } from '../client/schedule';
@@ -103,7 +105,8 @@ interface Federation {
   tokens: string[];
   logs: string[];
   rejections: Rejection[];
-  observed: ObservedUpdate[];
+  /** Every observed update with the θ of its round's payload. */
+  observed: Seen[];
   processes: ClientProcesses[];
   children: ChildProcess[];
   peers: RawPeer[];
@@ -125,7 +128,7 @@ function rounds(f: Federation) {
     paramCount: f.c.paramCount,
     test: f.c.test,
     initialParams: f.c.initialParams,
-    observe: (u) => f.observed.push(u),
+    observe: (u, payload) => f.observed.push({ ...u, globalParams: payload.params }),
     log: (line) => f.logs.push(line),
   });
 }
@@ -216,16 +219,16 @@ describe('federated runtime (real processes, loopback websockets)', function () 
       // The frame is the update's raw float32 bytes plus a header of a few dozen bytes.
       for (const bytes of Object.values(r.updateBytes ?? {})) expect(bytes - 4 * f.c.paramCount).to.be.within(1, 96);
     }
-    expect(f.observed.map((u) => `${u.round}/${u.clientId}/${u.updateKind}`).sort()).to.deep.equal(['1/c0/weight-delta', '1/c1/weight-delta', '2/c0/weight-delta', '2/c1/weight-delta']);
+    expect(f.observed.map((u) => `${u.round}/${u.sender}/${u.kind}`).sort()).to.deep.equal(['1/c0/weight-delta', '1/c1/weight-delta', '2/c0/weight-delta', '2/c1/weight-delta']);
 
     // θ₂ = θ₁ + Σ nᵢΔᵢ / Σ nᵢ over the round-1 updates, exactly as the server applied it.
     const r1 = f.observed.filter((o) => o.round === 1);
-    const r2Global = (f.observed.find((o) => o.round === 2) as ObservedUpdate).globalParams;
-    const expectedGlobal = applyAggregate(r1[0].globalParams, weightedMean(r1.map((o) => ({ clientId: o.clientId, update: o.update, numExamples: o.numExamples }))), 'fedavg', 0.1);
+    const r2Global = (f.observed.find((o) => o.round === 2) as Seen).globalParams;
+    const expectedGlobal = applyAggregate(r1[0].globalParams, weightedMean(r1.map((o) => ({ clientId: o.sender, update: o.update, numExamples: o.numExamples }))), 'fedavg', 0.1);
     expect(Buffer.from(r2Global.buffer).equals(Buffer.from(expectedGlobal.buffer))).to.equal(true);
 
     // Recompute c1's round-2 update here: same shard, same batches, same bytes.
-    const u = f.observed.find((o) => o.round === 2 && o.clientId === 'c1') as ObservedUpdate;
+    const u = f.observed.find((o) => o.round === 2 && o.sender === 'c1') as Seen;
     const fc = f.s.federation;
     const shard = clientShard(f.s.data, fc.clients, 1, f.s.seed);
     const batches = roundBatches(shard.labels.length, fc, f.s.seed, 1, 2);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyOverride, loadScenario, parseOverride, ScenarioError, validateScenario } from '../shared/scenario/load';
+import { applyOverride, loadScenario, parseOverride, ScenarioError, validateScenario } from '../server/scenario/load';
 
 function tempScenario(content: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-scn-'));

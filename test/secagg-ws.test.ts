@@ -14,8 +14,9 @@ import { ClientSecAgg } from '../client/secagg/session';
 import { decodeFrame, encodeMessage, type WireMessage } from '../shared/wire';
 import '../shared/wire/secagg';
 import { Rng } from '../shared/random';
-import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../shared/scenario/schema';
+import { federationSchema, defensesSchema, type SecureAggregationConfig } from '../server/scenario/schema';
 import { quantizationStep } from '../shared/secagg/quantize';
+import { testPlan } from '../bench/loopback-cohort';
 
 const P = 300;
 
@@ -104,14 +105,14 @@ describe('secure aggregation over loopback websockets', function () {
         hub,
         round: 1,
         selected,
-        globalParams: new Float32Array(P),
+        plan: testPlan(1, selected, new Float32Array(P)),
         paramCount: P,
         federation: federationSchema.parse({ clients: n, clientsPerRound: 6, batchSize: 1, roundTimeoutMs: 5000 }),
-        observe: (u) => observed.push(u),
         log: (l) => serverLog.push(l),
       };
       const stage = secureAggregationStage({ config, seed: 1 });
       const result = await stage(ctx);
+      observed.push(...(result.views ?? []));
 
       const survivors = ['c0', 'c1', 'c3', 'c4', 'c5'];
       expect(result.secureAggregation, serverLog.join('\n')).to.deep.include({ threshold: 4, survivors, dropped: ['c2'], clippedValues: 0 });
@@ -125,11 +126,11 @@ describe('secure aggregation over loopback websockets', function () {
       }
       // The observer got every masked vector that arrived (noise on the scale of the modulus) and the mean.
       const masked = observed.filter((u) => u.view === 'masked');
-      expect(masked.map((u) => u.clientId).sort()).to.deep.equal(survivors);
+      expect(masked.map((u) => u.sender).sort()).to.deep.equal(survivors);
       for (const u of masked) expect(Math.max(...u.update.map(Math.abs))).to.be.above(100);
       const agg = observed.filter((u) => u.view === 'aggregate');
       expect(agg).to.have.length(1);
-      expect(agg[0]).to.deep.include({ clientId: 'aggregate', numExamples: 5 });
+      expect(agg[0]).to.deep.include({ sender: 'aggregate', numExamples: 5 });
       expect(serverLog.some((l) => /c6 was not selected for round 1 and cannot join it mid-protocol/.test(l)), serverLog.join('\n')).to.equal(true);
       expect(clientLog.some((l) => /c2: simulated drop-out at masked-input/.test(l))).to.equal(true);
     } finally {

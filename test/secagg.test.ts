@@ -15,7 +15,7 @@ import { combineShares, shareSecret } from '../shared/secagg/shamir';
 import { DROP_STAGES, runInProcess, type DropStage } from '../server/secagg/in-process';
 import { SecAggServer, type SecAggServerParams } from '../server/secagg/server';
 import { checkSecureAggregationScenario } from '../server/secagg/check';
-import { scenarioSchema } from '../shared/scenario/schema';
+import { scenarioSchema } from '../server/scenario/schema';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`);
 

@@ -11,71 +11,10 @@ import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/
 import { initBackend } from '../shared/tensor/backend';
 import { Rng } from '../shared/random';
 import { buildModel, unflattenParams, oneHot, type Model } from '../shared/models';
-import type { ModelConfig } from '../shared/scenario/schema';
-import { modelSchema } from '../shared/scenario/schema';
+import type { ModelConfig } from '../server/scenario/schema';
+import { modelSchema } from '../server/scenario/schema';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
-
-function randomTensor(rng: Rng, shape: number[], std = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(rng.fillNormal(new Float32Array(n), 0, std), shape);
-}
-
-function unitDirection(rng: Rng, shapes: number[][]): Tensor[] {
-  const parts = shapes.map((s) => randomTensor(rng, s));
-  const norm = Math.sqrt(parts.reduce((acc, p) => acc + (tf.sum(tf.square(p)).dataSync()[0] as number), 0));
-  return parts.map((p) => tf.div(p, norm));
-}
-
-function dot(a: readonly Tensor[], b: readonly Tensor[]): number {
-  return a.reduce((acc, t, i) => acc + tf.sum(tf.mul(t, b[i])).dataSync()[0], 0);
-}
-
-/** Value of a scalar tensor. */
-function scalarOf(t: Tensor): number {
-  return t.dataSync()[0];
-}
-
-interface Check {
-  analytic: number;
-  numeric: number;
-  /** Rounding noise of the finite difference: float32 ulps of f divided by the step. */
-  noise: number;
-}
-
-/**
- * Directional derivatives of a scalar function of several tensors: analytic via tf.grads,
- * numeric by central differences with step h. The first direction is the analytic gradient
- * itself (a wrong gradient has the wrong slope there), the others are random.
- */
-function directionalChecks(f: (...zs: Tensor[]) => Tensor, at: Tensor[], rng: Rng, directions: number, h: number): Check[] {
-  const grads = tf.grads(f)(at);
-  const f0 = Math.abs(scalarOf(f(...at)));
-  const out: Check[] = [];
-  for (let k = 0; k < directions; k++) {
-    const d = k === 0 ? normalise(grads) : unitDirection(rng, at.map((t) => t.shape));
-    const plus = at.map((t, i) => tf.add(t, tf.mul(d[i], h)));
-    const minus = at.map((t, i) => tf.sub(t, tf.mul(d[i], h)));
-    const fp = scalarOf(f(...plus));
-    const fm = scalarOf(f(...minus));
-    const numeric = (fp - fm) / (2 * h);
-    out.push({ analytic: dot(grads, d), numeric, noise: (8 * Math.max(f0, Math.abs(fp), Math.abs(fm)) * 2 ** -24) / h });
-  }
-  return out;
-}
-
-function normalise(ts: readonly Tensor[]): Tensor[] {
-  const norm = Math.sqrt(dot(ts, ts));
-  return ts.map((t) => tf.div(t, norm));
-}
-
-/** Relative agreement, with the finite difference's rounding noise as an absolute allowance. */
-function expectClose(checks: Check[], relTol: number, label: string): void {
-  for (const c of checks) {
-    const scale = Math.max(Math.abs(c.analytic), Math.abs(c.numeric));
-    const err = Math.abs(c.analytic - c.numeric);
-    expect(err, `${label}: analytic ${c.analytic} vs finite difference ${c.numeric} (noise ${c.noise})`).to.be.at.most(relTol * scale + c.noise);
-  }
-}
+import { directionalChecks, dot, expectClose, normalise, randomTensor, scalarOf, unitDirection } from './fixtures/finite-differences';
 
 /** DLG objective as a function of dummy images and dummy label logits. */
 function dlgObjective(model: Model, params: Tensor[], trueGrads: Tensor[]) {

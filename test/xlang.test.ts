@@ -16,8 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Rng } from '../shared/random';
-import { validateScenario } from '../shared/scenario/load';
-import { scenarioSchema, type DataConfig, type DefensesConfig, type Scenario } from '../shared/scenario/schema';
+import { validateScenario } from '../server/scenario/load';
+import { scenarioSchema, type DataConfig, type DefensesConfig, type Scenario } from '../server/scenario/schema';
 import { clientShard, loadDataset, prepareFederatedData, subset } from '../shared/data';
 import { buildModel } from '../shared/models';
 import { initFlat } from '../shared/models/init';
@@ -387,8 +387,8 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
         const { rounds } = await runRounds({ scenario, hub: c.hub, model: c.model, paramCount: c.paramCount, test: c.test, initialParams: c.initialParams, observe: (u) => observed.push(u), log: (l) => logs.push(l) });
         const channel = new WireEvaluationChannel(c.hub);
         for (const u of observed) {
-          const t = await channel.fetchTruth(u.round, u.clientId);
-          truths.set(`${u.round}/${u.clientId}`, { labels: t.labels, images: t.images });
+          const t = await channel.fetchTruth(u.round, u.sender);
+          truths.set(`${u.round}/${u.sender}`, { labels: t.labels, images: t.images });
         }
         channel.close();
         expect(rounds.every((r) => r.dropped.length === 0), logs.join('\n')).to.equal(true);
@@ -399,7 +399,7 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
         const [fed, ...rest] = python<unknown>([
           { op: 'federated', data: scenario.data, clients: f.clients, seed: scenario.seed, plan: f, rounds: roundNumbers, federation: f, paramCount: c.paramCount },
           ...roundNumbers.map((round) => ({ op: 'select', connected: f.clients, k: f.clientsPerRound, seed: scenario.seed, round })),
-          ...observed.map((u) => ({ op: 'defend', update: f32ToB64(zeros), defenses: scenario.defenses, seed: scenario.seed, client: Number(u.clientId.slice(1)), round: u.round, shapes: specs.map((s) => s.shape) })),
+          ...observed.map((u) => ({ op: 'defend', update: f32ToB64(zeros), defenses: scenario.defenses, seed: scenario.seed, client: Number(u.sender.slice(1)), round: u.round, shapes: specs.map((s) => s.shape) })),
         ]);
         const selected = rest.slice(0, 3) as number[][];
         const updates = rest.slice(3) as string[];
@@ -409,13 +409,13 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
         expect(answer.maxFrameBytes).to.equal(c.maxFrameBytes);
         expect(observed).to.have.length(6);
         observed.forEach((u, k) => {
-          const client = Number(u.clientId.slice(1));
-          expectSameBits(u.update, b64ToF32(updates[k]), `round ${u.round} ${u.clientId} update as received`);
+          const client = Number(u.sender.slice(1));
+          expectSameBits(u.update, b64ToF32(updates[k]), `round ${u.round} ${u.sender} update as received`);
           const predicted = answer.clients[client].rounds[u.round - 1];
-          const truth = truths.get(`${u.round}/${u.clientId}`) as { labels: number[]; images: Float32Array };
+          const truth = truths.get(`${u.round}/${u.sender}`) as { labels: number[]; images: Float32Array };
           expect(u.numExamples).to.equal(predicted.used.length);
-          expect(truth.labels, `round ${u.round} ${u.clientId} labels`).to.deep.equal(predicted.usedLabels);
-          expect(sha256(truth.images), `round ${u.round} ${u.clientId} examples`).to.equal(predicted.usedImagesSha256);
+          expect(truth.labels, `round ${u.round} ${u.sender} labels`).to.deep.equal(predicted.usedLabels);
+          expect(sha256(truth.images), `round ${u.round} ${u.sender} examples`).to.equal(predicted.usedImagesSha256);
         });
       } finally {
         await c.hub.close('test over', 2000);

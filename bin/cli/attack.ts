@@ -5,11 +5,14 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { captureToAttackInput, readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
-import { attackSchema, type AttackConfig } from '../../shared/scenario/schema';
-import { applyOverride, parseOverride } from '../../shared/scenario/load';
+import { describeDefinition, readCapture, readTruth, type Capture, type CaptureTruth } from '../../server/capture/capture';
+import { attackInput, attackSeed } from '../../server/observer/attack-input';
+import { attackSchema, type AttackConfig } from '../../server/scenario/schema';
+import { applyOverride, parseOverride } from '../../server/scenario/load';
 import { initBackend } from '../../shared/tensor/backend';
-import { ATTACKS, getAttack } from '../../server/observer/attacks';
+import { attackNames, getAttack, getAttackDefinition, registerAttackPlugin } from '../../server/observer/attacks';
+import { attackSettingsOf, isPluginAttack, parsePluginSettings } from '../../server/scenario/attack-schema';
+import { describeIssue } from '../../shared/scenario/errors';
 import type { AttackOutput } from '../../server/observer/attacks/types';
 import { pairScores, scoreReconstruction, type ReconstructionScore } from '../../server/metrics';
 import { writeComparisonPng, writeImageGrid } from '../../server/report/png';
@@ -27,32 +30,60 @@ interface AttackOptions {
   seed?: string;
   truth?: string;
   quiet?: boolean;
+  plugin: string[];
 }
 
 
-/** The capture's attack config with the command-line changes, validated. */
-export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>): AttackConfig {
+/**
+ * Registers the plug-ins given with --plugin (and the one the capture's scenario named, if any);
+ * returns plug-in attack name → module file.
+ */
+export function registerOfflinePlugins(base: AttackConfig, files: readonly string[]): Map<string, string> {
+  const byName = new Map<string, string>();
+  const all = [...(isPluginAttack(base) && fs.existsSync(base.plugin) ? [base.plugin] : []), ...files.map((f) => path.resolve(f))];
+  for (const file of all) {
+    try {
+      for (const name of registerAttackPlugin(file)) byName.set(name, file);
+    } catch (err) {
+      throw new UserError(`--plugin ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return byName;
+}
+
+/** The capture's attack config with the command-line changes (and --plugin attacks), validated. */
+export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>, plugins: ReadonlyMap<string, string> = new Map()): AttackConfig {
   const raw: Record<string, unknown> = { attack: JSON.parse(JSON.stringify(base)) as Record<string, unknown> };
+  const attack = raw.attack as Record<string, unknown>;
+  // Choosing another attack starts from the capture's common fields, not the old attack's plug-in settings.
+  const chosen = opts.attack ?? (plugins.size === 1 && !plugins.has(String(attack.name)) ? [...plugins.keys()][0] : undefined);
+  if (chosen !== undefined && chosen !== attack.name) {
+    attack.name = chosen;
+    delete attack.plugin;
+    delete attack.settings;
+  }
+  const pluginFile = plugins.get(String(attack.name));
+  if (pluginFile) attack.plugin = pluginFile;
   for (const text of opts.set) {
     const { path: p, value } = parseOverride(text);
     if (!p.startsWith('attack.')) throw new UserError(`--set ${text}: only attack.* fields can change offline; the capture fixes the model, data and training config`);
     applyOverride(raw, p, value);
   }
-  const attack = raw.attack as Record<string, unknown>;
-  if (opts.attack !== undefined) attack.name = opts.attack;
   if (opts.iterations !== undefined) {
     const n = Number(opts.iterations);
     if (!Number.isInteger(n) || n < 1) throw new UserError(`--iterations ${opts.iterations}: expected a positive integer`);
     attack.iterations = n;
   }
   const parsed = attackSchema.safeParse(attack);
-  if (!parsed.success) {
-    throw new UserError(`attack settings: ${parsed.error.issues.map((i) => `attack.${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new UserError(`attack settings: ${parsed.error.issues.map((i) => describeIssue(i, ['attack'])).join('; ')}`);
+  const config = parsed.data;
+  if (config.name === 'none' || !attackNames().includes(config.name)) {
+    throw new UserError(`choose an attack with --attack NAME (or --plugin FILE); the capture's attack is "${config.name}". Available: ${attackNames().join(', ')}`);
   }
-  if (parsed.data.name === 'none' || !(parsed.data.name in ATTACKS)) {
-    throw new UserError(`choose an attack with --attack NAME; the capture's attack is "${parsed.data.name}". Available: ${Object.keys(ATTACKS).join(', ')}`);
-  }
-  return parsed.data;
+  if (!isPluginAttack(config)) return config;
+  const { settings, problems } = parsePluginSettings(getAttackDefinition(config.name), config.settings);
+  if (problems.length) throw new UserError(`attack settings: ${problems.join('; ')}`);
+  return { ...config, settings: settings as Record<string, unknown> };
 }
 
 function timestamp(): string {
@@ -60,8 +91,10 @@ function timestamp(): string {
 }
 
 function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, score: ReconstructionScore | null): string {
+  const o = capture.observed;
+  const model = `${capture.payload.model.name}: ${describeDefinition(capture.payload.model)}`;
   const lines = [
-    `capture: round ${capture.round}, client ${capture.clientId}, ${capture.updateKind}, ${capture.numExamples} examples, model ${capture.model.config.name}`,
+    `capture: round ${o.round}, client ${o.sender}, ${o.kind}${o.view === 'plain' ? '' : ` (${o.view} view)`}, ${o.numExamples} examples, model ${model}${o.serverClippedTo !== undefined ? `, clipped by the server to ${o.serverClippedTo}` : ''}`,
     `attack: ${attack.name}, ${out.iterations} iterations, ${out.evaluations} evaluations, ${out.seconds.toFixed(2)} s`,
     `final objective: ${out.finalObjective.toExponential(4)}`,
     `reconstructed: ${out.count} image${out.count === 1 ? '' : 's'}, labels [${out.labels.join(', ')}]`,
@@ -74,16 +107,20 @@ function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, scor
 
 async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const capture = readCapture(opts.capture);
-  const attack = offlineAttackConfig(capture.attack, opts);
-  const seed = opts.seed === undefined ? capture.seed : parseSeed(opts.seed);
-  const truth: CaptureTruth | null = opts.truth ? readTruth(opts.truth, capture.model.inputShape) : null;
+  const plugins = registerOfflinePlugins(capture.attack, opts.plugin);
+  const attack = offlineAttackConfig(capture.attack, opts, plugins);
+  const { observed, payload } = capture;
+  // By default the live attack's own seed, so that the offline attack repeats it exactly.
+  const seed = opts.seed === undefined ? attackSeed(capture.seed, observed.round, observed.sender, observed.view) : parseSeed(opts.seed);
+  const shape = payload.model.inputShape;
+  const truth: CaptureTruth | null = opts.truth ? readTruth(opts.truth, shape) : null;
   await initBackend({ quiet: opts.quiet });
 
   const outDir = path.resolve(opts.out ?? path.join('runs', `attack-${path.basename(opts.capture).replace(/\.msgpack$/, '')}-${timestamp()}`));
   fs.mkdirSync(outDir, { recursive: true });
   const total = attack.iterations * attack.restarts;
   let lastShown = -1;
-  const output = await getAttack(attack.name)(captureToAttackInput(capture, attack, seed), (p) => {
+  const output = await getAttack(attack.name)(attackInput(observed, payload, { settings: attackSettingsOf(attack), seed }), (p) => {
     const of = p.total ?? total;
     const decile = Math.floor((10 * p.iteration) / Math.max(1, of));
     if (!opts.quiet && decile !== lastShown) {
@@ -92,7 +129,6 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
     }
   });
 
-  const shape = capture.model.inputShape;
   const score = truth
     ? scoreReconstruction({ images: output.images, labels: output.labels, count: output.count }, { images: truth.images, labels: truth.labels, count: truth.count }, shape)
     : null;
@@ -102,9 +138,11 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const record = {
     format: ATTACK_RESULT_FORMAT,
     capture: path.resolve(opts.capture),
-    round: capture.round,
-    clientId: capture.clientId,
-    updateKind: capture.updateKind,
+    round: observed.round,
+    clientId: observed.sender,
+    updateKind: observed.kind,
+    view: observed.view,
+    ...(observed.serverClippedTo !== undefined ? { serverClippedTo: observed.serverClippedTo } : {}),
     attack,
     seed,
     count: output.count,
@@ -139,8 +177,9 @@ export function registerAttackCommand(program: Command): void {
     .option('-n, --iterations <n>', 'optimizer steps (dlg: L-BFGS steps)')
     .option('--set <path=value>', 'override an attack field, e.g. --set attack.tvWeight=0.01 (repeatable; value is JSON)', collect, [])
     .option('-o, --out <dir>', 'output folder (default runs/attack-<capture>-<timestamp>)')
-    .option('--seed <n>', 'seed for the attack\'s dummy initialisation (default: the capture\'s seed)')
+    .option('--seed <n>', 'seed for the attack\'s dummy initialisation (default: the seed the live attack used)')
     .option('--truth <file>', 'a fedleak-truth/1 file with the true batch, to score the reconstruction (MSE/PSNR/SSIM, labels)')
+    .option('--plugin <file>', 'load a plug-in attack module (exports `attack` or `attacks`); its attack becomes the default (repeatable)', collect, [])
     .option('-q, --quiet', 'no progress lines')
     .action(async (opts: AttackOptions) => {
       await runOfflineAttack(opts);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { loadScenario } from '../../shared/scenario/load';
+import { loadScenario } from '../../server/scenario/load';
 import { runScenario } from '../../server/run';
 import { runSweep } from '../../server/run/sweep';
 import { startDashboard } from '../../server/dashboard/server';

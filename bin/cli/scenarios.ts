@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listBuiltinScenarios } from '../../shared/scenario/load';
+import { listBuiltinScenarios } from '../../server/scenario/load';
 
 export function registerScenariosCommand(program: Command): void {
   program

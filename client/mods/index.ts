@@ -1,33 +1,38 @@
 /**
- * Client-side defences on the update, applied as a pipeline in `defenses.order` (see
+ * Client-side defences on the update, run as a chain of mods in `defenses.order` (see
  * docs/defenses.md). The observer sees the defended update, as a real server would.
  */
-import { ScenarioError } from '../../shared/scenario/load';
-import type { DefensesConfig } from '../../shared/scenario/schema';
+import { ScenarioError } from '../../shared/scenario/errors';
+import type { DefensesConfig } from '../../shared/scenario/public';
 import type { ParamSpec } from '../../shared/models/types';
 import type { Rng } from '../../shared/random';
-import { CLIENT_DEFENSES, type ClientDefenseName } from './registry';
-import type { Defense, StageReport } from './types';
+import type { ClientModConfigs } from '../../shared/mods/registry';
+import { CLIENT_MODS, type ClientModName } from './registry';
+import { chainMods } from './chain';
+import type { ClientMod, ClientUpdate, StageReport } from './types';
 
-export type { ClientDefenseName } from './registry';
-export { CLIENT_DEFENSES } from './registry';
+export type { ClientModName } from './registry';
+export { CLIENT_MODS } from './registry';
+export { chainMods } from './chain';
+export { finiteGuard } from './finite';
+export type { ClientMod, ClientUpdate, ModContext, Next, StageReport } from './types';
 
 export interface DefenseReport {
   /** Per defence name: what it did (e.g. norm before/after, zeroed count). */
-  [defense: string]: Record<string, number>;
+  [defense: string]: StageReport;
 }
 
 /**
  * The configured client defences in the order they run: those of `defenses.order` that are set.
  * Throws a ScenarioError when a defence is set but not in the order, or listed twice.
  */
-export function clientDefensePlan(config: DefensesConfig): ClientDefenseName[] {
-  const seen = new Set<ClientDefenseName>();
+export function clientDefensePlan(config: DefensesConfig): ClientModName[] {
+  const seen = new Set<ClientModName>();
   for (const name of config.order) {
     if (seen.has(name)) throw new ScenarioError(`defenses.order lists "${name}" twice; each defence runs at most once`);
     seen.add(name);
   }
-  const names = Object.keys(CLIENT_DEFENSES) as ClientDefenseName[];
+  const names = Object.keys(CLIENT_MODS) as ClientModName[];
   const missing = names.filter((n) => config[n] !== undefined && !seen.has(n));
   if (missing.length) {
     throw new ScenarioError(
@@ -37,9 +42,13 @@ export function clientDefensePlan(config: DefensesConfig): ClientDefenseName[] {
   return config.order.filter((n) => config[n] !== undefined);
 }
 
-function runStage<K extends ClientDefenseName>(name: K, values: Float32Array, config: DefensesConfig, rng: Rng, specs?: readonly ParamSpec[]): StageReport {
-  const defense = CLIENT_DEFENSES[name] as Defense<NonNullable<DefensesConfig[K]>>;
-  return defense.apply(values, config[name] as NonNullable<DefensesConfig[K]>, { rng, specs });
+function modFor<K extends ClientModName>(name: K, config: DefensesConfig): ClientMod {
+  return CLIENT_MODS[name](config[name] as ClientModConfigs[K]);
+}
+
+/** The configured defence mods, in `defenses.order`. */
+export function defenseMods(config: DefensesConfig): ClientMod[] {
+  return clientDefensePlan(config).map((name) => modFor(name, config));
 }
 
 /**
@@ -54,9 +63,11 @@ export function applyClientDefenses(
   rng: Rng,
   specs?: readonly ParamSpec[],
 ): { update: Float32Array; report: DefenseReport } {
-  const plan = clientDefensePlan(config);
-  const values = update.slice();
+  let out: ClientUpdate | null = null;
   const report: DefenseReport = {};
-  for (const name of plan) report[name] = runStage(name, values, config, rng, specs);
-  return { update: values, report };
+  const run = chainMods(defenseMods(config), (u) => (out = u));
+  run({ round: 0, kind: 'gradient', numExamples: 1, values: update.slice() }, { rng, specs, report });
+  const result = out as ClientUpdate | null;
+  if (!result) throw new Error('client defences: a mod did not pass the update on');
+  return { update: result.values, report };
 }

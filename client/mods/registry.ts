@@ -1,19 +1,21 @@
 /**
- * Client-side defences by the name scenarios use under `defenses.*` and in `defenses.order`.
- * Adding one: a file exporting a Defense, one line here (and its schema entry).
+ * Client mod implementations by registered name (shared/mods/registry.ts holds their config
+ * schemas). The mapped type makes a registered config without an implementation a compile error.
  */
-import type { DefensesConfig } from '../../shared/scenario/schema';
-import type { Defense } from './types';
+import type { ClientModConfigs, ClientModName } from '../../shared/mods/registry';
+import { transformMod, type ClientMod } from './types';
 import { clipping } from './clipping';
 import { noise } from './noise';
 import { pruning } from './pruning';
 import { quantization } from './quantization';
 
-export type ClientDefenseName = DefensesConfig['order'][number];
+export type { ClientModName } from '../../shared/mods/registry';
 
-export const CLIENT_DEFENSES: { [K in ClientDefenseName]: Defense<NonNullable<DefensesConfig[K]>> } = {
-  clipping,
-  noise,
-  pruning,
-  quantization,
+export type ModFactory<K extends ClientModName> = (config: ClientModConfigs[K]) => ClientMod;
+
+export const CLIENT_MODS: { [K in ClientModName]: ModFactory<K> } = {
+  clipping: (c) => transformMod(clipping, c),
+  noise: (c) => transformMod(noise, c),
+  pruning: (c) => transformMod(pruning, c),
+  quantization: (c) => transformMod(quantization, c),
 };

@@ -9,7 +9,7 @@ import type { WireMessage } from '../../shared/wire';
 import type { Rng } from '../../shared/random';
 import { SecAggClient } from '../../shared/secagg/client';
 import { isSecAggMessage, type SecAggServerMessage } from '../../shared/secagg/messages';
-import type { SecureAggregationConfig } from '../../shared/scenario/schema';
+import type { SecureAggregationConfig } from '../../shared/scenario/public';
 
 export type SecAggStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
 

@@ -1,24 +1,30 @@
 /**
- * Captures: one received update with everything an attack needs to re-run offline
- * (`fedleak attack --capture FILE`), format "fedleak-capture/1".
+ * Captures: one update as the server received it, with what the server had sent for that round, for
+ * re-running attacks offline (`fedleak attack --capture FILE`), format "fedleak-capture/2".
  *
- * A capture is one msgpack map. Tensors (`update`, `globalParams`) are `bin` values holding raw
- * little-endian float32 in the model's flatten order (docs/models.md), as on the wire; everything
- * else is plain msgpack. It holds only what the server legitimately had (no ground truth).
- * The server writes one file per received update under <out>/captures/ when federation.capture is
+ * A capture is one msgpack map: `observed` (an ObservedUpdate, shared/contract.ts) and `payload`
+ * (its round's ServerPayload: model definition, global parameters, public training config), plus the
+ * scenario's attack settings and seed at capture time so that `fedleak attack` repeats the live
+ * attack by default. Tensors (`observed.update`, `payload.params`) are `bin` values of raw
+ * little-endian float32 in the model's flatten order (docs/models.md), as on the wire. It holds only
+ * what the server legitimately had (no ground truth). "fedleak-capture/1" files are still read.
+ * The server writes one file per observed update under <out>/captures/ when federation.capture is
  * true (`captureFileName`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { z } from 'zod';
-import { attackSchema, federationSchema, modelSchema, type AttackConfig, type Scenario } from '../../shared/scenario/schema';
-import { buildModel } from '../../shared/models';
+import type { ObservedUpdate, ServerPayload, TrueUserData } from '../../shared/contract';
+import { federationSchema } from '../../shared/scenario/public';
+import { modelSchema } from '../../shared/models/schema';
+import { definitionFor, modelDefinitionSchema, modelFromDefinition, type ModelDefinition } from '../../shared/models/definition';
 import { paramCount, type ImageShape } from '../../shared/models/types';
-import type { AttackView } from '../report/results';
-import type { AttackInput, UpdateKind } from '../observer/attacks/types';
+import { attackSchema, type AttackConfig, type Scenario } from '../scenario/schema';
 
-export const CAPTURE_FORMAT = 'fedleak-capture/1';
+export const CAPTURE_FORMAT = 'fedleak-capture/2';
+/** The first format (flat fields, model by scenario config); read, never written. */
+export const CAPTURE_FORMAT_1 = 'fedleak-capture/1';
 
 export class CaptureError extends Error {
   constructor(message: string) {
@@ -28,27 +34,16 @@ export class CaptureError extends Error {
 }
 
 export interface Capture {
-  format: typeof CAPTURE_FORMAT;
-  /** 1-based round. */
-  round: number;
-  /** Client id, or "aggregate". */
-  clientId: string;
-  /** What the server saw: one client's update in the clear, masked, or the aggregate. */
-  view?: AttackView;
-  updateKind: UpdateKind;
-  /** Examples the client declared for weighting (fedsgd: its batch size). */
-  numExamples: number;
-  /** The public training config. */
-  training: AttackInput['training'];
-  model: AttackInput['model'];
+  /** The update exactly as the observer saw it (after server-side clipping, when DP-FedAvg clips). */
+  observed: ObservedUpdate;
+  /** What the server sent for that round. */
+  payload: ServerPayload;
   /** The scenario's attack config at capture time (the offline attack may override it). */
   attack: AttackConfig;
-  /** Scenario seed. */
+  /** Scenario seed: the offline attack derives the live attack's seed from it. */
   seed: number;
   /** ISO time the server received the update. */
   capturedAt?: string;
-  globalParams: Float32Array;
-  update: Float32Array;
 }
 
 /** `round-<r>-client-<id>.msgpack`; client ids are sanitised to file-name characters. */
@@ -56,35 +51,9 @@ export function captureFileName(round: number, clientId: string): string {
   return `round-${round}-client-${clientId.replace(/[^A-Za-z0-9_-]/g, '_')}.msgpack`;
 }
 
-/** What the coordinator knows about one update (ObservedUpdate has these fields). */
-export interface CapturedUpdate {
-  round: number;
-  clientId: string;
-  update: Float32Array;
-  updateKind: UpdateKind;
-  numExamples: number;
-  globalParams: Float32Array;
-  view: AttackView;
-}
-
-/** Builds a capture from an observed update and its scenario. */
-export function captureFromUpdate(u: CapturedUpdate, scenario: Scenario, inputShape: ImageShape, numClasses: number): Capture {
-  const f = scenario.federation;
-  return {
-    format: CAPTURE_FORMAT,
-    round: u.round,
-    clientId: u.clientId,
-    view: u.view,
-    updateKind: u.updateKind,
-    numExamples: u.numExamples,
-    training: { algorithm: f.algorithm, batchSize: f.batchSize, localSteps: f.localSteps, learningRate: f.learningRate, localEpochs: f.localEpochs },
-    model: { config: scenario.model, inputShape: [...inputShape] as ImageShape, numClasses },
-    attack: scenario.attack,
-    seed: scenario.seed,
-    capturedAt: new Date().toISOString(),
-    globalParams: u.globalParams,
-    update: u.update,
-  };
+/** The capture of an observed update, with its round's payload and the scenario's attack settings. */
+export function captureOf(observed: ObservedUpdate, payload: ServerPayload, scenario: Pick<Scenario, 'attack' | 'seed'>): Capture {
+  return { observed, payload, attack: scenario.attack, seed: scenario.seed, capturedAt: new Date().toISOString() };
 }
 
 function floatBytes(values: Float32Array): Buffer {
@@ -96,7 +65,15 @@ function floatBytes(values: Float32Array): Buffer {
 /** Writes `capture` to `file` (creating its folder), via a temporary file so readers never see half a capture. */
 export function writeCapture(file: string, capture: Capture): void {
   checkCapture(capture, file);
-  const body = pack({ ...capture, format: CAPTURE_FORMAT, globalParams: floatBytes(capture.globalParams), update: floatBytes(capture.update) });
+  const { observed, payload } = capture;
+  const body = pack({
+    format: CAPTURE_FORMAT,
+    observed: { ...observed, update: floatBytes(observed.update) },
+    payload: { ...payload, params: floatBytes(payload.params) },
+    attack: capture.attack,
+    seed: capture.seed,
+    ...(capture.capturedAt ? { capturedAt: capture.capturedAt } : {}),
+  });
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, body);
@@ -105,18 +82,44 @@ export function writeCapture(file: string, capture: Capture): void {
 
 const trainingSchema = federationSchema.pick({ algorithm: true, batchSize: true, localSteps: true, learningRate: true, localEpochs: true });
 const positiveInt = z.number().int().positive();
-const headerSchema = z.object({
+const shapeSchema = z.tuple([positiveInt, positiveInt, positiveInt]);
+const viewSchema = z.enum(['plain', 'masked', 'aggregate']);
+const kindSchema = z.enum(['gradient', 'weight-delta']);
+
+/** The payload's model: the same schema clients check `welcome.model` with (graph checks follow in checkCapture). */
+const definitionSchema = modelDefinitionSchema;
+
+/** A model definition in a line: its task and size. */
+export function describeDefinition(def: ModelDefinition): string {
+  const count = paramCount(def.params);
+  return `${def.inputShape.join('×')} → ${def.numClasses} classes, ${def.params.length} parameter tensors (${count} values)`;
+}
+
+const headerSchema2 = z.object({
+  observed: z.object({
+    round: positiveInt,
+    sender: z.string().min(1),
+    kind: kindSchema,
+    numExamples: z.number().int().nonnegative(),
+    view: viewSchema,
+    bytes: z.number().int().nonnegative(),
+    contributors: z.array(z.string()).optional(),
+    serverClippedTo: z.number().positive().optional(),
+  }),
+  payload: z.object({ round: positiveInt, model: definitionSchema, training: trainingSchema }),
+  attack: attackSchema,
+  seed: z.number().int().nonnegative(),
+  capturedAt: z.string().optional(),
+});
+
+const headerSchema1 = z.object({
   round: positiveInt,
   clientId: z.string().min(1),
-  view: z.enum(['plain', 'masked', 'aggregate']).optional(),
-  updateKind: z.enum(['gradient', 'weight-delta']),
+  view: viewSchema.optional(),
+  updateKind: kindSchema,
   numExamples: z.number().int().nonnegative(),
   training: trainingSchema,
-  model: z.object({
-    config: modelSchema,
-    inputShape: z.tuple([positiveInt, positiveInt, positiveInt]),
-    numClasses: positiveInt,
-  }),
+  model: z.object({ config: modelSchema, inputShape: shapeSchema, numClasses: positiveInt }),
   attack: attackSchema,
   seed: z.number().int().nonnegative(),
   capturedAt: z.string().optional(),
@@ -136,23 +139,25 @@ function toFloats(value: unknown, field: string, where: string): Float32Array {
 
 /** Checks lengths against the model: both vectors must have exactly the model's parameter count. */
 function checkCapture(c: Capture, where: string): void {
+  const def = c.payload.model;
   let expected: number;
   try {
-    expected = paramCount(buildModel(c.model.config, c.model.inputShape, c.model.numClasses).specs);
+    expected = paramCount(modelFromDefinition(def).specs);
   } catch (err) {
     throw new CaptureError(`capture ${where}: the model cannot be built (${err instanceof Error ? err.message : String(err)})`);
   }
-  for (const field of ['globalParams', 'update'] as const) {
-    const n = c[field].length;
-    if (n !== expected) {
+  if (c.observed.round !== c.payload.round) throw new CaptureError(`capture ${where}: observed.round ${c.observed.round} differs from payload.round ${c.payload.round}`);
+  const vectors = { 'payload.params': c.payload.params, 'observed.update': c.observed.update };
+  for (const [field, values] of Object.entries(vectors)) {
+    if (values.length !== expected) {
       throw new CaptureError(
-        `capture ${where}: ${field} has ${n} values, but model ${c.model.config.name} on ${c.model.inputShape.join('×')} with ${c.model.numClasses} classes has ${expected} parameters`,
+        `capture ${where}: ${field} has ${values.length} values, but the model (${def.inputShape.join('×')} → ${def.numClasses} classes) has ${expected} parameters`,
       );
     }
   }
 }
 
-export function readCapture(file: string): Capture {
+function readBytes(file: string): Record<string, unknown> {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -169,38 +174,59 @@ export function readCapture(file: string): Capture {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) {
     throw new CaptureError(`${file} is not a fedleak capture: it holds a msgpack ${Array.isArray(raw) ? 'array' : typeof raw}, not a map`);
   }
-  const obj = raw as Record<string, unknown>;
-  if (obj.format !== CAPTURE_FORMAT) {
+  return raw as Record<string, unknown>;
+}
+
+function fromFormat2(obj: Record<string, unknown>, file: string): Capture {
+  const header = headerSchema2.safeParse(obj);
+  if (!header.success) throw new CaptureError(`capture ${file} has invalid fields: ${describe(header.error.issues)}`);
+  const h = header.data;
+  const observed = obj.observed as Record<string, unknown>;
+  const payload = obj.payload as Record<string, unknown>;
+  return {
+    observed: { ...h.observed, update: toFloats(observed.update, 'observed.update', file) },
+    payload: { ...h.payload, model: h.payload.model as unknown as ModelDefinition, params: toFloats(payload.params, 'payload.params', file) },
+    attack: h.attack,
+    seed: h.seed,
+    ...(h.capturedAt ? { capturedAt: h.capturedAt } : {}),
+  };
+}
+
+/** A "fedleak-capture/1" file as the two records: the model config becomes its definition. */
+function fromFormat1(obj: Record<string, unknown>, file: string): Capture {
+  const header = headerSchema1.safeParse(obj);
+  if (!header.success) throw new CaptureError(`capture ${file} has invalid fields: ${describe(header.error.issues)}`);
+  const h = header.data;
+  const update = toFloats(obj.update, 'update', file);
+  let model: ModelDefinition;
+  try {
+    model = definitionFor(h.model.config, h.model.inputShape as ImageShape, h.model.numClasses);
+  } catch (err) {
+    throw new CaptureError(`capture ${file}: the model cannot be built (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return {
+    observed: { round: h.round, sender: h.clientId, kind: h.updateKind, numExamples: h.numExamples, update, view: h.view ?? 'plain', bytes: 0 },
+    payload: { round: h.round, model, params: toFloats(obj.globalParams, 'globalParams', file), training: h.training },
+    attack: h.attack,
+    seed: h.seed,
+    ...(h.capturedAt ? { capturedAt: h.capturedAt } : {}),
+  };
+}
+
+export function readCapture(file: string): Capture {
+  const obj = readBytes(file);
+  let capture: Capture;
+  if (obj.format === CAPTURE_FORMAT) capture = fromFormat2(obj, file);
+  else if (obj.format === CAPTURE_FORMAT_1) capture = fromFormat1(obj, file);
+  else {
     throw new CaptureError(
       obj.format === undefined
         ? `${file} is not a fedleak capture (no "format" field)`
-        : `${file} has format ${JSON.stringify(obj.format)}; this fedleak reads ${CAPTURE_FORMAT}`,
+        : `${file} has format ${JSON.stringify(obj.format)}; this fedleak reads ${CAPTURE_FORMAT} and ${CAPTURE_FORMAT_1}`,
     );
   }
-  const header = headerSchema.safeParse(obj);
-  if (!header.success) throw new CaptureError(`capture ${file} has invalid fields: ${describe(header.error.issues)}`);
-  const capture: Capture = {
-    ...header.data,
-    format: CAPTURE_FORMAT,
-    globalParams: toFloats(obj.globalParams, 'globalParams', file),
-    update: toFloats(obj.update, 'update', file),
-  };
   checkCapture(capture, file);
   return capture;
-}
-
-/** The AttackInput an offline attack sees: the capture, with the attack config replaced if given. */
-export function captureToAttackInput(c: Capture, attack: AttackConfig = c.attack, seed: number = c.seed): AttackInput {
-  return {
-    model: c.model,
-    globalParams: c.globalParams,
-    update: c.update,
-    updateKind: c.updateKind,
-    training: c.training,
-    numExamples: c.numExamples,
-    attack,
-    seed,
-  };
 }
 
 /**
@@ -209,12 +235,8 @@ export function captureToAttackInput(c: Capture, attack: AttackConfig = c.attack
  */
 export const TRUTH_FORMAT = 'fedleak-truth/1';
 
-export interface CaptureTruth {
-  /** NHWC flat, [count, h, w, c], values in [0, 1], in the client's order. */
-  images: Float32Array;
-  labels: number[];
-  count: number;
-}
+/** The true examples behind a captured update (evaluation channel only). */
+export type CaptureTruth = TrueUserData;
 
 export function writeTruth(file: string, truth: CaptureTruth): void {
   if (truth.labels.length !== truth.count) throw new CaptureError(`truth ${file}: ${truth.labels.length} labels for ${truth.count} images`);

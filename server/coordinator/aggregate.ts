@@ -1,34 +1,15 @@
 /**
- * Aggregation: the example-weighted mean of the round's updates, and how it moves the global model.
+ * Aggregation arithmetic: the example-weighted mean of the round's updates, and how a mean moves the
+ * global model. The strategies (server/strategy) use it:
  *  - fedsgd (updates are gradients):  θ ← θ − lr · Σ nᵢ gᵢ / Σ nᵢ
  *  - fedavg (updates are θ_local − θ): θ ← θ + Σ nᵢ Δᵢ / Σ nᵢ
- * Server-side DP-FedAvg (defenses.dp) replaces `weightedMean` by a clip-sum-noise aggregator
- * (server/dp): plug it into `aggregateUpdates`.
+ * Server-side DP-FedAvg replaces the mean by a clip-sum-noise one (server/strategy/dp-fedavg.ts).
  */
-import type { PrivacyRecord } from '../report/results';
-import type { Scenario } from '../../shared/scenario/schema';
-import type { Rng } from '../../shared/random';
-import { dpFedAvgAggregate } from '../dp/fedavg';
 
 export interface WeightedUpdate {
   clientId: string;
   update: Float32Array;
   numExamples: number;
-}
-
-export interface AggregationContext {
-  round: number;
-  scenario: Scenario;
-  /** Clients selected this round (DP's sampling denominator). */
-  selected: number;
-  /** Seeded stream for this round's aggregation noise. */
-  rng: Rng;
-}
-
-export interface Aggregate {
-  mean: Float32Array;
-  /** Set by a DP aggregator: the privacy spent after this round. */
-  privacy?: PrivacyRecord;
 }
 
 /** Σ nᵢ uᵢ / Σ nᵢ, accumulated in float64. */
@@ -46,12 +27,6 @@ export function weightedMean(updates: readonly WeightedUpdate[]): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = acc[i] / total;
   return out;
-}
-
-/** The round's aggregate: DP-FedAvg when defenses.dp is set, else the weighted mean. */
-export function aggregateUpdates(updates: readonly WeightedUpdate[], ctx: AggregationContext): Aggregate {
-  if (ctx.scenario.defenses.dp) return dpFedAvgAggregate(updates, ctx); // server/dp (defences issue)
-  return { mean: weightedMean(updates) };
 }
 
 /** The next global parameters from this round's mean update. */

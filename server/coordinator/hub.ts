@@ -15,6 +15,8 @@ export interface HubOptions {
   tokens: ReadonlyMap<string, ClientIdentity>;
   /** The public scenario sent in `welcome` (no attack settings). */
   publicScenario: Record<string, unknown>;
+  /** The model definition sent in `welcome` (clients build the model from it). */
+  modelDefinition?: Record<string, unknown>;
   paramCount: number;
   /** ws maxPayload: larger frames close the connection with 1009. */
   maxFrameBytes: number;
@@ -265,6 +267,7 @@ export class ClientHub extends EventEmitter<HubEvents> {
       clientId: identity.clientId,
       clientIndex: identity.clientIndex,
       scenario: this.opts.publicScenario,
+      ...(this.opts.modelDefinition ? { model: this.opts.modelDefinition } : {}),
       paramCount: this.opts.paramCount,
       maxFrameBytes: this.opts.maxFrameBytes,
     });

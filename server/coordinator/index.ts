@@ -1,6 +1,6 @@
 export { ClientHub, type HubOptions, type Rejection } from './hub';
 export { collectPlainUpdates } from './collect';
-export { aggregateUpdates, applyAggregate, weightedMean, type WeightedUpdate, type Aggregate, type AggregationContext } from './aggregate';
+export { applyAggregate, weightedMean, type WeightedUpdate } from './aggregate';
 export { evaluate } from './evaluate';
 export { selectClients } from './select';
 export { runRounds, type RoundsOptions, type RoundsResult } from './rounds';

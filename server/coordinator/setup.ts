@@ -2,10 +2,12 @@
  * Everything the server side of a run needs before the first round: the public task (data shapes,
  * model, initial parameters, test set), the tokens, and a listening hub.
  */
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 import { prepareFederatedData } from '../../shared/data';
 import { exampleSize, type Dataset } from '../../shared/data/types';
-import { buildModel, paramCount, type Model } from '../../shared/models';
+import { initialParamsFor, paramCount, type Model } from '../../shared/models';
+import { definitionFor, modelFromDefinition, type ModelDefinition } from '../../shared/models/definition';
+import { examplesPerRound } from '../../shared/training';
 import { Rng } from '../../shared/random';
 import { ClientHub } from './hub';
 import { generateTokens, type ClientIdentity } from './tokens';
@@ -15,6 +17,8 @@ export interface Coordinator {
   port: number;
   tokens: Map<string, ClientIdentity>;
   model: Model;
+  /** The model as the server defines it (what each round's payload carries). */
+  definition: ModelDefinition;
   paramCount: number;
   initialParams: Float32Array;
   test: Dataset;
@@ -26,26 +30,31 @@ export function publicScenario(s: Scenario): Record<string, unknown> {
   return JSON.parse(JSON.stringify({ name: s.name, description: s.description, seed: s.seed, data: s.data, model: s.model, federation: s.federation, defenses: s.defenses })) as Record<string, unknown>;
 }
 
+function jsonObject(value: object): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
 /**
  * Largest frame a client may need: an update (4 bytes per parameter) or its ground-truth answer
  * (4 bytes per pixel of every example it used), plus 64 KiB for headers.
  */
 export function maxFrameBytesFor(s: Scenario, params: number, pixels: number, largestShard: number): number {
-  const f = s.federation;
-  const used = f.algorithm === 'fedsgd' ? f.batchSize : f.localEpochs > 0 ? largestShard : f.localSteps * f.batchSize;
+  const used = examplesPerRound(s.federation, largestShard);
   return 4 * Math.max(params, Math.min(used, largestShard) * (pixels + 1)) + 65536;
 }
 
 export async function startCoordinator(scenario: Scenario, opts: { port: number; host: string; log: (line: string) => void }): Promise<Coordinator> {
   const f = scenario.federation;
   const data = prepareFederatedData(scenario.data, f.clients, scenario.seed);
-  const model = buildModel(scenario.model, data.test.shape, data.test.numClasses);
+  const definition = definitionFor(scenario.model, data.test.shape, data.test.numClasses);
+  const model = modelFromDefinition(definition);
   const count = paramCount(model.specs);
-  const initialParams = model.initParams(new Rng(scenario.seed).fork('model-init'));
+  // An imported model starts from its file's weights; the built-ins draw theirs from the seed.
+  const initialParams = initialParamsFor(scenario.model) ?? model.initParams(new Rng(scenario.seed).fork('model-init'));
   const tokens = generateTokens(f.clients);
   const largestShard = Math.max(...data.shards.map((s) => s.length));
   const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);
-  const hub = new ClientHub({ tokens, publicScenario: publicScenario(scenario), paramCount: count, maxFrameBytes, log: opts.log });
+  const hub = new ClientHub({ tokens, publicScenario: publicScenario(scenario), modelDefinition: jsonObject(model.definition), paramCount: count, maxFrameBytes, log: opts.log });
   const port = await hub.listen(opts.port, opts.host);
-  return { hub, port, tokens, model, paramCount: count, initialParams, test: data.test, maxFrameBytes };
+  return { hub, port, tokens, model, definition, paramCount: count, initialParams, test: data.test, maxFrameBytes };
 }

@@ -9,7 +9,7 @@
  * returned too, and that is what the observer attacks.
  */
 import type { Rng } from '../../shared/random';
-import type { DpConfig } from '../../shared/scenario/schema';
+import type { DpConfig } from '../scenario/schema';
 
 export interface WeightedUpdate {
   update: Float32Array;
@@ -63,22 +63,28 @@ export function dpAggregate(updates: readonly WeightedUpdate[], config: DpConfig
     if (u.update.length !== size) throw new Error(`dpAggregate: update ${i} has ${u.update.length} values, update 0 has ${size}`);
   });
   const c = config.clippingNorm;
-  const sum = new Float64Array(size);
   const clippedUpdates: Float32Array[] = [];
   const normsBefore: number[] = [];
   for (const { update } of updates) {
     const { clipped, normBefore } = clipToNorm(update, c);
-    for (let i = 0; i < size; i++) sum[i] += clipped[i];
     clippedUpdates.push(clipped);
     normsBefore.push(normBefore);
   }
-  const noiseStd = config.noiseMultiplier * c;
-  const n = sampledClients;
-  const aggregate = new Float32Array(size);
-  for (let i = 0; i < size; i++) aggregate[i] = (sum[i] + (noiseStd > 0 ? rng.normal(0, noiseStd) : 0)) / n;
+  const aggregate = noisyMean(clippedUpdates, config, rng, sampledClients);
   return {
     aggregate,
     clippedUpdates,
-    report: { clients: updates.length, clipped: normsBefore.filter((x) => x > c).length, normsBefore, noiseStd },
+    report: { clients: updates.length, clipped: normsBefore.filter((x) => x > c).length, normsBefore, noiseStd: config.noiseMultiplier * c },
   };
+}
+
+/** (Σ clipped + N(0, (zC)²) per coordinate) / sampledClients, summed in float64; `clipped` already have norm ≤ C. */
+export function noisyMean(clipped: readonly Float32Array[], config: DpConfig, rng: Rng, sampledClients: number): Float32Array {
+  const size = clipped[0].length;
+  const sum = new Float64Array(size);
+  for (const u of clipped) for (let i = 0; i < size; i++) sum[i] += u[i];
+  const noiseStd = config.noiseMultiplier * config.clippingNorm;
+  const aggregate = new Float32Array(size);
+  for (let i = 0; i < size; i++) aggregate[i] = (sum[i] + (noiseStd > 0 ? rng.normal(0, noiseStd) : 0)) / sampledClients;
+  return aggregate;
 }

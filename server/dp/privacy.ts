@@ -3,7 +3,7 @@
  * RDP accountant, with clients sampled at rate q = clientsPerRound / clients and one step per round.
  */
 import type { PrivacyRecord } from '../report/results';
-import type { DpConfig } from '../../shared/scenario/schema';
+import type { DpConfig } from '../scenario/schema';
 import { computeEpsilon } from './rdp-accountant';
 
 export function privacyAfterRounds(dp: DpConfig, sampleRate: number, rounds: number): PrivacyRecord {

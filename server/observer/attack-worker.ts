@@ -7,38 +7,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../shared/tensor/backend';
-import { ATTACKS, getAttack } from './attacks';
-import type { Attack } from './attacks/types';
+import { getAttack, registerAttackPlugin } from './attacks';
 import type { AttackWorkerData, RunJobMessage, WorkerMessage } from './worker-pool';
 
 function describe(err: unknown): { message: string; stack?: string } {
   if (err instanceof Error) return { message: err.message, stack: err.stack };
   return { message: String(err) };
-}
-
-function isAttack(value: unknown): value is Attack {
-  return typeof value === 'function';
-}
-
-/** Adds each plug-in's exported `attacks` to this thread's registry. */
-function loadPlugins(plugins: readonly string[]): void {
-  for (const file of plugins) {
-    let mod: unknown;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      mod = require(file);
-    } catch (err) {
-      throw new Error(`attack plug-in ${file} does not load: ${describe(err).message}`);
-    }
-    const attacks = (mod as { attacks?: unknown }).attacks;
-    if (typeof attacks !== 'object' || attacks === null) {
-      throw new Error(`attack plug-in ${file} must export \`attacks\`, an object of attack name → function`);
-    }
-    for (const [name, fn] of Object.entries(attacks)) {
-      if (!isAttack(fn)) throw new Error(`attack plug-in ${file}: attacks.${name} is not a function`);
-      ATTACKS[name] = fn;
-    }
-  }
 }
 
 function main(): void {
@@ -47,7 +21,7 @@ function main(): void {
   const post = (msg: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
   const data = workerData as AttackWorkerData;
   try {
-    loadPlugins(data.plugins ?? []);
+    for (const file of data.plugins ?? []) registerAttackPlugin(file);
   } catch (err) {
     post({ type: 'fatal', ...describe(err) });
     return;

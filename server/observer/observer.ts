@@ -15,19 +15,21 @@
  * the choice does not depend on arrival order. The "aggregate" view is not a client update and is
  * always attacked; its ground truth is whatever the evaluation channel answers for "aggregate".
  *
- * The attack sees only what the server has: the update, the round's global model, the public
- * model/training config, the attack config and a seed derived from the scenario seed.
+ * The attack sees only what the server has: the update as received and the round's payload (model
+ * definition, global parameters, public training config), its settings and a seed derived from the
+ * scenario seed (attack-input.ts builds it).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../../shared/random';
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
+import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
 import type { AttackRecord } from '../report/results';
-import type { ImageShape } from '../../shared/models/types';
 import { pairScores, scoreReconstruction } from '../metrics';
 import { writeComparisonPng } from '../report/png';
-import type { AttackInput, AttackOutput } from './attacks/types';
-import type { EvaluationChannel, GroundTruth, ObservedUpdate, UpdateObserver } from './hook';
+import type { AttackOutput } from './attacks/types';
+import { attackInput, attackSeed } from './attack-input';
+import type { EvaluationChannel, GroundTruth, ObservedUpdate, ServerPayload, UpdateObserver } from './hook';
 import { AttackWorkerPool } from './worker-pool';
 import type { RunEvents } from '../report/events';
 
@@ -38,8 +40,6 @@ export interface ObserverOptions {
   evaluation: EvaluationChannel;
   /** Progress and results are emitted here (progress printer, dashboard). */
   events?: RunEvents;
-  /** Input shape and class count of the task (public: the server builds the same model). */
-  task: { inputShape: ImageShape; numClasses: number };
   /** Sweep row label, copied into each record and the image names. */
   variant?: string;
   /** Plug-in attack modules the workers load (see worker-pool.ts). */
@@ -54,32 +54,6 @@ export interface ObserverOptions {
 export interface Observer extends UpdateObserver {
   /** Objective per iteration of each finished attack, keyed like its image name. */
   traces(): Map<string, Array<[iteration: number, objective: number]>>;
-}
-
-/** The AttackInput fields: everything else an ObservedUpdate carries stays on the main thread. */
-export function buildAttackInput(scenario: Scenario, update: ObservedUpdate, task: ObserverOptions['task'], seed: number): AttackInput {
-  const f = scenario.federation;
-  return {
-    model: { config: scenario.model, inputShape: task.inputShape, numClasses: task.numClasses },
-    globalParams: update.globalParams,
-    update: update.update,
-    updateKind: update.updateKind,
-    training: {
-      algorithm: f.algorithm,
-      batchSize: f.batchSize,
-      localSteps: f.localSteps,
-      learningRate: f.learningRate,
-      localEpochs: f.localEpochs,
-    },
-    numExamples: update.numExamples,
-    attack: scenario.attack,
-    seed,
-  };
-}
-
-/** Seed of the attack on (round, target): a fork of the scenario seed, independent per target. */
-export function attackSeed(scenarioSeed: number, round: number, target: string, view: string): number {
-  return new Rng(scenarioSeed).fork(`attack/${round}/${target}/${view}`).nextUint32();
 }
 
 function safeName(text: string): string {
@@ -99,6 +73,12 @@ function thin(trace: Array<[number, number]>, max: number): Array<[number, numbe
   return out;
 }
 
+/** An update with the payload of its round, as handed to observe(). */
+interface Observation {
+  update: ObservedUpdate;
+  payload: ServerPayload;
+}
+
 class HonestButCuriousObserver implements Observer {
   private readonly pool: AttackWorkerPool;
   private readonly attackName: string;
@@ -107,7 +87,7 @@ class HonestButCuriousObserver implements Observer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly traceMap = new Map<string, Array<[number, number]>>();
   /** maxTargets > 0: the updates of the round being collected. */
-  private held: ObservedUpdate[] = [];
+  private held: Observation[] = [];
   private heldRound = 0;
   private readonly log: (line: string) => void;
 
@@ -115,7 +95,9 @@ class HonestButCuriousObserver implements Observer {
     const a = opts.scenario.attack;
     this.attackName = opts.attackName ?? a.name;
     this.rounds = new Set(a.rounds);
-    this.pool = new AttackWorkerPool({ size: a.workers, plugins: opts.plugins });
+    // A plug-in named in the scenario (attack.plugin, already resolved to an absolute path) joins the pool's.
+    const plugins = [...(opts.plugins ?? []), ...(isPluginAttack(a) ? [a.plugin] : [])];
+    this.pool = new AttackWorkerPool({ size: a.workers, plugins });
     const sink = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     this.log = (line) => {
       sink(line);
@@ -123,17 +105,17 @@ class HonestButCuriousObserver implements Observer {
     };
   }
 
-  observe(update: ObservedUpdate): void {
+  observe(update: ObservedUpdate, payload: ServerPayload): void {
     if (this.attackName === 'none' || !this.rounds.has(update.round)) return;
     const maxTargets = this.opts.scenario.attack.maxTargets;
     // maxTargets limits client updates; the round's aggregate (secure aggregation) is always attacked.
     if (maxTargets === 0 || update.view === 'aggregate') {
-      this.start(update);
+      this.start({ update, payload });
       return;
     }
     if (update.round !== this.heldRound) this.flushHeld();
     this.heldRound = update.round;
-    this.held.push(update);
+    this.held.push({ update, payload });
   }
 
   async drain(): Promise<AttackRecord[]> {
@@ -155,24 +137,25 @@ class HonestButCuriousObserver implements Observer {
   /** Attacks a seeded choice of maxTargets of the held round's updates. */
   private flushHeld(): void {
     if (this.held.length === 0) return;
-    const held = this.held.sort((x, y) => x.clientId.localeCompare(y.clientId, 'en', { numeric: true }));
+    const held = this.held.sort((x, y) => x.update.sender.localeCompare(y.update.sender, 'en', { numeric: true }));
     this.held = [];
     const rng = new Rng(this.opts.scenario.seed).fork(`attack-targets/${this.heldRound}`);
     const picked = rng.sample(held.length, Math.min(this.opts.scenario.attack.maxTargets, held.length)).sort((a, b) => a - b);
     for (const i of picked) this.start(held[i]);
   }
 
-  private start(update: ObservedUpdate): void {
-    const job = this.attackOne(update).finally(() => this.inFlight.delete(job));
+  private start(o: Observation): void {
+    const job = this.attackOne(o).finally(() => this.inFlight.delete(job));
     this.inFlight.add(job);
   }
 
-  private async attackOne(update: ObservedUpdate): Promise<void> {
-    const { scenario, events, task } = this.opts;
-    const id = { round: update.round, target: update.clientId, view: update.view, attack: this.attackName };
-    const key = `round-${update.round}-${safeName(update.clientId)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
-    const seed = attackSeed(scenario.seed, update.round, update.clientId, update.view);
-    const input = buildAttackInput(scenario, update, task, seed);
+  private async attackOne({ update, payload }: Observation): Promise<void> {
+    const { scenario, events } = this.opts;
+    const inputShape = payload.model.inputShape;
+    const id = { round: update.round, target: update.sender, view: update.view, attack: this.attackName };
+    const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
+    const seed = attackSeed(scenario.seed, update.round, update.sender, update.view);
+    const input = attackInput(update, payload, { settings: attackSettingsOf(scenario.attack), seed });
     const trace: Array<[number, number]> = [];
     events?.emit('attack-start', { ...id, iterations: scenario.attack.iterations });
 
@@ -191,7 +174,7 @@ class HonestButCuriousObserver implements Observer {
     // Ground truth only now, after the attack finished, and only on the main thread.
     let truth: GroundTruth;
     try {
-      truth = await this.opts.evaluation.fetchTruth(update.round, update.clientId);
+      truth = await this.opts.evaluation.fetchTruth(update.round, update.sender);
     } catch (err) {
       this.fail(update, `ground truth unavailable: ${errorText(err)}`, output);
       return;
@@ -201,15 +184,15 @@ class HonestButCuriousObserver implements Observer {
       const score = scoreReconstruction(
         { images: output.images, labels: output.labels, count: output.count },
         { images: truth.images, labels: truth.labels, count: truth.count },
-        task.inputShape,
+        inputShape,
       );
       const imageRel = path.posix.join('images', `${key}.png`);
       const imageFile = path.join(this.opts.outDir, 'images', `${key}.png`);
       fs.mkdirSync(path.dirname(imageFile), { recursive: true });
-      writeComparisonPng(imageFile, truth.images, truth.count, output.images, output.count, task.inputShape, score.assignment);
+      writeComparisonPng(imageFile, truth.images, truth.count, output.images, output.count, inputShape, score.assignment);
       const record: AttackRecord = {
         round: update.round,
-        target: update.clientId,
+        target: update.sender,
         attack: this.attackName,
         view: update.view,
         batchSize: truth.count,
@@ -237,10 +220,10 @@ class HonestButCuriousObserver implements Observer {
 
   /** A failed attack becomes a log line and a record with `error`, never a crash. */
   private fail(update: ObservedUpdate, message: string, output?: AttackOutput, truth?: GroundTruth): void {
-    this.log(`fedleak: observer: round ${update.round}, ${update.clientId} (${update.view}): ${message}`);
+    this.log(`fedleak: observer: round ${update.round}, ${update.sender} (${update.view}): ${message}`);
     const record: AttackRecord = {
       round: update.round,
-      target: update.clientId,
+      target: update.sender,
       attack: this.attackName,
       view: update.view,
       batchSize: truth?.count ?? update.numExamples,
@@ -263,3 +246,4 @@ class HonestButCuriousObserver implements Observer {
 export function createObserver(options: ObserverOptions): Observer {
   return new HonestButCuriousObserver(options);
 }
+export { attackSeed } from './attack-input';

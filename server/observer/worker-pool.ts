@@ -12,9 +12,10 @@
  * keeps serving the queue.
  *
  * Plug-in attacks: `plugins` lists module paths (absolute, or resolvable from this file) that each
- * worker `require`s once after start-up. A plug-in exports `attacks: Record<string, Attack>`; its
- * entries are added to the worker's registry (replacing a built-in of the same name). This is how
- * users run their own attacks in the pool, and how the tests inject test-only attacks.
+ * worker loads once after start-up (attacks/plugins.ts: `attack` or `attacks` exports); their
+ * attacks join the worker's registry (replacing a built-in of the same name). This is how users run
+ * their own attacks in the pool, and how the tests inject test-only attacks. Settings arrive already
+ * validated (the scenario loader checks them with the plug-in's schema).
  */
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
@@ -39,7 +40,7 @@ export interface RunJobMessage {
   type: 'run';
   jobId: number;
   attack: string;
-  input: AttackInput;
+  input: AttackInput<unknown>;
 }
 
 /** Messages worker → main. */
@@ -64,7 +65,7 @@ export class AttackJobError extends Error {
 interface Job {
   id: number;
   attack: string;
-  input: AttackInput;
+  input: AttackInput<unknown>;
   onProgress?: (p: AttackProgress) => void;
   resolve: (out: AttackOutput) => void;
   reject: (err: Error) => void;
@@ -81,10 +82,13 @@ interface Slot {
  * Copies of the two big arrays in fresh buffers we can transfer (zero-copy to the worker) without
  * detaching anything the caller still holds.
  */
-function transferableCopy(input: AttackInput): { input: AttackInput; transfer: ArrayBuffer[] } {
-  const globalParams = new Float32Array(input.globalParams);
-  const update = new Float32Array(input.update);
-  return { input: { ...input, globalParams, update }, transfer: [globalParams.buffer, update.buffer] };
+function transferableCopy(input: AttackInput<unknown>): { input: AttackInput<unknown>; transfer: ArrayBuffer[] } {
+  const params = new Float32Array(input.payload.params);
+  const update = new Float32Array(input.observed.update);
+  return {
+    input: { ...input, payload: { ...input.payload, params }, observed: { ...input.observed, update } },
+    transfer: [params.buffer, update.buffer],
+  };
 }
 
 export class AttackWorkerPool {
@@ -108,7 +112,7 @@ export class AttackWorkerPool {
   }
 
   /** Runs `attack` on `input` in a worker. The caller's arrays are copied, never detached. */
-  run(attack: string, input: AttackInput, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> {
+  run(attack: string, input: AttackInput<unknown>, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> {
     if (this.fatal) return Promise.reject(this.fatal);
     if (this.closed) return Promise.reject(new Error('attack worker pool is closed'));
     return new Promise<AttackOutput>((resolve, reject) => {

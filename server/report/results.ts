@@ -2,7 +2,7 @@
  * results.json, format "fedleak-results/1": the public, versioned output of a run.
  * Documented in docs/results.md; change a field only with a new format version.
  */
-import type { Scenario } from '../../shared/scenario/schema';
+import type { Scenario } from '../scenario/schema';
 
 export const RESULTS_FORMAT = 'fedleak-results/1';
 

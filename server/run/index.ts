@@ -3,19 +3,20 @@
  * from elsewhere, for `fedleak server`), the rounds, the observer; writes <outDir>/results.json.
  */
 import * as path from 'node:path';
-import type { LoadedScenario } from '../../shared/scenario/load';
-import type { RunResults, RoundRecord } from '../report/results';
+import type { ObservedUpdate, ServerPayload } from '../../shared/contract';
+import type { LoadedScenario } from '../scenario/load';
+import type { Scenario } from '../scenario/schema';
+import type { RunResults, RoundRecord, AttackRecord } from '../report/results';
 import { initBackend } from '../../shared/tensor/backend';
-import { captureFileName, captureFromUpdate, writeCapture } from '../capture/capture';
+import { captureFileName, captureOf, writeCapture } from '../capture/capture';
 import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
-import type { ObservedUpdate } from '../observer/hook';
 import { createObserver, type Observer } from '../observer/observer';
 import { createRunEvents, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
-import { clipToNorm } from '../dp/aggregate';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
+import { strategyFor } from '../strategy';
 
 export interface RunOptions {
   outDir: string;
@@ -38,99 +39,118 @@ export interface RunOptions {
   events?: RunEvents;
 }
 
-export async function runScenario(loaded: LoadedScenario, options: RunOptions): Promise<RunResults> {
-  const { scenario } = loaded;
-  const f = scenario.federation;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const startedAt = new Date().toISOString();
-  const backend = await initBackend();
-  const host = options.host ?? '127.0.0.1';
-  const spawn = options.spawnClients ?? true;
-  checkSecureAggregationScenario(scenario);
+/** What a run holds open, closed in runScenario's finally. */
+interface RunState {
+  coordinator: Coordinator | null;
+  clients: ClientProcesses | null;
+  observer: Observer | null;
+  truth: WireEvaluationChannel | null;
+}
 
-  let coordinator: Coordinator | null = null;
-  let clients: ClientProcesses | null = null;
-  let observer: Observer | null = null;
-  let truth: WireEvaluationChannel | null = null;
-  const events = options.events ?? createRunEvents();
-  const detachPrinter = options.progress ? attachProgressPrinter(events) : () => undefined;
-  // Ctrl-C or a kill: take the client processes down with us.
+/** Ctrl-C or a kill: take the client processes down with us. Returns the detach function. */
+function killClientsOnSignal(state: RunState): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
-    clients?.killAll();
+    state.clients?.killAll();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  const onExit = () => clients?.killAll();
+  const onExit = () => state.clients?.killAll();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', onExit);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  };
+}
+
+/** Publishes tokens, spawns the client processes (unless clients connect from elsewhere), waits until every client is ready. */
+async function admitClients(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, log: (line: string) => void): Promise<void> {
+  const f = scenario.federation;
+  const host = options.host ?? '127.0.0.1';
+  const spawn = options.spawnClients ?? true;
+  const { hub } = coordinator;
+  const tokens = tokenList(coordinator.tokens);
+  if (options.tokensFile) writeTokensFile(options.tokensFile, coordinator.tokens);
+  options.onListening?.({ port: coordinator.port, host, tokens });
+  const url = `ws://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${coordinator.port}`;
+  // Round 1 starts when every client has built its data and model (its `ready`), not at hello.
+  let ready = hub.waitForReady(f.clients, options.registrationTimeoutMs ?? (spawn ? 120000 : 0));
+  if (spawn) {
+    state.clients = spawnClientProcesses(url, tokens, f.clientsPerProcess);
+    ready = Promise.race([ready, state.clients.failed]);
+    if (options.progress) log(`server: ${url}, ${f.clients} clients in ${state.clients.children.length} processes`);
+  }
+  await ready;
+  if (options.progress) {
+    // Evidence that each client runs where we think: fedleak clients name their process in hello.agent.
+    const agents = new Set(hub.agents().values());
+    log(`server: ${hub.connected().length} clients ready, from ${agents.size} client process${agents.size === 1 ? '' : 'es'}`);
+  }
+}
+
+/** The rounds, with the observer and the capture writer fed the same views of each update. */
+async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<{ rounds: RoundRecord[]; attacks: AttackRecord[] }> {
+  const f = scenario.federation;
+  const truth = new WireEvaluationChannel(coordinator.hub);
+  state.truth = truth;
+  // Secure aggregation: its own collect workflow, and ground truth for the "aggregate" target.
+  const secagg = scenario.defenses.secureAggregation;
+  const aggregateTruth = secagg ? new AggregateTruth(truth) : null;
+  const evaluation = aggregateTruth ?? truth;
+  if (scenario.attack.name !== 'none') state.observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, log });
+  const observer = state.observer;
+  const observe = (observed: ObservedUpdate, payload: ServerPayload) => {
+    if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
+    observer?.observe(observed, payload);
+  };
+  const { rounds } = await runRounds({
+    scenario,
+    hub: coordinator.hub,
+    model: coordinator.model,
+    paramCount: coordinator.paramCount,
+    test: coordinator.test,
+    initialParams: coordinator.initialParams,
+    strategy: strategyFor({ scenario, model: coordinator.definition }),
+    observe,
+    ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
+    onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
+    log,
+  });
+  // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
+  const attacks = observer ? await observer.drain() : [];
+  return { rounds, attacks };
+}
+
+export async function runScenario(loaded: LoadedScenario, options: RunOptions): Promise<RunResults> {
+  const { scenario } = loaded;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const startedAt = new Date().toISOString();
+  const backend = await initBackend();
+  checkSecureAggregationScenario(scenario);
+
+  const state: RunState = { coordinator: null, clients: null, observer: null, truth: null };
+  const events = options.events ?? createRunEvents();
+  const detachPrinter = options.progress ? attachProgressPrinter(events) : () => undefined;
+  const detachSignals = killClientsOnSignal(state);
   try {
-    coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host, log });
-    const { hub, model } = coordinator;
-    const tokens = tokenList(coordinator.tokens);
-    if (options.tokensFile) writeTokensFile(options.tokensFile, coordinator.tokens);
-    options.onListening?.({ port: coordinator.port, host, tokens });
-    const url = `ws://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${coordinator.port}`;
-
-    // Round 1 starts when every client has built its data and model (its `ready`), not at hello.
-    let ready = hub.waitForReady(f.clients, options.registrationTimeoutMs ?? (spawn ? 120000 : 0));
-    if (spawn) {
-      clients = spawnClientProcesses(url, tokens, f.clientsPerProcess);
-      ready = Promise.race([ready, clients.failed]);
-      if (options.progress) log(`server: ${url}, ${f.clients} clients in ${clients.children.length} processes`);
-    }
-    await ready;
-    if (options.progress) {
-      // Evidence that each client runs where we think: fedleak clients name their process in hello.agent.
-      const agents = new Set(hub.agents().values());
-      log(`server: ${hub.connected().length} clients ready, from ${agents.size} client process${agents.size === 1 ? '' : 'es'}`);
-    }
-
-    truth = new WireEvaluationChannel(hub);
-    // Secure aggregation: its own collect stage, and ground truth for the "aggregate" target.
-    const secagg = scenario.defenses.secureAggregation;
-    const aggregateTruth = secagg ? new AggregateTruth(truth) : null;
-    const evaluation = aggregateTruth ?? truth;
-    if (scenario.attack.name !== 'none') {
-      observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, task: { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses }, log });
-    }
-    const task = { inputShape: coordinator.test.shape, numClasses: coordinator.test.numClasses };
-    const dp = scenario.defenses.dp;
-    const observe = (received: ObservedUpdate) => {
-      // DP-FedAvg: the server clips each update before aggregating; the curious server attacks that clipped update.
-      const u = dp && received.view === 'plain' ? { ...received, update: clipToNorm(received.update, dp.clippingNorm).clipped, serverClippedTo: dp.clippingNorm } : received;
-      if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(received.round, received.clientId)), captureFromUpdate(received, scenario, task.inputShape, task.numClasses));
-      observer?.observe(u);
-    };
-    const run = runRounds({
-      scenario,
-      hub,
-      model,
-      paramCount: coordinator.paramCount,
-      test: coordinator.test,
-      initialParams: coordinator.initialParams,
-      observe,
-      ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
-      onRound: (r: RoundRecord) => events.emit('round', r, f.rounds),
-      log,
-    });
-    // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
-    const { rounds } = await run;
-    const attacks = observer ? await observer.drain() : [];
+    const coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host: options.host ?? '127.0.0.1', log });
+    state.coordinator = coordinator;
+    await admitClients(state, coordinator, scenario, options, log);
+    const { rounds, attacks } = await federate(state, coordinator, scenario, options, events, log);
     const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks });
     // The privacy spent by the whole run: the last round's accountant record.
     const lastPrivacy = [...rounds].reverse().find((r) => r.privacy)?.privacy;
     if (lastPrivacy && !results.privacy) results.privacy = lastPrivacy;
-    writeReport(options.outDir, results, observer?.traces());
+    writeReport(options.outDir, results, state.observer?.traces());
     events.emit('end');
     return results;
   } finally {
     detachPrinter();
-    truth?.close();
-    await observer?.close();
-    await coordinator?.hub.close('run finished');
-    await clients?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', onExit);
+    state.truth?.close();
+    await state.observer?.close();
+    await state.coordinator?.hub.close('run finished');
+    await state.clients?.stop();
+    detachSignals();
   }
 }

@@ -6,7 +6,7 @@
  * scenario's seed, so the same clients attack the same private examples in every row.
  */
 import * as path from 'node:path';
-import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../../shared/scenario/load';
+import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../scenario/load';
 import type { AttackRecord, RunResults, SweepRow } from '../report/results';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { runScenario, type RunOptions } from './index';
@@ -39,7 +39,7 @@ export function sweepVariants(loaded: LoadedScenario): SweepVariant[] {
       if (dotted === 'sweep' || dotted.startsWith('sweep.')) throw new ScenarioError(`${loaded.file}: sweep[${i}].set cannot set "${dotted}"`);
       applyOverride(raw, dotted, value);
     }
-    const scenario = validateScenario(raw, `${loaded.file} (sweep variant "${entry.label}")`);
+    const scenario = validateScenario(raw, `${loaded.file} (sweep variant "${entry.label}")`, { baseDir: path.dirname(loaded.file) });
     return { label: entry.label, overrides: entry.set, loaded: { scenario, file: loaded.file, raw } };
   });
 }

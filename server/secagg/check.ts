@@ -2,8 +2,8 @@
  * Scenario-level checks for secure aggregation, run before any client starts, so that a setting that
  * cannot work fails at once with the field named rather than rounds later.
  */
-import { ScenarioError } from '../../shared/scenario/load';
-import type { Scenario } from '../../shared/scenario/schema';
+import { ScenarioError } from '../scenario/load';
+import type { Scenario } from '../scenario/schema';
 import { MODULUS } from '../../shared/secagg/quantize';
 import { MAX_SHARES } from '../../shared/secagg/shamir';
 

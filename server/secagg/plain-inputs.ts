@@ -13,7 +13,7 @@ export function fetchPlainInputs(hub: ClientHub, round: number, clients: string[
   const got = new Map<string, Float32Array>();
   const pending = new Map<number, string>();
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined = undefined;
     const finish = (): void => {
       if (timer) clearTimeout(timer);
       unhandle();

@@ -1,15 +1,18 @@
 /**
- * The secure-aggregation collect stage of the coordinator (replaces plain collection when
- * `defenses.secureAggregation` is set): broadcast `round.start`, run the protocol over the hub's
- * websockets, hand the observer each client's masked vector (as the server reads it: dequantised
- * noise, view "masked") and the unmasked mean (view "aggregate", target "aggregate"), and record
- * threshold, survivors, drop-outs, clipped values and the unmasked sum's error (evaluation channel).
+ * Secure aggregation as a workflow around any strategy (replaces plain collection when
+ * `defenses.secureAggregation` is set): send the strategy's round plan, run the protocol over the
+ * hub's websockets, return each client's masked vector (as the server reads it: dequantised noise,
+ * view "masked") and the unmasked mean (view "aggregate", target "aggregate") as the round's views,
+ * and record threshold, survivors, drop-outs, clipped values and — a separate evaluation step over
+ * the evaluation channel — the unmasked sum's error. The strategy then steps by the revealed mean.
  */
 import '../../shared/wire/secagg';
 import type { SecureAggregationRecord } from '../report/results';
-import type { SecureAggregationConfig } from '../../shared/scenario/schema';
+import type { SecureAggregationConfig } from '../scenario/schema';
 import { dequantizeSum } from '../../shared/secagg/quantize';
 import { Rng } from '../../shared/random';
+import type { ObservedUpdate } from '../../shared/contract';
+import { updateKindFor } from '../../shared/training';
 import type { CollectResult, CollectStage, StageContext } from '../coordinator/stage';
 import { fetchPlainInputs } from './plain-inputs';
 import { runSecureAggregationRound, type SecAggTransport } from './round';
@@ -38,25 +41,30 @@ export function hubTransport(hub: ClientHub): SecAggTransport {
   };
 }
 
+/** How far the unmasked sum is from the plain sum of the same inputs (evaluation channel only). */
+async function unmaskingError(ctx: StageContext, survivors: readonly string[], aggregate: Float32Array, timeoutMs: number): Promise<number> {
+  const plain = await fetchPlainInputs(ctx.hub, ctx.round, [...survivors], timeoutMs);
+  if (plain.size !== survivors.length) {
+    ctx.log(`server: round ${ctx.round}: only ${plain.size} of ${survivors.length} plain inputs came back on the evaluation channel; maxAbsError not computed`);
+    return Number.NaN;
+  }
+  let worst = 0;
+  for (let i = 0; i < aggregate.length; i++) {
+    let s = 0;
+    for (const id of survivors) s += plain.get(id)![i]!;
+    worst = Math.max(worst, Math.abs(s - aggregate[i]!));
+  }
+  return worst;
+}
+
 export function secureAggregationStage(options: SecureAggregationStageOptions): CollectStage {
   return async (ctx: StageContext): Promise<CollectResult> => {
     const { hub, round, selected, federation: f } = ctx;
     const cfg = options.config;
-    const kind = f.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta';
-    // round.start is the message the plain stage sends; the update then stays with the client.
-    for (const id of selected) {
-      hub.send(id, {
-        type: 'round.start',
-        round,
-        algorithm: f.algorithm,
-        learningRate: f.learningRate,
-        batchSize: f.batchSize,
-        localSteps: f.localSteps,
-        localEpochs: f.localEpochs,
-        timeoutMs: f.roundTimeoutMs,
-        params: ctx.globalParams,
-      });
-    }
+    const training = ctx.plan.payload.training;
+    const kind = updateKindFor(training.algorithm);
+    // The strategy's round.start, as in the plain stage; the update then stays with the client.
+    for (const { clientId, message } of ctx.plan.instructions) hub.send(clientId, message);
     const params = {
       round,
       participants: selected,
@@ -75,20 +83,12 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
       onRejection: (from, reason) => hub.reject(from, /is for round \d+/.test(reason) ? 'wrong-round' : 'bad-message', reason),
     });
 
-    const numExamples = new Map<string, number>();
-    for (const [id, n] of result.numExamples) numExamples.set(id, n);
+    const numExamples = new Map<string, number>(result.numExamples);
     // What the honest-but-curious server holds: each masked vector, read as if it were an update.
+    const views: ObservedUpdate[] = [];
     for (const [clientId, words] of cfg.views.includes('masked') ? result.masked : []) {
-      ctx.observe({
-        round,
-        clientId,
-        update: dequantizeSum(words, 1, cfg),
-        updateKind: kind,
-        numExamples: numExamples.get(clientId) ?? f.batchSize,
-        globalParams: ctx.globalParams,
-        view: 'masked',
-        frameBytes: words.byteLength,
-      });
+      const n = numExamples.get(clientId) ?? training.batchSize;
+      views.push({ round, sender: clientId, kind, numExamples: n, update: dequantizeSum(words, 1, cfg), view: 'masked', bytes: words.byteLength });
     }
 
     const record: SecureAggregationRecord = {
@@ -101,30 +101,18 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
     if (result.status === 'aborted' || !result.aggregate) {
       record.aborted = result.reason ?? 'aborted';
       ctx.log(`server: round ${round}: secure aggregation aborted: ${record.aborted}`);
-      return { updates: [], dropped: [...selected], secureAggregation: record };
+      return { updates: [], dropped: [...selected], views, secureAggregation: record };
     }
 
     const m = result.survivors.length;
     const mean = new Float32Array(result.aggregate.length);
     for (let i = 0; i < mean.length; i++) mean[i] = result.aggregate[i]! / m;
-    const total = result.survivors.reduce((s, id) => s + (numExamples.get(id) ?? f.batchSize), 0);
+    const total = result.survivors.reduce((s, id) => s + (numExamples.get(id) ?? training.batchSize), 0);
     options.onAggregate?.(round, result.survivors);
-    if (cfg.views.includes('aggregate')) ctx.observe({ round, clientId: 'aggregate', update: mean, updateKind: kind, numExamples: total, globalParams: ctx.globalParams, view: 'aggregate', frameBytes: 0 });
-
-    // Evaluation channel only: how far is the unmasked sum from the plain sum of the same inputs?
-    const plain = await fetchPlainInputs(hub, round, result.survivors, cfg.stageTimeoutMs);
-    if (plain.size === m) {
-      let worst = 0;
-      for (let i = 0; i < result.aggregate.length; i++) {
-        let s = 0;
-        for (const id of result.survivors) s += plain.get(id)![i]!;
-        worst = Math.max(worst, Math.abs(s - result.aggregate[i]!));
-      }
-      record.maxAbsError = worst;
-    } else {
-      record.maxAbsError = Number.NaN;
-      ctx.log(`server: round ${round}: only ${plain.size} of ${m} plain inputs came back on the evaluation channel; maxAbsError not computed`);
+    if (cfg.views.includes('aggregate')) {
+      views.push({ round, sender: 'aggregate', kind, numExamples: total, update: mean, view: 'aggregate', bytes: 0, contributors: [...result.survivors] });
     }
-    return { updates: [], dropped: result.dropped, aggregate: { mean, clients: result.survivors }, secureAggregation: record };
+    record.maxAbsError = await unmaskingError(ctx, result.survivors, result.aggregate, cfg.stageTimeoutMs);
+    return { updates: [], dropped: result.dropped, aggregate: { mean, clients: result.survivors }, views, secureAggregation: record };
   };
 }

@@ -8,14 +8,10 @@
  * directory of the process (not the scenario file).
  */
 import { Rng } from '../random';
-import type { DataConfig } from '../scenario/schema';
-import { loadCifar10 } from './cifar10';
+import { datasetEntryFor, type DataConfig } from './schema';
 import { DataError } from './errors';
-import { loadIdx } from './idx';
-import { loadMnist } from './mnist';
 import { partition } from './partition';
 import { splitIndices } from './split';
-import { makeSynthetic } from './synthetic';
 import { subset, type Dataset } from './types';
 
 export { DataError } from './errors';
@@ -41,26 +37,7 @@ export interface FederatedData {
  * so treat the result as read-only. `seed` only matters for synthetic data.
  */
 export function loadDataset(config: DataConfig, seed: number): Dataset {
-  switch (config.dataset) {
-    case 'mnist':
-      return loadMnist();
-    case 'synthetic':
-      return makeSynthetic({ shape: config.shape, classes: config.classes, size: config.size, seed: new Rng(seed).fork('synthetic').seed });
-    case 'idx':
-      if (!config.images || !config.labels) {
-        throw new DataError('data.dataset is "idx" but data.images and data.labels are not both set (paths of the IDX images and labels files)');
-      }
-      return loadIdx(config.images, config.labels);
-    case 'cifar10':
-      if (!config.files || config.files.length === 0) {
-        throw new DataError('data.dataset is "cifar10" but data.files is not set (a list of CIFAR-10 binary batch files)');
-      }
-      return loadCifar10(config.files);
-    default: {
-      const never: never = config.dataset;
-      throw new DataError(`unknown data.dataset ${String(never)}`);
-    }
-  }
+  return datasetEntryFor(config).load(config, seed);
 }
 
 let memo: { key: string; value: FederatedData } | null = null;

@@ -2,11 +2,14 @@
  * A configurable conv net: [Conv(k×k, stride, padding) → activation → optional AvgPool 2×2]* →
  * flatten → [Dense(width) → activation]* → Dense(classes).
  */
-import { tf, type Tensor, type Tensor4D, type Tensor2D } from '../tensor/tf';
-import type { Rng } from '../random';
-import { activate, conv, convOutputSize, dense, flattenBatch } from './layers';
-import { initFlat, type InitScheme } from './init';
-import type { Activation, ImageShape, Model, ParamSpec } from './types';
+import { z } from 'zod';
+import type { InitScheme } from './init';
+import { modelEntry } from './entry';
+import { activationField, hiddenField, initField } from './fields';
+import type { Activation, ImageShape } from './types';
+import { GraphBuilder } from './graph/builder';
+import type { ModelDefinition } from './graph/validate';
+import { denseHead } from './mlp';
 
 export interface ConvnetOptions {
   channels: number[];
@@ -19,57 +22,32 @@ export interface ConvnetOptions {
   init?: InitScheme;
 }
 
-export function convnet(inputShape: ImageShape, numClasses: number, options: ConvnetOptions): Model {
-  const [h, w, c] = inputShape;
-  const specs: ParamSpec[] = [];
-  let oh = h;
-  let ow = w;
-  let inC = c;
-  options.channels.forEach((outC, i) => {
-    specs.push({ name: `conv${i + 1}/kernel`, shape: [options.kernelSize, options.kernelSize, inC, outC] });
-    specs.push({ name: `conv${i + 1}/bias`, shape: [outC] });
-    oh = convOutputSize(oh, options.kernelSize, options.stride, options.padding);
-    ow = convOutputSize(ow, options.kernelSize, options.stride, options.padding);
-    if (options.pool) {
-      oh = Math.floor(oh / 2);
-      ow = Math.floor(ow / 2);
-    }
-    if (oh < 1 || ow < 1) {
-      throw new Error(`convnet: input ${h}×${w} is too small for ${options.channels.length} conv layers (layer ${i + 1} has no output)`);
-    }
-    inC = outC;
+export function convnetDefinition(inputShape: ImageShape, numClasses: number, o: ConvnetOptions): ModelDefinition {
+  const g = new GraphBuilder('convnet', inputShape, numClasses, o.init ?? { kind: 'fan-in' });
+  o.channels.forEach((filters, i) => {
+    g.conv2d(`conv${i + 1}`, { filters, kernelSize: o.kernelSize, stride: o.stride, padding: o.padding, activation: o.activation });
+    if (o.pool) g.pool(`pool${i + 1}`, 'avgPool2d', 2);
   });
-  const widths = [oh * ow * inC, ...options.hidden, numClasses];
-  for (let i = 0; i + 1 < widths.length; i++) {
-    specs.push({ name: `dense${i + 1}/kernel`, shape: [widths[i], widths[i + 1]] });
-    specs.push({ name: `dense${i + 1}/bias`, shape: [widths[i + 1]] });
-  }
-  const convCount = options.channels.length;
-  const denseCount = widths.length - 1;
-  const scheme: InitScheme = options.init ?? { kind: 'fan-in' };
-  return {
-    name: 'convnet',
-    inputShape,
-    numClasses,
-    specs,
-    logitLayer: { kernel: specs.length - 2, bias: specs.length - 1 },
-    firstDenseLayer: null,
-    initParams: (rng: Rng) => initFlat(specs, scheme, rng),
-    apply(p: readonly Tensor[], images: Tensor4D) {
-      return tf.tidy(() => {
-        let x: Tensor4D = images;
-        for (let i = 0; i < convCount; i++) {
-          x = activate(conv(x, p[2 * i], p[2 * i + 1], options.stride, options.padding), options.activation) as Tensor4D;
-          if (options.pool) x = tf.avgPool(x, 2, 2, 'valid');
-        }
-        let y: Tensor2D = flattenBatch(x);
-        for (let j = 0; j < denseCount; j++) {
-          const k = 2 * (convCount + j);
-          y = dense(y, p[k], p[k + 1]);
-          if (j + 1 < denseCount) y = activate(y, options.activation) as Tensor2D;
-        }
-        return y;
-      });
-    },
-  };
+  g.flatten('flatten');
+  denseHead(g, o.hidden, o.activation, numClasses);
+  return g.build();
 }
+
+const positiveInt = z.number().int().positive();
+
+export const convnetModel = modelEntry(
+  'convnet',
+  '[Conv(k×k, stride, padding) → activation → AvgPool 2×2 if pool] per channel count → flatten → the mlp head',
+  {
+    /** Output channels of each conv layer. */
+    channels: z.array(positiveInt).default([16, 32]),
+    kernelSize: positiveInt.default(3),
+    stride: positiveInt.default(1),
+    padding: z.number().int().nonnegative().default(1),
+    pool: z.boolean().default(true),
+    hidden: hiddenField,
+    activation: activationField,
+    init: initField,
+  },
+  (c, shape, k) => convnetDefinition(shape, k, c),
+);

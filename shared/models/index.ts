@@ -1,34 +1,16 @@
-/** Model registry: scenario `model.name` → builder. Adding a model is one file plus one line here. */
-import type { ModelConfig } from '../scenario/schema';
-import { convnet } from './convnet';
-import { lenetZhu } from './lenet-zhu';
-import { mlp } from './mlp';
+/** Models: built-in definitions (builtins.ts), the layer-graph interpreter (graph/), parameters and loss. */
+import type { ModelConfig } from './schema';
+import { definitionFor, modelFromDefinition } from './definition';
 import type { ImageShape, Model } from './types';
 
-type ModelBuilder = (config: ModelConfig, inputShape: ImageShape, numClasses: number) => Model;
-
-export const MODELS: Record<ModelConfig['name'], ModelBuilder> = {
-  'lenet-zhu': (c, shape, k) => lenetZhu(shape, k, c.init),
-  mlp: (c, shape, k) => mlp(shape, k, { hidden: c.hidden, activation: c.activation, init: c.init }),
-  convnet: (c, shape, k) =>
-    convnet(shape, k, {
-      channels: c.channels,
-      kernelSize: c.kernelSize,
-      stride: c.stride,
-      padding: c.padding,
-      activation: c.activation,
-      pool: c.pool,
-      hidden: c.hidden,
-      init: c.init,
-    }),
-};
-
+/** The built-in model a scenario names, on a task: `modelFromDefinition(definitionFor(…))`. */
 export function buildModel(config: ModelConfig, inputShape: ImageShape, numClasses: number): Model {
-  const builder = MODELS[config.name];
-  if (!builder) throw new Error(`model.name: unknown model "${config.name}"; known: ${Object.keys(MODELS).join(', ')}`);
-  return builder(config, inputShape, numClasses);
+  return modelFromDefinition(definitionFor(config, inputShape, numClasses));
 }
 
 export * from './types';
+export { definitionFor, modelFromDefinition, ModelDefinitionError, parseModelDefinition, MODEL_DEFINITION_FORMAT } from './definition';
+export type { ModelDefinition, LayerNode } from './definition';
+export { initialParamsFor, modelConfigProblems } from './builtins';
 export { flattenParams, unflattenParams, splitFlat } from './params';
 export { softCrossEntropy, oneHot } from './loss';

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Rng } from '../random';
 import type { ParamSpec } from './types';
 
@@ -5,7 +6,12 @@ import type { ParamSpec } from './types';
  * `uniform`: every weight and bias U(−range, range) (the DLG paper: range 0.5).
  * `fan-in`: PyTorch's default for Linear/Conv2d, U(±1/√fan_in) for weights and biases.
  */
-export type InitScheme = { kind: 'uniform'; range: number } | { kind: 'fan-in' };
+export const initSchema = z.union([
+  z.strictObject({ kind: z.literal('uniform'), range: z.number().positive() }),
+  z.strictObject({ kind: z.literal('fan-in') }),
+]);
+
+export type InitScheme = z.infer<typeof initSchema>;
 
 export function fanIn(spec: ParamSpec, kernelSpec: ParamSpec): number {
   void spec;

@@ -1,5 +1,6 @@
 import type { Tensor, Tensor2D, Tensor4D } from '../tensor/tf';
 import type { Rng } from '../random';
+import type { ModelDefinition } from './graph/validate';
 
 /** Input images are NHWC in [0, 1]: [height, width, channels]. */
 export type ImageShape = [number, number, number];
@@ -11,11 +12,19 @@ export interface ParamSpec {
   shape: number[];
 }
 
+/** Activations of the built-in models' `model.activation`; a definition may use more (graph/activations.ts). */
 export type Activation = 'relu' | 'sigmoid' | 'tanh';
+
+/** A layer's (kernel, bias) as indices into `specs`. */
+export interface DenseRef {
+  kernel: number;
+  bias: number;
+}
 
 /**
  * A model is a pure function of its parameters (a list of tensors in `specs` order), so that
  * attacks can differentiate the gradient of the loss with respect to the parameters again.
+ * Built by `modelFromDefinition` from the definition it carries.
  */
 export interface Model {
   readonly name: string;
@@ -23,14 +32,18 @@ export interface Model {
   readonly numClasses: number;
   /** Parameter tensors in flatten order; see docs/models.md. */
   readonly specs: readonly ParamSpec[];
+  /** The definition this model was built from (what travels in `welcome`). */
+  readonly definition: ModelDefinition;
   /** Logits [batch, numClasses] for images [batch, h, w, c]. */
   apply(params: readonly Tensor[], images: Tensor4D): Tensor2D;
   /** Fresh parameters as one flat vector, deterministic for a given rng. */
   initParams(rng: Rng): Float32Array;
-  /** Index of the dense layer that produces the logits (kernel, bias) in `specs`. */
-  readonly logitLayer: { kernel: number; bias: number };
-  /** Index of the first layer's (kernel, bias) in `specs` when that layer is dense with bias. */
-  readonly firstDenseLayer: { kernel: number; bias: number } | null;
+  /** The dense layer (with bias, linear) that produces the logits, or null when the last layer is not one. */
+  readonly logitDense: DenseRef | null;
+  /** `logitDense`, for code that needs it: throws a ModelDefinitionError naming the model when it is null. */
+  readonly logitLayer: DenseRef;
+  /** Index of the first layer's (kernel, bias) in `specs` when that layer is dense with bias, fed by the input through flattens only. */
+  readonly firstDenseLayer: DenseRef | null;
 }
 
 export function paramCount(specs: readonly ParamSpec[]): number {

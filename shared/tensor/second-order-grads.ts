@@ -17,6 +17,7 @@
  */
 import { tf, type Tensor, type Tensor4D } from './tf';
 import { sigmoidBackward } from './fast-kernels/fused';
+import { maxPoolGradGrad } from './max-pool-grad';
 
 type Padding = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 type PoolPadding = 'valid' | 'same' | number;
@@ -243,6 +244,7 @@ export function registerSecondOrderGradients(): void {
   if (process.env.FEDLEAK_CLONE_SAVED_TENSORS !== '1') installSavedTensorAliases();
   tf.registerGradient(conv2DBackpropFilterGrad);
   tf.registerGradient(avgPoolGradGrad);
+  tf.registerGradient(maxPoolGradGrad);
   for (const config of recomputingGrads) tf.registerGradient(config);
   for (const config of zeroGrads) tf.registerGradient(config);
 }

@@ -20,6 +20,8 @@ export type WireErrorCode =
   | 'duplicate'
   /** The peer cannot serve the request (e.g. no ground truth for that round). */
   | 'unavailable'
+  /** (client → server) The model definition in `welcome` is malformed or does not fit the client's data; the client cannot train. */
+  | 'bad-model'
   /** Anything else that went wrong on the sending side. */
   | 'internal';
 

@@ -9,9 +9,11 @@
  */
 import type { Fields } from './fields';
 import { WireError } from './errors';
+import type { UpdateKind } from '../contract';
 
-export const UPDATE_KINDS = ['gradient', 'weight-delta'] as const;
-export type WireUpdateKind = (typeof UPDATE_KINDS)[number];
+export const UPDATE_KINDS = ['gradient', 'weight-delta'] as const satisfies readonly UpdateKind[];
+/** The contract's UpdateKind (shared/contract.ts), as the wire spells it. */
+export type WireUpdateKind = UpdateKind;
 
 // ---- client → server -------------------------------------------------------------------------
 
@@ -65,6 +67,12 @@ export interface Welcome {
   clientIndex: number;
   /** The resolved public scenario (JSON object): data, model, federation, defenses. */
   scenario: Record<string, unknown>;
+  /**
+   * The model the clients train: a ModelDefinition (shared/models/definition.ts) as a JSON object,
+   * untrusted until the client has parsed it. Optional in protocol v1 (older servers omit it; the
+   * client then derives the built-in model from `scenario.model`).
+   */
+  model?: Record<string, unknown>;
   paramCount: number;
   /** Largest frame the server accepts (ws maxPayload); larger frames close the connection (1009). */
   maxFrameBytes: number;
@@ -205,6 +213,7 @@ registerMessage({
     clientId: f.str('clientId', 64),
     clientIndex: f.int('clientIndex'),
     scenario: f.object('scenario'),
+    ...(f.has('model') ? { model: f.object('model') } : {}),
     paramCount: f.int('paramCount', 1),
     maxFrameBytes: f.int('maxFrameBytes', 1),
   }),

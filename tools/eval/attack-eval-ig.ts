@@ -12,7 +12,7 @@
 import { tf } from '../../shared/tensor/tf';
 import { initBackend } from '../../shared/tensor/backend';
 import { buildModel, unflattenParams } from '../../shared/models';
-import { modelSchema } from '../../shared/scenario/schema';
+import { modelSchema } from '../../server/scenario/schema';
 import { Rng } from '../../shared/random';
 import { loadMnist, type Dataset } from '../../shared/data';
 import { scoreReconstruction } from '../../server/metrics';
@@ -20,11 +20,7 @@ import { invertingGradients } from '../../server/observer/attacks/inverting-grad
 import { analytic } from '../../server/observer/attacks/analytic';
 import { inferLabels, multisetLabelAccuracy } from '../../server/observer/attacks/label-inference';
 import { MNIST_SHAPE, TRIAL_CASES, clientUpdate, makeTrial, pickExamples, type TrialCaseName } from './eval-trials';
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { median } from '../../server/metrics/median';
 
 async function evalAttack(name: TrialCaseName, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number, init: { mean: number; std: number }): Promise<void> {
   const c = TRIAL_CASES[name];

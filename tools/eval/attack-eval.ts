@@ -19,12 +19,14 @@ import { initBackend } from '../../shared/tensor/backend';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
 import { loadMnist } from '../../shared/data/mnist';
 import { Rng } from '../../shared/random';
-import { attackSchema, modelSchema, type ModelConfig } from '../../shared/scenario/schema';
+import { attackSchema, modelSchema, type ModelConfig } from '../../server/scenario/schema';
 import { scoreReconstruction } from '../../server/metrics';
 import { parameterGradients } from '../../server/observer/gradient-matching';
 import { getAttack } from '../../server/observer/attacks';
 import { idlgLabels } from '../../server/observer/attacks/idlg';
-import type { AttackInput } from '../../server/observer/attacks/types';
+import { attackInput } from '../../server/observer/attack-input';
+import { simulatedObservation } from './eval-trials';
+import { median } from '../../server/metrics/median';
 import { writeImageGrid } from '../../server/report/png';
 
 interface Options {
@@ -72,12 +74,6 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const backend = await initBackend();
@@ -101,16 +97,9 @@ async function main(): Promise<void> {
       const grads = parameterGradients(model, params, tf.tensor4d(image, [1, ...shape]) as Tensor4D, oneHot([label], data.numClasses));
       return flattenParams(grads, model.specs);
     });
-    const input: AttackInput = {
-      model: { config: modelConfig, inputShape: shape, numClasses: data.numClasses },
-      globalParams,
-      update,
-      updateKind: 'gradient',
-      training: { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, learningRate: 0.1, localEpochs: 0 },
-      numExamples: 1,
-      attack: attackConfig,
-      seed: o.seed + k,
-    };
+    const training = { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, learningRate: 0.1, localEpochs: 0 } as const;
+    const { observed, payload } = simulatedObservation({ model: modelConfig, inputShape: shape, numClasses: data.numClasses, globalParams, update, kind: 'gradient', training, numExamples: 1 });
+    const input = attackInput(observed, payload, { settings: attackConfig, seed: o.seed + k });
     if (o.labelsOnly) {
       const got = idlgLabels(input)[0];
       rows.push({ psnr: Number.NaN, ssim: Number.NaN, labelOk: got === label, evaluations: 0, seconds: 0 });

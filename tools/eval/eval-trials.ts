@@ -6,11 +6,15 @@
  */
 import { tf } from '../../shared/tensor/tf';
 import { buildModel, flattenParams, oneHot, unflattenParams } from '../../shared/models';
-import { attackSchema, modelSchema, type AttackConfig, type ModelConfig } from '../../shared/scenario/schema';
+import { attackSchema, modelSchema, type AttackConfig, type ModelConfig } from '../../server/scenario/schema';
 import { Rng } from '../../shared/random';
 import type { Dataset } from '../../shared/data';
 import { simulatedUpdate } from '../../server/observer/attacks/inverting-gradients';
-import type { AttackInput } from '../../server/observer/attacks/types';
+import type { AttackInput, UpdateKind } from '../../server/observer/attacks/types';
+import { attackInput } from '../../server/observer/attack-input';
+import { definitionFor } from '../../shared/models/definition';
+import type { ImageShape } from '../../shared/models/types';
+import type { ObservedUpdate, ServerPayload, TrainingConfig } from '../../shared/contract';
 
 export const MNIST_SHAPE: [number, number, number] = [28, 28, 1];
 const SIZE = 28 * 28;
@@ -19,7 +23,7 @@ export interface TrialCase {
   model: ModelConfig;
   steps: number;
   batchSize: number;
-  kind: AttackInput['updateKind'];
+  kind: UpdateKind;
   attackName: 'inverting-gradients' | 'analytic';
 }
 
@@ -51,6 +55,26 @@ export function clientUpdate(c: TrialCase, globalParams: Float32Array, images: F
   return update;
 }
 
+/** An in-process client's update as the server would have it: the two contract records of round 1. */
+export interface SimulatedRound {
+  model: ModelConfig;
+  inputShape: ImageShape;
+  numClasses: number;
+  globalParams: Float32Array;
+  update: Float32Array;
+  kind: UpdateKind;
+  training: TrainingConfig;
+  numExamples: number;
+  /** Default "c0". */
+  sender?: string;
+}
+
+export function simulatedObservation(r: SimulatedRound): { observed: ObservedUpdate; payload: ServerPayload } {
+  const payload: ServerPayload = { round: 1, model: definitionFor(r.model, r.inputShape, r.numClasses), params: r.globalParams, training: r.training };
+  const observed: ObservedUpdate = { round: 1, sender: r.sender ?? 'c0', kind: r.kind, numExamples: r.numExamples, update: r.update, view: 'plain', bytes: 0 };
+  return { observed, payload };
+}
+
 export interface Trial {
   input: AttackInput;
   /** The true batch, for scoring only. */
@@ -67,15 +91,8 @@ export function makeTrial(which: TrialCaseName | TrialCase, seed: number, ds: Da
   const n = c.steps * c.batchSize;
   const { images, labels } = pickExamples(ds, rng.fork('batch'), n);
   const update = clientUpdate(c, globalParams, images, labels, lr);
-  const input: AttackInput = {
-    model: { config: c.model, inputShape: MNIST_SHAPE, numClasses: 10 },
-    globalParams,
-    update,
-    updateKind: c.kind,
-    training: { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 },
-    numExamples: n,
-    attack: attackSchema.parse({ ...attack, name: c.attackName }),
-    seed,
-  };
+  const training: TrainingConfig = { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 };
+  const { observed, payload } = simulatedObservation({ model: c.model, inputShape: MNIST_SHAPE, numClasses: 10, globalParams, update, kind: c.kind, training, numExamples: n });
+  const input = attackInput(observed, payload, { settings: attackSchema.parse({ ...attack, name: c.attackName }), seed });
   return { input, images, labels };
 }

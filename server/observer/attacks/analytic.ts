@@ -15,11 +15,13 @@
  * Labels: batch 1 by the iDLG sign rule, batches by the count rule (label-inference.ts); with a
  * batch the pairing of labels to images is not identified (documented in docs/attacks.md).
  */
-import { buildModel, unflattenParams } from '../../../shared/models';
+import { unflattenParams } from '../../../shared/models';
+import { modelFromDefinition } from '../../../shared/models/definition';
 import { tf } from '../../../shared/tensor/tf';
 import { splitFlat } from '../../../shared/models/params';
 import { inferLabels } from './label-inference';
-import type { AttackInput, AttackOutput } from './types';
+import type { AttackInput, AttackOutput, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 /** Bias gradients smaller than this fraction of the largest one are float noise, not signal. */
 const RELATIVE_BIAS_FLOOR = 1e-6;
@@ -80,24 +82,24 @@ export function clusterRatios(ratios: readonly UnitRatio[], tolerance = SAME_IMA
 
 export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
   const started = performance.now();
-  const { config, inputShape, numClasses } = input.model;
-  const model = buildModel(config, inputShape, numClasses);
+  const { inputShape } = input.payload.model;
+  const model = modelFromDefinition(input.payload.model);
   if (model.firstDenseLayer === null) {
     throw new Error(
       `analytic: model "${model.name}" has no dense first layer with bias, so the update carries no x·(∂L/∂b)ᵀ to divide out; use an mlp (model.name "mlp") or a gradient-matching attack`,
     );
   }
-  if (input.updateKind === 'weight-delta' && input.training.localSteps > 1) {
-    process.emitWarning(`analytic: a fedavg delta after ${input.training.localSteps} local steps mixes several steps' gradients; recovery is approximate`);
+  if (input.observed.kind === 'weight-delta' && input.payload.training.localSteps > 1) {
+    process.emitWarning(`analytic: a fedavg delta after ${input.payload.training.localSteps} local steps mixes several steps' gradients; recovery is approximate`);
   }
-  const parts = splitFlat(input.update, model.specs);
+  const parts = splitFlat(input.observed.update, model.specs);
   const kernel = parts[model.firstDenseLayer.kernel];
   const bias = parts[model.firstDenseLayer.bias];
   const size = inputShape[0] * inputShape[1] * inputShape[2];
   if (kernel.length !== size * bias.length) {
     throw new Error(`analytic: first dense kernel has ${kernel.length} values, expected ${size}·${bias.length} for input ${inputShape.join('×')}`);
   }
-  const batch = Math.max(1, input.updateKind === 'gradient' ? input.numExamples || input.training.batchSize : input.training.batchSize);
+  const batch = Math.max(1, input.observed.kind === 'gradient' ? input.observed.numExamples || input.payload.training.batchSize : input.payload.training.batchSize);
   const ratios = unitRatios(kernel, bias);
   if (ratios.length === 0) throw new Error('analytic: every first-layer bias gradient is zero; the update reveals no input');
 
@@ -115,8 +117,8 @@ export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
   });
 
   // Labels from the logit layer: a fedavg delta is −lr·gradient after one step.
-  const gradient = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / input.training.learningRate);
-  const params = unflattenParams(input.globalParams, model.specs);
+  const gradient = input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / input.payload.training.learningRate);
+  const params = unflattenParams(input.payload.params, model.specs);
   let labels: number[];
   try {
     labels = inferLabels({ model, params, gradient, count: batch, seed: input.seed }).slice(0, chosen.length);
@@ -133,3 +135,8 @@ export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
     seconds: (performance.now() - started) / 1000,
   };
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const analyticSettings = builtinAttackEntry('analytic');
+
+export const analyticAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'analytic', settings: analyticSettings, run: analytic };

@@ -15,30 +15,32 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { initBackend } from '../../../shared/tensor/backend';
-import { buildModel, type Model } from '../../../shared/models';
+import type { Model } from '../../../shared/models';
+import { modelFromDefinition } from '../../../shared/models/definition';
 import { splitFlat } from '../../../shared/models/params';
 import { Rng } from '../../../shared/random';
 import { parameterGradients, squaredGradientDistance } from '../gradient-matching';
 import { Lbfgs } from '../optim/lbfgs';
-import type { Attack, AttackInput, AttackOutput, AttackProgress } from './types';
+import type { Attack, AttackInput, AttackOutput, AttackProgress, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 /** Largest dummy batch; beyond it one run would take hours and recover nothing recognisable. */
 export const MAX_DUMMY_BATCH = 64;
 
 /** Local SGD steps behind a fedavg update, as the public training config tells the server. */
 export function localStepCount(input: AttackInput): number {
-  const t = input.training;
-  if (input.updateKind === 'gradient') return 1;
-  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(Math.max(1, input.numExamples) / t.batchSize);
+  const t = input.payload.training;
+  if (input.observed.kind === 'gradient') return 1;
+  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(Math.max(1, input.observed.numExamples) / t.batchSize);
   return t.localSteps;
 }
 
 /** Examples behind the update: the dummy batch size. */
 export function victimBatchSize(input: AttackInput): number {
-  const t = input.training;
-  const declared = input.numExamples;
+  const t = input.payload.training;
+  const declared = input.observed.numExamples;
   if (!Number.isInteger(declared) || declared < 0) throw new Error(`attack input: numExamples must be a non-negative integer, got ${declared}`);
-  if (input.updateKind === 'gradient') return declared > 0 ? Math.min(declared, t.batchSize) : t.batchSize;
+  if (input.observed.kind === 'gradient') return declared > 0 ? Math.min(declared, t.batchSize) : t.batchSize;
   const used = localStepCount(input) * t.batchSize;
   return declared > 0 ? Math.min(declared, used) : used;
 }
@@ -48,10 +50,10 @@ export function victimBatchSize(input: AttackInput): number {
  * −delta / (learningRate · localSteps) for fedavg.
  */
 export function observedGradient(input: AttackInput): Float32Array {
-  if (input.updateKind === 'gradient') return input.update;
-  const scale = -1 / (input.training.learningRate * localStepCount(input));
-  const out = new Float32Array(input.update.length);
-  for (let i = 0; i < out.length; i++) out[i] = input.update[i] * scale;
+  if (input.observed.kind === 'gradient') return input.observed.update;
+  const scale = -1 / (input.payload.training.learningRate * localStepCount(input));
+  const out = new Float32Array(input.observed.update.length);
+  for (let i = 0; i < out.length; i++) out[i] = input.observed.update[i] * scale;
   return out;
 }
 
@@ -66,33 +68,20 @@ export interface LbfgsMatchingOptions {
 
 function checkInput(input: AttackInput, model: Model, name: string): void {
   const total = model.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  if (input.globalParams.length !== total) {
-    throw new Error(`${name}: globalParams has ${input.globalParams.length} values, model ${model.name} needs ${total}`);
+  if (input.payload.params.length !== total) {
+    throw new Error(`${name}: globalParams has ${input.payload.params.length} values, model ${model.name} needs ${total}`);
   }
-  if (input.update.length !== total) throw new Error(`${name}: update has ${input.update.length} values, model ${model.name} needs ${total}`);
-  if (input.updateKind === 'weight-delta' && !(input.training.learningRate > 0)) {
-    throw new Error(`${name}: a fedavg weight delta needs training.learningRate > 0, got ${input.training.learningRate}`);
+  if (input.observed.update.length !== total) throw new Error(`${name}: update has ${input.observed.update.length} values, model ${model.name} needs ${total}`);
+  if (input.observed.kind === 'weight-delta' && !(input.payload.training.learningRate > 0)) {
+    throw new Error(`${name}: a fedavg weight delta needs training.learningRate > 0, got ${input.payload.training.learningRate}`);
   }
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * Gradient matching by L-BFGS with PyTorch's semantics. Optimises one flat vector [images; label
- * logits] (or [images] with fixed labels); each evaluation uploads it, computes the objective and
- * its gradient by double backprop in one tf.tidy, and downloads one concatenated vector.
- */
-export async function lbfgsGradientMatching(
-  input: AttackInput,
-  options: LbfgsMatchingOptions,
-  onProgress?: (p: AttackProgress) => void,
-): Promise<AttackOutput> {
-  await initBackend();
-  const started = process.hrtime.bigint();
+/** The dummy batch size, checked against what L-BFGS matching attempts and against fixed labels. */
+function dummyBatchSize(input: AttackInput, options: LbfgsMatchingOptions): number {
   const name = options.attackName;
-  const { config, inputShape, numClasses } = input.model;
-  const model = buildModel(config, inputShape, numClasses);
-  checkInput(input, model, name);
   const n = victimBatchSize(input);
   if (n > MAX_DUMMY_BATCH) {
     throw new Error(
@@ -100,33 +89,56 @@ export async function lbfgsGradientMatching(
         '(lower federation.batchSize, localSteps or localEpochs, or use inverting-gradients)',
     );
   }
-  const [h, w, c] = inputShape;
-  const imageSize = n * h * w * c;
-  const labelSize = options.labels ? 0 : n * numClasses;
-  if (options.labels && options.labels.length !== n) {
-    throw new Error(`${name}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  if (options.labels && options.labels.length !== n) throw new Error(`${name}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  return n;
+}
+
+/**
+ * The matching objective over one flat vector [images; label logits] (or [images] with fixed
+ * labels): each evaluation uploads it, computes the objective and its gradient by double backprop in
+ * one tf.tidy, and downloads one concatenated vector. Holds its constant tensors until dispose().
+ */
+class MatchingObjective {
+  readonly n: number;
+  readonly imageSize: number;
+  readonly labelSize: number;
+  readonly numClasses: number;
+  evaluations = 0;
+  private readonly model: Model;
+  private readonly params: Tensor[];
+  private readonly target: Tensor[];
+  private readonly fixedTargets: Tensor2D | null;
+  private readonly shape: [number, number, number, number];
+
+  constructor(input: AttackInput, options: LbfgsMatchingOptions) {
+    const { inputShape, numClasses } = input.payload.model;
+    this.model = modelFromDefinition(input.payload.model);
+    checkInput(input, this.model, options.attackName);
+    this.n = dummyBatchSize(input, options);
+    this.numClasses = numClasses;
+    this.imageSize = this.n * inputShape[0] * inputShape[1] * inputShape[2];
+    this.labelSize = options.labels ? 0 : this.n * numClasses;
+    const specs = this.model.specs;
+    this.params = splitFlat(input.payload.params, specs).map((p, i) => tf.tensor(p, specs[i].shape, 'float32'));
+    this.target = splitFlat(observedGradient(input), specs).map((g, i) => tf.tensor(g, specs[i].shape, 'float32'));
+    const labels = options.labels;
+    this.fixedTargets = labels ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), numClasses).toFloat() as Tensor2D) : null;
+    this.shape = [this.n, ...inputShape];
   }
 
-  // Constant tensors, created once and disposed at the end.
-  const params = splitFlat(input.globalParams, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
-  const target = splitFlat(observedGradient(input), model.specs).map((g, i) => tf.tensor(g, model.specs[i].shape, 'float32'));
-  const fixedTargets: Tensor2D | null = options.labels
-    ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(options.labels ?? []), 'int32'), numClasses).toFloat() as Tensor2D)
-    : null;
+  private objective(data: Tensor4D, labelLogits: Tensor2D | null): Tensor {
+    const targets = this.fixedTargets ?? tf.softmax(labelLogits as Tensor2D);
+    return squaredGradientDistance(parameterGradients(this.model, this.params, data, targets), this.target);
+  }
 
-  const objective = (data: Tensor4D, labelLogits: Tensor2D | null): Tensor => {
-    const targets = fixedTargets ?? tf.softmax(labelLogits as Tensor2D);
-    return squaredGradientDistance(parameterGradients(model, params, data, targets), target);
-  };
-  let evaluations = 0;
-  const evaluate = (x: Float64Array): { loss: number; grad: Float32Array } => {
-    evaluations += 1;
+  readonly evaluate = (x: Float64Array): { loss: number; grad: Float32Array } => {
+    this.evaluations += 1;
     const packed = tf.tidy(() => {
       const xs = Float32Array.from(x);
-      const data = tf.tensor4d(xs.subarray(0, imageSize), [n, h, w, c]);
+      const data = tf.tensor4d(xs.subarray(0, this.imageSize), this.shape);
       const variables: Tensor[] = [data];
-      if (labelSize > 0) variables.push(tf.tensor2d(xs.subarray(imageSize), [n, numClasses]));
-      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(variables);
+      if (this.labelSize > 0) variables.push(tf.tensor2d(xs.subarray(this.imageSize), [this.n, this.numClasses]));
+      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => this.objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(variables);
       return tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
     });
     const values = packed.dataSync() as Float32Array;
@@ -134,66 +146,69 @@ export async function lbfgsGradientMatching(
     return { loss: values[0], grad: values.subarray(1) };
   };
 
-  /** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
-  const run = async (rng: Rng, stepOffset: number): Promise<{ x: Float64Array; objective: number; steps: number }> => {
-    const x0 = new Float32Array(imageSize + labelSize);
-    rng.fork('dummy-data').fillNormal(x0.subarray(0, imageSize));
-    if (labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(imageSize));
-    const opt = new Lbfgs(x0, {
-      lr: input.attack.learningRate ?? 1,
-      historySize: 100,
-      maxIter: 20,
-      maxEval: 25,
-      lineSearch: input.attack.lineSearch,
-    });
-    let steps = 0;
-    for (let k = 0; k < input.attack.iterations; k++) {
-      const before = Float64Array.from(opt.x);
-      opt.step(evaluate);
-      steps += 1;
-      const objectiveNow = opt.lastLoss;
-      onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
-      if (!Number.isFinite(objectiveNow)) break;
-      if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
-      // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
-      if (opt.x.every((v, i) => v === before[i])) break;
-      await yieldToEventLoop();
-    }
-    // The last iteration of a step moves without evaluating; report the objective where we stop.
-    return { x: opt.x, objective: evaluate(opt.x).loss, steps };
-  };
+  dispose(): void {
+    tf.dispose([...this.params, ...this.target]);
+    if (this.fixedTargets) this.fixedTargets.dispose();
+  }
+}
 
+interface RunResult {
+  x: Float64Array;
+  objective: number;
+  steps: number;
+}
+
+/** One L-BFGS run from a fresh dummy; returns where it stopped and its objective there. */
+async function lbfgsRun(f: MatchingObjective, input: AttackInput, options: LbfgsMatchingOptions, rng: Rng, stepOffset: number, onProgress?: (p: AttackProgress) => void): Promise<RunResult> {
+  const x0 = new Float32Array(f.imageSize + f.labelSize);
+  rng.fork('dummy-data').fillNormal(x0.subarray(0, f.imageSize));
+  if (f.labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(f.imageSize));
+  const opt = new Lbfgs(x0, { lr: input.settings.learningRate ?? 1, historySize: 100, maxIter: 20, maxEval: 25, lineSearch: input.settings.lineSearch });
+  let steps = 0;
+  for (let k = 0; k < input.settings.iterations; k++) {
+    const before = Float64Array.from(opt.x);
+    opt.step(f.evaluate);
+    steps += 1;
+    const objectiveNow = opt.lastLoss;
+    onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
+    if (!Number.isFinite(objectiveNow)) break;
+    if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
+    // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
+    if (opt.x.every((v, i) => v === before[i])) break;
+    await yieldToEventLoop();
+  }
+  // The last iteration of a step moves without evaluating; report the objective where we stop.
+  return { x: opt.x, objective: f.evaluate(opt.x).loss, steps };
+}
+
+/**
+ * Gradient matching by L-BFGS with PyTorch's semantics, best of `attack.restarts` runs. Restart 0
+ * uses the attack seed itself; further restarts fork from it. The lowest finite objective wins.
+ */
+export async function lbfgsGradientMatching(input: AttackInput, options: LbfgsMatchingOptions, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> {
+  await initBackend();
+  const started = process.hrtime.bigint();
+  const f = new MatchingObjective(input, options);
   try {
-    // Restart 0 uses the attack seed itself; further restarts fork from it. Keep the lowest objective.
-    let best: { x: Float64Array; objective: number } | null = null;
+    let best: RunResult | null = null;
     let steps = 0;
-    for (let r = 0; r < input.attack.restarts; r++) {
+    for (let r = 0; r < input.settings.restarts; r++) {
       const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
-      const result = await run(rng, steps);
+      const result = await lbfgsRun(f, input, options, rng, steps, onProgress);
       steps += result.steps;
       const better = best === null || (Number.isFinite(result.objective) && !(result.objective >= best.objective));
       if (better) best = result;
     }
-    if (best === null) throw new Error(`${name}: attack.restarts must be at least 1`);
-
-    const images = new Float32Array(imageSize);
-    for (let i = 0; i < imageSize; i++) {
+    if (best === null) throw new Error(`${options.attackName}: attack.restarts must be at least 1`);
+    const images = new Float32Array(f.imageSize);
+    for (let i = 0; i < f.imageSize; i++) {
       const v = best.x[i];
       images[i] = Number.isNaN(v) ? 0 : Math.min(1, Math.max(0, v));
     }
-    const labels = options.labels ? Array.from(options.labels) : argmaxRows(best.x.subarray(imageSize), n, numClasses);
-    return {
-      images,
-      count: n,
-      labels,
-      iterations: steps,
-      evaluations,
-      finalObjective: best.objective,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    };
+    const labels = options.labels ? Array.from(options.labels) : argmaxRows(best.x.subarray(f.imageSize), f.n, f.numClasses);
+    return { images, count: f.n, labels, iterations: steps, evaluations: f.evaluations, finalObjective: best.objective, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } finally {
-    tf.dispose([...params, ...target]);
-    if (fixedTargets) fixedTargets.dispose();
+    f.dispose();
   }
 }
 
@@ -206,4 +221,9 @@ function argmaxRows(values: Float64Array, rows: number, cols: number): number[] 
 }
 
 export const dlg: Attack = (input, onProgress) =>
-  lbfgsGradientMatching(input, { attackName: 'dlg', stopBelow: input.attack.stopBelow }, onProgress);
+  lbfgsGradientMatching(input, { attackName: 'dlg', stopBelow: input.settings.stopBelow }, onProgress);
+
+/** Settings: the common scenario fields (settings.ts). */
+export const dlgSettings = builtinAttackEntry('dlg');
+
+export const dlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'dlg', settings: dlgSettings, run: dlg };

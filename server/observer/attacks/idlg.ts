@@ -9,13 +9,14 @@
  * dense kernels are [in, out], so class j's weights are column j). For a batch the count rule of
  * label-inference.ts provides the label multiset instead.
  */
-import { buildModel } from '../../../shared/models';
+import { modelFromDefinition } from '../../../shared/models/definition';
 import { splitFlat } from '../../../shared/models/params';
 import { tf } from '../../../shared/tensor/tf';
 import { initBackend } from '../../../shared/tensor/backend';
 import { lbfgsGradientMatching, observedGradient, victimBatchSize } from './dlg';
 import { inferLabels } from './label-inference';
-import type { Attack, AttackInput } from './types';
+import type { Attack, AttackInput, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 export const IDLG_STOP_BELOW = 1e-6;
 
@@ -39,15 +40,15 @@ export function idlgLabel(kernelGrad: ArrayLike<number>, numClasses: number): nu
 
 /** Labels behind the update: the sign rule for one example, the count rule for a batch. */
 export function idlgLabels(input: AttackInput): number[] {
-  const { config, inputShape, numClasses } = input.model;
-  const model = buildModel(config, inputShape, numClasses);
+  const { numClasses } = input.payload.model;
+  const model = modelFromDefinition(input.payload.model);
   const n = victimBatchSize(input);
   const gradient = observedGradient(input);
   if (n === 1) {
     const kernel = splitFlat(gradient, model.specs)[model.logitLayer.kernel];
     return [idlgLabel(kernel, numClasses)];
   }
-  const params = splitFlat(input.globalParams, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
+  const params = splitFlat(input.payload.params, model.specs).map((p, i) => tf.tensor(p, model.specs[i].shape, 'float32'));
   try {
     return inferLabels({ model, params, gradient, count: n, seed: input.seed });
   } finally {
@@ -58,5 +59,10 @@ export function idlgLabels(input: AttackInput): number[] {
 export const idlg: Attack = async (input, onProgress) => {
   await initBackend();
   const labels = idlgLabels(input);
-  return lbfgsGradientMatching(input, { attackName: 'idlg', labels, stopBelow: input.attack.stopBelow ?? IDLG_STOP_BELOW }, onProgress);
+  return lbfgsGradientMatching(input, { attackName: 'idlg', labels, stopBelow: input.settings.stopBelow ?? IDLG_STOP_BELOW }, onProgress);
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const idlgSettings = builtinAttackEntry('idlg');
+
+export const idlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'idlg', settings: idlgSettings, run: idlg };

@@ -25,15 +25,14 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { Rng } from '../../../shared/random';
-import { buildModel, unflattenParams, oneHot } from '../../../shared/models';
+import { unflattenParams, oneHot } from '../../../shared/models';
+import { modelFromDefinition } from '../../../shared/models/definition';
 import type { Model } from '../../../shared/models/types';
 import { cosineGradientDistance, parameterGradients } from '../gradient-matching';
 import { inferLabelCandidates } from './label-inference';
-import type { AttackInput, AttackOutput, AttackProgress } from './types';
-
-const ADAM_BETA1 = 0.9;
-const ADAM_BETA2 = 0.999;
-const ADAM_EPS = 1e-8;
+import { SignAdam } from '../optim/sign-adam';
+import type { AttackInput, AttackOutput, AttackProgress, UpdateKind, AttackDefinition } from './types';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 
 /** Anisotropic total variation of NHWC images: mean |x[h+1] − x[h]| + mean |x[w+1] − x[w]|. */
 export function totalVariation(x: Tensor4D): Tensor {
@@ -62,10 +61,10 @@ export interface UnrollPlan {
 }
 
 export function unrollPlan(input: AttackInput): UnrollPlan {
-  const t = input.training;
-  if (input.updateKind === 'gradient') {
+  const t = input.payload.training;
+  if (input.observed.kind === 'gradient') {
     // A fedsgd gradient is the mean over one batch; the declared example count is that batch.
-    const batch = input.numExamples > 0 ? input.numExamples : t.batchSize;
+    const batch = input.observed.numExamples > 0 ? input.observed.numExamples : t.batchSize;
     return { steps: 1, batchSize: batch, learningRate: 1 };
   }
   if (t.localEpochs > 0) {
@@ -74,10 +73,10 @@ export function unrollPlan(input: AttackInput): UnrollPlan {
     );
   }
   const needed = t.localSteps * t.batchSize;
-  if (input.numExamples > 0 && input.numExamples !== needed) {
+  if (input.observed.numExamples > 0 && input.observed.numExamples !== needed) {
     // The client's schedule (client/schedule.ts) only gives localSteps distinct full batches when its shard holds them.
     throw new Error(
-      `inverting-gradients: the client declared ${input.numExamples} examples, but ${t.localSteps} local steps × batch ${t.batchSize} = ${needed} distinct examples are needed to unroll its steps (smaller shards repeat examples across epochs, which is not modelled)`,
+      `inverting-gradients: the client declared ${input.observed.numExamples} examples, but ${t.localSteps} local steps × batch ${t.batchSize} = ${needed} distinct examples are needed to unroll its steps (smaller shards repeat examples across epochs, which is not modelled)`,
     );
   }
   return { steps: t.localSteps, batchSize: t.batchSize, learningRate: t.learningRate };
@@ -87,7 +86,7 @@ export function unrollPlan(input: AttackInput): UnrollPlan {
  * The update the client would send for dummy images `x` (count = steps · batchSize) with fixed
  * one-hot targets per step: the gradient (1 step, lr 1 and sign flipped back) or Σ −lr·∇L.
  */
-export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tensor4D, targets: readonly Tensor2D[], plan: UnrollPlan, kind: AttackInput['updateKind']): Tensor[] {
+export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tensor4D, targets: readonly Tensor2D[], plan: UnrollPlan, kind: UpdateKind): Tensor[] {
   if (kind === 'gradient') return parameterGradients(model, params, x, targets[0]);
   let theta: Tensor[] = params.slice();
   let delta: Tensor[] | null = null;
@@ -103,7 +102,7 @@ export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tens
 }
 
 /** θ_global + (s/steps)·delta for s = 0…steps−1 (the first entry is `params` itself, not a copy). */
-export function stepParamEstimates(params: readonly Tensor[], delta: readonly Tensor[], plan: UnrollPlan, kind: AttackInput['updateKind']): Tensor[][] {
+export function stepParamEstimates(params: readonly Tensor[], delta: readonly Tensor[], plan: UnrollPlan, kind: UpdateKind): Tensor[][] {
   if (kind === 'gradient' || plan.steps === 1) return [params.slice()];
   return Array.from({ length: plan.steps }, (_, s) => (s === 0 ? params.slice() : tf.tidy(() => params.map((p, i) => tf.add(p, tf.mul(delta[i], s / plan.steps))))));
 }
@@ -197,148 +196,164 @@ interface TrialResult {
   steps: number;
 }
 
-export const invertingGradients = async (input: AttackInput, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> => {
-  const started = performance.now();
-  const { config, inputShape, numClasses } = input.model;
-  const model = buildModel(config, inputShape, numClasses);
+type LabelledResult = TrialResult & { labels: number[] };
+
+/** The attack's constants (created once) and its running counts. */
+interface Problem {
+  input: AttackInput;
+  model: Model;
+  plan: UnrollPlan;
+  count: number;
+  shape: [number, number, number, number];
+  numClasses: number;
+  params: Tensor[];
+  target: Tensor[];
+  targetNormSq: Tensor;
+  evaluations: number;
+  /** All optimizer steps the attack plans (restarts × (screening + full run)), for progress lines. */
+  plannedSteps?: number;
+  onProgress?: (p: AttackProgress) => void;
+}
+
+function prepare(input: AttackInput, onProgress?: (p: AttackProgress) => void): Problem {
+  const { inputShape, numClasses } = input.payload.model;
+  const model = modelFromDefinition(input.payload.model);
   const plan = unrollPlan(input);
   const count = plan.steps * plan.batchSize;
-  const baseLr = input.attack.learningRate ?? 0.1;
-  const tvWeight = input.attack.tvWeight;
-  const rng = new Rng(input.seed);
-  const shape: [number, number, number, number] = [count, ...inputShape];
-
-  // Constants for the whole attack, created once.
-  const params = unflattenParams(input.globalParams, model.specs);
-  const target = unflattenParams(input.update, model.specs);
+  const params = unflattenParams(input.payload.params, model.specs);
+  const target = unflattenParams(input.observed.update, model.specs);
   const targetNormSq = tf.tidy(() => tf.addN(target.map((g) => tf.sum(tf.square(g)))));
-  let evaluations = 0;
-  /** All optimizer steps the attack plans (restarts × (screening + full run)), for progress lines. */
-  let plannedSteps: number | undefined;
-  const fillStart = (buffer: Float32Array, r: Rng): void => {
-    r.fillNormal(buffer, input.attack.init.mean, input.attack.init.std);
-  };
+  return { input, model, plan, count, shape: [count, ...inputShape], numClasses, params, target, targetNormSq, evaluations: 0, onProgress };
+}
 
-  /** One optimisation from a fresh N(init.mean, init.std²) start with fixed per-step labels. */
-  const trial = (opts: TrialOptions): TrialResult => {
-    const targets = stepTargets(opts.labels, plan, numClasses);
-    const objectiveOf = (x: Tensor4D): Tensor =>
-      tf.tidy(() => {
-        const dummy = simulatedUpdate(model, params, x, targets, plan, input.updateKind);
-        const matching = cosineGradientDistance(dummy, target, targetNormSq);
-        return tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), tvWeight)) : matching;
-      });
-    const valueAndGrad = tf.valueAndGrad((x: Tensor) => objectiveOf(x as Tensor4D));
-    let init = opts.init;
-    if (!init) {
-      init = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
-      fillStart(init, opts.rng);
-    }
-    let x = tf.tensor4d(init, shape);
-    let m: Tensor = tf.zerosLike(x);
-    let v: Tensor = tf.zerosLike(x);
-    let steps = 0;
-    try {
-      for (let it = 0; it < opts.iterations; it++) {
-        const lr = scheduledLearningRate(baseLr, it, opts.iterations);
-        const step = it + 1;
-        const [nx, nm, nv, value] = tf.tidy(() => {
-          const { value: val, grad } = valueAndGrad(x);
-          const sg = tf.sign(grad);
-          const m1 = tf.add(tf.mul(m, ADAM_BETA1), tf.mul(sg, 1 - ADAM_BETA1));
-          const v1 = tf.add(tf.mul(v, ADAM_BETA2), tf.mul(tf.square(sg), 1 - ADAM_BETA2));
-          // PyTorch Adam: x −= lr/bc1 · m / (√v / √bc2 + ε)
-          const bc1 = 1 - Math.pow(ADAM_BETA1, step);
-          const bc2 = 1 - Math.pow(ADAM_BETA2, step);
-          const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), ADAM_EPS);
-          const x1 = tf.clipByValue(tf.sub(x, tf.mul(tf.div(m1, denom), lr / bc1)), 0, 1);
-          return [x1, m1, v1, val];
-        });
-        tf.dispose([x, m, v]);
-        x = nx as Tensor4D;
-        m = nm;
-        v = nv;
-        evaluations++;
-        steps++;
-        const objective = value.dataSync()[0];
-        value.dispose();
-        if (onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) onProgress({ iteration: opts.iterationOffset + it + 1, objective, total: plannedSteps });
-        if (input.attack.stopBelow !== undefined && objective < input.attack.stopBelow) break;
-      }
-      // Score the projected final images (the last value was taken before the last step).
-      const finalValue = objectiveOf(x);
-      const objective = finalValue.dataSync()[0];
-      finalValue.dispose();
-      evaluations++;
-      return { images: x.dataSync().slice() as Float32Array, objective, steps };
-    } finally {
-      tf.dispose([x, m, v, ...targets]);
-    }
-  };
+function startImages(p: Problem, r: Rng): Float32Array {
+  const [n, h, w, c] = p.shape;
+  const buffer = new Float32Array(n * h * w * c);
+  r.fillNormal(buffer, p.input.settings.init.mean, p.input.settings.init.std);
+  return buffer;
+}
 
-  const screeningSteps = (): number => Math.max(1, Math.ceil(input.attack.iterations * SCREEN_FRACTION));
-
-  /**
-   * One restart: a short run under every screening option (label candidate × deal over the steps) from
-   * one shared start, so the screened objectives differ by the labels only; the full run, from a fresh
-   * start, uses the option with the lowest screened objective. One option: just the full run.
-   */
-  const screenedTrial = (options: readonly number[][], r: Rng, offset: number): TrialResult & { labels: number[] } => {
-    if (options.length === 1) return { ...trial({ labels: options[0], iterations: input.attack.iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
-    const screen = screeningSteps();
-    const start = new Float32Array(count * inputShape[0] * inputShape[1] * inputShape[2]);
-    fillStart(start, r.fork('screen'));
-    let chosen = options[0];
-    let bestValue = Infinity;
-    let done = 0;
-    for (const candidate of options) {
-      const res = trial({ labels: candidate, iterations: screen, rng: r, init: start, iterationOffset: offset + done });
-      done += res.steps;
-      if (res.objective < bestValue) {
-        bestValue = res.objective;
-        chosen = candidate;
-      }
-    }
-    const full = trial({ labels: chosen, iterations: input.attack.iterations, rng: r, iterationOffset: offset + done });
-    return { ...full, steps: done + full.steps, labels: chosen.slice() };
-  };
-
+/** One optimisation from a start (fresh N(init.mean, init.std²), or given) with fixed per-step labels. */
+function trial(p: Problem, opts: TrialOptions): TrialResult {
+  const { settings } = p.input;
+  const baseLr = settings.learningRate ?? 0.1;
+  const targets = stepTargets(opts.labels, p.plan, p.numClasses);
+  const objectiveOf = (x: Tensor4D): Tensor =>
+    tf.tidy(() => {
+      const dummy = simulatedUpdate(p.model, p.params, x, targets, p.plan, p.input.observed.kind);
+      const matching = cosineGradientDistance(dummy, p.target, p.targetNormSq);
+      return settings.tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), settings.tvWeight)) : matching;
+    });
+  const valueAndGrad = tf.valueAndGrad((x: Tensor) => objectiveOf(x as Tensor4D));
+  let x = tf.tensor4d(opts.init ?? startImages(p, opts.rng), p.shape);
+  const adam = new SignAdam(x);
+  let steps = 0;
   try {
-    if (targetNormSq.dataSync()[0] === 0) throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
-    // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
-    const gradientEstimate = input.updateKind === 'gradient' ? input.update : input.update.map((v) => -v / (plan.learningRate * plan.steps));
-    // FedAvg: the steps saw the examples at θ_global + (s/steps)·delta (approximately); p̂ is averaged there.
-    const softmaxAt = stepParamEstimates(params, target, plan, input.updateKind);
-    let candidates: number[][];
-    try {
-      candidates = inferLabelCandidates({ model, params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt }, LABEL_CANDIDATES);
-    } finally {
-      softmaxAt.slice(1).forEach((ps) => tf.dispose(ps));
+    for (let it = 0; it < opts.iterations; it++) {
+      const { value, grad } = valueAndGrad(x);
+      // Projected into [0, 1] after every step (fedleak images are in [0, 1]).
+      const next = adam.step(x, grad, scheduledLearningRate(baseLr, it, opts.iterations), (y) => tf.clipByValue(y, 0, 1)) as Tensor4D;
+      tf.dispose([x, grad]);
+      x = next;
+      p.evaluations++;
+      steps++;
+      const objective = value.dataSync()[0];
+      value.dispose();
+      if (p.onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) p.onProgress({ iteration: opts.iterationOffset + it + 1, objective, total: p.plannedSteps });
+      if (settings.stopBelow !== undefined && objective < settings.stopBelow) break;
     }
-    // FedAvg: which step saw which label is not in the delta either; the deals are screened too.
-    const arrangements = plan.steps > 1 ? orderedPartitions(count, plan.steps, plan.batchSize, MAX_ARRANGEMENTS + 1) : [];
-    const deals = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS ? arrangements : [Array.from({ length: count }, (_, i) => i)];
-    const options = screeningOptions(candidates, deals, plan.batchSize).slice(0, MAX_SCREENED_OPTIONS);
-    plannedSteps = input.attack.restarts * (input.attack.iterations + (options.length > 1 ? options.length * screeningSteps() : 0));
+    // Score the projected final images (the last value was taken before the last step).
+    const finalValue = objectiveOf(x);
+    const objective = finalValue.dataSync()[0];
+    finalValue.dispose();
+    p.evaluations++;
+    return { images: x.dataSync().slice() as Float32Array, objective, steps };
+  } finally {
+    adam.dispose();
+    tf.dispose([x, ...targets]);
+  }
+}
+
+function screeningSteps(p: Problem): number {
+  return Math.max(1, Math.ceil(p.input.settings.iterations * SCREEN_FRACTION));
+}
+
+/**
+ * One restart: a short run under every screening option (label candidate × deal over the steps) from
+ * one shared start, so the screened objectives differ by the labels only; the full run, from a fresh
+ * start, uses the option with the lowest screened objective. One option: just the full run.
+ */
+function screenedTrial(p: Problem, options: readonly number[][], r: Rng, offset: number): LabelledResult {
+  const iterations = p.input.settings.iterations;
+  if (options.length === 1) return { ...trial(p, { labels: options[0], iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
+  const start = startImages(p, r.fork('screen'));
+  let chosen = options[0];
+  let bestValue = Infinity;
+  let done = 0;
+  for (const candidate of options) {
+    const res = trial(p, { labels: candidate, iterations: screeningSteps(p), rng: r, init: start, iterationOffset: offset + done });
+    done += res.steps;
+    if (res.objective < bestValue) {
+      bestValue = res.objective;
+      chosen = candidate;
+    }
+  }
+  const full = trial(p, { labels: chosen, iterations, rng: r, iterationOffset: offset + done });
+  return { ...full, steps: done + full.steps, labels: chosen.slice() };
+}
+
+/** The per-step label sequences to screen: label candidates (label-inference.ts) × deals over the steps. */
+function labelOptions(p: Problem): number[][] {
+  const { input, plan, count } = p;
+  // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
+  const gradientEstimate = input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / (plan.learningRate * plan.steps));
+  // FedAvg: the steps saw the examples at θ_global + (s/steps)·delta (approximately); p̂ is averaged there.
+  const softmaxAt = stepParamEstimates(p.params, p.target, plan, input.observed.kind);
+  let candidates: number[][];
+  try {
+    candidates = inferLabelCandidates({ model: p.model, params: p.params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt }, LABEL_CANDIDATES);
+  } finally {
+    softmaxAt.slice(1).forEach((ps) => tf.dispose(ps));
+  }
+  // FedAvg: which step saw which label is not in the delta either; the deals are screened too.
+  const arrangements = plan.steps > 1 ? orderedPartitions(count, plan.steps, plan.batchSize, MAX_ARRANGEMENTS + 1) : [];
+  const deals = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS ? arrangements : [Array.from({ length: count }, (_, i) => i)];
+  return screeningOptions(candidates, deals, plan.batchSize).slice(0, MAX_SCREENED_OPTIONS);
+}
+
+export const invertingGradients = async (input: AttackInput, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> => {
+  const started = performance.now();
+  const p = prepare(input, onProgress);
+  const { restarts, iterations } = input.settings;
+  try {
+    if (p.targetNormSq.dataSync()[0] === 0) throw new Error('inverting-gradients: the update is all zeros; there is nothing to invert');
+    const options = labelOptions(p);
+    p.plannedSteps = restarts * (iterations + (options.length > 1 ? options.length * screeningSteps(p) : 0));
+    const rng = new Rng(input.seed);
     let iterationsDone = 0;
-    let best: (TrialResult & { labels: number[] }) | null = null;
-    for (let restart = 0; restart < input.attack.restarts; restart++) {
-      const result = screenedTrial(options, rng.fork(`restart-${restart}`), iterationsDone);
+    let best: LabelledResult | null = null;
+    for (let restart = 0; restart < restarts; restart++) {
+      const result = screenedTrial(p, options, rng.fork(`restart-${restart}`), iterationsDone);
       iterationsDone += result.steps;
       if (best === null || result.objective < best.objective || !Number.isFinite(best.objective)) best = result;
     }
-    const winner = best as (TrialResult & { labels: number[] }) | null;
+    const winner = best as LabelledResult | null;
     if (winner === null) throw new Error('inverting-gradients: attack.restarts must be at least 1');
     return {
       images: winner.images,
-      count,
+      count: p.count,
       labels: [...winner.labels],
       iterations: iterationsDone,
-      evaluations,
+      evaluations: p.evaluations,
       finalObjective: winner.objective,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    tf.dispose([...params, ...target, targetNormSq]);
+    tf.dispose([...p.params, ...p.target, p.targetNormSq]);
   }
 };
+
+/** Settings: the common scenario fields (settings.ts). */
+export const invertingGradientsSettings = builtinAttackEntry('inverting-gradients');
+
+export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'inverting-gradients', settings: invertingGradientsSettings, run: invertingGradients };

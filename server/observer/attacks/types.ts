@@ -1,29 +1,22 @@
 /**
- * What an attack sees and what it returns. The observer builds AttackInput only from what the
- * server really has: the received update, the round's global model and the public config.
- * Ground truth never enters here; scoring happens afterwards (server/metrics).
+ * What an attack sees and what it returns. An attack gets the contract records (shared/contract.ts):
+ * the update as the server received it (`observed`), what the server sent for that round
+ * (`payload`), and what a malicious server planted (`secrets`), plus its own settings and seed.
+ * Ground truth (TrueUserData) never enters here; scoring happens afterwards (server/metrics).
+ * Attack inputs are built by one function, `attackInput` (server/observer/attack-input.ts).
  */
-import type { AttackConfig, FederationConfig } from '../../../shared/scenario/schema';
-import type { ModelConfig } from '../../../shared/scenario/schema';
-import type { ImageShape } from '../../../shared/models/types';
+import type { AttackSecrets, ObservedUpdate, ServerPayload, UpdateKind } from '../../../shared/contract';
+import type { BuiltinAttackSettings, SettingsSchema } from './settings';
 
-export type UpdateKind =
-  /** fedsgd: ∇θ of the mean soft-cross-entropy over the client's batch, at the global params. */
-  | 'gradient'
-  /** fedavg: θ_local − θ_global after the client's local SGD steps. */
-  | 'weight-delta';
+export type { UpdateKind };
 
-export interface AttackInput {
-  /** Public model description; the attack rebuilds the model from it. */
-  model: { config: ModelConfig; inputShape: ImageShape; numClasses: number };
-  globalParams: Float32Array;
-  update: Float32Array;
-  updateKind: UpdateKind;
-  /** Public training config (learning rate, local steps, batch size) the server published. */
-  training: Pick<FederationConfig, 'algorithm' | 'batchSize' | 'localSteps' | 'learningRate' | 'localEpochs'>;
-  /** Examples behind this update, as the client declared them for weighting. */
-  numExamples: number;
-  attack: AttackConfig;
+export interface AttackInput<Settings = BuiltinAttackSettings> {
+  observed: ObservedUpdate;
+  payload: ServerPayload;
+  /** What a malicious server planted in the model it sent; absent for an honest-but-curious server. */
+  secrets?: AttackSecrets;
+  /** This attack's validated settings (a built-in: the scenario `attack` entry; a plug-in: `attack.settings`). */
+  settings: Settings;
   /** Seed for the attack's own randomness (dummy init). */
   seed: number;
 }
@@ -47,4 +40,14 @@ export interface AttackOutput {
   seconds: number;
 }
 
-export type Attack = (input: AttackInput, onProgress?: (p: AttackProgress) => void) => Promise<AttackOutput>;
+export type Attack<Settings = BuiltinAttackSettings> = (input: AttackInput<Settings>, onProgress?: (p: AttackProgress) => void) => Promise<AttackOutput>;
+
+/**
+ * An attack as the registry holds it: its name, the schema of its settings, and the function. A
+ * built-in attack's settings are its scenario `attack` entry; a plug-in's are `attack.settings`.
+ */
+export interface AttackDefinition<Settings = unknown> {
+  name: string;
+  settings: SettingsSchema<Settings>;
+  run: Attack<Settings>;
+}

@@ -1,18 +1,25 @@
 /** Finds, reads, overrides and validates scenario files, with errors a person can act on. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { z } from 'zod';
+import { describeIssue, failWith, ScenarioError } from '../../shared/scenario/errors';
+import { publicScenarioProblems } from '../../shared/scenario/public';
 import { scenarioSchema, type Scenario } from './schema';
+import { isPluginAttack, parsePluginSettings, type PluginAttackConfig } from './attack-schema';
+import { loadAttackPlugin, type AttackDefinition } from '../observer/attacks';
 
-export class ScenarioError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScenarioError';
+export { ScenarioError } from '../../shared/scenario/errors';
+
+/** scenarios/ of the installed package (dist/server/scenario → ../../../scenarios). */
+export const BUILTIN_SCENARIO_DIR = path.resolve(__dirname, '..', '..', '..', 'scenarios');
+
+/** A scenario file's description, or a note that it cannot be read. */
+function describeFile(file: string): string {
+  try {
+    return String((JSON.parse(fs.readFileSync(file, 'utf8')) as { description?: unknown }).description ?? '');
+  } catch {
+    return '(unreadable scenario file)';
   }
 }
-
-/** scenarios/ of the installed package (dist/shared/scenario → ../../../scenarios). */
-export const BUILTIN_SCENARIO_DIR = path.resolve(__dirname, '..', '..', '..', 'scenarios');
 
 export function listBuiltinScenarios(): { name: string; description: string; file: string }[] {
   if (!fs.existsSync(BUILTIN_SCENARIO_DIR)) return [];
@@ -22,13 +29,7 @@ export function listBuiltinScenarios(): { name: string; description: string; fil
     .sort()
     .map((f) => {
       const file = path.join(BUILTIN_SCENARIO_DIR, f);
-      let description = '';
-      try {
-        description = String((JSON.parse(fs.readFileSync(file, 'utf8')) as { description?: unknown }).description ?? '');
-      } catch {
-        description = '(unreadable scenario file)';
-      }
-      return { name: f.replace(/\.json$/, ''), description, file };
+      return { name: f.replace(/\.json$/, ''), description: describeFile(file), file };
     });
 }
 
@@ -78,40 +79,34 @@ export function applyOverride(target: Record<string, unknown>, dotted: string, v
   node[keys[keys.length - 1]] = value;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_value':
-      return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_type':
-      return `${where}: expected ${issue.expected}${issue.message.includes('received') ? `, ${issue.message.replace(/^.*received/, 'received')}` : ''}`;
-    default:
-      return `${where}: ${issue.message}`;
-  }
+/** Validates a parsed scenario object; `source` names the file (or origin) in errors. */
+export function validateScenario(raw: unknown, source: string, options: { baseDir?: string } = {}): Scenario {
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
+  const problems = publicScenarioProblems(result.data);
+  if (problems.length) failWith(source, problems);
+  const s = result.data;
+  if (isPluginAttack(s.attack)) s.attack = resolvePluginAttack(s.attack, source, options.baseDir ?? process.cwd());
+  return s;
 }
 
-/** Validates a parsed scenario object; `source` names the file (or origin) in errors. */
-export function validateScenario(raw: unknown, source: string): Scenario {
-  const result = scenarioSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
-    throw new ScenarioError(`invalid scenario ${source}:\n${lines.join('\n')}`);
+/**
+ * A plug-in attack entry with its module found (relative to the scenario file) and loaded, and its
+ * `settings` validated by the plug-in's own schema; the result names the module by absolute path.
+ */
+export function resolvePluginAttack(attack: PluginAttackConfig, source: string, baseDir: string): PluginAttackConfig {
+  const file = path.resolve(baseDir, attack.plugin);
+  let definitions: AttackDefinition[];
+  try {
+    definitions = loadAttackPlugin(file);
+  } catch (err) {
+    failWith(source, [`attack.plugin: ${err instanceof Error ? err.message : String(err)}`]);
   }
-  const s = result.data;
-  const problems: string[] = [];
-  if (s.federation.clientsPerRound > s.federation.clients) {
-    problems.push(`federation.clientsPerRound (${s.federation.clientsPerRound}) exceeds federation.clients (${s.federation.clients})`);
-  }
-  if (s.data.dataset === 'idx' && (!s.data.images || !s.data.labels)) {
-    problems.push('data.images and data.labels: both are required when data.dataset is "idx"');
-  }
-  if (s.data.dataset === 'cifar10' && (!s.data.files || s.data.files.length === 0)) {
-    problems.push('data.files: at least one CIFAR-10 binary batch file is required when data.dataset is "cifar10"');
-  }
-  if (problems.length) throw new ScenarioError(`invalid scenario ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return s;
+  const definition = definitions.find((d) => d.name === attack.name);
+  if (!definition) failWith(source, [`attack.name: "${attack.name}" is not in plug-in ${file}, which exports ${definitions.map((d) => `"${d.name}"`).join(', ')}`]);
+  const { settings, problems } = parsePluginSettings(definition, attack.settings);
+  if (problems.length) failWith(source, problems);
+  return { ...attack, plugin: file, settings: settings as Record<string, unknown> };
 }
 
 /** JSON.parse's message, plus line and column when it only gives a character position. */
@@ -158,5 +153,5 @@ export function loadScenario(nameOrPath: string, overrides: string[] = [], seed?
   // Name the command-line overrides too: a bad value may come from them rather than the file.
   const applied = [...overrides.map((o) => `--set ${o}`), ...(seed !== undefined ? [`--seed ${seed}`] : [])];
   const source = applied.length ? `${file} (with ${applied.join(', ')})` : file;
-  return { scenario: validateScenario(obj, source), file, raw: obj };
+  return { scenario: validateScenario(obj, source, { baseDir: path.dirname(file) }), file, raw: obj };
 }

@@ -1,0 +1,11 @@
+/** `model.*` fields more than one built-in model reads; one schema object each, so the registry can merge them. */
+import { z } from 'zod';
+import { initSchema } from './init';
+
+const positiveInt = z.number().int().positive();
+
+/** mlp / convnet: hidden dense widths. */
+export const hiddenField = z.array(positiveInt).default([200]);
+export const activationField = z.enum(['relu', 'sigmoid', 'tanh']).default('relu');
+/** Every model: overrides its default initialisation. */
+export const initField = initSchema.optional();

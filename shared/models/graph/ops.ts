@@ -1,0 +1,260 @@
+/**
+ * The operations of a layer graph, one entry per op: its config schema, the tfjs-layers classes it
+ * stands for (what the model.json importer maps), the parameters it needs, its output shape and its
+ * forward computation. Shapes are per example (no batch axis), NHWC. Adding an op: one entry here
+ * plus a finite-difference check of its second-order gradients (test/model-graph.test.ts).
+ */
+import { z } from 'zod';
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../tensor/tf';
+import { activationNameSchema, applyActivation } from './activations';
+
+export type Shape = number[];
+
+/** One parameter an op expects: its role ("kernel", "bias") and shape. */
+export interface ParamRole {
+  role: string;
+  shape: number[];
+}
+
+export interface OpSpec<C> {
+  /** tfjs-layers class names this op implements (for the model.json importer and error messages). */
+  readonly tfjsClasses: readonly string[];
+  readonly config: z.ZodType<C>;
+  /** How many inputs: an exact count, or at least `min` for merges. */
+  readonly inputs: { exact: number } | { min: number };
+  params(config: C, inputs: readonly Shape[]): ParamRole[];
+  /** Throws a plain Error saying what does not fit; the validator names the layer. */
+  outputShape(config: C, inputs: readonly Shape[]): Shape;
+  apply(config: C, inputs: readonly Tensor[], params: readonly Tensor[]): Tensor;
+}
+
+const positiveInt = z.number().int().positive();
+const pair = z.tuple([positiveInt, positiveInt]);
+const activationField = activationNameSchema.default('linear');
+
+function expectRank(shape: Shape, rank: number, what: string): void {
+  if (shape.length !== rank) throw new Error(`expects ${what} (rank ${rank} per example), got shape [${shape}]`);
+}
+
+/** Output length along one axis, as tfjs computes it for 'valid', 'same' and symmetric numeric padding. */
+export function windowOutputSize(size: number, window: number, stride: number, padding: 'valid' | 'same' | number): number {
+  if (padding === 'same') return Math.ceil(size / stride);
+  const pad = padding === 'valid' ? 0 : padding;
+  return Math.floor((size + 2 * pad - window) / stride) + 1;
+}
+
+function windowedShape(input: Shape, window: [number, number], strides: [number, number], padding: 'valid' | 'same' | number, channels: number): Shape {
+  const oh = windowOutputSize(input[0], window[0], strides[0], padding);
+  const ow = windowOutputSize(input[1], window[1], strides[1], padding);
+  if (oh < 1 || ow < 1) throw new Error(`input ${input[0]}×${input[1]} is too small for window ${window[0]}×${window[1]} (no output)`);
+  return [oh, ow, channels];
+}
+
+const conv2dConfig = z.strictObject({
+  filters: positiveInt,
+  kernelSize: pair,
+  strides: pair.default([1, 1]),
+  /** 'valid', 'same' (tfjs), or a symmetric count of zero rows/columns on each side (PyTorch `padding=p`). */
+  padding: z.union([z.enum(['valid', 'same']), z.number().int().nonnegative()]).default('valid'),
+  useBias: z.boolean().default(true),
+  activation: activationField,
+});
+
+const conv2d: OpSpec<z.infer<typeof conv2dConfig>> = {
+  tfjsClasses: ['Conv2D'],
+  config: conv2dConfig,
+  inputs: { exact: 1 },
+  params: (c, [x]) => [
+    { role: 'kernel', shape: [c.kernelSize[0], c.kernelSize[1], x[2], c.filters] },
+    ...(c.useBias ? [{ role: 'bias', shape: [c.filters] }] : []),
+  ],
+  outputShape(c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return windowedShape(x, c.kernelSize, c.strides, c.padding, c.filters);
+  },
+  apply(c, [x], [kernel, bias]) {
+    const strides: [number, number] | number = c.strides[0] === c.strides[1] ? c.strides[0] : c.strides;
+    let y: Tensor = tf.conv2d(x as Tensor4D, kernel as Tensor4D, strides, c.padding);
+    if (bias) y = tf.add(y, bias);
+    return applyActivation(y, c.activation);
+  },
+};
+
+const denseConfig = z.strictObject({ units: positiveInt, useBias: z.boolean().default(true), activation: activationField });
+
+const dense: OpSpec<z.infer<typeof denseConfig>> = {
+  tfjsClasses: ['Dense'],
+  config: denseConfig,
+  inputs: { exact: 1 },
+  params: (c, [x]) => [{ role: 'kernel', shape: [x[0], c.units] }, ...(c.useBias ? [{ role: 'bias', shape: [c.units] }] : [])],
+  outputShape(c, [x]) {
+    expectRank(x, 1, 'a flat vector (add a flatten layer before it)');
+    return [c.units];
+  },
+  apply(c, [x], [kernel, bias]) {
+    let y: Tensor = tf.matMul(x as Tensor2D, kernel as Tensor2D);
+    if (bias) y = tf.add(y, bias);
+    return applyActivation(y, c.activation);
+  },
+};
+
+const activationConfig = z.strictObject({ activation: activationNameSchema, alpha: z.number().nonnegative().optional() });
+
+const activation: OpSpec<z.infer<typeof activationConfig>> = {
+  tfjsClasses: ['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax'],
+  config: activationConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape: (_c, [x]) => x,
+  apply: (c, [x]) => applyActivation(x, c.activation, c.alpha),
+};
+
+const flattenConfig = z.strictObject({});
+
+const flatten: OpSpec<z.infer<typeof flattenConfig>> = {
+  tfjsClasses: ['Flatten'],
+  config: flattenConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape: (_c, [x]) => [x.reduce((a, b) => a * b, 1)],
+  // NHWC examples flatten in (height, width, channel) order, as tfjs Flatten does.
+  apply: (_c, [x]) => tf.reshape(x, [x.shape[0], -1]),
+};
+
+function poolConfigSchema(paddings: readonly ['valid', ...('valid' | 'same')[]]) {
+  return z.strictObject({
+    poolSize: pair.default([2, 2]),
+    /** Defaults to poolSize, as in tfjs-layers. */
+    strides: pair.optional(),
+    padding: z.enum(paddings).default('valid'),
+  });
+}
+type PoolConfig = { poolSize: [number, number]; strides?: [number, number]; padding: 'valid' | 'same' };
+
+/**
+ * avgPool2d allows only 'valid': with 'same', tfjs's AvgPool divides border windows by the pixels
+ * inside the image while its AvgPoolGrad divides by the full window, so the gradient is wrong there.
+ */
+function pool(kind: 'max' | 'avg'): OpSpec<PoolConfig> {
+  return {
+    tfjsClasses: [kind === 'max' ? 'MaxPooling2D' : 'AveragePooling2D'],
+    config: kind === 'max' ? poolConfigSchema(['valid', 'same']) : poolConfigSchema(['valid']),
+    inputs: { exact: 1 },
+    params: () => [],
+    outputShape(c, [x]) {
+      expectRank(x, 3, 'an image [height, width, channels]');
+      return windowedShape(x, c.poolSize, c.strides ?? c.poolSize, c.padding, x[2]);
+    },
+    apply(c, [x]) {
+      const s = c.strides ?? c.poolSize;
+      const size: [number, number] | number = c.poolSize[0] === c.poolSize[1] ? c.poolSize[0] : c.poolSize;
+      const strides: [number, number] | number = s[0] === s[1] ? s[0] : s;
+      return kind === 'max' ? tf.maxPool(x as Tensor4D, size, strides, c.padding) : tf.avgPool(x as Tensor4D, size, strides, c.padding);
+    },
+  };
+}
+
+const addConfig = z.strictObject({});
+
+const add: OpSpec<z.infer<typeof addConfig>> = {
+  tfjsClasses: ['Add'],
+  config: addConfig,
+  inputs: { min: 2 },
+  params: () => [],
+  outputShape(_c, xs) {
+    const bad = xs.find((s) => s.length !== xs[0].length || s.some((d, i) => d !== xs[0][i]));
+    if (bad) throw new Error(`adds inputs of different shapes [${xs[0]}] and [${bad}]`);
+    return xs[0];
+  },
+  apply: (_c, xs) => xs.slice(1).reduce((sum, x) => tf.add(sum, x), xs[0]),
+};
+
+const globalAvgPoolConfig = z.strictObject({});
+
+const globalAvgPool2d: OpSpec<z.infer<typeof globalAvgPoolConfig>> = {
+  tfjsClasses: ['GlobalAveragePooling2D'],
+  config: globalAvgPoolConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape(_c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return [x[2]];
+  },
+  apply: (_c, [x]) => tf.mean(x, [1, 2]),
+};
+
+const nonNegativeInt = z.number().int().nonnegative();
+const zeroPaddingConfig = z.strictObject({
+  /** [[top, bottom], [left, right]] rows/columns of zeros. */
+  padding: z.tuple([z.tuple([nonNegativeInt, nonNegativeInt]), z.tuple([nonNegativeInt, nonNegativeInt])]),
+});
+
+const zeroPadding2d: OpSpec<z.infer<typeof zeroPaddingConfig>> = {
+  tfjsClasses: ['ZeroPadding2D'],
+  config: zeroPaddingConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape(c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return [x[0] + c.padding[0][0] + c.padding[0][1], x[1] + c.padding[1][0] + c.padding[1][1], x[2]];
+  },
+  apply: (c, [x]) => tf.pad(x, [[0, 0], c.padding[0], c.padding[1], [0, 0]]),
+};
+
+const reshapeConfig = z.strictObject({ targetShape: z.array(positiveInt).min(1).max(3) });
+
+const reshape: OpSpec<z.infer<typeof reshapeConfig>> = {
+  tfjsClasses: ['Reshape'],
+  config: reshapeConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape(c, [x]) {
+    const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+    if (size(c.targetShape) !== size(x)) throw new Error(`cannot reshape [${x}] (${size(x)} values) to [${c.targetShape}] (${size(c.targetShape)})`);
+    return [...c.targetShape];
+  },
+  apply: (c, [x]) => tf.reshape(x, [x.shape[0], ...c.targetShape]),
+};
+
+const concatenateConfig = z.strictObject({});
+
+/** Along the last axis (channels), tfjs Concatenate's default. */
+const concatenate: OpSpec<z.infer<typeof concatenateConfig>> = {
+  tfjsClasses: ['Concatenate'],
+  config: concatenateConfig,
+  inputs: { min: 2 },
+  params: () => [],
+  outputShape(_c, xs) {
+    const lead = (s: Shape) => s.slice(0, -1).join(',');
+    const bad = xs.find((s) => s.length !== xs[0].length || lead(s) !== lead(xs[0]));
+    if (bad) throw new Error(`concatenates inputs whose shapes differ before the last axis: [${xs[0]}] and [${bad}]`);
+    return [...xs[0].slice(0, -1), xs.reduce((n, s) => n + s[s.length - 1], 0)];
+  },
+  apply: (_c, xs) => tf.concat([...xs], -1),
+};
+
+/** op name → spec. The names are the `op` values of a definition's layers. */
+export const OPS = {
+  conv2d,
+  dense,
+  activation,
+  flatten,
+  maxPool2d: pool('max'),
+  avgPool2d: pool('avg'),
+  globalAvgPool2d,
+  zeroPadding2d,
+  reshape,
+  add,
+  concatenate,
+} as const;
+
+export type OpName = keyof typeof OPS;
+
+export function isOpName(op: string): op is OpName {
+  return Object.prototype.hasOwnProperty.call(OPS, op);
+}
+
+/** The spec of an op with its config type erased, for the interpreter's generic walk. */
+export function opSpec(op: OpName): OpSpec<unknown> {
+  return OPS[op] as unknown as OpSpec<unknown>;
+}
