@@ -20,7 +20,7 @@ import { updateKindFor } from '../shared/training';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { ClientSecAgg } from './secagg/session';
-import type { OwnData } from './local-data';
+import { checkDataLocation, type OwnData } from './local-data';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -62,6 +62,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
 
     const onWelcome = (w: Welcome) => {
       const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
+      checkDataLocation(scenario.data.location ?? 'server', own);
       const shard = own?.dataset ?? clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
       let model: Model;
       try {

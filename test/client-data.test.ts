@@ -25,7 +25,7 @@ const SHAPE: [number, number, number] = [6, 6, 3];
 const publicPart = {
   name: 'own-data',
   seed: 5,
-  data: { dataset: 'synthetic', shape: SHAPE, classes: 3, size: 30 },
+  data: { dataset: 'synthetic', shape: SHAPE, classes: 3, size: 30, location: 'clients' },
   model: { name: 'mlp', hidden: [8] },
   federation: { clients: 1, clientsPerRound: 1, rounds: 1, algorithm: 'fedavg', localEpochs: 1, batchSize: 2, learningRate: 0.1 },
 };
@@ -48,12 +48,14 @@ describe('client-held data: loadClientData', () => {
     expect(loadClientData(config).classNames).to.deep.equal(['a', 'b']);
     const bad = path.join(tmp, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ dataset: 'csv', path: 't.csv' }));
-    expect(() => loadClientData(bad)).to.throw(DataError, `${bad}: label:`);
-    fs.writeFileSync(bad, JSON.stringify({ dataset: 'mnist' }));
+    expect(() => loadClientData(bad)).to.throw(DataError, `${bad}: data.label: the label column is required`);
+    fs.writeFileSync(bad, JSON.stringify({ dataset: 'photos' }));
     expect(() => loadClientData(bad)).to.throw(
       DataError,
-      `${bad}: dataset "mnist" is not a file loader; expected one of image-folder, csv, idx, cifar10, cifar100`,
+      `${bad}: unknown dataset "photos"; expected one of mnist, idx, cifar10, synthetic, cifar100, image-folder, csv`,
     );
+    fs.writeFileSync(bad, JSON.stringify({ dataset: 'csv', path: 't.csv', label: 'y', partition: 'iid' }));
+    expect(() => loadClientData(bad)).to.throw(DataError, `${bad}: config: Unrecognized key`);
     expect(() => loadClientData(path.join(tmp, 'none'))).to.throw(DataError, 'no such file or folder');
     expect(() => loadClientData(path.join(tmp, 't.csv'))).to.throw(DataError, 'expected an image folder or a .json data config');
   });

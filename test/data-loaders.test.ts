@@ -84,12 +84,12 @@ describe('data loaders: image folder', () => {
     );
   });
 
-  it('converts to the channels of data.shape: grey replicated, alpha kept or dropped', () => {
-    const d3 = loadImageFolder({ path: root, shape: [2, 3, 3] });
+  it('converts to the channels of data.imageShape: grey replicated, alpha kept or dropped', () => {
+    const d3 = loadImageFolder({ path: root, imageShape: [2, 3, 3] });
     expect(example(d3, 0)).to.deep.equal(grey.flatMap((v) => [v, v, v].map((x) => f32(x / 255))));
     expect(example(d3, 1)).to.deep.equal(rgb.map((v) => f32(v / 255)));
     expect(example(d3, 2)).to.deep.equal(rgba.filter((_, i) => i % 4 !== 3).map((v) => f32(v / 255)));
-    const d4 = loadImageFolder({ path: root, shape: [2, 3, 4] });
+    const d4 = loadImageFolder({ path: root, imageShape: [2, 3, 4] });
     expect(example(d4, 2)).to.deep.equal(rgba.map((v) => f32(v / 255)));
     expect(example(d4, 0)).to.deep.equal(grey.flatMap((v) => [v, v, v, 255].map((x) => f32(x / 255))));
   });
@@ -131,8 +131,8 @@ describe('data loaders: image folder', () => {
     expect(Array.from(decoded.rgba.filter((_, i) => i % 4 !== 3))).to.deep.equal(Array.from(libvips));
   });
 
-  it('resizes every image to data.shape with bilinear interpolation (same result as resizing the pixels)', () => {
-    const d = loadImageFolder({ path: root, shape: [4, 6, 1] });
+  it('resizes every image to data.imageShape with bilinear interpolation (same result as resizing the pixels)', () => {
+    const d = loadImageFolder({ path: root, imageShape: [4, 6, 1] });
     expect(d.shape).to.deep.equal([4, 6, 1]);
     expect(example(d, 0)).to.deep.equal(
       Array.from(
@@ -190,7 +190,7 @@ describe('data loaders: image folder', () => {
       DataError,
       `${other}: image is 2×2 pixels (width×height) but ${path.join(mixed, 'a/1.png')} is 3×2`,
     );
-    expect(loadImageFolder({ path: mixed, shape: [2, 2, 1] }).labels.length).to.equal(2);
+    expect(loadImageFolder({ path: mixed, imageShape: [2, 2, 1] }).labels.length).to.equal(2);
   });
 
   it('round-trips MNIST digits written as 32×32 RGB PNGs (the CIFAR-shaped image folder of issue 16)', () => {

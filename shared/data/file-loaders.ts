@@ -1,43 +1,15 @@
 /**
- * The loaders of users' own files, each with the zod schema of its fields, keyed by the
- * `dataset` name a config uses. `loadDataFile` loads one config ({"dataset": "csv", …}); clients
- * use it for the data they hold themselves (client/local-data.ts).
+ * One dataset config outside a scenario, e.g. a client's own data (`fedleak client --data x.json`):
+ * `{"dataset": "csv", "path": "t.csv", "label": "y"}`, spelt exactly like a scenario's `data`
+ * section but holding only the dataset's own fields. Validated and loaded by the dataset registry.
  */
-import { z } from 'zod';
-import { cifar100Schema, loadCifar100 } from './cifar100';
-import { loadCifar10 } from './cifar10';
-import { csvSchema, loadCsv } from './csv';
+import type { DatasetEntry } from './entry';
 import { DataError } from './errors';
-import { idxSchema, loadIdxDataset } from './idx';
-import { imageFolderSchema, loadImageFolder } from './image-folder';
+import { DATASET_ENTRIES } from './registry';
 import type { Dataset } from './types';
 
-export const cifar10Schema = z.strictObject({
-  /** Binary batch files (data_batch_*.bin), concatenated in this order. */
-  files: z.array(z.string().min(1)).min(1),
-});
-
-interface FileLoader<S extends z.ZodType> {
-  schema: S;
-  load(config: z.output<S>): Dataset;
-}
-
-function entry<S extends z.ZodType>(schema: S, load: (config: z.output<S>) => Dataset): FileLoader<S> {
-  return { schema, load };
-}
-
-export const fileLoaders = {
-  'image-folder': entry(imageFolderSchema, loadImageFolder),
-  csv: entry(csvSchema, loadCsv),
-  idx: entry(idxSchema, loadIdxDataset),
-  cifar10: entry(cifar10Schema, (c) => loadCifar10(c.files)),
-  cifar100: entry(cifar100Schema, loadCifar100),
-} as const;
-
-export type FileDatasetName = keyof typeof fileLoaders;
-
-function isFileDataset(name: unknown): name is FileDatasetName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(fileLoaders, name);
+function entryNamed(name: unknown): DatasetEntry | undefined {
+  return (DATASET_ENTRIES as readonly DatasetEntry[]).find((e) => e.name === name);
 }
 
 /** Loads `{dataset, …fields}`; `where` names the config's source in errors (e.g. the JSON file). */
@@ -45,17 +17,20 @@ export function loadDataFile(config: unknown, where: string): Dataset {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new DataError(`${where}: expected an object such as {"dataset": "image-folder", "path": "photos"}`);
   }
-  const { dataset, ...fields } = config as Record<string, unknown>;
-  if (!isFileDataset(dataset)) {
+  const name = (config as Record<string, unknown>).dataset;
+  const entry = entryNamed(name);
+  if (!entry) {
     throw new DataError(
-      `${where}: dataset ${JSON.stringify(dataset)} is not a file loader; expected one of ${Object.keys(fileLoaders).join(', ')}`,
+      `${where}: unknown dataset ${JSON.stringify(name)}; expected one of ${DATASET_ENTRIES.map((e) => e.name).join(', ')}`,
     );
   }
-  const loader: FileLoader<z.ZodType> = fileLoaders[dataset];
-  const parsed = loader.schema.safeParse(fields);
+  const parsed = entry.schema.safeParse(config);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : dataset}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'config'}: ${issue.message}`);
     throw new DataError(`${where}: ${problems.join('; ')}`);
   }
-  return loader.load(parsed.data);
+  const problems = entry.problems(parsed.data);
+  if (problems.length > 0) throw new DataError(`${where}: ${problems.join('; ')}`);
+  // The seed only matters for synthetic data; a client's own data has no scenario seed.
+  return entry.load(parsed.data, 0);
 }

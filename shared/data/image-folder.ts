@@ -19,7 +19,7 @@ export const imageFolderSchema = z.strictObject({
   /** The folder holding one sub-folder per class. */
   path: z.string().min(1),
   /** [h, w, c]: every image is resized to h×w and converted to c channels (1–4). Default: the first image's. */
-  shape: z.tuple([positiveInt, positiveInt, z.number().int().min(1).max(4)]).optional(),
+  imageShape: z.tuple([positiveInt, positiveInt, z.number().int().min(1).max(4)]).optional(),
 });
 export type ImageFolderConfig = z.input<typeof imageFolderSchema>;
 
@@ -116,17 +116,17 @@ export function loadImageFolder(input: ImageFolderConfig): Dataset {
   const { classNames, files } = listImageFolder(config.path);
   const all = files.flatMap((list, label) => list.map((file) => ({ file, label })));
   const first = readImage(all[0].file);
-  const shape: ImageShape = config.shape ? [...config.shape] : [first.height, first.width, first.channels];
+  const shape: ImageShape = config.imageShape ? [...config.imageShape] : [first.height, first.width, first.channels];
   const [h, w, c] = shape;
   const size = h * w * c;
   const images = new Float32Array(all.length * size);
   const labels = new Int32Array(all.length);
   all.forEach(({ file, label }, i) => {
     const image = i === 0 ? first : readImage(file);
-    if (!config.shape && (image.height !== h || image.width !== w)) {
+    if (!config.imageShape && (image.height !== h || image.width !== w)) {
       throw new DataError(
         `${file}: image is ${image.width}×${image.height} pixels (width×height) but ${all[0].file} is ${w}×${h}; ` +
-          'set data.shape to resize every image to one size',
+          'set data.imageShape to resize every image to one size',
       );
     }
     const pixels = toChannels(image, c);
