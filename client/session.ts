@@ -6,40 +6,16 @@
  * refused with `error` 'bad-model'; the client then stays connected but takes part in no round.
  */
 import WebSocket from 'ws';
-import { decodeFrame, encodeMessage, WireError, type WireMessage, type RoundStart, type Welcome } from '../shared/wire';
-import { validatePublicScenario, type PublicScenario } from '../shared/scenario/public';
-import { paramCount, type Model } from '../shared/models';
-import { modelFromWelcome } from './model';
-import { clientShard } from '../shared/data';
-import type { Dataset } from '../shared/data/types';
-import { subset } from '../shared/data/types';
-import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
-import { secAggMod } from './secagg/mod';
-import { Rng } from '../shared/random';
-import { updateKindFor } from '../shared/training';
-import { computeUpdate } from './train';
-import { distinctInOrder, roundBatches } from './schedule';
-import { ClientSecAgg } from './secagg/session';
-import { checkDataLocation, type OwnData } from './local-data';
+import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome } from '../shared/wire';
+import { paramCount } from '../shared/models';
+import { playRound, prepareParticipant, truthAnswer, type Participant } from './participant';
+import type { OwnData } from './local-data';
 
 export interface SessionEnd {
   clientId: string | null;
   /** True when the server said `shutdown` (the normal end of a run). */
   clean: boolean;
   reason: string;
-}
-
-interface ClientState {
-  welcome: Welcome;
-  scenario: PublicScenario;
-  model: Model;
-  shard: Dataset;
-  /** round → distinct shard indices used, in order of first use. */
-  truth: Map<number, number[]>;
-  /** Secure aggregation (defenses.secureAggregation): answers the server's secagg.* requests. */
-  secagg: ClientSecAgg | null;
-  /** The update's way out: the mod chain ending in the plain `update` message. */
-  send: Next;
 }
 
 function errorText(err: unknown): string {
@@ -49,7 +25,7 @@ function errorText(err: unknown): string {
 /** `own`: data this client holds itself (--data), used instead of the scenario's shard. */
 export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, own?: OwnData): Promise<SessionEnd> {
   return new Promise((resolve) => {
-    let state: ClientState | null = null;
+    let state: Participant | null = null;
     /** Set when this client refused the server's model: it stays connected but cannot train. */
     let refused: { clientId: string; why: string } | null = null;
     let clean = false;
@@ -61,40 +37,14 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onWelcome = (w: Welcome) => {
-      const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
-      checkDataLocation(scenario.data.location ?? 'server', own);
-      const shard = own?.dataset ?? clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
-      let model: Model;
       try {
-        model = modelFromWelcome(w, scenario.model, shard);
+        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log }, own);
       } catch (err) {
-        refused = { clientId: w.clientId, why: errorText(err) };
+        if (err instanceof WireError && err.code === 'bad-model') refused = { clientId: w.clientId, why: errorText(err) };
         throw err;
       }
-      const count = paramCount(model.specs);
-      const sa = scenario.defenses.secureAggregation;
-      const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send, disconnect: (why) => ws.close(1000, why), log }) : null;
-      // The mod chain: the defences in defenses.order, the finite check, then secure aggregation
-      // (which masks the update and keeps it for its protocol) or the plain `update` message.
-      const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
-      const sendPlain: Next = (u) => send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
-      const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
-      state = { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain) };
       send({ type: 'ready' });
-      if (verbose) log(`${w.clientId}: connected, ${shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${model.name} (${count} parameters)`);
-    };
-
-    const onRound = (s: ClientState, r: RoundStart) => {
-      if (r.params.length !== s.welcome.paramCount) {
-        throw new WireError('wrong-length', `round.start.params: ${r.params.length} values, the model has ${s.welcome.paramCount}`);
-      }
-      const batches = roundBatches(s.shard.labels.length, r, s.scenario.seed, s.welcome.clientIndex, r.round);
-      const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
-      const used = distinctInOrder(batches);
-      const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
-      s.send({ round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw }, { rng, specs: s.model.specs, report: {} });
-      // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.
-      s.truth.set(r.round, used);
+      if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
     };
 
     const onMessage = (msg: WireMessage) => {
@@ -106,23 +56,12 @@ export function runSession(url: string, token: string, log: (line: string) => vo
         case 'round.start':
           if (refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${refused.why}`);
           if (!state) throw new WireError('bad-message', 'round.start before welcome');
-          onRound(state, msg);
+          playRound(state, msg);
           return;
-        case 'eval.truth-request': {
+        case 'eval.truth-request':
           if (!state) throw new WireError('bad-message', 'eval.truth-request before welcome');
-          const used = state.truth.get(msg.round);
-          if (own && !own.shareTruth) {
-            send({ type: 'error', code: 'unavailable', message: `${state.welcome.clientId} holds its own data and does not share it (start it with --share-truth to allow)`, ref: msg.type, requestId: msg.requestId });
-            return;
-          }
-          if (!used) {
-            send({ type: 'error', code: 'unavailable', message: `${state.welcome.clientId} sent no update in round ${msg.round}`, ref: msg.type, requestId: msg.requestId });
-            return;
-          }
-          const t = subset(state.shard, used);
-          send({ type: 'eval.truth', requestId: msg.requestId, round: msg.round, count: used.length, shape: t.shape, images: t.images, labels: t.labels });
+          send(truthAnswer(state, msg));
           return;
-        }
         case 'update.accepted':
           return;
         case 'shutdown':
