@@ -16,6 +16,7 @@ import { secAggMod } from './secagg/mod';
 import { ClientSecAgg } from './secagg/session';
 import { computeUpdate } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
+import { checkDataLocation, type OwnData } from './local-data';
 
 export interface ParticipantIo {
   send: (msg: WireMessage) => void;
@@ -35,6 +36,8 @@ export interface Participant {
   secagg: ClientSecAgg | null;
   /** The update's way out: the mod chain ending in the plain `update` message. */
   send: Next;
+  /** Data this client holds itself (--data); absent when the shard comes from the scenario. */
+  own?: OwnData;
 }
 
 /**
@@ -42,16 +45,17 @@ export interface Participant {
  * mod chain: the defences in defenses.order, the finite check, then secure aggregation (which masks
  * the update and keeps it for its protocol) or the plain `update` message.
  */
-export function prepareParticipant(w: Welcome, io: ParticipantIo): Participant {
+export function prepareParticipant(w: Welcome, io: ParticipantIo, own?: OwnData): Participant {
   const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
-  const shard = clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
+  checkDataLocation(scenario.data.location ?? 'server', own);
+  const shard = own?.dataset ?? clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
   const model = modelFromWelcome(w, scenario.model, shard);
   const sa = scenario.defenses.secureAggregation;
   const secagg = sa ? new ClientSecAgg({ clientId: w.clientId, config: sa, send: io.send, disconnect: io.disconnect, log: io.log }) : null;
   const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
   const sendPlain: Next = (u) => io.send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
   const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
-  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain) };
+  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain), ...(own ? { own } : {}) };
 }
 
 /** Trains on this round's batches and sends the update through the mod chain. */
@@ -70,6 +74,11 @@ export function playRound(p: Participant, r: RoundStart): void {
 
 /** SIMULATOR ONLY: the examples behind this client's update of a round, or `unavailable`. */
 export function truthAnswer(p: Participant, msg: EvalTruthRequest): WireMessage {
+  // Client-held data stays private unless the client was started with --share-truth.
+  if (p.own && !p.own.shareTruth) {
+    const message = `${p.welcome.clientId} holds its own data and does not share it (start it with --share-truth to allow)`;
+    return { type: 'error', code: 'unavailable', message, ref: msg.type, requestId: msg.requestId };
+  }
   const used = p.truth.get(msg.round);
   if (!used) return { type: 'error', code: 'unavailable', message: `${p.welcome.clientId} sent no update in round ${msg.round}`, ref: msg.type, requestId: msg.requestId };
   const t = subset(p.shard, used);

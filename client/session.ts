@@ -10,6 +10,7 @@ import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome }
 import { paramCount } from '../shared/models';
 import { playRound, prepareParticipant, truthAnswer, type Participant } from './participant';
 import { refuseEvaluation } from './evaluation-guard';
+import type { OwnData } from './local-data';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -22,8 +23,16 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** allowEvaluation: answer the simulator's evaluation requests (client/evaluation-guard.ts); default refuse. */
-export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, allowEvaluation = false): Promise<SessionEnd> {
+export interface SessionOptions {
+  /** Answer the simulator's evaluation requests (client/evaluation-guard.ts); default refuse. */
+  allowEvaluation?: boolean;
+  /** Data this client holds itself (--data), used instead of the scenario's shard; its owner may share truth. */
+  own?: OwnData;
+}
+
+export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, options: SessionOptions = {}): Promise<SessionEnd> {
+  const allowEvaluation = (options.allowEvaluation ?? false) || (options.own?.shareTruth ?? false);
+  const own = options.own;
   return new Promise((resolve) => {
     let state: Participant | null = null;
     /** Set when this client refused the server's model: it stays connected but cannot train. */
@@ -38,13 +47,13 @@ export function runSession(url: string, token: string, log: (line: string) => vo
 
     const onWelcome = (w: Welcome) => {
       try {
-        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log });
+        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log }, own);
       } catch (err) {
         if (err instanceof WireError && err.code === 'bad-model') refused = { clientId: w.clientId, why: errorText(err) };
         throw err;
       }
       send({ type: 'ready' });
-      if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
+      if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
     };
 
     const onMessage = (msg: WireMessage) => {

@@ -16,6 +16,7 @@ import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
+import { DataError } from '../../shared/data/errors';
 import { strategyFor } from '../strategy';
 import { RunJournal, writeFinalParams, type Checkpoint } from './durable';
 
@@ -151,6 +152,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
   const startedAt = options.resume?.startedAt ?? new Date().toISOString();
   const backend = await initBackend();
   checkSecureAggregationScenario(scenario);
+  if (scenario.data.location === 'clients' && (options.spawnClients ?? true)) {
+    throw new DataError(
+      'data.location is "clients": each client trains on its own files, so `fedleak run` cannot start the clients; ' +
+        'run `fedleak server` and start each client with `fedleak client --data PATH`',
+    );
+  }
 
   const journal = new RunJournal(options.outDir, { scenario, scenarioFile: loaded.file, backend, startedAt }, { prior: options.resume, log });
   const state: RunState = { coordinator: null, clients: null, observer: null, truth: null, journal };

@@ -37,6 +37,12 @@ export const dataSchema = z.strictObject({
   testFraction: z.number().gt(0).lt(1).default(0.2),
   /** Use only the first N examples (after a seeded shuffle); 0 = all. */
   limit: nonNegativeInt.default(0),
+  /**
+   * Where the training data lives: absent or "server", clients rebuild their shards from this section;
+   * "clients", each client trains on its own files (`fedleak client --data`) and this section is the
+   * server's evaluation data.
+   */
+  location: z.enum(['server', 'clients']).optional(),
   ...mergedFields(),
 });
 

@@ -7,6 +7,16 @@ export interface Dataset {
   numClasses: number;
   images: Float32Array;
   labels: Int32Array;
+  /** Class names in label order, when the source names its classes (image folders, CSV labels). */
+  classNames?: string[];
+  /** What a loader did to the raw values (e.g. CSV standardisation), so it can be reported and undone. */
+  preprocessing?: Preprocessing;
+}
+
+/** Tabular features: one name per input column; numeric ones were standardised as (x − mean) / std. */
+export interface Preprocessing {
+  features: string[];
+  standardized: { feature: string; mean: number; std: number }[];
 }
 
 export function exampleSize(d: Pick<Dataset, 'shape'>): number {
@@ -27,5 +37,7 @@ export function subset(d: Dataset, indices: ArrayLike<number>, name = d.name): D
     images.set(d.images.subarray(i * size, (i + 1) * size), j * size);
     labels[j] = d.labels[i];
   }
-  return { name, shape: d.shape, numClasses: d.numClasses, images, labels };
+  const named = d.classNames ? { classNames: d.classNames } : {};
+  const processed = d.preprocessing ? { preprocessing: d.preprocessing } : {};
+  return { name, shape: d.shape, numClasses: d.numClasses, images, labels, ...named, ...processed };
 }

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { datasetEntry } from '../entry';
 import { DataError } from '../errors';
+import { filesField } from '../fields';
 import { loadCifar10 } from '../cifar10';
 
 export const cifar10Dataset = datasetEntry(
@@ -8,7 +8,7 @@ export const cifar10Dataset = datasetEntry(
   "a user's CIFAR-10 binary batch files",
   {
     /** Paths of binary batch files (data_batch_*.bin). */
-    files: z.array(z.string()).optional(),
+    files: filesField,
   },
   {
     problems: (c) => (!c.files || c.files.length === 0 ? ['data.files: at least one CIFAR-10 binary batch file is required when data.dataset is "cifar10"'] : []),

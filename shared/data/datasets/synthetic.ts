@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Rng } from '../../random';
 import { datasetEntry } from '../entry';
+import { classesField } from '../fields';
 import { makeSynthetic } from '../synthetic';
 
 const positiveInt = z.number().int().positive();
@@ -11,7 +12,7 @@ export const syntheticDataset = datasetEntry(
   {
     /** Image shape [h, w, c], class count and example count. */
     shape: z.tuple([positiveInt, positiveInt, positiveInt]).default([28, 28, 1]),
-    classes: positiveInt.default(10),
+    classes: classesField,
     size: positiveInt.default(1000),
   },
   {
