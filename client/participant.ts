@@ -11,6 +11,8 @@ import { subset, type Dataset } from '../shared/data/types';
 import { Rng } from '../shared/random';
 import { updateKindFor } from '../shared/training';
 import { modelFromWelcome } from './model';
+import type { GuardConfig } from '../shared/guards';
+import { refusalError, roundRefusal } from './guards';
 import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
 import { secAggMod } from './secagg/mod';
 import { ClientSecAgg } from './secagg/session';
@@ -35,6 +37,8 @@ export interface Participant {
   secagg: ClientSecAgg | null;
   /** The update's way out: the mod chain ending in the plain `update` message. */
   send: Next;
+  /** The client's own guards (client/guards), checked on each round's parameters. */
+  guards?: GuardConfig;
 }
 
 /**
@@ -42,7 +46,7 @@ export interface Participant {
  * mod chain: the defences in defenses.order, the finite check, then secure aggregation (which masks
  * the update and keeps it for its protocol) or the plain `update` message.
  */
-export function prepareParticipant(w: Welcome, io: ParticipantIo): Participant {
+export function prepareParticipant(w: Welcome, io: ParticipantIo, guards?: GuardConfig): Participant {
   const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
   const shard = clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
   const model = modelFromWelcome(w, scenario.model, shard);
@@ -51,7 +55,7 @@ export function prepareParticipant(w: Welcome, io: ParticipantIo): Participant {
   const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
   const sendPlain: Next = (u) => io.send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
   const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
-  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain) };
+  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain), ...(guards ? { guards } : {}) };
 }
 
 /** Trains on this round's batches and sends the update through the mod chain. */
@@ -59,6 +63,8 @@ export function playRound(p: Participant, r: RoundStart): void {
   if (r.params.length !== p.welcome.paramCount) {
     throw new WireError('wrong-length', `round.start.params: ${r.params.length} values, the model has ${p.welcome.paramCount}`);
   }
+  const refusal = roundRefusal(p.guards, p.model.specs, r.params);
+  if (refusal) throw refusalError(refusal);
   const batches = roundBatches(p.shard.labels.length, r, p.scenario.seed, p.welcome.clientIndex, r.round);
   const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate);
   const used = distinctInOrder(batches);

@@ -10,6 +10,8 @@ import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome }
 import { paramCount } from '../shared/models';
 import { playRound, prepareParticipant, truthAnswer, type Participant } from './participant';
 import { refuseEvaluation } from './evaluation-guard';
+import type { GuardConfig } from '../shared/guards';
+import { refusalError, welcomeRefusal, type GuardRefusal } from './guards';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -23,11 +25,14 @@ function errorText(err: unknown): string {
 }
 
 /** allowEvaluation: answer the simulator's evaluation requests (client/evaluation-guard.ts); default refuse. */
-export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, allowEvaluation = false): Promise<SessionEnd> {
+/** guards: the client's own checks of the server's model (client/guards); a refusal sits rounds out. */
+export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, allowEvaluation = false, guards?: GuardConfig): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let state: Participant | null = null;
     /** Set when this client refused the server's model: it stays connected but cannot train. */
     let refused: { clientId: string; why: string } | null = null;
+    /** Set when pin-model refused the welcomed definition: ready, but every round is refused. */
+    let pinned: GuardRefusal | null = null;
     let clean = false;
     let reason = '';
     const ws = new WebSocket(url, { maxPayload: 0 });
@@ -37,8 +42,16 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onWelcome = (w: Welcome) => {
+      pinned = welcomeRefusal(w.model, guards);
+      if (pinned) {
+        // Before building anything from it: the client takes part in no round with this model.
+        refused = { clientId: w.clientId, why: `${pinned.guard}: ${pinned.reason}` };
+        log(`${w.clientId}: ${pinned.guard}: refused the server's model: ${pinned.reason}; this client sits every round out`);
+        send({ type: 'ready' });
+        return;
+      }
       try {
-        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log });
+        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log }, guards);
       } catch (err) {
         if (err instanceof WireError && err.code === 'bad-model') refused = { clientId: w.clientId, why: errorText(err) };
         throw err;
@@ -55,6 +68,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
           onWelcome(msg);
           return;
         case 'round.start':
+          if (pinned) throw refusalError(pinned);
           if (refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${refused.why}`);
           if (!state) throw new WireError('bad-message', 'round.start before welcome');
           playRound(state, msg);
@@ -107,7 +121,8 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     ws.on('close', (code, why) => {
       if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
       if (refused) reason = `refused the server's model: ${refused.why}`;
-      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && !refused, reason });
+      // A guard's refusal is the client doing its job: a clean end when the server shut down.
+      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && (!refused || pinned !== null), reason });
     });
   });
 }

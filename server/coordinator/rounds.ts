@@ -5,7 +5,8 @@
  */
 import type { ObservedUpdate, ServerPayload } from '../../shared/contract';
 import type { Scenario } from '../scenario/schema';
-import type { RoundRecord } from '../report/results';
+import type { GuardRefusal, RoundRecord } from '../report/results';
+import type { ErrorMessage } from '../../shared/wire';
 import type { Dataset } from '../../shared/data/types';
 import type { Model } from '../../shared/models';
 import { firstNonFinite } from '../../shared/wire';
@@ -49,6 +50,18 @@ function observeSafely(opts: RoundsOptions, u: ObservedUpdate, payload: ServerPa
   }
 }
 
+/** Listens for the round's guard refusals ('guard-refused' errors about round.start, "<guard>: <reason>"). */
+function listenForRefusals(hub: ClientHub, round: number): { refusals: GuardRefusal[]; stop: () => void } {
+  const refusals: GuardRefusal[] = [];
+  const onError = (client: string, err: ErrorMessage) => {
+    if (err.code !== 'guard-refused' || err.ref !== 'round.start') return;
+    const m = /^([a-z-]+): ([\s\S]*)$/.exec(err.message);
+    refusals.push({ round, client, guard: m ? m[1] : 'unknown', reason: m ? m[2] : err.message });
+  };
+  hub.on('client-error', onError);
+  return { refusals, stop: () => hub.off('client-error', onError) };
+}
+
 interface Stepped {
   params: Float32Array;
   observed: ObservedUpdate[];
@@ -82,7 +95,8 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
     if (selected.length < f.clientsPerRound) opts.log(`server: round ${round}: only ${selected.length} clients connected, ${f.clientsPerRound} wanted`);
     const ctx = { round, globalParams: params, selected };
     const plan = strategy.configure(ctx);
-    const result = await collect({ hub, round, selected, plan, paramCount: opts.paramCount, federation: f, log: opts.log });
+    const guards = listenForRefusals(hub, round);
+    const result = await collect({ hub, round, selected, plan, paramCount: opts.paramCount, federation: f, log: opts.log }).finally(guards.stop);
     const stepped = step({ ...opts, strategy }, ctx, plan, result);
     for (const u of stepped.observed) observeSafely(opts, u, plan.payload);
     params = stepped.params;
@@ -94,6 +108,7 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
     const record: RoundRecord = { round, participants: selected, dropped: result.dropped, testAccuracy: 0, testLoss: 0, seconds: 0, ...stepped.record };
     if (result.updates.length > 0) record.updateBytes = Object.fromEntries(result.updates.map((u) => [u.clientId, u.frameBytes]));
     if (result.secureAggregation) record.secureAggregation = result.secureAggregation;
+    if (guards.refusals.length > 0) record.refusals = guards.refusals;
     Object.assign(record, evaluate(opts.model, params, opts.test, f.evalLimit));
     record.seconds = (Date.now() - started) / 1000;
     rounds.push(record);

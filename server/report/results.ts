@@ -19,6 +19,16 @@ export interface RoundRecord {
   updateBytes?: Record<string, number>;
   privacy?: PrivacyRecord;
   secureAggregation?: SecureAggregationRecord;
+  /** Clients whose own guard (client.guards) refused this round's model: they sat the round out. */
+  refusals?: GuardRefusal[];
+}
+
+/** A client guard's refusal, as the client's `error` 'guard-refused' reply to round.start said it. */
+export interface GuardRefusal {
+  round: number;
+  client: string;
+  guard: string;
+  reason: string;
 }
 
 export interface PrivacyRecord {
@@ -84,6 +94,11 @@ export interface AttackRecord {
   variant?: string;
   /** Under server-side DP-FedAvg: the L2 norm the server clipped this update to before the attack saw it. */
   serverClippedTo?: number;
+  /**
+   * Malicious-server attacks (imprint, trap-weights): how many of the `of` true examples have a
+   * matched reconstruction at PSNR ≥ `psnrDb` (issue 18's measure, 30 dB).
+   */
+  recovered?: { psnrDb: number; count: number; of: number };
   /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
   error?: string;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { defensesSchema, publicScenarioShape } from '../../shared/scenario/public';
 import { attackSchema } from './attack-schema';
+import { clientSchema, serverSchema } from './malicious-schema';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
 
@@ -22,6 +23,8 @@ export {
   type SecureAggregationConfig,
 } from '../../shared/scenario/public';
 
+export { clientSchema, serverSchema, type ClientConfig, type ServerConfig } from './malicious-schema';
+
 export const sweepEntrySchema = z.strictObject({
   label: z.string().min(1),
   /** Dotted-path overrides applied to this scenario for this row, like `--set`. */
@@ -32,6 +35,10 @@ export const scenarioSchema = z.strictObject({
   ...publicScenarioShape,
   attack: attackSchema.default(attackSchema.parse({})),
   defenses: defensesSchema.default(defensesSchema.parse({})),
+  /** What the server does to the model it sends (honest, imprint, trap-weights): docs/scenarios.md. */
+  server: serverSchema.default({ behaviour: 'honest' }),
+  /** The simulated clients' own guards (client.guards). */
+  client: clientSchema.default({ guards: [] }),
   /** Run the scenario once per entry with its overrides; results get one table row each. */
   sweep: z.array(sweepEntrySchema).optional(),
 });
