@@ -108,7 +108,8 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
     const record: RoundRecord = { round, participants: selected, dropped: result.dropped, testAccuracy: 0, testLoss: 0, seconds: 0, ...stepped.record };
     if (result.updates.length > 0) record.updateBytes = Object.fromEntries(result.updates.map((u) => [u.clientId, u.frameBytes]));
     if (result.secureAggregation) record.secureAggregation = result.secureAggregation;
-    if (guards.refusals.length > 0) record.refusals = guards.refusals;
+    // Client order, so results do not depend on arrival order.
+    if (guards.refusals.length > 0) record.refusals = guards.refusals.sort((a, b) => a.client.localeCompare(b.client, 'en', { numeric: true }));
     Object.assign(record, evaluate(opts.model, params, opts.test, f.evalLimit));
     record.seconds = (Date.now() - started) / 1000;
     rounds.push(record);
