@@ -12,6 +12,7 @@ import { validateScenario } from '../server/scenario/load';
 import { runScenario } from '../server/run';
 import type { AttackRecord, RunResults } from '../server/report/results';
 import { initBackend } from '../shared/tensor/backend';
+import { summaryMarkdown } from '../server/report/summary';
 
 function scenario(over: Record<string, unknown>): ReturnType<typeof validateScenario> {
   return validateScenario(
@@ -64,6 +65,10 @@ describe('malicious server: planted models, their attacks and the client guards 
     const [a] = results.attacks;
     expect([a.view, a.target, a.recovered?.of]).to.deep.equal(['aggregate', 'aggregate', 16]);
     expect(a.recovered?.count).to.be.greaterThan(8);
+    const summary = summaryMarkdown(results);
+    expect(summary).to.match(/Server behaviour: imprint — the server put a 128-bin imprint block/);
+    expect(summary).to.match(/Secure aggregation: on/);
+    expect(summary).to.match(/round 1, aggregate \(aggregate\): \d+ of 16 examples recovered at PSNR ≥ 30 dB/);
   });
 
   it('the same federation with an honest server: the analytic readout has no dense first layer to read', async () => {
@@ -88,6 +93,7 @@ describe('malicious server: planted models, their attacks and the client guards 
     expect(r.dropped).to.have.length(4);
     expect(results.attacks).to.deep.equal([]);
     expect(logs.join('\n')).to.match(/c0 reported guard-refused about round\.start: pin-model: /);
+    expect(summaryMarkdown(results)).to.match(/Stopped by: pin-model — no planted-model update reached the server/);
   });
 
   it('inspect-parameters: every client refuses the trapped first layer', async () => {
