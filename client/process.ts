@@ -27,5 +27,7 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   const write = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Lines can quote what the server sent (error messages, refusal reasons): no control characters.
   const log = (line: string) => write(printable(line, 2000));
-  return Promise.all(opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false, opts.allowEvaluation ?? false, opts.guards)));
+  return Promise.all(
+    opts.tokens.map((t) => runSession(opts.server, t, log, opts.verbose ?? false, opts.allowEvaluation ?? false, opts.guards)),
+  );
 }

@@ -8,7 +8,7 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome } from '../shared/wire';
 import { paramCount } from '../shared/models';
-import { playRound, prepareParticipant, truthAnswer, type Participant } from './participant';
+import { playRound, prepareParticipant, truthAnswer, type Participant, type ParticipantIo } from './participant';
 import { refuseEvaluation } from './evaluation-guard';
 import type { GuardConfig } from '../shared/guards';
 import { refusalError, welcomeRefusal, type GuardRefusal } from './guards';
@@ -24,15 +24,47 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+interface Refused {
+  clientId: string;
+  why: string;
+  /** Set when one of the client's guards refused (then every round.start gets 'guard-refused'). */
+  guard?: GuardRefusal;
+}
+
+/** pin-model on the welcomed definition: a refusal is logged and the client still says ready. */
+function refuseByGuard(w: Welcome, guards: GuardConfig | undefined, log: (line: string) => void, send: (msg: WireMessage) => void): Refused | null {
+  const guard = welcomeRefusal(w.model, guards);
+  if (!guard) return null;
+  log(`${w.clientId}: ${guard.guard}: refused the server's model: ${guard.reason}; this client sits every round out`);
+  send({ type: 'ready' });
+  return { clientId: w.clientId, why: `${guard.guard}: ${guard.reason}`, guard };
+}
+
+/**
+ * The participant built from `welcome`, or null when a guard refused its model first (the client
+ * still says ready). A model the client cannot build is a thrown WireError 'bad-model'; both report `refused`.
+ */
+function acceptWelcome(w: Welcome, guards: GuardConfig | undefined, io: ParticipantIo, onRefused: (r: Refused) => void): Participant | null {
+  const byGuard = refuseByGuard(w, guards, io.log, io.send);
+  if (byGuard) {
+    onRefused(byGuard);
+    return null;
+  }
+  try {
+    return prepareParticipant(w, io, guards);
+  } catch (err) {
+    if (err instanceof WireError && err.code === 'bad-model') onRefused({ clientId: w.clientId, why: errorText(err) });
+    throw err;
+  }
+}
+
 /** allowEvaluation: answer the simulator's evaluation requests (client/evaluation-guard.ts); default refuse. */
 /** guards: the client's own checks of the server's model (client/guards); a refusal sits rounds out. */
 export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, allowEvaluation = false, guards?: GuardConfig): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let state: Participant | null = null;
-    /** Set when this client refused the server's model: it stays connected but cannot train. */
-    let refused: { clientId: string; why: string } | null = null;
-    /** Set when pin-model refused the welcomed definition: ready, but every round is refused. */
-    let pinned: GuardRefusal | null = null;
+    /** Set when this client refused the server's model (bad-model, or a guard): it stays connected but cannot train. */
+    let refused: Refused | null = null;
     let clean = false;
     let reason = '';
     const ws = new WebSocket(url, { maxPayload: 0 });
@@ -42,20 +74,8 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onWelcome = (w: Welcome) => {
-      pinned = welcomeRefusal(w.model, guards);
-      if (pinned) {
-        // Before building anything from it: the client takes part in no round with this model.
-        refused = { clientId: w.clientId, why: `${pinned.guard}: ${pinned.reason}` };
-        log(`${w.clientId}: ${pinned.guard}: refused the server's model: ${pinned.reason}; this client sits every round out`);
-        send({ type: 'ready' });
-        return;
-      }
-      try {
-        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log }, guards);
-      } catch (err) {
-        if (err instanceof WireError && err.code === 'bad-model') refused = { clientId: w.clientId, why: errorText(err) };
-        throw err;
-      }
+      state = acceptWelcome(w, guards, { send, disconnect: (why) => ws.close(1000, why), log }, (r) => (refused = r));
+      if (!state) return;
       send({ type: 'ready' });
       if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
     };
@@ -68,7 +88,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
           onWelcome(msg);
           return;
         case 'round.start':
-          if (pinned) throw refusalError(pinned);
+          if (refused?.guard) throw refusalError(refused.guard);
           if (refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${refused.why}`);
           if (!state) throw new WireError('bad-message', 'round.start before welcome');
           playRound(state, msg);
@@ -122,7 +142,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
       if (refused) reason = `refused the server's model: ${refused.why}`;
       // A guard's refusal is the client doing its job: a clean end when the server shut down.
-      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && (!refused || pinned !== null), reason });
+      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && (!refused || refused.guard !== undefined), reason });
     });
   });
 }

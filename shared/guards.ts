@@ -16,9 +16,13 @@ export interface GuardConfig {
 
 /** Parses "pin-model,inspect-parameters"; throws naming the unknown entry. */
 export function parseGuardList(text: string): GuardName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
-    if (!(GUARD_NAMES as readonly string[]).includes(n)) throw new Error(`--guards: unknown guard "${n}"; known: ${GUARD_NAMES.join(', ')}`);
+    if (!(GUARD_NAMES as readonly string[]).includes(n))
+      throw new Error(`--guards: unknown guard "${n}"; known: ${GUARD_NAMES.join(', ')}`);
   }
   return [...new Set(names)] as GuardName[];
 }

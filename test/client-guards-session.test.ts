@@ -19,7 +19,13 @@ import { parseGuardList } from '../shared/guards';
 import { modelHash } from '../shared/model-hash';
 
 const SCENARIO = validateScenario(
-  { name: 'guards', seed: 3, data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 40 }, model: { name: 'mlp', hidden: [5] }, federation: { clients: 2, clientsPerRound: 2, batchSize: 2 } },
+  {
+    name: 'guards',
+    seed: 3,
+    data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 40 },
+    model: { name: 'mlp', hidden: [5] },
+    federation: { clients: 2, clientsPerRound: 2, batchSize: 2 },
+  },
   'test',
 );
 const HONEST: ModelDefinition = definitionFor(modelSchema.parse({ name: 'mlp', hidden: [5] }), [4, 4, 1], 3);
@@ -62,11 +68,29 @@ class ScriptedServer {
 }
 
 function welcome(model: unknown, count: number): WireMessage {
-  return { type: 'welcome', clientId: 'c1', clientIndex: 1, scenario: publicScenario(SCENARIO), model: JSON.parse(JSON.stringify(model)) as Record<string, unknown>, paramCount: count, maxFrameBytes: 1 << 20 };
+  return {
+    type: 'welcome',
+    clientId: 'c1',
+    clientIndex: 1,
+    scenario: publicScenario(SCENARIO),
+    model: JSON.parse(JSON.stringify(model)) as Record<string, unknown>,
+    paramCount: count,
+    maxFrameBytes: 1 << 20,
+  };
 }
 
 function roundStart(count: number): WireMessage {
-  return { type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 2, localSteps: 1, localEpochs: 0, timeoutMs: 1000, params: new Float32Array(count).fill(0.01) };
+  return {
+    type: 'round.start',
+    round: 1,
+    algorithm: 'fedsgd',
+    learningRate: 0.1,
+    batchSize: 2,
+    localSteps: 1,
+    localEpochs: 0,
+    timeoutMs: 1000,
+    params: new Float32Array(count).fill(0.01),
+  };
 }
 
 async function pinnedSession(server: ScriptedServer, logs: string[]): Promise<{ end: Promise<SessionEnd> }> {
@@ -95,7 +119,10 @@ describe('client guards in a client session (pin-model)', function () {
   });
 
   const CHANGED: Array<{ what: string; model: () => unknown }> = [
-    { what: 'a wider hidden layer (architecture changed)', model: () => definitionFor(modelSchema.parse({ name: 'mlp', hidden: [6] }), [4, 4, 1], 3) },
+    {
+      what: 'a wider hidden layer (architecture changed)',
+      model: () => definitionFor(modelSchema.parse({ name: 'mlp', hidden: [6] }), [4, 4, 1], 3),
+    },
     { what: 'a malformed definition', model: () => ({ format: 'keras', layers: 'many' }) },
   ];
   for (const c of CHANGED) {
@@ -105,7 +132,9 @@ describe('client guards in a client session (pin-model)', function () {
       const { end } = await pinnedSession(server, logs);
       server.send(welcome(c.model(), 99));
       expect((await server.next()).type).to.equal('ready');
-      expect(logs.join('\n')).to.match(/c1: pin-model: refused the server's model: the model definition sent has hash sha256:[0-9a-f]{64}, not the pinned/);
+      expect(logs.join('\n')).to.match(
+        /c1: pin-model: refused the server's model: the model definition sent has hash sha256:[0-9a-f]{64}, not the pinned/,
+      );
       for (let i = 0; i < 2; i++) {
         server.send(roundStart(99));
         const answer = await server.next();

@@ -21,7 +21,17 @@ function scenario(over: Record<string, unknown>): ReturnType<typeof validateScen
       seed: 5,
       data: { dataset: 'mnist', partition: 'iid', limit: 400 },
       model: { name: 'lenet-zhu' },
-      federation: { clients: 4, clientsPerRound: 4, rounds: 1, algorithm: 'fedsgd', batchSize: 4, learningRate: 0.1, clientsPerProcess: 2, evalLimit: 50, roundTimeoutMs: 60000 },
+      federation: {
+        clients: 4,
+        clientsPerRound: 4,
+        rounds: 1,
+        algorithm: 'fedsgd',
+        batchSize: 4,
+        learningRate: 0.1,
+        clientsPerProcess: 2,
+        evalLimit: 50,
+        roundTimeoutMs: 60000,
+      },
       server: { behaviour: 'imprint', bins: 128, publicExamples: 60 },
       attack: { name: 'imprint', rounds: [1], maxTargets: 0, workers: 1 },
       ...over,
@@ -35,7 +45,10 @@ const SECAGG = { secureAggregation: { views: ['aggregate'], stageTimeoutMs: 3000
 async function run(over: Record<string, unknown>): Promise<{ results: RunResults; logs: string[] }> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-malicious-'));
   const logs: string[] = [];
-  const results = await runScenario({ scenario: scenario(over), file: 'malicious-test.json', raw: {} }, { outDir: out, progress: false, log: (l) => logs.push(l) });
+  const results = await runScenario(
+    { scenario: scenario(over), file: 'malicious-test.json', raw: {} },
+    { outDir: out, progress: false, log: (l) => logs.push(l) },
+  );
   return { results, logs };
 }
 
@@ -72,14 +85,22 @@ describe('malicious server: planted models, their attacks and the client guards 
   });
 
   it('the same federation with an honest server: the analytic readout has no dense first layer to read', async () => {
-    const { results } = await run({ server: { behaviour: 'honest' }, attack: { name: 'analytic', rounds: [1], workers: 1 }, defenses: SECAGG });
+    const { results } = await run({
+      server: { behaviour: 'honest' },
+      attack: { name: 'analytic', rounds: [1], workers: 1 },
+      defenses: SECAGG,
+    });
     expect(results.attacks).to.have.length(1);
     expect(results.attacks[0].error).to.match(/no dense first layer/);
     expect(recovered(results.attacks)).to.equal(0);
   });
 
   it('trap-weights recovers examples from plain updates; the architecture is unchanged', async () => {
-    const { results } = await run({ model: { name: 'mlp', hidden: [300] }, server: { behaviour: 'trap-weights', publicExamples: 60 }, attack: { name: 'trap-weights', rounds: [1], workers: 1 } });
+    const { results } = await run({
+      model: { name: 'mlp', hidden: [300] },
+      server: { behaviour: 'trap-weights', publicExamples: 60 },
+      attack: { name: 'trap-weights', rounds: [1], workers: 1 },
+    });
     expect(results.attacks).to.have.length(4);
     for (const a of results.attacks) expect(a.error, a.error).to.equal(undefined);
     expect(recovered(results.attacks)).to.be.greaterThan(0);
@@ -97,7 +118,12 @@ describe('malicious server: planted models, their attacks and the client guards 
   });
 
   it('inspect-parameters: every client refuses the trapped first layer', async () => {
-    const { results } = await run({ model: { name: 'mlp', hidden: [300] }, server: { behaviour: 'trap-weights', publicExamples: 60 }, attack: { name: 'trap-weights', rounds: [1], workers: 1 }, client: { guards: ['inspect-parameters'] } });
+    const { results } = await run({
+      model: { name: 'mlp', hidden: [300] },
+      server: { behaviour: 'trap-weights', publicExamples: 60 },
+      attack: { name: 'trap-weights', rounds: [1], workers: 1 },
+      client: { guards: ['inspect-parameters'] },
+    });
     const refusals = results.rounds[0].refusals ?? [];
     expect(refusals.map((x) => x.guard)).to.deep.equal(Array(4).fill('inspect-parameters'));
     expect(refusals[0].reason).to.match(/sign-balanced|positive as negative/);
@@ -108,7 +134,17 @@ describe('malicious server: planted models, their attacks and the client guards 
     const { results } = await run({
       model: { name: 'mlp', hidden: [64] },
       server: { behaviour: 'honest' },
-      federation: { clients: 4, clientsPerRound: 4, rounds: 3, algorithm: 'fedavg', batchSize: 8, localSteps: 2, learningRate: 0.1, clientsPerProcess: 2, evalLimit: 50 },
+      federation: {
+        clients: 4,
+        clientsPerRound: 4,
+        rounds: 3,
+        algorithm: 'fedavg',
+        batchSize: 8,
+        localSteps: 2,
+        learningRate: 0.1,
+        clientsPerProcess: 2,
+        evalLimit: 50,
+      },
       attack: { name: 'none' },
       client: { guards: ['pin-model', 'inspect-parameters'] },
     });

@@ -36,7 +36,12 @@ function plantImprint(config: ImprintBehaviour, honest: ModelDefinition, initial
   const size = exampleSize(data);
   const query: ImprintQuery = config.query === 'avg' ? { kind: 'avg' } : { kind: 'fourier', mode: 0 };
   const pub = publicImages(data, config.publicExamples);
-  const block = buildImprintBlock({ inputSize: size, bins: config.bins, statistic: measurePublicStatistic(query, pub.images, pub.count, size), query });
+  const block = buildImprintBlock({
+    inputSize: size,
+    bins: config.bins,
+    statistic: measurePublicStatistic(query, pub.images, pub.count, size),
+    query,
+  });
   const blockParams = imprintBlockParams(block);
   const plant = (params: Float32Array) => {
     const out = Float32Array.from(params);
@@ -45,17 +50,32 @@ function plantImprint(config: ImprintBehaviour, honest: ModelDefinition, initial
   };
   const start = new Float32Array(blockParams.length + initial.length);
   start.set(initial, blockParams.length);
-  return { behaviour: 'imprint', definition: withImprintDefinition(honest, block), initialParams: plant(start), secrets: { ...block.secrets }, plant };
+  return {
+    behaviour: 'imprint',
+    definition: withImprintDefinition(honest, block),
+    initialParams: plant(start),
+    secrets: { ...block.secrets },
+    plant,
+  };
 }
 
-function plantTraps(config: TrapBehaviour, honest: ModelDefinition, initial: Float32Array, data: Dataset, seed: number, batchSize: number): PlantedModel {
+function plantTraps(
+  config: TrapBehaviour,
+  honest: ModelDefinition,
+  initial: Float32Array,
+  data: Dataset,
+  seed: number,
+  batchSize: number,
+): PlantedModel {
   const model = modelFromDefinition(honest);
   const first = model.firstDenseLayer;
   if (!first) throw new Error(`server.behaviour "trap-weights": model "${honest.name}" has no dense first layer with a bias to craft`);
   const [inputs, units] = model.specs[first.kernel].shape;
   const trapSeed = new Rng(seed).fork('malicious/trap-weights').nextUint32();
   const pub = publicImages(data, config.publicExamples);
-  const positiveFactor = config.calibrate ? calibrateTrapFactor({ inputs, units }, trapSeed, pub.images, pub.count, 1 / Math.max(2, batchSize)) : 0.95;
+  const positiveFactor = config.calibrate
+    ? calibrateTrapFactor({ inputs, units }, trapSeed, pub.images, pub.count, 1 / Math.max(2, batchSize))
+    : 0.95;
   const layer = trapWeights({ inputs, units, positiveFactor }, new Rng(trapSeed));
   const plant = (params: Float32Array) => {
     const out = Float32Array.from(params);
@@ -68,7 +88,14 @@ function plantTraps(config: TrapBehaviour, honest: ModelDefinition, initial: Flo
   return { behaviour: 'trap-weights', definition: honest, initialParams: plant(initial), secrets, plant };
 }
 
-export function plantModel(config: ServerConfig, honest: ModelDefinition, initial: Float32Array, publicData: Dataset, seed: number, batchSize: number): PlantedModel {
+export function plantModel(
+  config: ServerConfig,
+  honest: ModelDefinition,
+  initial: Float32Array,
+  publicData: Dataset,
+  seed: number,
+  batchSize: number,
+): PlantedModel {
   switch (config.behaviour) {
     case 'honest':
       return { behaviour: 'honest', definition: honest, initialParams: initial, secrets: null, plant: (p) => p };

@@ -80,7 +80,10 @@ function thin(trace: Array<[number, number]>, max: number): Array<[number, numbe
 const PLANTED_ATTACKS = new Set(['imprint', 'trap-weights']);
 export const RECOVERED_PSNR_DB = 30;
 
-function recoveredCount(pairs: ReadonlyArray<{ original: number; psnr: number }>, of: number): { psnrDb: number; count: number; of: number } {
+function recoveredCount(
+  pairs: ReadonlyArray<{ original: number; psnr: number }>,
+  of: number,
+): { psnrDb: number; count: number; of: number } {
   const hit = new Set(pairs.filter((p) => p.original >= 0 && p.psnr >= RECOVERED_PSNR_DB).map((p) => p.original));
   return { psnrDb: RECOVERED_PSNR_DB, count: hit.size, of };
 }
@@ -167,7 +170,11 @@ class HonestButCuriousObserver implements Observer {
     const id = { round: update.round, target: update.sender, view: update.view, attack: this.attackName };
     const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
     const seed = attackSeed(scenario.seed, update.round, update.sender, update.view);
-    const input = attackInput(update, payload, { settings: attackSettingsOf(scenario.attack), seed, ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}) });
+    const input = attackInput(update, payload, {
+      settings: attackSettingsOf(scenario.attack),
+      seed,
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
+    });
     const trace: Array<[number, number]> = [];
     events?.emit('attack-start', { ...id, iterations: scenario.attack.iterations });
 

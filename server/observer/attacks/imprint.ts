@@ -37,4 +37,8 @@ export async function imprint(input: AttackInput<unknown>): Promise<AttackOutput
   };
 }
 
-export const imprintAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'imprint', settings: builtinAttackEntry('imprint'), run: imprint };
+export const imprintAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'imprint',
+  settings: builtinAttackEntry('imprint'),
+  run: imprint,
+};

@@ -13,7 +13,9 @@ export async function trapAttack(input: AttackInput<unknown>): Promise<AttackOut
   const started = performance.now();
   const s = input.secrets as { kind?: unknown } | undefined;
   if (!s || s.kind !== 'trap-weights') {
-    throw new Error('trap-weights: no trap secrets; this attack needs a server that crafted the first layer (scenario server.behaviour "trap-weights")');
+    throw new Error(
+      'trap-weights: no trap secrets; this attack needs a server that crafted the first layer (scenario server.behaviour "trap-weights")',
+    );
   }
   const model = modelFromDefinition(input.payload.model);
   const layer = model.firstDenseLayer;
@@ -31,4 +33,8 @@ export async function trapAttack(input: AttackInput<unknown>): Promise<AttackOut
   };
 }
 
-export const trapWeightsAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'trap-weights', settings: builtinAttackEntry('trap-weights'), run: trapAttack };
+export const trapWeightsAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'trap-weights',
+  settings: builtinAttackEntry('trap-weights'),
+  run: trapAttack,
+};
