@@ -12,7 +12,7 @@ import { Rng } from '../shared/random';
 import { updateKindFor } from '../shared/training';
 import { modelFromWelcome } from './model';
 import type { GuardConfig } from '../shared/guards';
-import { refusalError, roundRefusal } from './guards';
+import { refusalError, roundRefusal, updateRefusal } from './guards';
 import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
 import { secAggMod } from './secagg/mod';
 import { ClientSecAgg } from './secagg/session';
@@ -68,6 +68,9 @@ export function playRound(p: Participant, r: RoundStart): void {
   const batches = roundBatches(p.shard.labels.length, r, p.scenario.seed, p.welcome.clientIndex, r.round);
   const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate);
   const used = distinctInOrder(batches);
+  // Examples are read only when leakage-gate is on (subset copies them).
+  const leak = p.guards?.guards.includes('leakage-gate') ? updateRefusal(p.guards, p.model.specs, raw, { images: subset(p.shard, used).images, count: used.length, shape: p.shard.shape }) : null;
+  if (leak) throw refusalError(leak);
   const rng = new Rng(p.scenario.seed).fork(`defenses/client-${p.welcome.clientIndex}/round-${r.round}`);
   p.send({ round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw }, { rng, specs: p.model.specs, report: {} });
   // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.

@@ -3,7 +3,7 @@
  * before it trains on it. Shared because the server's spawner passes them to simulated clients and
  * the client parses them from its command line; the checks themselves live in client/.
  */
-export const GUARD_NAMES = ['pin-model', 'inspect-parameters'] as const;
+export const GUARD_NAMES = ['pin-model', 'inspect-parameters', 'leakage-gate'] as const;
 
 export type GuardName = (typeof GUARD_NAMES)[number];
 

@@ -130,6 +130,24 @@ describe('malicious server: planted models, their attacks and the client guards 
     expect(results.attacks).to.deep.equal([]);
   });
 
+  it('leakage-gate: each client attacks its own update and refuses to send the imprint-leaky one', async () => {
+    const { results } = await run({ client: { guards: ['leakage-gate'] } });
+    const refusals = results.rounds[0].refusals ?? [];
+    expect(refusals.map((x) => x.guard)).to.deep.equal(Array(4).fill('leakage-gate'));
+    expect(refusals[0].reason).to.match(/^RDLV \d+\.\d+ > 1 for local example \d+/);
+    expect(results.attacks).to.deep.equal([]);
+  });
+
+  it('leakage-gate with an honest server and a conv net: nothing to read, no refusal', async () => {
+    const { results } = await run({
+      server: { behaviour: 'honest' },
+      attack: { name: 'none' },
+      client: { guards: ['leakage-gate', 'pin-model', 'inspect-parameters'] },
+    });
+    expect(results.rounds[0].refusals).to.equal(undefined);
+    expect(results.rounds[0].dropped).to.deep.equal([]);
+  });
+
   it('guards on with an honest server: a short fedavg run has no refusal', async () => {
     const { results } = await run({
       model: { name: 'mlp', hidden: [64] },

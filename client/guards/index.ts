@@ -10,6 +10,8 @@ import type { ParamSpec } from '../../shared/models/types';
 import { WireError } from '../../shared/wire';
 import { inspectParameters } from './inspect-parameters';
 import { checkPinFormat, checkPinnedModel } from './pin-model';
+import { leakageGate } from './leakage-gate';
+import type { ImageShape } from '../../shared/models/types';
 
 export interface GuardRefusal {
   guard: string;
@@ -36,6 +38,18 @@ export function roundRefusal(config: GuardConfig | undefined, specs: readonly Pa
   if (!config?.guards.includes('inspect-parameters')) return null;
   const verdict = inspectParameters(specs, params);
   return verdict.suspicious ? { guard: 'inspect-parameters', reason: verdict.reason } : null;
+}
+
+/** leakage-gate, on the update about to leave (NVFlare's RDLV filter; client/guards/leakage-gate.ts). */
+export function updateRefusal(
+  config: GuardConfig | undefined,
+  specs: readonly ParamSpec[],
+  update: Float32Array,
+  examples: { images: Float32Array; count: number; shape: ImageShape },
+): GuardRefusal | null {
+  if (!config?.guards.includes('leakage-gate')) return null;
+  const verdict = leakageGate(specs, update, examples.images, examples.count, examples.shape);
+  return verdict.leaky ? { guard: 'leakage-gate', reason: verdict.reason } : null;
 }
 
 export function refusalError(r: GuardRefusal): WireError {
