@@ -109,7 +109,8 @@ export function runSession(url: string, token: string, log: (line: string) => vo
           if (msg.code === 'unauthorized') reason = `refused by the server: ${msg.message}`;
           return;
         default:
-          if (state?.secagg?.handle(msg)) return;
+          // A client that refused the model sits secure aggregation out too (the server already dropped it).
+          if (state?.secagg?.handle(msg) || (refused && msg.type.startsWith('secagg.'))) return;
           throw new WireError('unknown-type', `message type ${msg.type} is not expected by a client`);
       }
     };

@@ -117,6 +117,16 @@ describe('malicious server: planted models, their attacks and the client guards 
     expect(summaryMarkdown(results)).to.match(/Stopped by: pin-model — no planted-model update reached the server/);
   });
 
+  it('pin-model under secure aggregation: the refusing clients leave the protocol at once, the round aborts, nothing leaks', async () => {
+    const { results } = await run({ client: { guards: ['pin-model'] }, defenses: SECAGG });
+    const r = results.rounds[0];
+    expect(r.refusals).to.have.length(4);
+    expect(r.secureAggregation?.aborted).to.match(
+      /c0 \(it could not take part: guard-refused: pin-model: the model definition sent has hash/,
+    );
+    expect(results.attacks).to.deep.equal([]);
+  });
+
   it('inspect-parameters: every client refuses the trapped first layer', async () => {
     const { results } = await run({
       model: { name: 'mlp', hidden: [300] },

@@ -64,7 +64,7 @@ export function maliciousSummary(results: RunResults): string[] {
   } else if (s.server?.behaviour && s.server.behaviour !== 'honest') {
     out.push(
       recovered > 0
-        ? `No guard stopped it: ${recovered} examples recovered in all.`
+        ? `No guard stopped it: ${results.sweep ? 'see each variant above' : `${recovered} examples recovered in all`}.`
         : 'No guard refused; nothing was recovered at the threshold.',
       '',
     );
