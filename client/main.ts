@@ -8,6 +8,7 @@
  * run never leaves clients behind.
  */
 import { runClientProcess } from './process';
+import { parseGuardList, type GuardConfig } from '../shared/guards';
 
 function argValue(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -24,7 +25,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (process.send) process.on('disconnect', () => process.exit(1));
-  const ends = await runClientProcess({ server, tokens, verbose: argv.includes('--verbose'), allowEvaluation: argv.includes('--allow-evaluation') });
+  const guardList = argValue(argv, '--guards');
+  const modelHash = argValue(argv, '--model-hash');
+  const guards: GuardConfig | undefined = guardList ? { guards: parseGuardList(guardList), ...(modelHash ? { modelHash } : {}) } : undefined;
+  const ends = await runClientProcess({ server, tokens, verbose: argv.includes('--verbose'), allowEvaluation: argv.includes('--allow-evaluation'), ...(guards ? { guards } : {}) });
   for (const e of ends) if (!e.clean) process.stderr.write(`${e.clientId ?? 'client'}: ${e.reason}\n`);
   process.exit(ends.every((e) => e.clean) ? 0 : 1);
 }

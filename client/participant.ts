@@ -11,6 +11,8 @@ import { subset, type Dataset } from '../shared/data/types';
 import { Rng } from '../shared/random';
 import { updateKindFor } from '../shared/training';
 import { modelFromWelcome } from './model';
+import type { GuardConfig } from '../shared/guards';
+import { refusalError, roundRefusal, updateRefusal } from './guards';
 import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
 import { secAggMod } from './secagg/mod';
 import { ClientSecAgg } from './secagg/session';
@@ -38,6 +40,8 @@ export interface Participant {
   send: Next;
   /** Data this client holds itself (--data); absent when the shard comes from the scenario. */
   own?: OwnData;
+  /** The client's own guards (client/guards), checked on each round's parameters. */
+  guards?: GuardConfig;
 }
 
 /**
@@ -45,7 +49,9 @@ export interface Participant {
  * mod chain: the defences in defenses.order, the finite check, then secure aggregation (which masks
  * the update and keeps it for its protocol) or the plain `update` message.
  */
-export function prepareParticipant(w: Welcome, io: ParticipantIo, own?: OwnData): Participant {
+/** `extras.own`: data this client holds itself (--data); `extras.guards`: its checks of the server's model. */
+export function prepareParticipant(w: Welcome, io: ParticipantIo, extras: { own?: OwnData; guards?: GuardConfig } = {}): Participant {
+  const { own, guards } = extras;
   const scenario = validatePublicScenario(w.scenario, 'from the server (welcome.scenario)');
   checkDataLocation(scenario.data.location ?? 'server', own);
   const shard = own?.dataset ?? clientShard(scenario.data, scenario.federation.clients, w.clientIndex, scenario.seed);
@@ -55,7 +61,7 @@ export function prepareParticipant(w: Welcome, io: ParticipantIo, own?: OwnData)
   const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
   const sendPlain: Next = (u) => io.send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
   const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
-  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain), ...(own ? { own } : {}) };
+  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain), ...(own ? { own } : {}), ...(guards ? { guards } : {}) };
 }
 
 /** Trains on this round's batches and sends the update through the mod chain. */
@@ -63,9 +69,14 @@ export function playRound(p: Participant, r: RoundStart): void {
   if (r.params.length !== p.welcome.paramCount) {
     throw new WireError('wrong-length', `round.start.params: ${r.params.length} values, the model has ${p.welcome.paramCount}`);
   }
+  const refusal = roundRefusal(p.guards, p.model.specs, r.params);
+  if (refusal) throw refusalError(refusal);
   const batches = roundBatches(p.shard.labels.length, r, p.scenario.seed, p.welcome.clientIndex, r.round);
   const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate);
   const used = distinctInOrder(batches);
+  // Examples are read only when leakage-gate is on (subset copies them).
+  const leak = p.guards?.guards.includes('leakage-gate') ? updateRefusal(p.guards, p.model.specs, raw, { images: subset(p.shard, used).images, count: used.length, shape: p.shard.shape }) : null;
+  if (leak) throw refusalError(leak);
   const rng = new Rng(p.scenario.seed).fork(`defenses/client-${p.welcome.clientIndex}/round-${r.round}`);
   p.send({ round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw }, { rng, specs: p.model.specs, report: {} });
   // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.

@@ -4,6 +4,8 @@ import { runSession, type SessionEnd } from './session';
 import { printable } from '../shared/text/printable';
 import { DEFAULT_CONNECT_DEADLINE_MS, waitForServer } from './reach';
 import { loadClientData, type OwnData } from './local-data';
+import type { GuardConfig } from '../shared/guards';
+import { checkGuardConfig } from './guards';
 
 export interface ClientProcessOptions {
   /** ws://host:port of the coordinator. */
@@ -21,6 +23,8 @@ export interface ClientProcessOptions {
   data?: string[];
   /** With `data`: answer the evaluation channel with the examples used. */
   shareTruth?: boolean;
+  /** The client's own guards on the server's model (client/guards). */
+  guards?: GuardConfig;
 }
 
 export async function runClientProcess(opts: ClientProcessOptions): Promise<SessionEnd[]> {
@@ -32,12 +36,15 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   // Loaded before connecting, so a bad file is reported before the server counts on this client.
   const shareTruth = opts.shareTruth ?? false;
   const own: (OwnData | undefined)[] = (opts.data ?? []).map((source) => ({ dataset: loadClientData(source), source, shareTruth }));
+  if (opts.guards) checkGuardConfig(opts.guards);
   await initBackend();
   const write = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Lines can quote what the server sent (error messages, refusal reasons): no control characters.
   const log = (line: string) => write(printable(line, 2000));
   await waitForServer(opts.server, opts.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS, log);
   return Promise.all(
-    opts.tokens.map((t, i) => runSession(opts.server, t, log, opts.verbose ?? false, { allowEvaluation: opts.allowEvaluation ?? false, ...(own[i] ? { own: own[i] } : {}) })),
+    opts.tokens.map((t, i) =>
+      runSession(opts.server, t, log, opts.verbose ?? false, { allowEvaluation: opts.allowEvaluation ?? false, ...(own[i] ? { own: own[i] } : {}), ...(opts.guards ? { guards: opts.guards } : {}) }),
+    ),
   );
 }

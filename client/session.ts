@@ -8,9 +8,11 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeMessage, WireError, type WireMessage, type Welcome } from '../shared/wire';
 import { paramCount } from '../shared/models';
-import { playRound, prepareParticipant, truthAnswer, type Participant } from './participant';
+import { playRound, prepareParticipant, truthAnswer, type Participant, type ParticipantIo } from './participant';
 import { refuseEvaluation } from './evaluation-guard';
 import type { OwnData } from './local-data';
+import type { GuardConfig } from '../shared/guards';
+import { refusalError, welcomeRefusal, type GuardRefusal } from './guards';
 
 export interface SessionEnd {
   clientId: string | null;
@@ -23,20 +25,56 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+interface Refused {
+  clientId: string;
+  why: string;
+  /** Set when one of the client's guards refused (then every round.start gets 'guard-refused'). */
+  guard?: GuardRefusal;
+}
+
+/** pin-model on the welcomed definition: a refusal is logged and the client still says ready. */
+function refuseByGuard(w: Welcome, guards: GuardConfig | undefined, log: (line: string) => void, send: (msg: WireMessage) => void): Refused | null {
+  const guard = welcomeRefusal(w.model, guards);
+  if (!guard) return null;
+  log(`${w.clientId}: ${guard.guard}: refused the server's model: ${guard.reason}; this client sits every round out`);
+  send({ type: 'ready' });
+  return { clientId: w.clientId, why: `${guard.guard}: ${guard.reason}`, guard };
+}
+
+/**
+ * The participant built from `welcome`, or null when a guard refused its model first (the client
+ * still says ready). A model the client cannot build is a thrown WireError 'bad-model'; both report `refused`.
+ */
+function acceptWelcome(w: Welcome, options: SessionOptions, io: ParticipantIo, onRefused: (r: Refused) => void): Participant | null {
+  const { guards, own } = options;
+  const byGuard = refuseByGuard(w, guards, io.log, io.send);
+  if (byGuard) {
+    onRefused(byGuard);
+    return null;
+  }
+  try {
+    return prepareParticipant(w, io, { ...(own ? { own } : {}), ...(guards ? { guards } : {}) });
+  } catch (err) {
+    if (err instanceof WireError && err.code === 'bad-model') onRefused({ clientId: w.clientId, why: errorText(err) });
+    throw err;
+  }
+}
+
 export interface SessionOptions {
   /** Answer the simulator's evaluation requests (client/evaluation-guard.ts); default refuse. */
   allowEvaluation?: boolean;
   /** Data this client holds itself (--data), used instead of the scenario's shard; its owner may share truth. */
   own?: OwnData;
+  /** The client's own checks of the server's model (client/guards); a refusal sits rounds out. */
+  guards?: GuardConfig;
 }
 
 export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, options: SessionOptions = {}): Promise<SessionEnd> {
   const allowEvaluation = (options.allowEvaluation ?? false) || (options.own?.shareTruth ?? false);
-  const own = options.own;
   return new Promise((resolve) => {
     let state: Participant | null = null;
-    /** Set when this client refused the server's model: it stays connected but cannot train. */
-    let refused: { clientId: string; why: string } | null = null;
+    /** Set when this client refused the server's model (bad-model, or a guard): it stays connected but cannot train. */
+    let refused: Refused | null = null;
     let clean = false;
     let reason = '';
     const ws = new WebSocket(url, { maxPayload: 0 });
@@ -46,14 +84,10 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     };
 
     const onWelcome = (w: Welcome) => {
-      try {
-        state = prepareParticipant(w, { send, disconnect: (why) => ws.close(1000, why), log }, own);
-      } catch (err) {
-        if (err instanceof WireError && err.code === 'bad-model') refused = { clientId: w.clientId, why: errorText(err) };
-        throw err;
-      }
+      state = acceptWelcome(w, options, { send, disconnect: (why) => ws.close(1000, why), log }, (r) => (refused = r));
+      if (!state) return;
       send({ type: 'ready' });
-      if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples${own ? ` (own data ${own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
+      if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples${options.own ? ` (own data ${options.own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
     };
 
     const onMessage = (msg: WireMessage) => {
@@ -64,6 +98,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
           onWelcome(msg);
           return;
         case 'round.start':
+          if (refused?.guard) throw refusalError(refused.guard);
           if (refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${refused.why}`);
           if (!state) throw new WireError('bad-message', 'round.start before welcome');
           playRound(state, msg);
@@ -84,7 +119,8 @@ export function runSession(url: string, token: string, log: (line: string) => vo
           if (msg.code === 'unauthorized') reason = `refused by the server: ${msg.message}`;
           return;
         default:
-          if (state?.secagg?.handle(msg)) return;
+          // A client that refused the model sits secure aggregation out too (the server already dropped it).
+          if (state?.secagg?.handle(msg) || (refused && msg.type.startsWith('secagg.'))) return;
           throw new WireError('unknown-type', `message type ${msg.type} is not expected by a client`);
       }
     };
@@ -116,7 +152,8 @@ export function runSession(url: string, token: string, log: (line: string) => vo
     ws.on('close', (code, why) => {
       if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
       if (refused) reason = `refused the server's model: ${refused.why}`;
-      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && !refused, reason });
+      // A guard's refusal is the client doing its job: a clean end when the server shut down.
+      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && (!refused || refused.guard !== undefined), reason });
     });
   });
 }

@@ -3,6 +3,7 @@ import { runClientProcess } from '../../client/process';
 import { resolveTokens, splitTokens } from '../../client/token-source';
 import { UserError } from './errors';
 import { collect } from './options';
+import { parseGuardList, type GuardConfig } from '../../shared/guards';
 
 function collectTokens(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...splitTokens(value)];
@@ -16,6 +17,8 @@ interface ClientFlags {
   allowEvaluation?: boolean;
   data: string[];
   shareTruth?: boolean;
+  guards?: string;
+  modelHash?: string;
   wait: string;
 }
 
@@ -30,11 +33,19 @@ export function registerClientCommand(program: Command): void {
     .option('--allow-evaluation', "answer the simulator's evaluation requests (send the server this client's raw training examples and plain updates); only for a simulation you run yourself")
     .option('--data <path>', 'train on data this client holds: an image folder or a .json data config (repeat, one per token)', collect, [])
     .option('--share-truth', "with --data: answer the simulator's evaluation channel with the examples used (default: only example counts leave)")
+    .option('--guards <list>', 'check the server\'s model before training: pin-model, inspect-parameters, leakage-gate (comma-separated); a refusal sits that round out')
+    .option('--model-hash <hash>', 'pin-model: the hash of the agreed model definition, as `fedleak server` prints it (sha256:…)')
     .option('--wait <seconds>', 'keep retrying this long while the server is not accepting connections', '10')
     .addHelpText('after', '\nTokens: --token-file FILE, or the environment variable FEDLEAK_TOKEN (comma-separated), or --token.')
     .action(async (opts: ClientFlags) => {
       const wait = Number(opts.wait);
       if (!(wait >= 0)) throw new UserError(`--wait ${opts.wait}: expected a number of seconds ≥ 0`);
+      let guards: GuardConfig | undefined;
+      try {
+        if (opts.guards) guards = { guards: parseGuardList(opts.guards), ...(opts.modelHash ? { modelHash: opts.modelHash } : {}) };
+      } catch (err) {
+        throw new UserError(err instanceof Error ? err.message : String(err));
+      }
       if (!/^wss?:\/\/[^/]+/.test(opts.server)) throw new UserError(`--server ${opts.server}: expected ws://HOST:PORT`);
       const tokens = resolveTokens({ token: opts.token, tokenFile: opts.tokenFile });
       if (opts.count !== undefined) {
@@ -56,6 +67,7 @@ export function registerClientCommand(program: Command): void {
         connectDeadlineMs: wait * 1000,
         ...(data ? { data } : {}),
         ...(opts.shareTruth ? { shareTruth: true } : {}),
+        ...(guards ? { guards } : {}),
       });
       const failed = ends.filter((e) => !e.clean);
       for (const e of ends) process.stderr.write(`${e.clientId ?? 'client'}: ${e.clean ? e.reason : `failed: ${e.reason}`}\n`);

@@ -52,8 +52,9 @@ export function registerServerCommand(program: Command): void {
           port,
           tokensFile,
           registrationTimeoutMs: wait * 1000,
-          onListening: ({ port: p, host, tokens }) => {
+          onListening: ({ port: p, host, tokens, modelHash }) => {
             process.stderr.write(`fedleak server: listening on ws://${host}:${p}, waiting for ${tokens.length} clients\n`);
+            process.stderr.write(`model hash (clients pin it with --guards pin-model --model-hash): ${modelHash}\n`);
             if (tokensFile) process.stderr.write(`tokens written to ${tokensFile}\n`);
             else tokens.forEach((t, i) => process.stdout.write(`c${i} ${t}\n`));
             process.stderr.write(`start clients with: fedleak client --server ws://HOST:${p} --token-file FILE (or FEDLEAK_TOKEN=TOKEN)\n`);

@@ -7,7 +7,8 @@
  */
 import type { ObservedUpdate, ServerPayload } from '../../shared/contract';
 import type { Scenario } from '../scenario/schema';
-import type { AggregationRecord, RoundRecord } from '../report/results';
+import type { AggregationRecord, GuardRefusal, RoundRecord } from '../report/results';
+import type { ErrorMessage } from '../../shared/wire';
 import type { Dataset } from '../../shared/data/types';
 import type { Model } from '../../shared/models';
 import { firstNonFinite } from '../../shared/wire';
@@ -58,6 +59,18 @@ function observeSafely(opts: RoundsOptions, u: ObservedUpdate, payload: ServerPa
   } catch (err) {
     opts.log(`server: round ${u.round}: observing ${u.sender}'s update failed: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** Listens for the round's guard refusals ('guard-refused' errors about round.start, "<guard>: <reason>"). */
+function listenForRefusals(hub: ClientHub, round: number): { refusals: GuardRefusal[]; stop: () => void } {
+  const refusals: GuardRefusal[] = [];
+  const onError = (client: string, err: ErrorMessage) => {
+    if (err.code !== 'guard-refused' || err.ref !== 'round.start') return;
+    const m = /^([a-z-]+): ([\s\S]*)$/.exec(err.message);
+    refusals.push({ round, client, guard: m ? m[1] : 'unknown', reason: m ? m[2] : err.message });
+  };
+  hub.on('client-error', onError);
+  return { refusals, stop: () => hub.off('client-error', onError) };
 }
 
 interface Stepped {
@@ -128,7 +141,8 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
     if (selected.length < f.clientsPerRound) opts.log(`server: round ${round}: only ${selected.length} clients connected, ${f.clientsPerRound} wanted`);
     const ctx = { round, globalParams: params, selected };
     const plan = strategy.configure(ctx);
-    const result = await collect({ hub, round, selected, plan, paramCount: opts.paramCount, federation: f, log: opts.log, exampleCap: opts.exampleCap });
+    const guards = listenForRefusals(hub, round);
+    const result = await collect({ hub, round, selected, plan, paramCount: opts.paramCount, federation: f, log: opts.log, exampleCap: opts.exampleCap }).finally(guards.stop);
     const stepped = step({ ...opts, strategy }, ctx, plan, result);
     for (const u of stepped.observed) observeSafely(opts, u, plan.payload);
     const next = acceptedParams(round, params, stepped.params, opts.log);
@@ -139,6 +153,8 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
     if (rule !== 'mean' || stepped.adjustments.length > 0 || next.rejected) {
       record.aggregation = { rule, adjustments: stepped.adjustments, ...(next.rejected ? { rejectedAggregate: next.rejected } : {}) };
     }
+    // Client order, so results do not depend on arrival order.
+    if (guards.refusals.length > 0) record.refusals = guards.refusals.sort((a, b) => a.client.localeCompare(b.client, 'en', { numeric: true }));
     Object.assign(record, evaluate(opts.model, params, opts.test, f.evalLimit));
     record.seconds = (Date.now() - started) / 1000;
     rounds.push(record);

@@ -9,6 +9,8 @@ import { initialParamsFor, paramCount, type Model } from '../../shared/models';
 import { definitionFor, modelFromDefinition, type ModelDefinition } from '../../shared/models/definition';
 import { examplesPerRound } from '../../shared/training';
 import { Rng } from '../../shared/random';
+import { modelHash } from '../../shared/model-hash';
+import { plantModel, type PlantedModel } from '../malicious/behaviour';
 import { ClientHub } from './hub';
 import { generateTokens, type ClientIdentity } from './tokens';
 
@@ -17,8 +19,12 @@ export interface Coordinator {
   port: number;
   tokens: Map<string, ClientIdentity>;
   model: Model;
-  /** The model as the server defines it (what each round's payload carries). */
+  /** The model as the server defines it (what each round's payload carries; a malicious server's planted one). */
   definition: ModelDefinition;
+  /** What `server.behaviour` did to the model, and the secrets it keeps. */
+  planted: PlantedModel;
+  /** Hash of the honest definition: what a client pins (`fedleak client --model-hash`). */
+  honestModelHash: string;
   paramCount: number;
   initialParams: Float32Array;
   test: Dataset;
@@ -50,11 +56,14 @@ export function maxFrameBytesFor(s: Scenario, params: number, pixels: number, la
 export async function startCoordinator(scenario: Scenario, opts: { port: number; host: string; log: (line: string) => void }): Promise<Coordinator> {
   const f = scenario.federation;
   const data = prepareFederatedData(scenario.data, f.clients, scenario.seed);
-  const definition = definitionFor(scenario.model, data.test.shape, data.test.numClasses);
-  const model = modelFromDefinition(definition);
-  const count = paramCount(model.specs);
+  const honest = definitionFor(scenario.model, data.test.shape, data.test.numClasses);
+  const honestModel = modelFromDefinition(honest);
   // An imported model starts from its file's weights; the built-ins draw theirs from the seed.
-  const initialParams = initialParamsFor(scenario.model) ?? model.initParams(new Rng(scenario.seed).fork('model-init'));
+  const honestInitial = initialParamsFor(scenario.model) ?? honestModel.initParams(new Rng(scenario.seed).fork('model-init'));
+  const planted = plantModel(scenario.server, honest, honestInitial, data.test, scenario.seed, f.batchSize);
+  const { definition, initialParams } = planted;
+  const model = planted.behaviour === 'honest' ? honestModel : modelFromDefinition(definition);
+  const count = paramCount(model.specs);
   const tokens = generateTokens(f.clients);
   const largestShard = Math.max(...data.shards.map((s) => s.length));
   const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);
@@ -62,5 +71,5 @@ export async function startCoordinator(scenario: Scenario, opts: { port: number;
   const port = await hub.listen(opts.port, opts.host);
   const shardOf = new Map([...tokens.values()].map((id) => [id.clientId, data.shards[id.clientIndex].length]));
   const exampleCap = (clientId: string) => f.maxExamplesPerUpdate ?? shardOf.get(clientId) ?? 0;
-  return { hub, port, tokens, model, definition, paramCount: count, initialParams, test: data.test, maxFrameBytes, exampleCap };
+  return { hub, port, tokens, model, definition, planted, honestModelHash: modelHash(jsonObject(honest)), paramCount: count, initialParams, test: data.test, maxFrameBytes, exampleCap };
 }

@@ -22,6 +22,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../../shared/random';
+import type { AttackSecrets } from '../../shared/contract';
 import type { Scenario } from '../scenario/schema';
 import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
 import type { AttackRecord } from '../report/results';
@@ -48,6 +49,8 @@ export interface ObserverOptions {
   attackName?: string;
   /** Where log lines go besides the 'log' event; default stderr. */
   log?: (line: string) => void;
+  /** What a malicious server planted (scenario server.behaviour); every attack input carries it. */
+  secrets?: AttackSecrets;
 }
 
 /** The observer also keeps each attack's objective trace for the curves. */
@@ -71,6 +74,18 @@ function thin(trace: Array<[number, number]>, max: number): Array<[number, numbe
   const step = (trace.length - 1) / (max - 1);
   for (let i = 0; i < max; i++) out.push(trace[Math.round(i * step)]);
   return out;
+}
+
+/** Attacks of a malicious server: their records count the examples recovered at ≥ RECOVERED_PSNR_DB. */
+const PLANTED_ATTACKS = new Set(['imprint', 'trap-weights']);
+export const RECOVERED_PSNR_DB = 30;
+
+function recoveredCount(
+  pairs: ReadonlyArray<{ original: number; psnr: number }>,
+  of: number,
+): { psnrDb: number; count: number; of: number } {
+  const hit = new Set(pairs.filter((p) => p.original >= 0 && p.psnr >= RECOVERED_PSNR_DB).map((p) => p.original));
+  return { psnrDb: RECOVERED_PSNR_DB, count: hit.size, of };
 }
 
 /** An update with the payload of its round, as handed to observe(). */
@@ -155,7 +170,11 @@ class HonestButCuriousObserver implements Observer {
     const id = { round: update.round, target: update.sender, view: update.view, attack: this.attackName };
     const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
     const seed = attackSeed(scenario.seed, update.round, update.sender, update.view);
-    const input = attackInput(update, payload, { settings: attackSettingsOf(scenario.attack), seed });
+    const input = attackInput(update, payload, {
+      settings: attackSettingsOf(scenario.attack),
+      seed,
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
+    });
     const trace: Array<[number, number]> = [];
     events?.emit('attack-start', { ...id, iterations: scenario.attack.iterations });
 
@@ -222,6 +241,7 @@ class HonestButCuriousObserver implements Observer {
         perImage: pairScores(score),
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
         ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
+        ...(PLANTED_ATTACKS.has(this.attackName) ? { recovered: recoveredCount(pairScores(score), truth.count) } : {}),
       };
       this.records.push(record);
       events?.emit('attack-done', { record, imageFile });

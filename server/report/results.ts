@@ -21,6 +21,8 @@ export interface RoundRecord {
   secureAggregation?: SecureAggregationRecord;
   /** The aggregation rule and everything the server did to individual updates or to the aggregate. */
   aggregation?: AggregationRecord;
+  /** Clients whose own guard (client.guards) refused this round's model: they sat the round out. */
+  refusals?: GuardRefusal[];
 }
 
 /** docs/results.md "aggregation": present when the rule is not `mean` or something was capped, clipped or rejected. */
@@ -31,6 +33,14 @@ export interface AggregationRecord {
   adjustments: Array<{ client: string; action: 'examples-capped' | 'clipped' | 'rejected'; reason: string }>;
   /** Set when the round's aggregate was refused (e.g. non-finite) and the global model kept. */
   rejectedAggregate?: string;
+}
+
+/** A client guard's refusal, as the client's `error` 'guard-refused' reply to round.start said it. */
+export interface GuardRefusal {
+  round: number;
+  client: string;
+  guard: string;
+  reason: string;
 }
 
 export interface PrivacyRecord {
@@ -96,6 +106,11 @@ export interface AttackRecord {
   variant?: string;
   /** Under server-side DP-FedAvg: the L2 norm the server clipped this update to before the attack saw it. */
   serverClippedTo?: number;
+  /**
+   * Malicious-server attacks (imprint, trap-weights): how many of the `of` true examples have a
+   * matched reconstruction at PSNR ≥ `psnrDb` (issue 18's measure, 30 dB).
+   */
+  recovered?: { psnrDb: number; count: number; of: number };
   /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
   error?: string;
 }

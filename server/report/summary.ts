@@ -4,6 +4,7 @@
  *
  * Usage: fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(results));
  */
+import { maliciousSummary } from './malicious-summary';
 import type { AttackRecord, RunResults } from './results';
 
 function fixed(value: number | null | undefined, digits: number): string {
@@ -115,6 +116,8 @@ export function summaryMarkdown(results: RunResults): string {
     );
   }
   out.push('');
+
+  out.push(...maliciousSummary(results));
 
   if (results.sweep && results.sweep.length > 0) {
     out.push('## Sweep', '');

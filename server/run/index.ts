@@ -14,7 +14,7 @@ import { createObserver, type Observer } from '../observer/observer';
 import { createRunEvents, type AttackDoneEvent, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
-import { spawnClientProcesses, type ClientProcesses } from './spawn';
+import { guardArgs, spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 import { DataError } from '../../shared/data/errors';
 import { strategyFor } from '../strategy';
@@ -32,7 +32,7 @@ export interface RunOptions {
   /** Write "<clientId> <token>" lines here. */
   tokensFile?: string;
   /** Called once the server listens (for `fedleak server` to print the address and tokens). */
-  onListening?: (info: { port: number; host: string; tokens: string[] }) => void;
+  onListening?: (info: { port: number; host: string; tokens: string[]; modelHash: string }) => void;
   /** How long to wait for all clients to connect; 0 = forever. Default 120 s with spawned clients, forever otherwise. */
   registrationTimeoutMs?: number;
   /** Where log lines go; default stderr. */
@@ -79,14 +79,14 @@ async function admitClients(state: RunState, coordinator: Coordinator, scenario:
   const { hub } = coordinator;
   const tokens = tokenList(coordinator.tokens);
   if (options.tokensFile) writeTokensFile(options.tokensFile, coordinator.tokens);
-  options.onListening?.({ port: coordinator.port, host, tokens });
+  options.onListening?.({ port: coordinator.port, host, tokens, modelHash: coordinator.honestModelHash });
   const url = `ws://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${coordinator.port}`;
   // Round 1 starts when every client has built its data and model (its `ready`), not at hello.
   // Slots reserved for browsers (federation.browserClients) are not spawned; a person has to join them.
   const spawned = tokens.slice(0, tokens.length - f.browserClients);
   let ready = hub.waitForReady(f.clients, options.registrationTimeoutMs ?? (spawn && f.browserClients === 0 ? 120000 : 0));
   if (spawn && spawned.length > 0) {
-    state.clients = spawnClientProcesses(url, spawned, f.clientsPerProcess);
+    state.clients = spawnClientProcesses(url, spawned, f.clientsPerProcess, process.env, guardArgs(scenario, coordinator.honestModelHash));
     ready = Promise.race([ready, state.clients.failed]);
     if (options.progress) log(`server: ${url}, ${f.clients} clients in ${state.clients.children.length} processes`);
   }
@@ -107,7 +107,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   const secagg = scenario.defenses.secureAggregation;
   const aggregateTruth = secagg ? new AggregateTruth(truth) : null;
   const evaluation = aggregateTruth ?? truth;
-  if (scenario.attack.name !== 'none') state.observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, log });
+  if (scenario.attack.name !== 'none') state.observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, log, ...(coordinator.planted.secrets ? { secrets: coordinator.planted.secrets } : {}) });
   const observer = state.observer;
   const observe = (observed: ObservedUpdate, payload: ServerPayload) => {
     if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
@@ -123,7 +123,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
     test: coordinator.test,
     initialParams: resume?.params ?? coordinator.initialParams,
     firstRound: resume ? resume.round + 1 : 1,
-    strategy: strategyFor({ scenario, model: coordinator.definition }),
+    strategy: strategyFor({ scenario, model: coordinator.definition, planted: coordinator.planted }),
     observe,
     exampleCap: coordinator.exampleCap,
     ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),

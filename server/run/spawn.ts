@@ -18,13 +18,20 @@ export interface ClientProcesses {
   killAll(): void;
 }
 
-export function spawnClientProcesses(url: string, tokens: string[], perProcess: number, env: NodeJS.ProcessEnv = process.env): ClientProcesses {
+/** The simulated clients' guards (scenario client.guards) as client arguments; pin-model pins the honest definition's hash. */
+export function guardArgs(scenario: { client: { guards: readonly string[] } }, honestModelHash: string): string[] {
+  const guards = scenario.client.guards;
+  if (guards.length === 0) return [];
+  return ['--guards', guards.join(','), ...(guards.includes('pin-model') ? ['--model-hash', honestModelHash] : [])];
+}
+
+export function spawnClientProcesses(url: string, tokens: string[], perProcess: number, env: NodeJS.ProcessEnv = process.env, extraArgs: readonly string[] = []): ClientProcesses {
   const children: ChildProcess[] = [];
   for (let i = 0; i < tokens.length; i += perProcess) {
     const group = tokens.slice(i, i + perProcess);
     // Tokens by environment, not argv: argv is visible to every user in `ps`.
     // --allow-evaluation: these are the simulation's own clients; their ground truth scores the attacks.
-    children.push(fork(CLIENT_MAIN, ['--server', url, '--allow-evaluation'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') } }));
+    children.push(fork(CLIENT_MAIN, ['--server', url, '--allow-evaluation', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') } }));
   }
   let stopping = false;
   const exited = children.map(

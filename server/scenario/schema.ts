@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defensesSchema, federationSchema as publicFederationSchema, publicScenarioShape } from '../../shared/scenario/public';
 import { aggregationSchema } from '../strategy/aggregation';
 import { attackSchema } from './attack-schema';
+import { clientSchema, serverSchema } from './malicious-schema';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
 
@@ -40,6 +41,8 @@ export const SERVER_ONLY_FEDERATION_KEYS = ['aggregation', 'maxExamplesPerUpdate
 
 export type FederationConfig = z.infer<typeof federationSchema>;
 
+export { clientSchema, serverSchema, type ClientConfig, type ServerConfig } from './malicious-schema';
+
 export const sweepEntrySchema = z.strictObject({
   label: z.string().min(1),
   /** Dotted-path overrides applied to this scenario for this row, like `--set`. */
@@ -51,6 +54,10 @@ export const scenarioSchema = z.strictObject({
   federation: federationSchema.default(federationSchema.parse({})),
   attack: attackSchema.default(attackSchema.parse({})),
   defenses: defensesSchema.default(defensesSchema.parse({})),
+  /** What the server does to the model it sends (honest, imprint, trap-weights): docs/scenarios.md. */
+  server: serverSchema.default({ behaviour: 'honest' }),
+  /** The simulated clients' own guards (client.guards). */
+  client: clientSchema.default({ guards: [] }),
   /** Run the scenario once per entry with its overrides; results get one table row each. */
   sweep: z.array(sweepEntrySchema).optional(),
 });

@@ -11,8 +11,8 @@ export interface SecAggTransport {
   send(clientId: string, message: SecAggServerMessage): boolean | void;
   /** Subscribes to secure-aggregation messages from clients; returns the unsubscribe function. */
   onMessage(handler: (clientId: string, message: unknown) => void): () => void;
-  /** Subscribes to client disconnects; returns the unsubscribe function. */
-  onDisconnect(handler: (clientId: string) => void): () => void;
+  /** Subscribes to client disconnects (and clients that leave the round, with why); returns the unsubscribe function. */
+  onDisconnect(handler: (clientId: string, why?: string) => void): () => void;
 }
 
 export interface RoundOptions {
@@ -44,8 +44,8 @@ export async function runSecureAggregationRound(
     if (!r.ok) options.onRejection?.(clientId, r.reason);
     poke();
   });
-  const offDisconnect = transport.onDisconnect((clientId) => {
-    server.markDropped(clientId, `disconnected during ${STAGE_NAMES[server.stage]}`);
+  const offDisconnect = transport.onDisconnect((clientId, why) => {
+    server.markDropped(clientId, why ?? `disconnected during ${STAGE_NAMES[server.stage]}`);
     poke();
   });
   const deliver = (to: string, message: SecAggServerMessage): void => {

@@ -18,6 +18,7 @@ import { fetchPlainInputs } from './plain-inputs';
 import { runSecureAggregationRound, type SecAggTransport } from './round';
 import { SECAGG_CLIENT_TYPES } from '../../shared/wire/secagg';
 import type { ClientHub } from '../coordinator/hub';
+import type { ErrorMessage } from '../../shared/wire';
 
 export interface SecureAggregationStageOptions {
   config: SecureAggregationConfig;
@@ -35,8 +36,17 @@ export function hubTransport(hub: ClientHub): SecAggTransport {
       return () => offs.forEach((off) => off());
     },
     onDisconnect: (handler) => {
+      // A client that could not act on round.start (its guard refused the model, say) will not
+      // advertise keys: it counts as dropped now, as in the plain stage, not at the stage deadline.
+      const onError = (clientId: string, err: ErrorMessage) => {
+        if (err.ref === 'round.start') handler(clientId, `it could not take part: ${err.code}: ${err.message}`);
+      };
       hub.on('disconnected', handler);
-      return () => hub.off('disconnected', handler);
+      hub.on('client-error', onError);
+      return () => {
+        hub.off('disconnected', handler);
+        hub.off('client-error', onError);
+      };
     },
   };
 }

@@ -11,6 +11,8 @@ import { dpSampleRate } from '../dp/fedavg';
 import { withDpFedAvg } from './dp-fedavg';
 import { aggregationRule, describeAggregation } from './aggregation';
 import { fedMeanStrategy } from './fed-mean';
+import { withPlantedModel } from './malicious';
+import type { PlantedModel } from '../malicious/behaviour';
 import { trainingConfig } from './payload';
 import type { Strategy } from './types';
 
@@ -18,6 +20,8 @@ import type { Strategy } from './types';
 export interface StrategyEnv {
   model: ModelDefinition;
   scenario: Scenario;
+  /** A malicious server (scenario `server.behaviour`): its planted parameters go into every broadcast. */
+  planted?: Pick<PlantedModel, 'behaviour' | 'plant'>;
 }
 
 export interface StrategyEntry<Settings> {
@@ -50,11 +54,13 @@ export function strategyFor(env: StrategyEnv): Strategy {
   const entry: StrategyEntry<Record<string, never>> = STRATEGIES[env.scenario.federation.algorithm];
   const base = entry.create(env, entry.settings.parse({}));
   const dp = env.scenario.defenses.dp;
-  return dp ? withDpFedAvg(base, { dp, sampleRate: dpSampleRate(env.scenario), seed: env.scenario.seed }) : base;
+  const wrapped = dp ? withDpFedAvg(base, { dp, sampleRate: dpSampleRate(env.scenario), seed: env.scenario.seed }) : base;
+  return env.planted ? withPlantedModel(wrapped, env.planted) : wrapped;
 }
 
 export type { AcceptedUpdate, Aggregation, RoundContext, RoundPlan, Strategy } from './types';
 export { withDpFedAvg } from './dp-fedavg';
 export { fedMeanStrategy } from './fed-mean';
 export { aggregationProblems, aggregationRule, aggregationSchema, describeAggregation, krumScores, type AggregationConfig, type UpdateAdjustment } from './aggregation';
+export { withPlantedModel } from './malicious';
 export { broadcastPlan, roundPayload, roundStartMessage, trainingConfig } from './payload';

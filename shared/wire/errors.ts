@@ -24,6 +24,8 @@ export type WireErrorCode =
   | 'unavailable'
   /** (client → server) The model definition in `welcome` is malformed or does not fit the client's data; the client cannot train. */
   | 'bad-model'
+  /** (client → server) One of the client's own guards (client.guards) refused this round: "<guard>: <reason>". */
+  | 'guard-refused'
   /** Anything else that went wrong on the sending side. */
   | 'internal';
 

@@ -9,9 +9,11 @@ import { dlgAttack } from './dlg';
 import { idlgAttack } from './idlg';
 import { invertingGradientsAttack } from './inverting-gradients';
 import { analyticAttack } from './analytic';
+import { imprintAttack } from './imprint';
+import { trapWeightsAttack } from './trap-weights';
 import { loadAttackPlugin } from './plugins';
 
-export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack] as const;
+export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack, imprintAttack, trapWeightsAttack] as const;
 
 export type BuiltinAttackName = (typeof BUILTIN_ATTACKS)[number]['name'];
 

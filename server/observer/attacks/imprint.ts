@@ -1,0 +1,44 @@
+/**
+ * Robbing the Fed's readout as an attack: the server planted an imprint block (scenario
+ * server.behaviour "imprint") and hands its bin boundaries as `secrets`; every bin holding one
+ * example gives it exactly, from one client's update or from the unmasked aggregate of a
+ * secure-aggregation round alike (server/malicious/imprint-readout.ts). Returns at most
+ * `observed.numExamples` images, without padding.
+ */
+import { modelFromDefinition } from '../../../shared/models/definition';
+import type { ImprintSecrets } from '../../malicious/imprint';
+import { imprintReadoutFromUpdate } from '../../malicious/imprint-readout';
+import { plantedLabels } from './planted-labels';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import type { AttackDefinition, AttackInput, AttackOutput } from './types';
+
+function imprintSecrets(input: AttackInput<unknown>): ImprintSecrets {
+  const s = input.secrets as Partial<ImprintSecrets> | undefined;
+  if (!s || s.kind !== 'imprint' || !Array.isArray(s.boundaries)) {
+    throw new Error('imprint: no imprint secrets; this attack needs a server that planted the block (scenario server.behaviour "imprint")');
+  }
+  return s as ImprintSecrets;
+}
+
+export async function imprint(input: AttackInput<unknown>): Promise<AttackOutput> {
+  const started = performance.now();
+  const secrets = imprintSecrets(input);
+  const model = modelFromDefinition(input.payload.model);
+  const expected = Math.max(1, input.observed.numExamples || input.payload.training.batchSize);
+  const read = imprintReadoutFromUpdate(input.observed.update, model.specs, secrets, { expected, pad: false });
+  return {
+    images: read.images,
+    count: read.count,
+    labels: plantedLabels(input, model, expected, read.count),
+    iterations: 0,
+    evaluations: 0,
+    finalObjective: read.hits,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export const imprintAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'imprint',
+  settings: builtinAttackEntry('imprint'),
+  run: imprint,
+};

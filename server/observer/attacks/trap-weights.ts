@@ -1,0 +1,40 @@
+/**
+ * Curious Abandon Honesty's readout as an attack: the server crafted the first dense layer (scenario
+ * server.behaviour "trap-weights", architecture unchanged); a unit one example alone fired gives it
+ * as ∇W_i / ∇b_i (server/malicious/trap-readout.ts). `secrets` name the crafted layer.
+ */
+import { modelFromDefinition } from '../../../shared/models/definition';
+import { trapReadoutFromUpdate } from '../../malicious/trap-readout';
+import { plantedLabels } from './planted-labels';
+import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import type { AttackDefinition, AttackInput, AttackOutput } from './types';
+
+export async function trapAttack(input: AttackInput<unknown>): Promise<AttackOutput> {
+  const started = performance.now();
+  const s = input.secrets as { kind?: unknown } | undefined;
+  if (!s || s.kind !== 'trap-weights') {
+    throw new Error(
+      'trap-weights: no trap secrets; this attack needs a server that crafted the first layer (scenario server.behaviour "trap-weights")',
+    );
+  }
+  const model = modelFromDefinition(input.payload.model);
+  const layer = model.firstDenseLayer;
+  if (!layer) throw new Error(`trap-weights: model "${model.name}" has no dense first layer`);
+  const expected = Math.max(1, input.observed.numExamples || input.payload.training.batchSize);
+  const read = trapReadoutFromUpdate(input.observed.update, model.specs, layer, { expected });
+  return {
+    images: read.images,
+    count: read.count,
+    labels: plantedLabels(input, model, expected, read.count),
+    iterations: 0,
+    evaluations: 0,
+    finalObjective: read.inRangeUnits,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export const trapWeightsAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'trap-weights',
+  settings: builtinAttackEntry('trap-weights'),
+  run: trapAttack,
+};
