@@ -67,7 +67,12 @@ export interface AttackRecord {
   target: string;
   attack: string;
   view: AttackView;
+  /** Examples behind the update (an aggregate: Σ over its contributors). */
   batchSize: number;
+  /** Dummy slots the attack reconstructed; fewer than batchSize only when `truncated`. */
+  attackedSlots?: number;
+  /** Set when a cap made the attack reconstruct fewer slots than the examples behind the update. */
+  truncated?: boolean;
   mse: number;
   psnr: number;
   ssim: number;

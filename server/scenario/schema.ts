@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defensesSchema, federationSchema as publicFederationSchema, publicScenarioShape } from '../../shared/scenario/public';
 import { aggregationSchema } from '../strategy/aggregation';
 import { attackSchema } from './attack-schema';
+import { threatModelSchema } from '../observer/threat-model';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
 
@@ -51,6 +52,8 @@ export const scenarioSchema = z.strictObject({
   federation: federationSchema.default(federationSchema.parse({})),
   attack: attackSchema.default(attackSchema.parse({})),
   defenses: defensesSchema.default(defensesSchema.parse({})),
+  /** What the attacker is granted: a SoK letter A–H or a capability list (server/observer/threat-model.ts); default "C". */
+  threatModel: threatModelSchema,
   /** Run the scenario once per entry with its overrides; results get one table row each. */
   sweep: z.array(sweepEntrySchema).optional(),
 });
