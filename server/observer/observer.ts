@@ -24,7 +24,9 @@ import * as path from 'node:path';
 import { Rng } from '../../shared/random';
 import type { Scenario } from '../scenario/schema';
 import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
-import type { AttackRecord } from '../report/results';
+import type { AttackRecord, AttackThreatModel } from '../report/results';
+import { getAttackDefinition, requiredCapabilities } from './attacks';
+import { resolveThreatModel } from './threat-model';
 import { pairScores, scoreReconstruction } from '../metrics';
 import { writeComparisonPng } from '../report/png';
 import type { AttackOutput } from './attacks/types';
@@ -90,6 +92,7 @@ class HonestButCuriousObserver implements Observer {
   private held: Observation[] = [];
   private heldRound = 0;
   private readonly log: (line: string) => void;
+  private readonly threatModel: AttackThreatModel;
 
   constructor(private readonly opts: ObserverOptions) {
     const a = opts.scenario.attack;
@@ -98,6 +101,7 @@ class HonestButCuriousObserver implements Observer {
     // A plug-in named in the scenario (attack.plugin, already resolved to an absolute path) joins the pool's.
     const plugins = [...(opts.plugins ?? []), ...(isPluginAttack(a) ? [a.plugin] : [])];
     this.pool = new AttackWorkerPool({ size: a.workers, plugins });
+    this.threatModel = attackThreatModel(opts.scenario, this.attackName);
     const sink = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     this.log = (line) => {
       sink(line);
@@ -210,6 +214,7 @@ class HonestButCuriousObserver implements Observer {
         recoveredLabels: output.labels,
         trueLabels: truth.labels,
         perImage: pairScores(score),
+        threatModel: this.threatModel,
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
         ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
       };
@@ -237,12 +242,25 @@ class HonestButCuriousObserver implements Observer {
       evaluations: output?.evaluations ?? 0,
       finalObjective: output?.finalObjective ?? NaN,
       seconds: output?.seconds ?? 0,
+      threatModel: this.threatModel,
       ...(this.opts.variant ? { variant: this.opts.variant } : {}),
       error: message,
     };
     this.records.push(record);
     this.opts.events?.emit('attack-done', { record });
   }
+}
+
+/** The threat model granted and what the attack declared it needs (a plug-in unknown on this thread: nothing declared). */
+function attackThreatModel(scenario: Scenario, attackName: string): AttackThreatModel {
+  const granted = resolveThreatModel(scenario.threatModel);
+  let required: string[] = [];
+  try {
+    if (attackName !== 'none') required = [...requiredCapabilities(getAttackDefinition(attackName), attackSettingsOf(scenario.attack))];
+  } catch {
+    required = [];
+  }
+  return { name: granted.name, granted: [...granted.capabilities], required };
 }
 
 export function createObserver(options: ObserverOptions): Observer {

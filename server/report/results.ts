@@ -97,12 +97,22 @@ export interface AttackRecord {
    * and that pair's figures. The means above can hide one failed image in an otherwise exact batch.
    */
   perImage?: PerImageScore[];
+  /** The threat model the attack ran under: the granted preset (or "custom") and what the attack needed. */
+  threatModel?: AttackThreatModel;
   /** Sweep row label, when the scenario is a sweep. */
   variant?: string;
   /** Under server-side DP-FedAvg: the L2 norm the server clipped this update to before the attack saw it. */
   serverClippedTo?: number;
   /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
   error?: string;
+}
+
+export interface AttackThreatModel {
+  /** SoK letter A–H, or "custom" for an explicit capability list. */
+  name: string;
+  granted: string[];
+  /** What the attack declared it needs, all within `granted` (the run refuses it otherwise). */
+  required: string[];
 }
 
 export interface SweepRow {

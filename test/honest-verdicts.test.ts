@@ -1,0 +1,101 @@
+/**
+ * Honest verdicts (issue 15), as real `fedleak run` processes: attacks refused before training for a
+ * missing capability or an incompatible model, exit 3 when every attack failed, and the secure
+ * aggregate attacked as a batch of every example behind it.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RunResults } from '../server/report/results';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'fedleak.js');
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function fedleak(args: string[], cwd: string): Promise<Finished> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const small = {
+  seed: 4,
+  data: { dataset: 'synthetic', shape: [6, 6, 1], classes: 3, size: 80, testFraction: 0.2 },
+  model: { name: 'mlp', hidden: [4] },
+  federation: { clients: 3, clientsPerRound: 3, rounds: 1, algorithm: 'fedsgd', batchSize: 2, learningRate: 0.1 },
+};
+
+describe('honest verdicts (real processes)', function () {
+  this.timeout(180000);
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-verdicts-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function scenarioFile(name: string, body: Record<string, unknown>): string {
+    const file = path.join(dir, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify({ name, ...small, ...body }));
+    return file;
+  }
+
+  it('refuses, before any training, an attack needing a capability the threat model does not grant', async () => {
+    const file = scenarioFile('threat-a', { threatModel: 'A', attack: { name: 'dlg', iterations: 1 } });
+    const out = path.join(dir, 'out');
+    const r = await fedleak(['run', file, '--out', out, '-q'], dir);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/threatModel: attack "dlg" needs architecture/).and.match(/hyperparameters/);
+    expect(fs.existsSync(path.join(out, 'results.json'))).to.equal(false);
+    expect(r.stderr).not.to.match(/round 1/);
+  });
+
+  it('refuses --set attack.name=analytic on lenet-zhu before training', async () => {
+    const out = path.join(dir, 'out');
+    const r = await fedleak(['run', 'dlg-mnist', '--set', 'attack.name=analytic', '--out', out, '-q'], ROOT);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/"analytic" cannot attack this model: model "lenet-zhu" has no dense first layer/);
+    expect(fs.existsSync(path.join(out, 'results.json'))).to.equal(false);
+  });
+
+  it('exits 3 when every attack failed', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'broken.js'),
+      `const { z } = require(${JSON.stringify(require.resolve('zod'))});
+exports.attack = { name: 'broken', settings: z.strictObject({}), run: async () => { throw new Error('broken on purpose'); } };`,
+    );
+    const file = scenarioFile('all-fail', { attack: { name: 'broken', plugin: './broken.js' } });
+    const out = path.join(dir, 'out');
+    const r = await fedleak(['run', file, '--out', out, '-q'], dir);
+    expect(r.stderr).to.match(/every attack failed \(3\)/);
+    expect(r.code).to.equal(3);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(results.attacks.every((a) => /broken on purpose/.test(a.error ?? ''))).to.equal(true);
+  });
+
+  it('attacks the secure aggregate as one batch of every example behind it (slots = Σ examples)', async () => {
+    const file = scenarioFile('aggregate-size', {
+      attack: { name: 'dlg', iterations: 1 },
+      defenses: { secureAggregation: { threshold: 0.67, views: ['aggregate'] } },
+    });
+    const out = path.join(dir, 'out');
+    const r = await fedleak(['run', file, '--out', out, '-q'], dir);
+    expect(r.code, r.stderr).to.equal(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const aggregate = results.attacks.find((a) => a.view === 'aggregate');
+    expect(aggregate, JSON.stringify(results.attacks)).to.not.equal(undefined);
+    // 3 clients × batch 2: six examples behind the aggregate, six dummy slots, six recovered labels.
+    expect(aggregate?.batchSize).to.equal(6);
+    expect(aggregate?.attackedSlots).to.equal(6);
+    expect(aggregate?.truncated).to.equal(undefined);
+    expect(aggregate?.recoveredLabels).to.have.length(6);
+    expect(aggregate?.threatModel).to.deep.include({ name: 'C', required: ['updates', 'architecture', 'hyperparameters'] });
+  });
+});
