@@ -9,9 +9,10 @@ import { dlgAttack } from './dlg';
 import { idlgAttack } from './idlg';
 import { invertingGradientsAttack } from './inverting-gradients';
 import { analyticAttack } from './analytic';
+import { cocktailPartyAttack } from './cocktail-party/attack';
 import { loadAttackPlugin } from './plugins';
 
-export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack] as const;
+export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack, cocktailPartyAttack] as const;
 
 export type BuiltinAttackName = (typeof BUILTIN_ATTACKS)[number]['name'];
 
