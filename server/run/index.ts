@@ -8,7 +8,7 @@ import type { LoadedScenario } from '../scenario/load';
 import type { Scenario } from '../scenario/schema';
 import type { RunResults, RoundRecord, AttackRecord } from '../report/results';
 import { initBackend } from '../../shared/tensor/backend';
-import { captureFileName, captureOf, writeCapture } from '../capture/capture';
+import { CaptureWriter } from '../capture/capture-writer';
 import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
 import { createObserver, type Observer } from '../observer/observer';
 import { createRunEvents, type AttackDoneEvent, type RunEvents } from '../report/events';
@@ -106,8 +106,9 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   const evaluation = aggregateTruth ?? truth;
   if (scenario.attack.name !== 'none') state.observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, log });
   const observer = state.observer;
+  const captures = f.capture ? new CaptureWriter(path.join(options.outDir, 'captures'), scenario, evaluation, log) : null;
   const observe = (observed: ObservedUpdate, payload: ServerPayload) => {
-    if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
+    captures?.write(observed, payload);
     observer?.observe(observed, payload);
   };
   const journal = state.journal as RunJournal;
@@ -132,6 +133,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   });
   // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
   const attacks = observer ? await observer.drain() : [];
+  await captures?.flush();
   return { ...ran, rounds: journal.rounds, attacks: [...(resume?.attacks ?? []), ...attacks] };
 }
 
