@@ -3,6 +3,7 @@
  * Documented in docs/results.md; change a field only with a new format version.
  */
 import type { Scenario } from '../scenario/schema';
+import type { ResultsVerdict } from './run-verdict';
 
 export const RESULTS_FORMAT = 'fedleak-results/1';
 
@@ -130,6 +131,8 @@ export type RunStatus = 'running' | 'finished' | 'interrupted' | 'aborted';
 
 export interface RunResults {
   format: typeof RESULTS_FORMAT;
+  /** One sentence and its counts: how many targets and examples leaked, under which threat model, with which defences. */
+  verdict?: ResultsVerdict;
   /** How the run ended (or that it is still going); absent in files written before durable runs. */
   status?: RunStatus;
   /** Why the run was aborted or interrupted. */
