@@ -56,6 +56,8 @@ export interface ObserverOptions {
 export interface Observer extends UpdateObserver {
   /** Objective per iteration of each finished attack, keyed like its image name. */
   traces(): Map<string, Array<[iteration: number, objective: number]>>;
+  /** Iterations where each finished attack's restarts 2, 3, … began (as it reported them), keyed like traces(). */
+  restartStarts(): Map<string, number[]>;
 }
 
 function safeName(text: string): string {
@@ -88,6 +90,7 @@ class HonestButCuriousObserver implements Observer {
   private readonly records: AttackRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly traceMap = new Map<string, Array<[number, number]>>();
+  private readonly restartMap = new Map<string, number[]>();
   /** maxTargets > 0: the updates of the round being collected. */
   private held: Observation[] = [];
   private heldRound = 0;
@@ -138,6 +141,10 @@ class HonestButCuriousObserver implements Observer {
     return new Map(this.traceMap);
   }
 
+  restartStarts(): Map<string, number[]> {
+    return new Map(this.restartMap);
+  }
+
   /** Attacks a seeded choice of maxTargets of the held round's updates. */
   private flushHeld(): void {
     if (this.held.length === 0) return;
@@ -174,6 +181,7 @@ class HonestButCuriousObserver implements Observer {
       return;
     }
     this.traceMap.set(key, thin(trace, 1000));
+    if (output.restartStarts && output.restartStarts.length > 0) this.restartMap.set(key, output.restartStarts);
 
     // Ground truth only now, after the attack finished, and only on the main thread.
     let truth: GroundTruth;

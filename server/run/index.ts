@@ -166,7 +166,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     const ran = await federate(state, coordinator, scenario, options, events, log);
     writeFinalParams(options.outDir, ran.finalParams);
     const results = assembleResults({ ...journal.results(ran.status), attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
-    await writeReport(options.outDir, results, state.observer?.traces());
+    await writeReport(options.outDir, results, state.observer?.traces(), { restarts: state.observer?.restartStarts() });
     events.emit('end');
     return results;
   } catch (err) {

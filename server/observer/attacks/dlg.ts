@@ -197,7 +197,8 @@ async function lbfgsRun(f: MatchingObjective, input: AttackInput, options: Lbfgs
     opt.step(f.evaluate);
     steps += 1;
     const objectiveNow = opt.lastLoss;
-    onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow });
+    // The total counts every restart's steps, so progress never runs past it.
+    onProgress?.({ iteration: stepOffset + steps, objective: objectiveNow, total: input.settings.iterations * input.settings.restarts });
     if (!Number.isFinite(objectiveNow)) break;
     if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
     // A step that leaves x unchanged would repeat identically forever (the objective is deterministic).
