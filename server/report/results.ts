@@ -4,6 +4,7 @@
  */
 import type { Scenario } from '../scenario/schema';
 import type { ResultsVerdict } from './run-verdict';
+import type { EffectiveConfiguration } from './effective-config';
 
 export const RESULTS_FORMAT = 'fedleak-results/1';
 
@@ -141,6 +142,8 @@ export interface RunResults {
   startedAt: string;
   finishedAt: string;
   scenario: Scenario;
+  /** The configuration as it applied: data shape and classes read from the data, the model's own fields only. */
+  effective?: EffectiveConfiguration;
   scenarioFile: string;
   backend: { name: string; reason: string; fastKernels: boolean; tfjsVersion: string };
   rounds: RoundRecord[];

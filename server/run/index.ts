@@ -14,6 +14,7 @@ import { createObserver, type Observer } from '../observer/observer';
 import { createRunEvents, type AttackDoneEvent, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
+import { effectiveConfiguration } from '../report/effective-config';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 import { strategyFor } from '../strategy';
@@ -165,7 +166,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     await admitClients(state, coordinator, scenario, options, log);
     const ran = await federate(state, coordinator, scenario, options, events, log);
     writeFinalParams(options.outDir, ran.finalParams);
-    const results = assembleResults({ ...journal.results(ran.status), attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
+    const effective = effectiveConfiguration(scenario, coordinator.definition, coordinator.paramCount);
+    const results = assembleResults({ ...journal.results(ran.status), effective, attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
     await writeReport(options.outDir, results, state.observer?.traces(), { restarts: state.observer?.restartStarts() });
     events.emit('end');
     return results;
