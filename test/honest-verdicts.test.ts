@@ -20,7 +20,11 @@ interface Finished {
 }
 
 function fedleak(args: string[], cwd: string): Promise<Finished> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -52,7 +56,9 @@ describe('honest verdicts (real processes)', function () {
     const out = path.join(dir, 'out');
     const r = await fedleak(['run', file, '--out', out, '-q'], dir);
     expect(r.code).to.not.equal(0);
-    expect(r.stderr).to.match(/threatModel: attack "dlg" needs architecture/).and.match(/hyperparameters/);
+    expect(r.stderr)
+      .to.match(/threatModel: attack "dlg" needs architecture/)
+      .and.match(/hyperparameters/);
     expect(fs.existsSync(path.join(out, 'results.json'))).to.equal(false);
     expect(r.stderr).not.to.match(/round 1/);
   });
@@ -113,7 +119,9 @@ exports.attack = { name: 'broken', settings: z.strictObject({}), run: async () =
     const offline = path.join(dir, 'offline');
     const a = await fedleak(['attack', '--capture', capture, '--attack', 'analytic', '--truth', truth, '--out', offline, '-q'], dir);
     expect(a.code, a.stderr).to.equal(0);
-    const record = JSON.parse(fs.readFileSync(path.join(offline, 'attack.json'), 'utf8')) as { score: { psnr: number; labelAccuracy: number } };
+    const record = JSON.parse(fs.readFileSync(path.join(offline, 'attack.json'), 'utf8')) as {
+      score: { psnr: number; labelAccuracy: number };
+    };
     // One example through a biased dense first layer: analytic recovery is exact, so the truth must be that example.
     expect(record.score.psnr).to.be.at.least(60);
     expect(record.score.labelAccuracy).to.equal(1);

@@ -23,7 +23,11 @@ function pairsOf(runDir: string): Pair[] {
   const results = JSON.parse(fs.readFileSync(path.join(runDir, 'results.json'), 'utf8')) as RunResults;
   const shape = results.effective?.data.shape ?? [28, 28, 1];
   return results.attacks.flatMap((a) =>
-    a.image && a.perImage ? a.perImage.filter((p) => p.original >= 0 && typeof p.ssim === 'number').map((p) => ({ run: runDir, image: path.join(runDir, a.image as string), column: p.original, ssim: p.ssim, psnr: p.psnr, shape })) : [],
+    a.image && a.perImage
+      ? a.perImage
+          .filter((p) => p.original >= 0 && typeof p.ssim === 'number')
+          .map((p) => ({ run: runDir, image: path.join(runDir, a.image as string), column: p.original, ssim: p.ssim, psnr: p.psnr, shape }))
+      : [],
   );
 }
 
@@ -46,7 +50,9 @@ function main(argv: string[]): void {
     const best = pairs.reduce((a, b) => (Math.abs(b.ssim - target) < Math.abs(a.ssim - target) ? b : a));
     const file = path.join(outDir, `ssim-${target.toFixed(1)}.png`);
     fs.writeFileSync(file, PNG.sync.write(crop(best)));
-    process.stdout.write(`${file}: SSIM ${best.ssim.toFixed(3)}, PSNR ${best.psnr.toFixed(1)} dB, from ${best.image} column ${best.column}\n`);
+    process.stdout.write(
+      `${file}: SSIM ${best.ssim.toFixed(3)}, PSNR ${best.psnr.toFixed(1)} dB, from ${best.image} column ${best.column}\n`,
+    );
   }
 }
 

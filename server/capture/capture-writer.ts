@@ -31,7 +31,9 @@ export class CaptureWriter {
     const job = this.evaluation
       .fetchTruth(observed.round, observed.sender)
       .then((truth) => writeTruth(truthFileFor(file), { images: truth.images, labels: truth.labels, count: truth.count }))
-      .catch((err: unknown) => this.log(`fedleak: capture: no truth file for ${path.basename(file)}: ${err instanceof Error ? err.message : String(err)}`))
+      .catch((err: unknown) =>
+        this.log(`fedleak: capture: no truth file for ${path.basename(file)}: ${err instanceof Error ? err.message : String(err)}`),
+      )
       .finally(() => this.pending.delete(job));
     this.pending.add(job);
   }

@@ -14,11 +14,16 @@ export interface EffectiveConfiguration {
   parameters?: number;
 }
 
-export function effectiveConfiguration(s: Scenario, definition: Pick<ModelDefinition, 'inputShape' | 'numClasses'>, parameters?: number): EffectiveConfiguration {
+export function effectiveConfiguration(
+  s: Scenario,
+  definition: Pick<ModelDefinition, 'inputShape' | 'numClasses'>,
+  parameters?: number,
+): EffectiveConfiguration {
   const entry = MODEL_ENTRIES.find((e) => e.name === s.model.name);
   const config = s.model as Record<string, unknown>;
   const model: Record<string, unknown> = { name: s.model.name };
-  for (const field of Object.keys(entry?.fields ?? config)) if (field !== 'name' && config[field] !== undefined) model[field] = config[field];
+  for (const field of Object.keys(entry?.fields ?? config))
+    if (field !== 'name' && config[field] !== undefined) model[field] = config[field];
   return {
     data: { dataset: s.data.dataset, shape: [...definition.inputShape], classes: definition.numClasses },
     model,

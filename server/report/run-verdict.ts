@@ -33,7 +33,12 @@ export function activeDefences(s: Scenario): string[] {
   if (s.defenses.dp) out.push(`DP-FedAvg (clip ${s.defenses.dp.clippingNorm}, noise multiplier ${s.defenses.dp.noiseMultiplier})`);
   if (s.defenses.secureAggregation) out.push(`secure aggregation (views: ${s.defenses.secureAggregation.views.join(', ')})`);
   const rule = (s.federation as { aggregation?: unknown }).aggregation;
-  const ruleName = typeof rule === 'string' ? rule : typeof rule === 'object' && rule !== null ? String((rule as { rule?: unknown; name?: unknown }).rule ?? (rule as { name?: unknown }).name ?? '') : '';
+  const ruleName =
+    typeof rule === 'string'
+      ? rule
+      : typeof rule === 'object' && rule !== null
+        ? String((rule as { rule?: unknown; name?: unknown }).rule ?? (rule as { name?: unknown }).name ?? '')
+        : '';
   if (ruleName && ruleName !== 'mean') out.push(`${ruleName} aggregation`);
   return out;
 }
@@ -69,7 +74,13 @@ export function resultsVerdict(results: Pick<RunResults, 'scenario' | 'attacks'>
     leakedTargets: v.leakedTargets,
     leakedExamples: v.leakedExamples,
     totalExamples: v.totalExamples,
-    targets: v.targets.map((t, i) => ({ ...t, target: records[i].target, round: records[i].round, view: records[i].view, ...(records[i].variant ? { variant: records[i].variant } : {}) })),
+    targets: v.targets.map((t, i) => ({
+      ...t,
+      target: records[i].target,
+      round: records[i].round,
+      view: records[i].view,
+      ...(records[i].variant ? { variant: records[i].variant } : {}),
+    })),
   };
 }
 
@@ -88,7 +99,9 @@ export function whatRan(s: Scenario, base: Scenario | null): string {
   const attack = s.attack.name === 'none' ? 'no attack' : `attack ${s.attack.name} on rounds ${s.attack.rounds.join(', ')}`;
   const defences = activeDefences(s);
   const changed = base ? differingFields(base, s).filter((p) => p !== 'sweep' && !p.startsWith('sweep.')) : [];
-  const overrides = changed.length ? ` Overrides of the scenario file: ${changed.map((p) => `${p} = ${JSON.stringify(valueAt(s, p))}`).join('; ')}.` : '';
+  const overrides = changed.length
+    ? ` Overrides of the scenario file: ${changed.map((p) => `${p} = ${JSON.stringify(valueAt(s, p))}`).join('; ')}.`
+    : '';
   return (
     `${s.federation.algorithm} over ${s.federation.clients} clients (${s.federation.clientsPerRound} per round, batch ${s.federation.batchSize}), ` +
     `${s.federation.rounds} round${s.federation.rounds === 1 ? '' : 's'}, model ${s.model.name} on ${s.data.dataset}; ${attack} under threat model ${threatModelLabel(s)}; ` +
@@ -97,7 +110,9 @@ export function whatRan(s: Scenario, base: Scenario | null): string {
 }
 
 function valueAt(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((node, k) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[k] : undefined), obj);
+  return dotted
+    .split('.')
+    .reduce<unknown>((node, k) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[k] : undefined), obj);
 }
 
 /** The scenario file resolved without overrides, or null when it is gone or no longer valid. */

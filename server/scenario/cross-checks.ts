@@ -38,14 +38,20 @@ export function attackProblems(s: Scenario, definition: AttackDefinition | null 
   if (!definition) return [];
   const problems: string[] = [];
   const settings = attackSettingsOf(s.attack);
-  const permission = checkAttackAllowed(requiredCapabilities(definition, settings), resolveThreatModel(s.threatModel), `attack "${definition.name}"`);
+  const permission = checkAttackAllowed(
+    requiredCapabilities(definition, settings),
+    resolveThreatModel(s.threatModel),
+    `attack "${definition.name}"`,
+  );
   if (!permission.allowed) problems.push(`threatModel: ${permission.message}`);
   const model = definition.modelProblem ? scenarioModel(s) : null;
   const modelProblem = model && definition.modelProblem ? definition.modelProblem(model) : null;
   if (modelProblem) problems.push(`attack.name: "${definition.name}" cannot attack this model: ${modelProblem}`);
   const late = s.attack.rounds.filter((r) => r > s.federation.rounds);
   if (late.length > 0) {
-    problems.push(`attack.rounds: round${late.length > 1 ? 's' : ''} ${late.join(', ')} never happen${late.length > 1 ? '' : 's'}: federation.rounds is ${s.federation.rounds}`);
+    problems.push(
+      `attack.rounds: round${late.length > 1 ? 's' : ''} ${late.join(', ')} never happen${late.length > 1 ? '' : 's'}: federation.rounds is ${s.federation.rounds}`,
+    );
   }
   return problems;
 }
@@ -59,7 +65,9 @@ export function datasetFieldProblems(s: Scenario, raw: unknown): string[] {
     if (entry.name === s.data.dataset) continue;
     for (const field of Object.keys(entry.fields)) {
       if (own.has(field) || !(field in written)) continue;
-      problems.push(`data.${field}: only dataset "${entry.name}" reads it, but data.dataset is "${s.data.dataset}"; remove it or set data.dataset to "${entry.name}"`);
+      problems.push(
+        `data.${field}: only dataset "${entry.name}" reads it, but data.dataset is "${s.data.dataset}"; remove it or set data.dataset to "${entry.name}"`,
+      );
     }
   }
   return [...new Set(problems)];
