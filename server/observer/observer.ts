@@ -27,6 +27,8 @@ import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
 import type { AttackRecord, AttackThreatModel } from '../report/results';
 import { getAttackDefinition, requiredCapabilities } from './attacks';
 import { resolveThreatModel } from './threat-model';
+import { relativeDataLeakage } from './verdict';
+import type { ImageShape } from '../../shared/models/types';
 import { pairScores, scoreReconstruction } from '../metrics';
 import { writeComparisonPng } from '../report/png';
 import type { AttackOutput } from './attacks/types';
@@ -222,6 +224,7 @@ class HonestButCuriousObserver implements Observer {
         recoveredLabels: output.labels,
         trueLabels: truth.labels,
         perImage: pairScores(score),
+        rdlv: medianRdlv(output.images, truth.images, inputShape),
         threatModel: this.threatModel,
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
         ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
@@ -257,6 +260,20 @@ class HonestButCuriousObserver implements Observer {
     this.records.push(record);
     this.opts.events?.emit('attack-done', { record });
   }
+}
+
+/**
+ * Median over the true examples of NVFlare's relative data leakage value, against a uniform grey
+ * image: the expected value of the attacks' clipped N(0, 1) start, so one prior serves every attack.
+ */
+function medianRdlv(reconstructions: Float32Array, originals: Float32Array, shape: ImageShape): number {
+  if (reconstructions.length === 0 || originals.length === 0) return NaN;
+  const values = relativeDataLeakage(reconstructions, originals, new Float32Array(shape[0] * shape[1] * shape[2]).fill(0.5), shape)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (values.length === 0) return NaN;
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 /** The threat model granted and what the attack declared it needs (a plug-in unknown on this thread: nothing declared). */

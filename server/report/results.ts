@@ -99,6 +99,11 @@ export interface AttackRecord {
    * and that pair's figures. The means above can hide one failed image in an otherwise exact batch.
    */
   perImage?: PerImageScore[];
+  /**
+   * Median over the true examples of NVFlare's relative data leakage value: (best matched SSIM − SSIM of
+   * a uniform grey image) / SSIM of the grey image; 0 = no better than the starting guess.
+   */
+  rdlv?: number;
   /** The threat model the attack ran under: the granted preset (or "custom") and what the attack needed. */
   threatModel?: AttackThreatModel;
   /** Sweep row label, when the scenario is a sweep. */
