@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunResults } from '../server/report/results';
+import { attackedSlots, MAX_DUMMY_BATCH } from '../server/observer/attacks/dlg';
+import type { AttackInput } from '../server/observer/attacks/types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'fedleak.js');
@@ -125,5 +127,38 @@ exports.attack = { name: 'broken', settings: z.strictObject({}), run: async () =
     // One example through a biased dense first layer: analytic recovery is exact, so the truth must be that example.
     expect(record.score.psnr).to.be.at.least(60);
     expect(record.score.labelAccuracy).to.equal(1);
+  });
+});
+
+describe('aggregate size', () => {
+  const training = { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, learningRate: 0.1, localEpochs: 0 };
+  const aggregate = (clients: number): AttackInput =>
+    ({
+      observed: {
+        round: 1,
+        sender: 'aggregate',
+        kind: 'gradient',
+        numExamples: clients,
+        update: new Float32Array(0),
+        view: 'aggregate',
+        bytes: 0,
+        contributors: Array.from({ length: clients }, (_, i) => `c${i}`),
+      },
+      payload: { round: 1, training },
+      settings: {},
+      seed: 1,
+    }) as unknown as AttackInput;
+
+  it('counts every contributor example and records a cap as truncated, never silently', () => {
+    expect(attackedSlots(aggregate(10), 'dlg')).to.deep.equal({ batchSize: 10, attackedSlots: 10, truncated: false });
+    expect(attackedSlots(aggregate(100), 'dlg')).to.deep.equal({ batchSize: 100, attackedSlots: MAX_DUMMY_BATCH, truncated: true });
+    // One client's update beyond the cap is refused rather than truncated.
+    const client = aggregate(100);
+    const plain = {
+      ...client,
+      observed: { ...client.observed, view: 'plain', sender: 'c0', contributors: undefined },
+      payload: { round: 1, training: { ...training, batchSize: 100 } },
+    };
+    expect(() => attackedSlots(plain as AttackInput, 'dlg')).to.throw(/dlg: the update comes from 100 examples/);
   });
 });
