@@ -65,12 +65,23 @@ export function datasetFieldProblems(s: Scenario, raw: unknown): string[] {
     if (entry.name === s.data.dataset) continue;
     for (const field of Object.keys(entry.fields)) {
       if (own.has(field) || !(field in written)) continue;
+      // A resolved scenario (results.json, a checkpoint) carries every dataset's defaults: only a value set on purpose counts.
+      if (isDefault(entry.fields[field as keyof typeof entry.fields] as unknown as ZodLike, written[field])) continue;
       problems.push(
         `data.${field}: only dataset "${entry.name}" reads it, but data.dataset is "${s.data.dataset}"; remove it or set data.dataset to "${entry.name}"`,
       );
     }
   }
   return [...new Set(problems)];
+}
+
+interface ZodLike {
+  safeParse(value: unknown): { success: boolean; data?: unknown };
+}
+
+function isDefault(schema: ZodLike, value: unknown): boolean {
+  const parsed = schema.safeParse(undefined);
+  return parsed.success && parsed.data !== undefined && JSON.stringify(parsed.data) === JSON.stringify(value);
 }
 
 function rawData(raw: unknown): Record<string, unknown> {
