@@ -107,6 +107,24 @@ exports.attack = { name: 'broken', settings: z.strictObject({}), run: async () =
     expect(aggregate?.threatModel).to.deep.include({ name: 'C', required: ['updates', 'architecture', 'hyperparameters'] });
   });
 
+  it('runs cocktail-party on the secure aggregate, one source per example behind it', async () => {
+    const file = scenarioFile('cocktail-aggregate', {
+      model: { name: 'mlp', hidden: [24] },
+      attack: { name: 'cocktail-party', iterations: 20 },
+      defenses: { secureAggregation: { threshold: 0.67, views: ['aggregate'] } },
+    });
+    const out = path.join(dir, 'out');
+    const r = await fedleak(['run', file, '--out', out, '-q'], dir);
+    expect(r.code, r.stderr).to.equal(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const [record] = results.attacks;
+    expect(record.error).to.equal(undefined);
+    expect(record).to.deep.include({ attack: 'cocktail-party', view: 'aggregate', batchSize: 6 });
+    // Fewer sources than examples only when the mixtures' rank says so, and then recorded.
+    expect(record.attackedSlots === 6 || record.truncated === true).to.equal(true);
+    expect(results.verdict?.sentence).to.match(/under threat model C .* with defences secure aggregation/);
+  });
+
   it('writes a truth file beside each capture, so fedleak attack --capture … --truth … scores offline', async () => {
     const file = scenarioFile('capture-truth', {
       federation: { ...small.federation, clients: 2, clientsPerRound: 2, batchSize: 1, capture: true },
