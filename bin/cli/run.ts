@@ -65,6 +65,9 @@ interface RunFlags {
   resume?: string;
 }
 
+/** Exit status of a run that finished but whose every attack failed. */
+export const EXIT_ALL_ATTACKS_FAILED = 3;
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -129,6 +132,10 @@ export function registerRunCommand(program: Command): void {
         // What ran is in results.json; the exit status says the run did not complete.
         process.stderr.write(`fedleak run: aborted: ${results.stopReason ?? 'no reason given'}; results so far: ${path.join(outDir, 'results.json')}\n`);
         process.exitCode = 1;
+      } else if (results.attacks.length > 0 && results.attacks.every((a) => a.error !== undefined)) {
+        // Nothing was reconstructed: a run whose every attack failed must not read as "no leakage".
+        process.stderr.write(`fedleak run: every attack failed (${results.attacks.length}); first error: ${results.attacks[0].error}\n`);
+        process.exitCode = EXIT_ALL_ATTACKS_FAILED;
       }
       const last = results.rounds[results.rounds.length - 1];
       const what = results.sweep

@@ -25,7 +25,11 @@ import { Rng } from '../../shared/random';
 import type { AttackSecrets } from '../../shared/contract';
 import type { Scenario } from '../scenario/schema';
 import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
-import type { AttackRecord } from '../report/results';
+import type { AttackRecord, AttackThreatModel } from '../report/results';
+import { getAttackDefinition, requiredCapabilities } from './attacks';
+import { resolveThreatModel } from './threat-model';
+import { relativeDataLeakage } from './verdict';
+import type { ImageShape } from '../../shared/models/types';
 import { pairScores, scoreReconstruction } from '../metrics';
 import { writeComparisonPng } from '../report/png';
 import type { AttackOutput } from './attacks/types';
@@ -57,6 +61,8 @@ export interface ObserverOptions {
 export interface Observer extends UpdateObserver {
   /** Objective per iteration of each finished attack, keyed like its image name. */
   traces(): Map<string, Array<[iteration: number, objective: number]>>;
+  /** Iterations where each finished attack's restarts 2, 3, … began (as it reported them), keyed like traces(). */
+  restartStarts(): Map<string, number[]>;
 }
 
 function safeName(text: string): string {
@@ -101,10 +107,12 @@ class HonestButCuriousObserver implements Observer {
   private readonly records: AttackRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly traceMap = new Map<string, Array<[number, number]>>();
+  private readonly restartMap = new Map<string, number[]>();
   /** maxTargets > 0: the updates of the round being collected. */
   private held: Observation[] = [];
   private heldRound = 0;
   private readonly log: (line: string) => void;
+  private readonly threatModel: AttackThreatModel;
 
   constructor(private readonly opts: ObserverOptions) {
     const a = opts.scenario.attack;
@@ -113,6 +121,7 @@ class HonestButCuriousObserver implements Observer {
     // A plug-in named in the scenario (attack.plugin, already resolved to an absolute path) joins the pool's.
     const plugins = [...(opts.plugins ?? []), ...(isPluginAttack(a) ? [a.plugin] : [])];
     this.pool = new AttackWorkerPool({ size: a.workers, plugins });
+    this.threatModel = attackThreatModel(opts.scenario, this.attackName);
     const sink = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     this.log = (line) => {
       sink(line);
@@ -147,6 +156,10 @@ class HonestButCuriousObserver implements Observer {
 
   traces(): Map<string, Array<[number, number]>> {
     return new Map(this.traceMap);
+  }
+
+  restartStarts(): Map<string, number[]> {
+    return new Map(this.restartMap);
   }
 
   /** Attacks a seeded choice of maxTargets of the held round's updates. */
@@ -201,6 +214,7 @@ class HonestButCuriousObserver implements Observer {
       return;
     }
     this.traceMap.set(key, thin(trace, 1000));
+    if (output.restartStarts && output.restartStarts.length > 0) this.restartMap.set(key, output.restartStarts);
 
     // Ground truth only now, after the attack finished, and only on the main thread.
     let truth: GroundTruth;
@@ -226,7 +240,9 @@ class HonestButCuriousObserver implements Observer {
         target: update.sender,
         attack: this.attackName,
         view: update.view,
-        batchSize: truth.count,
+        batchSize: output.truncated?.batchSize ?? truth.count,
+        attackedSlots: output.count,
+        ...(output.truncated ? { truncated: true } : {}),
         mse: score.mse,
         psnr: score.psnr,
         ssim: score.ssim,
@@ -239,6 +255,8 @@ class HonestButCuriousObserver implements Observer {
         recoveredLabels: output.labels,
         trueLabels: truth.labels,
         perImage: pairScores(score),
+        rdlv: medianRdlv(output.images, truth.images, inputShape),
+        threatModel: this.threatModel,
         ...(this.opts.variant ? { variant: this.opts.variant } : {}),
         ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
         ...(PLANTED_ATTACKS.has(this.attackName) ? { recovered: recoveredCount(pairScores(score), truth.count) } : {}),
@@ -267,12 +285,39 @@ class HonestButCuriousObserver implements Observer {
       evaluations: output?.evaluations ?? 0,
       finalObjective: output?.finalObjective ?? NaN,
       seconds: output?.seconds ?? 0,
+      threatModel: this.threatModel,
       ...(this.opts.variant ? { variant: this.opts.variant } : {}),
       error: message,
     };
     this.records.push(record);
     this.opts.events?.emit('attack-done', { record });
   }
+}
+
+/**
+ * Median over the true examples of NVFlare's relative data leakage value, against a uniform grey
+ * image: the expected value of the attacks' clipped N(0, 1) start, so one prior serves every attack.
+ */
+function medianRdlv(reconstructions: Float32Array, originals: Float32Array, shape: ImageShape): number {
+  if (reconstructions.length === 0 || originals.length === 0) return NaN;
+  const values = relativeDataLeakage(reconstructions, originals, new Float32Array(shape[0] * shape[1] * shape[2]).fill(0.5), shape)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (values.length === 0) return NaN;
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+/** The threat model granted and what the attack declared it needs (a plug-in unknown on this thread: nothing declared). */
+function attackThreatModel(scenario: Scenario, attackName: string): AttackThreatModel {
+  const granted = resolveThreatModel(scenario.threatModel);
+  let required: string[] = [];
+  try {
+    if (attackName !== 'none') required = [...requiredCapabilities(getAttackDefinition(attackName), attackSettingsOf(scenario.attack))];
+  } catch {
+    required = [];
+  }
+  return { name: granted.name, granted: [...granted.capabilities], required };
 }
 
 export function createObserver(options: ObserverOptions): Observer {

@@ -10,6 +10,7 @@ import { escapeHtml } from './escape';
 import { figure, fixed, page, paragraph, percent, section, svgDataUri, table, verdictBlock } from './html-parts';
 import type { AttackRecord, RunResults } from './results';
 import type { ReportVerdict } from './verdict';
+import { whatRan } from './run-verdict';
 
 export interface ReportAssets {
   /** Chart SVG documents by name: accuracy, loss, attack-objective, privacy, frontier. */
@@ -30,7 +31,7 @@ function header(results: RunResults): string {
     `${f.algorithm}, ${s.model.name} on ${s.data.dataset}, ${f.clients} clients (${f.clientsPerRound} per round), ` +
     `${f.rounds} rounds, seed ${s.seed}; attack ${s.attack.name}. fedleak ${results.fedleakVersion}, ${results.backend.name} backend. ` +
     `Started ${results.startedAt}, finished ${results.finishedAt}.`;
-  return `<h1>${escapeHtml(s.name)}${results.sweep ? ' (sweep)' : ''}</h1>\n${s.description ? paragraph(s.description) : ''}\n<p class="meta">${escapeHtml(meta)}</p>`;
+  return `<h1>${escapeHtml(s.name)}${results.sweep ? ' (sweep)' : ''}</h1>\n${results.verdict ? `<p class="headline"><strong>${escapeHtml(results.verdict.sentence)}</strong></p>` : ''}${paragraph(`What ran: ${whatRan(s, null)}`)}\n<p class="meta">${escapeHtml(meta)}</p>`;
 }
 
 function attackCaption(a: AttackRecord): string {

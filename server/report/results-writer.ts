@@ -13,6 +13,7 @@ import { RESULTS_FORMAT, type RunResults } from './results';
 import { writeFileAtomic } from './atomic-write';
 import { writeReportFiles, type ReportOptions } from './report-writer';
 import { summaryMarkdown } from './summary';
+import { resultsVerdict } from './run-verdict';
 import type { TraceMap } from './traces';
 
 export { writeFileAtomic } from './atomic-write';
@@ -36,8 +37,9 @@ export function fedleakVersion(): string {
 /** Fills in the format tag, version and finish time. */
 export function assembleResults(parts: ResultsParts): RunResults {
   return {
-    ...parts,
     format: RESULTS_FORMAT,
+    verdict: resultsVerdict(parts),
+    ...parts,
     fedleakVersion: parts.fedleakVersion ?? fedleakVersion(),
     finishedAt: parts.finishedAt ?? new Date().toISOString(),
   };

@@ -3,6 +3,8 @@
  * Documented in docs/results.md; change a field only with a new format version.
  */
 import type { Scenario } from '../scenario/schema';
+import type { ResultsVerdict } from './run-verdict';
+import type { EffectiveConfiguration } from './effective-config';
 
 export const RESULTS_FORMAT = 'fedleak-results/1';
 
@@ -77,7 +79,12 @@ export interface AttackRecord {
   target: string;
   attack: string;
   view: AttackView;
+  /** Examples behind the update (an aggregate: Σ over its contributors). */
   batchSize: number;
+  /** Dummy slots the attack reconstructed; fewer than batchSize only when `truncated`. */
+  attackedSlots?: number;
+  /** Set when a cap made the attack reconstruct fewer slots than the examples behind the update. */
+  truncated?: boolean;
   mse: number;
   psnr: number;
   ssim: number;
@@ -102,6 +109,13 @@ export interface AttackRecord {
    * and that pair's figures. The means above can hide one failed image in an otherwise exact batch.
    */
   perImage?: PerImageScore[];
+  /**
+   * Median over the true examples of NVFlare's relative data leakage value: (best matched SSIM − SSIM of
+   * a uniform grey image) / SSIM of the grey image; 0 = no better than the starting guess.
+   */
+  rdlv?: number;
+  /** The threat model the attack ran under: the granted preset (or "custom") and what the attack needed. */
+  threatModel?: AttackThreatModel;
   /** Sweep row label, when the scenario is a sweep. */
   variant?: string;
   /** Under server-side DP-FedAvg: the L2 norm the server clipped this update to before the attack saw it. */
@@ -113,6 +127,14 @@ export interface AttackRecord {
   recovered?: { psnrDb: number; count: number; of: number };
   /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
   error?: string;
+}
+
+export interface AttackThreatModel {
+  /** SoK letter A–H, or "custom" for an explicit capability list. */
+  name: string;
+  granted: string[];
+  /** What the attack declared it needs, all within `granted` (the run refuses it otherwise). */
+  required: string[];
 }
 
 export interface SweepRow {
@@ -130,6 +152,8 @@ export type RunStatus = 'running' | 'finished' | 'interrupted' | 'aborted';
 
 export interface RunResults {
   format: typeof RESULTS_FORMAT;
+  /** One sentence and its counts: how many targets and examples leaked, under which threat model, with which defences. */
+  verdict?: ResultsVerdict;
   /** How the run ended (or that it is still going); absent in files written before durable runs. */
   status?: RunStatus;
   /** Why the run was aborted or interrupted. */
@@ -138,6 +162,8 @@ export interface RunResults {
   startedAt: string;
   finishedAt: string;
   scenario: Scenario;
+  /** The configuration as it applied: data shape and classes read from the data, the model's own fields only. */
+  effective?: EffectiveConfiguration;
   scenarioFile: string;
   backend: { name: string; reason: string; fastKernels: boolean; tfjsVersion: string };
   rounds: RoundRecord[];

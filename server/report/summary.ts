@@ -4,8 +4,11 @@
  *
  * Usage: fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(results));
  */
+import * as path from 'node:path';
 import { maliciousSummary } from './malicious-summary';
 import type { AttackRecord, RunResults } from './results';
+import { resultsVerdict, scenarioFromFile, whatRan } from './run-verdict';
+import { validateScenario } from '../scenario/load';
 
 function fixed(value: number | null | undefined, digits: number): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';
@@ -75,7 +78,10 @@ export function summaryMarkdown(results: RunResults): string {
   const out: string[] = [];
   const s = results.scenario;
   out.push(`# ${s.name}`, '');
-  if (s.description) out.push(s.description, '');
+  // Generated from what ran, not the file's description: an override or a defence must show here.
+  out.push(`**Verdict:** ${(results.verdict ?? resultsVerdict(results)).sentence}`, '');
+  const base = scenarioFromFile(results.scenarioFile, (raw, source) => validateScenario(raw, source, { baseDir: path.dirname(results.scenarioFile) }));
+  out.push(`What ran: ${whatRan(s, base)}`, '');
   out.push(
     `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${s.data.dataset}, ` +
       `${s.federation.clients} clients (${s.federation.clientsPerRound} per round), seed ${s.seed}.`,

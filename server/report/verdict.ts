@@ -129,5 +129,7 @@ export function deriveVerdict(results: RunResults): ReportVerdict {
   }
   const release = releaseVerdict(results);
   if (release) threats.push(release);
-  return { threats, basis: `Derived by the report from the per-image scores in results.json (recognisable: SSIM ≥ ${RECOGNISABLE_SSIM}).` };
+  // results.json's own verdict (threat model and defences named) leads when it is there.
+  const lead = results.verdict ? `${results.verdict.sentence} ` : '';
+  return { threats, basis: `${lead}Derived by the report from the per-image scores in results.json (recognisable: SSIM ≥ ${RECOGNISABLE_SSIM}).` };
 }

@@ -8,12 +8,13 @@ import type { LoadedScenario } from '../scenario/load';
 import type { Scenario } from '../scenario/schema';
 import type { RunResults, RoundRecord, AttackRecord } from '../report/results';
 import { initBackend } from '../../shared/tensor/backend';
-import { captureFileName, captureOf, writeCapture } from '../capture/capture';
+import { CaptureWriter } from '../capture/capture-writer';
 import { runRounds, startCoordinator, tokenList, WireEvaluationChannel, writeTokensFile, type Coordinator } from '../coordinator';
 import { createObserver, type Observer } from '../observer/observer';
 import { createRunEvents, type AttackDoneEvent, type RunEvents } from '../report/events';
 import { attachProgressPrinter } from '../report/progress';
 import { assembleResults, writeReport } from '../report/results-writer';
+import { effectiveConfiguration } from '../report/effective-config';
 import { guardArgs, spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 import { DataError } from '../../shared/data/errors';
@@ -109,8 +110,9 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   const evaluation = aggregateTruth ?? truth;
   if (scenario.attack.name !== 'none') state.observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, log, ...(coordinator.planted.secrets ? { secrets: coordinator.planted.secrets } : {}) });
   const observer = state.observer;
+  const captures = f.capture ? new CaptureWriter(path.join(options.outDir, 'captures'), scenario, evaluation, log) : null;
   const observe = (observed: ObservedUpdate, payload: ServerPayload) => {
-    if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
+    captures?.write(observed, payload);
     observer?.observe(observed, payload);
   };
   const journal = state.journal as RunJournal;
@@ -135,6 +137,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   });
   // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
   const attacks = observer ? await observer.drain() : [];
+  await captures?.flush();
   return { ...ran, rounds: journal.rounds, attacks: [...(resume?.attacks ?? []), ...attacks] };
 }
 
@@ -172,8 +175,9 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     await admitClients(state, coordinator, scenario, options, log);
     const ran = await federate(state, coordinator, scenario, options, events, log);
     writeFinalParams(options.outDir, ran.finalParams);
-    const results = assembleResults({ ...journal.results(ran.status), attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
-    await writeReport(options.outDir, results, state.observer?.traces());
+    const effective = effectiveConfiguration(scenario, coordinator.definition, coordinator.paramCount);
+    const results = assembleResults({ ...journal.results(ran.status), effective, attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
+    await writeReport(options.outDir, results, state.observer?.traces(), { restarts: state.observer?.restartStarts() });
     events.emit('end');
     return results;
   } catch (err) {

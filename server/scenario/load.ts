@@ -7,6 +7,7 @@ import { aggregationProblems } from '../strategy/aggregation';
 import { scenarioSchema, type Scenario } from './schema';
 import { isPluginAttack, parsePluginSettings, type PluginAttackConfig } from './attack-schema';
 import { loadAttackPlugin, type AttackDefinition } from '../observer/attacks';
+import { attackProblems, crossFieldProblems } from './cross-checks';
 
 export { ScenarioError } from '../../shared/scenario/errors';
 
@@ -84,10 +85,15 @@ export function applyOverride(target: Record<string, unknown>, dotted: string, v
 export function validateScenario(raw: unknown, source: string, options: { baseDir?: string } = {}): Scenario {
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
-  const problems = [...publicScenarioProblems(result.data), ...aggregationProblems(result.data)];
+  const problems = [...publicScenarioProblems(result.data), ...aggregationProblems(result.data), ...crossFieldProblems(result.data, raw)];
   if (problems.length) failWith(source, problems);
   const s = result.data;
-  if (isPluginAttack(s.attack)) s.attack = resolvePluginAttack(s.attack, source, options.baseDir ?? process.cwd());
+  if (isPluginAttack(s.attack)) {
+    const resolved = resolvePluginAttack(s.attack, source, options.baseDir ?? process.cwd());
+    s.attack = resolved;
+    const pluginProblems = attackProblems(s, loadAttackPlugin(resolved.plugin).find((d) => d.name === resolved.name) ?? null);
+    if (pluginProblems.length) failWith(source, pluginProblems);
+  }
   return s;
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defensesSchema, federationSchema as publicFederationSchema, publicScenarioShape } from '../../shared/scenario/public';
 import { aggregationSchema } from '../strategy/aggregation';
 import { attackSchema } from './attack-schema';
+import { threatModelSchema } from '../observer/threat-model';
 import { clientSchema, serverSchema } from './malicious-schema';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
@@ -58,6 +59,8 @@ export const scenarioSchema = z.strictObject({
   server: serverSchema.default({ behaviour: 'honest' }),
   /** The simulated clients' own guards (client.guards). */
   client: clientSchema.default({ guards: [] }),
+  /** What the attacker is granted: a SoK letter A–H or a capability list (server/observer/threat-model.ts); default "C". */
+  threatModel: threatModelSchema,
   /** Run the scenario once per entry with its overrides; results get one table row each. */
   sweep: z.array(sweepEntrySchema).optional(),
 });

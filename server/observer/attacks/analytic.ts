@@ -139,4 +139,11 @@ export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
 /** Settings: the common scenario fields (settings.ts). */
 export const analyticSettings = builtinAttackEntry('analytic');
 
-export const analyticAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'analytic', settings: analyticSettings, run: analytic };
+export const analyticAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'analytic',
+  settings: analyticSettings,
+  run: analytic,
+  requires: () => ['updates', 'architecture'],
+  modelProblem: (model) =>
+    model.firstDenseLayer === null ? `model "${model.name}" has no dense first layer with bias (analytic recovery divides the first layer's weight gradient by its bias gradient); use model.name "mlp"` : null,
+};

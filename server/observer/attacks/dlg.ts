@@ -27,22 +27,56 @@ import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 /** Largest dummy batch; beyond it one run would take hours and recover nothing recognisable. */
 export const MAX_DUMMY_BATCH = 64;
 
-/** Local SGD steps behind a fedavg update, as the public training config tells the server. */
+/** Clients behind the update: its contributors for an aggregate view, else one. */
+export function contributorCount(input: AttackInput): number {
+  return input.observed.view === 'aggregate' ? Math.max(1, input.observed.contributors?.length ?? 1) : 1;
+}
+
+/** Local SGD steps behind a fedavg update (per client: an aggregate's example count is split evenly). */
 export function localStepCount(input: AttackInput): number {
   const t = input.payload.training;
   if (input.observed.kind === 'gradient') return 1;
-  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(Math.max(1, input.observed.numExamples) / t.batchSize);
+  const perClient = Math.max(1, input.observed.numExamples) / contributorCount(input);
+  if (t.localEpochs > 0) return t.localEpochs * Math.ceil(perClient / t.batchSize);
   return t.localSteps;
 }
 
-/** Examples behind the update: the dummy batch size. */
+/**
+ * Examples behind the update: the dummy batch size. An aggregate of n FedSGD updates of batch b
+ * (equal weights) is the gradient of one batch of n·b examples, so an aggregate view counts every
+ * contributor's examples (Σ numExamples, capped by what their local steps can use).
+ */
 export function victimBatchSize(input: AttackInput): number {
   const t = input.payload.training;
   const declared = input.observed.numExamples;
   if (!Number.isInteger(declared) || declared < 0) throw new Error(`attack input: numExamples must be a non-negative integer, got ${declared}`);
-  if (input.observed.kind === 'gradient') return declared > 0 ? Math.min(declared, t.batchSize) : t.batchSize;
-  const used = localStepCount(input) * t.batchSize;
+  const perClientUse = input.observed.kind === 'gradient' ? t.batchSize : localStepCount(input) * t.batchSize;
+  const used = perClientUse * contributorCount(input);
   return declared > 0 ? Math.min(declared, used) : used;
+}
+
+/** How many of the examples behind an update one attack reconstructs. */
+export interface AttackedSlots {
+  /** Examples behind the update. */
+  batchSize: number;
+  /** Dummy slots actually optimised. */
+  attackedSlots: number;
+  /** True when attackedSlots < batchSize (a cap applied); recorded, never silent. */
+  truncated: boolean;
+}
+
+/**
+ * The dummy batch for an update: all its examples, or for an aggregate view beyond `max` the first
+ * `max` slots (recorded as truncated). A single client's update beyond `max` is refused.
+ */
+export function attackedSlots(input: AttackInput, attackName: string, max = MAX_DUMMY_BATCH): AttackedSlots {
+  const n = victimBatchSize(input);
+  if (n <= max) return { batchSize: n, attackedSlots: n, truncated: false };
+  if (input.observed.view === 'aggregate') return { batchSize: n, attackedSlots: max, truncated: true };
+  throw new Error(
+    `${attackName}: the update comes from ${n} examples; L-BFGS gradient matching reconstructs at most ${max} at once ` +
+      '(lower federation.batchSize, localSteps or localEpochs, or use inverting-gradients)',
+  );
 }
 
 /**
@@ -81,15 +115,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 /** The dummy batch size, checked against what L-BFGS matching attempts and against fixed labels. */
 function dummyBatchSize(input: AttackInput, options: LbfgsMatchingOptions): number {
-  const name = options.attackName;
-  const n = victimBatchSize(input);
-  if (n > MAX_DUMMY_BATCH) {
-    throw new Error(
-      `${name}: the update comes from ${n} examples; L-BFGS gradient matching reconstructs at most ${MAX_DUMMY_BATCH} at once ` +
-        '(lower federation.batchSize, localSteps or localEpochs, or use inverting-gradients)',
-    );
-  }
-  if (options.labels && options.labels.length !== n) throw new Error(`${name}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  const n = attackedSlots(input, options.attackName).attackedSlots;
+  if (options.labels && options.labels.length !== n) throw new Error(`${options.attackName}: ${options.labels.length} fixed labels for a batch of ${n}`);
   return n;
 }
 
@@ -196,7 +223,9 @@ async function lbfgsRun(
     const objectiveNow = opt.lastLoss;
     if (onProgress) {
       const preview = previewOf(opt.x);
-      onProgress({ iteration: stepOffset + steps, objective: objectiveNow, restart, restarts: input.settings.restarts, ...(preview ? { preview } : {}) });
+      // The total counts every restart's steps, so progress never runs past it.
+      const total = input.settings.iterations * input.settings.restarts;
+      onProgress({ iteration: stepOffset + steps, objective: objectiveNow, total, restart, restarts: input.settings.restarts, ...(preview ? { preview } : {}) });
     }
     if (!Number.isFinite(objectiveNow)) break;
     if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
@@ -219,7 +248,9 @@ export async function lbfgsGradientMatching(input: AttackInput, options: LbfgsMa
   try {
     let best: RunResult | null = null;
     let steps = 0;
+    const restartStarts: number[] = [];
     for (let r = 0; r < input.settings.restarts; r++) {
+      if (r > 0) restartStarts.push(steps + 1);
       const rng = r === 0 ? new Rng(input.seed) : new Rng(input.seed).fork(`restart-${r}`);
       const result = await lbfgsRun(f, input, options, { rng, stepOffset: steps, restart: r }, onProgress);
       steps += result.steps;
@@ -233,7 +264,18 @@ export async function lbfgsGradientMatching(input: AttackInput, options: LbfgsMa
       images[i] = Number.isNaN(v) ? 0 : Math.min(1, Math.max(0, v));
     }
     const labels = options.labels ? Array.from(options.labels) : argmaxRows(best.x.subarray(f.imageSize), f.n, f.numClasses);
-    return { images, count: f.n, labels, iterations: steps, evaluations: f.evaluations, finalObjective: best.objective, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    const slots = attackedSlots(input, options.attackName);
+    return {
+      images,
+      count: f.n,
+      labels,
+      iterations: steps,
+      evaluations: f.evaluations,
+      finalObjective: best.objective,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      ...(slots.truncated ? { truncated: { batchSize: slots.batchSize, attackedSlots: slots.attackedSlots } } : {}),
+      restartStarts,
+    };
   } finally {
     f.dispose();
   }
@@ -253,4 +295,9 @@ export const dlg: Attack = (input, onProgress) =>
 /** Settings: the common scenario fields (settings.ts). */
 export const dlgSettings = builtinAttackEntry('dlg');
 
-export const dlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'dlg', settings: dlgSettings, run: dlg };
+export const dlgAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'dlg',
+  settings: dlgSettings,
+  run: dlg,
+  requires: () => ['updates', 'architecture', 'hyperparameters'],
+};

@@ -13,7 +13,7 @@ import { modelFromDefinition } from '../../../shared/models/definition';
 import { splitFlat } from '../../../shared/models/params';
 import { tf } from '../../../shared/tensor/tf';
 import { initBackend } from '../../../shared/tensor/backend';
-import { lbfgsGradientMatching, observedGradient, victimBatchSize } from './dlg';
+import { attackedSlots, lbfgsGradientMatching, observedGradient } from './dlg';
 import { inferLabels } from './label-inference';
 import type { Attack, AttackInput, AttackDefinition } from './types';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
@@ -42,7 +42,7 @@ export function idlgLabel(kernelGrad: ArrayLike<number>, numClasses: number): nu
 export function idlgLabels(input: AttackInput): number[] {
   const { numClasses } = input.payload.model;
   const model = modelFromDefinition(input.payload.model);
-  const n = victimBatchSize(input);
+  const n = attackedSlots(input, 'idlg').attackedSlots;
   const gradient = observedGradient(input);
   if (n === 1) {
     const kernel = splitFlat(gradient, model.specs)[model.logitLayer.kernel];
@@ -65,4 +65,9 @@ export const idlg: Attack = async (input, onProgress) => {
 /** Settings: the common scenario fields (settings.ts). */
 export const idlgSettings = builtinAttackEntry('idlg');
 
-export const idlgAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'idlg', settings: idlgSettings, run: idlg };
+export const idlgAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'idlg',
+  settings: idlgSettings,
+  run: idlg,
+  requires: () => ['updates', 'architecture', 'hyperparameters'],
+};

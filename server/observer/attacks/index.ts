@@ -11,9 +11,10 @@ import { invertingGradientsAttack } from './inverting-gradients';
 import { analyticAttack } from './analytic';
 import { imprintAttack } from './imprint';
 import { trapWeightsAttack } from './trap-weights';
+import { cocktailPartyAttack } from './cocktail-party/attack';
 import { loadAttackPlugin } from './plugins';
 
-export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack, imprintAttack, trapWeightsAttack] as const;
+export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack, imprintAttack, trapWeightsAttack, cocktailPartyAttack] as const;
 
 export type BuiltinAttackName = (typeof BUILTIN_ATTACKS)[number]['name'];
 

@@ -356,4 +356,9 @@ export const invertingGradients = async (input: AttackInput, onProgress?: (p: At
 /** Settings: the common scenario fields (settings.ts). */
 export const invertingGradientsSettings = builtinAttackEntry('inverting-gradients');
 
-export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> = { name: 'inverting-gradients', settings: invertingGradientsSettings, run: invertingGradients };
+export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> = {
+  name: 'inverting-gradients',
+  settings: invertingGradientsSettings,
+  run: invertingGradients,
+  requires: () => ['updates', 'architecture', 'hyperparameters', 'data-prior'],
+};

@@ -6,6 +6,8 @@
  * Attack inputs are built by one function, `attackInput` (server/observer/attack-input.ts).
  */
 import type { AttackSecrets, ObservedUpdate, ServerPayload, UpdateKind } from '../../../shared/contract';
+import type { Model } from '../../../shared/models';
+import type { Capability } from '../threat-model';
 import type { BuiltinAttackSettings, SettingsSchema } from './settings';
 
 export type { UpdateKind };
@@ -43,6 +45,10 @@ export interface AttackOutput {
   evaluations: number;
   finalObjective: number;
   seconds: number;
+  /** Set when the attack reconstructed fewer slots than the examples behind the update (a cap applied). */
+  truncated?: { batchSize: number; attackedSlots: number };
+  /** Iteration numbers at which a fresh restart began (restart 0 excluded), for marking curves. */
+  restartStarts?: number[];
 }
 
 export type Attack<Settings = BuiltinAttackSettings> = (input: AttackInput<Settings>, onProgress?: (p: AttackProgress) => void) => Promise<AttackOutput>;
@@ -55,4 +61,17 @@ export interface AttackDefinition<Settings = unknown> {
   name: string;
   settings: SettingsSchema<Settings>;
   run: Attack<Settings>;
+  /**
+   * What the attacker must know or be able to do (server/observer/threat-model.ts), for these
+   * settings; a run refuses the attack before training when the scenario's threatModel grants less.
+   * Undeclared (a plug-in): updates and architecture.
+   */
+  requires?: (settings: Settings) => readonly Capability[];
+  /** Why the attack cannot run on this model (e.g. no dense first layer), or null when it can. */
+  modelProblem?: (model: Model) => string | null;
+}
+
+/** What an attack definition declares it needs, for its settings. */
+export function requiredCapabilities<S>(definition: AttackDefinition<S>, settings: S): readonly Capability[] {
+  return definition.requires ? definition.requires(settings) : ['updates', 'architecture'];
 }

@@ -1,0 +1,125 @@
+/**
+ * The one-sentence verdict that opens results.json, summary.md and report.html, and the "what ran"
+ * sentence generated from the resolved scenario (never its hand-written description): attack,
+ * threat model, active defences, and the fields that differ from the scenario file.
+ */
+import * as fs from 'node:fs';
+import { resolveThreatModel } from '../observer/threat-model';
+import { DEFAULT_RECOGNISABLE_SSIM, runVerdict, type TargetVerdict } from '../observer/verdict';
+import type { Scenario } from '../scenario/schema';
+import type { AttackRecord, RunResults } from './results';
+
+export interface ResultsVerdict {
+  sentence: string;
+  /** A reconstruction counts as recognisable when its matched SSIM reaches this (docs/attacks.md). */
+  threshold: number;
+  threatModel: string;
+  defences: string[];
+  leakedTargets: number;
+  leakedExamples: number;
+  totalExamples: number;
+  targets: Array<TargetVerdict & { round: number; view: string; variant?: string }>;
+}
+
+/** Active defences in pipeline order, as a reader names them. */
+export function activeDefences(s: Scenario): string[] {
+  const d = s.defenses as Record<string, unknown> & Scenario['defenses'];
+  const out: string[] = [];
+  for (const mod of d.order) {
+    const cfg = d[mod];
+    if (cfg === undefined) continue;
+    out.push(`${mod} ${JSON.stringify(cfg).replace(/"/g, '')}`);
+  }
+  if (s.defenses.dp) out.push(`DP-FedAvg (clip ${s.defenses.dp.clippingNorm}, noise multiplier ${s.defenses.dp.noiseMultiplier})`);
+  if (s.defenses.secureAggregation) out.push(`secure aggregation (views: ${s.defenses.secureAggregation.views.join(', ')})`);
+  const rule = (s.federation as { aggregation?: unknown }).aggregation;
+  const ruleName =
+    typeof rule === 'string'
+      ? rule
+      : typeof rule === 'object' && rule !== null
+        ? String((rule as { rule?: unknown; name?: unknown }).rule ?? (rule as { name?: unknown }).name ?? '')
+        : '';
+  if (ruleName && ruleName !== 'mean') out.push(`${ruleName} aggregation`);
+  return out;
+}
+
+export function threatModelLabel(s: Scenario): string {
+  const t = resolveThreatModel(s.threatModel);
+  return t.name === 'custom' ? `custom (${t.capabilities.join(', ')})` : `${t.name} (${t.summary})`;
+}
+
+function targetKey(a: AttackRecord): string {
+  return `${a.variant ?? ''}/${a.round}/${a.view}/${a.target}`;
+}
+
+export function resultsVerdict(results: Pick<RunResults, 'scenario' | 'attacks'>, threshold = DEFAULT_RECOGNISABLE_SSIM): ResultsVerdict {
+  const s = results.scenario;
+  // One outcome per attacked update; a failed attack leaked nothing that was shown.
+  const records = results.attacks;
+  const outcomes = records.map((a) => ({
+    target: targetKey(a),
+    examples: a.batchSize,
+    matchedSsim: a.error ? [] : (a.perImage ?? []).filter((p) => p.original >= 0).map((p) => p.ssim ?? NaN),
+  }));
+  const threatModel = threatModelLabel(s);
+  const defences = activeDefences(s);
+  const v = runVerdict({ outcomes, threatModel, defences, threshold });
+  const failed = records.filter((a) => a.error).length;
+  const sentence = failed > 0 ? `${v.sentence} ${failed} of ${records.length} attacks failed and are counted as not leaking.` : v.sentence;
+  return {
+    sentence,
+    threshold,
+    threatModel,
+    defences,
+    leakedTargets: v.leakedTargets,
+    leakedExamples: v.leakedExamples,
+    totalExamples: v.totalExamples,
+    targets: v.targets.map((t, i) => ({
+      ...t,
+      target: records[i].target,
+      round: records[i].round,
+      view: records[i].view,
+      ...(records[i].variant ? { variant: records[i].variant } : {}),
+    })),
+  };
+}
+
+/** Dotted paths where `resolved` differs from `base` (leaves only). */
+export function differingFields(base: unknown, resolved: unknown, prefix = ''): string[] {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (isObj(base) && isObj(resolved)) {
+    const keys = [...new Set([...Object.keys(base), ...Object.keys(resolved)])];
+    return keys.flatMap((k) => differingFields(base[k], resolved[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return JSON.stringify(base) === JSON.stringify(resolved) ? [] : [prefix];
+}
+
+/** What ran, from the resolved scenario; `base` is the scenario file as resolved without overrides. */
+export function whatRan(s: Scenario, base: Scenario | null): string {
+  const attack = s.attack.name === 'none' ? 'no attack' : `attack ${s.attack.name} on rounds ${s.attack.rounds.join(', ')}`;
+  const defences = activeDefences(s);
+  const changed = base ? differingFields(base, s).filter((p) => p !== 'sweep' && !p.startsWith('sweep.')) : [];
+  const overrides = changed.length
+    ? ` Overrides of the scenario file: ${changed.map((p) => `${p} = ${JSON.stringify(valueAt(s, p))}`).join('; ')}.`
+    : '';
+  return (
+    `${s.federation.algorithm} over ${s.federation.clients} clients (${s.federation.clientsPerRound} per round, batch ${s.federation.batchSize}), ` +
+    `${s.federation.rounds} round${s.federation.rounds === 1 ? '' : 's'}, model ${s.model.name} on ${s.data.dataset}; ${attack} under threat model ${threatModelLabel(s)}; ` +
+    `${defences.length ? `defences: ${defences.join('; ')}` : 'no defences'}.${overrides}`
+  );
+}
+
+function valueAt(obj: unknown, dotted: string): unknown {
+  return dotted
+    .split('.')
+    .reduce<unknown>((node, k) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[k] : undefined), obj);
+}
+
+/** The scenario file resolved without overrides, or null when it is gone or no longer valid. */
+export function scenarioFromFile(file: string, validate: (raw: unknown, source: string) => Scenario): Scenario | null {
+  try {
+    return validate(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+  } catch {
+    return null;
+  }
+}

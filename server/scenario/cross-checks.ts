@@ -1,0 +1,96 @@
+/**
+ * Cross-field rules checked when a scenario is loaded, before any training: the attack against the
+ * threat model granted and the model it must attack (from the attack's declared requirements), attack
+ * rounds against the run's rounds, and dataset-specific fields against the chosen dataset. One line
+ * per problem, naming the field; empty when the scenario is coherent.
+ */
+import { DATASET_ENTRIES } from '../../shared/data/registry';
+import { definitionFor } from '../../shared/models/definition';
+import { modelFromDefinition } from '../../shared/models/definition';
+import type { Model } from '../../shared/models';
+import { checkAttackAllowed, resolveThreatModel } from '../observer/threat-model';
+import { requiredCapabilities, type AttackDefinition } from '../observer/attacks/types';
+import { getAttackDefinition } from '../observer/attacks';
+import { attackSettingsOf, isPluginAttack } from './attack-schema';
+import type { Scenario } from './schema';
+
+/** The attack's definition, or null for "none" or a plug-in not registered in this thread. */
+function definitionOf(s: Scenario): AttackDefinition | null {
+  if (s.attack.name === 'none') return null;
+  try {
+    return getAttackDefinition(s.attack.name);
+  } catch {
+    return null;
+  }
+}
+
+/** The scenario's model with a representative input shape (structure, not sizes, matters here). */
+function scenarioModel(s: Scenario): Model | null {
+  const shape: [number, number, number] = s.data.dataset === 'cifar10' ? [32, 32, 3] : [28, 28, 1];
+  try {
+    return modelFromDefinition(definitionFor(s.model, shape, 10));
+  } catch {
+    return null;
+  }
+}
+
+export function attackProblems(s: Scenario, definition: AttackDefinition | null = definitionOf(s)): string[] {
+  if (!definition) return [];
+  const problems: string[] = [];
+  const settings = attackSettingsOf(s.attack);
+  const permission = checkAttackAllowed(
+    requiredCapabilities(definition, settings),
+    resolveThreatModel(s.threatModel),
+    `attack "${definition.name}"`,
+  );
+  if (!permission.allowed) problems.push(`threatModel: ${permission.message}`);
+  const model = definition.modelProblem ? scenarioModel(s) : null;
+  const modelProblem = model && definition.modelProblem ? definition.modelProblem(model) : null;
+  if (modelProblem) problems.push(`attack.name: "${definition.name}" cannot attack this model: ${modelProblem}`);
+  const late = s.attack.rounds.filter((r) => r > s.federation.rounds);
+  if (late.length > 0) {
+    problems.push(
+      `attack.rounds: round${late.length > 1 ? 's' : ''} ${late.join(', ')} never happen${late.length > 1 ? '' : 's'}: federation.rounds is ${s.federation.rounds}`,
+    );
+  }
+  return problems;
+}
+
+/** `data.*` fields written in the scenario that only another dataset reads. */
+export function datasetFieldProblems(s: Scenario, raw: unknown): string[] {
+  const written = rawData(raw);
+  const own = new Set(Object.keys(DATASET_ENTRIES.find((e) => e.name === s.data.dataset)?.fields ?? {}));
+  const problems: string[] = [];
+  for (const entry of DATASET_ENTRIES) {
+    if (entry.name === s.data.dataset) continue;
+    for (const field of Object.keys(entry.fields)) {
+      if (own.has(field) || !(field in written)) continue;
+      // A resolved scenario (results.json, a checkpoint) carries every dataset's defaults: only a value set on purpose counts.
+      if (isDefault(entry.fields[field as keyof typeof entry.fields] as unknown as ZodLike, written[field])) continue;
+      problems.push(
+        `data.${field}: only dataset "${entry.name}" reads it, but data.dataset is "${s.data.dataset}"; remove it or set data.dataset to "${entry.name}"`,
+      );
+    }
+  }
+  return [...new Set(problems)];
+}
+
+interface ZodLike {
+  safeParse(value: unknown): { success: boolean; data?: unknown };
+}
+
+function isDefault(schema: ZodLike, value: unknown): boolean {
+  const parsed = schema.safeParse(undefined);
+  return parsed.success && parsed.data !== undefined && JSON.stringify(parsed.data) === JSON.stringify(value);
+}
+
+function rawData(raw: unknown): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const data = (raw as Record<string, unknown>).data;
+  return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+}
+
+export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
+  // A plug-in's definition is loaded by resolvePluginAttack; its declared requirements are checked there.
+  return [...(isPluginAttack(s.attack) ? [] : attackProblems(s)), ...datasetFieldProblems(s, raw)];
+}
