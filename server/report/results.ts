@@ -3,6 +3,7 @@
  * Documented in docs/results.md; change a field only with a new format version.
  */
 import type { Scenario } from '../scenario/schema';
+import type { ReleaseResults } from '../release/schema';
 
 export const RESULTS_FORMAT = 'fedleak-results/1';
 
@@ -96,6 +97,8 @@ export interface SweepRow {
   accuracyCost?: number;
   attack: { mse: number; psnr: number; ssim: number; labelAccuracy: number; count: number } | null;
   privacy?: PrivacyRecord;
+  /** The variant's attacks on its released model (release.attacks), in order. */
+  release?: { access: 'white-box' | 'black-box'; masking: string; classAccuracy: number; queries: number }[];
 }
 
 export interface RunResults {
@@ -112,4 +115,6 @@ export interface RunResults {
   sweep?: SweepRow[];
   privacy?: PrivacyRecord;
   images?: string[];
+  /** The released model and the attacks on it through its outputs, when the scenario has `release` (docs/release.md). */
+  release?: ReleaseResults;
 }

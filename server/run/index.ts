@@ -17,6 +17,7 @@ import { assembleResults, writeReport } from '../report/results-writer';
 import { spawnClientProcesses, type ClientProcesses } from './spawn';
 import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage } from '../secagg';
 import { strategyFor } from '../strategy';
+import { releaseStep, type ReleaseStepResult } from './release-step';
 
 export interface RunOptions {
   outDir: string;
@@ -45,6 +46,7 @@ interface RunState {
   clients: ClientProcesses | null;
   observer: Observer | null;
   truth: WireEvaluationChannel | null;
+  release?: ReleaseStepResult | null;
 }
 
 /** Ctrl-C or a kill: take the client processes down with us. Returns the detach function. */
@@ -90,7 +92,7 @@ async function admitClients(state: RunState, coordinator: Coordinator, scenario:
 }
 
 /** The rounds, with the observer and the capture writer fed the same views of each update. */
-async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<{ rounds: RoundRecord[]; attacks: AttackRecord[] }> {
+async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<{ rounds: RoundRecord[]; attacks: AttackRecord[]; finalParams: Float32Array }> {
   const f = scenario.federation;
   const truth = new WireEvaluationChannel(coordinator.hub);
   state.truth = truth;
@@ -104,7 +106,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
     if (f.capture) writeCapture(path.join(options.outDir, 'captures', captureFileName(observed.round, observed.sender)), captureOf(observed, payload, scenario));
     observer?.observe(observed, payload);
   };
-  const { rounds } = await runRounds({
+  const { rounds, finalParams } = await runRounds({
     scenario,
     hub: coordinator.hub,
     model: coordinator.model,
@@ -119,7 +121,7 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   });
   // A client process crashing mid-run is a drop, not a failure of the run: only registration races it.
   const attacks = observer ? await observer.drain() : [];
-  return { rounds, attacks };
+  return { rounds, attacks, finalParams };
 }
 
 export async function runScenario(loaded: LoadedScenario, options: RunOptions): Promise<RunResults> {
@@ -137,8 +139,9 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     const coordinator = await startCoordinator(scenario, { port: options.port ?? 0, host: options.host ?? '127.0.0.1', log });
     state.coordinator = coordinator;
     await admitClients(state, coordinator, scenario, options, log);
-    const { rounds, attacks } = await federate(state, coordinator, scenario, options, events, log);
-    const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks });
+    const { rounds, attacks, finalParams } = await federate(state, coordinator, scenario, options, events, log);
+    state.release = await releaseStep(scenario, options.outDir, finalParams, rounds, log);
+    const results = assembleResults({ scenario, scenarioFile: loaded.file, backend, startedAt, rounds, attacks, ...(state.release ? { release: state.release.results } : {}) });
     // The privacy spent by the whole run: the last round's accountant record.
     const lastPrivacy = [...rounds].reverse().find((r) => r.privacy)?.privacy;
     if (lastPrivacy && !results.privacy) results.privacy = lastPrivacy;
@@ -151,6 +154,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     await state.observer?.close();
     await state.coordinator?.hub.close('run finished');
     await state.clients?.stop();
+    await state.release?.api?.close();
     detachSignals();
   }
 }

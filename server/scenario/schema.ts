@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { defensesSchema, publicScenarioShape } from '../../shared/scenario/public';
 import { attackSchema } from './attack-schema';
+import { releaseSchema } from '../release/schema';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
 
@@ -32,6 +33,8 @@ export const scenarioSchema = z.strictObject({
   ...publicScenarioShape,
   attack: attackSchema.default(attackSchema.parse({})),
   defenses: defensesSchema.default(defensesSchema.parse({})),
+  /** After the last round: serve the final global model behind the prediction API and attack it (docs/release.md). */
+  release: releaseSchema.optional(),
   /** Run the scenario once per entry with its overrides; results get one table row each. */
   sweep: z.array(sweepEntrySchema).optional(),
 });
