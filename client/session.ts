@@ -87,7 +87,7 @@ export function runSession(url: string, token: string, log: (line: string) => vo
         throw new WireError('wrong-length', `round.start.params: ${r.params.length} values, the model has ${s.welcome.paramCount}`);
       }
       const batches = roundBatches(s.shard.labels.length, r, s.scenario.seed, s.welcome.clientIndex, r.round);
-      const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate);
+      const raw = computeUpdate(s.model, r.params, s.shard, batches, r.algorithm, r.learningRate, s.scenario.federation.weightDecay);
       const used = distinctInOrder(batches);
       const rng = new Rng(s.scenario.seed).fork(`defenses/client-${s.welcome.clientIndex}/round-${r.round}`);
       s.send({ round: r.round, kind: r.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta', numExamples: used.length, values: raw }, { rng, specs: s.model.specs, report: {} });
