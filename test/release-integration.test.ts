@@ -91,7 +91,7 @@ describe('release step of fedleak run (real processes, real HTTP)', function () 
     expect(fs.existsSync(path.join(out, 'softmax', 'release', 'model.params.f32'))).to.equal(true);
   });
 
-  it('in-process: the served API answers during the run and refuses connections after it', async () => {
+  it('in-process: the API the run served (its URL in the log) refuses connections once the run returns', async () => {
     const file = reducedModelInversion(dir);
     const lines: string[] = [];
     const loaded = loadScenario(file, ['release.attacks=[]', 'release.benignQueries=0']);
