@@ -41,6 +41,20 @@ export interface ReleaseOutcome {
   api: PredictionApi | null;
 }
 
+/** Evaluators by held-out set (the memoised split object of the run's data) and settings: sweep variants share their split, so they share one evaluator. */
+const evaluators = new WeakMap<Dataset, Map<string, Evaluator>>();
+
+function evaluatorFor(o: RunReleaseOptions): Evaluator {
+  const key = JSON.stringify([o.config.evaluator, o.seed, o.train.labels.length]);
+  const byConfig = evaluators.get(o.heldOut) ?? new Map<string, Evaluator>();
+  evaluators.set(o.heldOut, byConfig);
+  const cached = byConfig.get(key);
+  if (cached) return cached;
+  const trained = trainEvaluator(o.heldOut, o.train, o.config.evaluator, o.seed);
+  byConfig.set(key, trained);
+  return trained;
+}
+
 /** An API instance of its own for one attacker (or the benign client), with a fresh key: its monitor sees only that key. */
 async function privateApi(o: RunReleaseOptions, model: Model, config: ApiConfig, monitorLog: string): Promise<{ api: PredictionApi; key: string }> {
   const key = generateKey();
@@ -99,7 +113,7 @@ export async function runRelease(o: RunReleaseOptions): Promise<ReleaseOutcome> 
     log(`release: model served on ${api.url}/v1/predict until the run ends, keys in ${keysFile}`);
   }
   try {
-    const evaluator = o.config.attacks.length > 0 ? trainEvaluator(o.heldOut, o.train, o.config.evaluator, o.seed) : null;
+    const evaluator = o.config.attacks.length > 0 ? evaluatorFor(o) : null;
     const attacks = evaluator ? await runAttacks(o, model, evaluator, monitorLog, log) : [];
     const monitor = o.config.benignQueries > 0 ? await benignMonitor(o, model, monitorLog) : null;
     const results: ReleaseResults = {
