@@ -28,7 +28,13 @@ function fedleak(args: string[]): Promise<{ code: number; stderr: string }> {
 
 /** The built-in scenario shrunk to seconds: 600 digits, one round, few steps, two classes. */
 function reducedModelInversion(dir: string): string {
-  const raw = JSON.parse(fs.readFileSync(path.join(SCENARIOS, 'model-inversion-mnist.json'), 'utf8')) as Record<string, any>;
+  interface Raw {
+    data: Record<string, unknown>;
+    federation: Record<string, unknown>;
+    release: Record<string, unknown>;
+    sweep: unknown[];
+  }
+  const raw = JSON.parse(fs.readFileSync(path.join(SCENARIOS, 'model-inversion-mnist.json'), 'utf8')) as Raw;
   raw.data.limit = 600;
   raw.federation.rounds = 1;
   raw.federation.clients = 4;
