@@ -67,7 +67,9 @@ describe('release step of fedleak run (real processes, real HTTP)', function () 
       expect(scenario.release, name).to.not.equal(undefined);
       expect(scenario.release?.attacks.length, name).to.be.above(0);
     }
-    expect(() => validateScenario({ name: 'x', release: { attacks: [{ name: 'mi-face', access: 'grey-box' }] } }, 'bad.json')).to.throw(/release\.attacks\.0\.access/);
+    expect(() => validateScenario({ name: 'x', release: { attacks: [{ name: 'mi-face', access: 'grey-box' }] } }, 'bad.json')).to.throw(
+      /release\.attacks\.0\.access/,
+    );
   });
 
   it('a reduced model-inversion-mnist writes release.attacks into results.json and exits (the API is closed)', async () => {
@@ -82,7 +84,17 @@ describe('release step of fedleak run (real processes, real HTTP)', function () 
       ['black-box', 'label-only', 'softmax'],
     ]);
     for (const a of attacks) {
-      expect(a).to.include.keys('attack', 'access', 'masking', 'classAccuracy', 'perClass', 'queries', 'flagged', 'flaggedAfterQueries', 'seconds');
+      expect(a).to.include.keys(
+        'attack',
+        'access',
+        'masking',
+        'classAccuracy',
+        'perClass',
+        'queries',
+        'flagged',
+        'flaggedAfterQueries',
+        'seconds',
+      );
       expect(a.classAccuracy).to.be.within(0, 1);
       expect(fs.existsSync(path.join(out, a.image as string)), a.image).to.equal(true);
     }
@@ -117,7 +129,12 @@ describe('release step of fedleak run (real processes, real HTTP)', function () 
     const norms: number[] = [];
     for (const decay of [0, 2]) {
       const out = path.join(dir, `decay-${decay}`);
-      const loaded = loadScenario(file, ['release.attacks=[]', 'release.benignQueries=0', 'release.api.enabled=false', `federation.weightDecay=${decay}`]);
+      const loaded = loadScenario(file, [
+        'release.attacks=[]',
+        'release.benignQueries=0',
+        'release.api.enabled=false',
+        `federation.weightDecay=${decay}`,
+      ]);
       delete loaded.scenario.sweep;
       await runScenario(loaded, { outDir: out, progress: false, log: () => undefined });
       const { params } = loadReleasedModel(out);

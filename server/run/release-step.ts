@@ -15,7 +15,13 @@ export interface ReleaseStepResult {
 }
 
 /** Null when the scenario has no `release` section. */
-export async function releaseStep(scenario: Scenario, outDir: string, finalParams: Float32Array, rounds: readonly RoundRecord[], log: (line: string) => void): Promise<ReleaseStepResult | null> {
+export async function releaseStep(
+  scenario: Scenario,
+  outDir: string,
+  finalParams: Float32Array,
+  rounds: readonly RoundRecord[],
+  log: (line: string) => void,
+): Promise<ReleaseStepResult | null> {
   if (!scenario.release) return null;
   // The same split the clients and the coordinator built (memoised, seeded): every client's shard, and the held-out set.
   const data = prepareFederatedData(scenario.data, scenario.federation.clients, scenario.seed);
