@@ -72,7 +72,7 @@ export function playRound(p: Participant, r: RoundStart): void {
   const refusal = roundRefusal(p.guards, p.model.specs, r.params);
   if (refusal) throw refusalError(refusal);
   const batches = roundBatches(p.shard.labels.length, r, p.scenario.seed, p.welcome.clientIndex, r.round);
-  const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate);
+  const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate, p.scenario.federation.weightDecay);
   const used = distinctInOrder(batches);
   // Examples are read only when leakage-gate is on (subset copies them).
   const leak = p.guards?.guards.includes('leakage-gate') ? updateRefusal(p.guards, p.model.specs, raw, { images: subset(p.shard, used).images, count: used.length, shape: p.shard.shape }) : null;

@@ -49,13 +49,17 @@ describe('release: query monitor on real HTTP traffic', function () {
     expect(api.monitor.flagOf(keyId(benign))).to.equal(null);
   });
 
-  it('flags a finite-difference query stream from black-box MI-FACE, then blocks the key (403)', async () => {
+  it('flags a finite-difference query stream from black-box MI-FACE, then blocks the key (403), which ends the attack', async () => {
     const client = new PredictClient(api.url, attacker);
     const oracle = new BlackBoxOracle(client, { kind: 'forward', directions: 20, delta: 1e-3 }, 1);
     const params = { iterations: 30, patience: 100, costThreshold: 0, stepSize: 0.1, process: 'clip' as const, auxWeight: 0, maxQueries: 0 };
+    // The attack ends at the 403 (stoppedBy "blocked") instead of failing, keeping its best image so far.
+    const result = await invertClass(oracle, 3, 784, params);
+    expect(result.stoppedBy).to.equal('blocked');
+    expect(result.iterations).to.be.below(30);
     let refused: ApiRefused | null = null;
     try {
-      await invertClass(oracle, 3, 784, params);
+      await client.predict(new Float32Array(784), 1);
     } catch (err) {
       refused = err as ApiRefused;
     }

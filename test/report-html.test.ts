@@ -1,4 +1,5 @@
 /** The report's parts on their own: labelled grids, verdict, HTML escaping, asset reading, restart marks. */
+import type { ReleaseAttackRecord, ReleaseResults } from '../server/release/schema';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -96,8 +97,13 @@ describe('report parts', () => {
     expect(resisted.threats[0].level).to.equal('resisted');
   });
 
+  function releaseSection(classAccuracy: number): ReleaseResults {
+    const attack: ReleaseAttackRecord = { attack: 'mi-face', access: 'white-box', masking: 'full', classAccuracy, perClass: [], queries: 0, requests: 0, rateLimited: 0, flagged: false, flaggedAfterQueries: null, seconds: 1 };
+    return { model: { name: 'mlp', testAccuracy: 0.9, params: 7850 }, evaluator: { testAccuracy: 0.93, trainedOn: 2000 }, attacks: [attack] };
+  }
+
   it('verdict: malicious-server and released-model sections appear only when the results hold them', () => {
-    const withRelease = { ...results([record({ attack: 'imprint' })]), release: { attacks: [{ attack: 'mi-face', access: 'white-box', masking: 'full', classAccuracy: 0.9 }] } };
+    const withRelease = { ...results([record({ attack: 'imprint' })]), release: releaseSection(0.9) };
     const verdict = deriveVerdict(withRelease);
     expect(verdict.threats.map((t) => t.threat)).to.deep.equal(['curious-server', 'malicious-server', 'released-model']);
     expect(verdict.threats[0].level).to.equal('not-assessed');

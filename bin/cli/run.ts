@@ -141,7 +141,8 @@ export function registerRunCommand(program: Command): void {
       const what = results.sweep
         ? `sweep of ${results.sweep.length} variants`
         : `${results.rounds.length} rounds` + (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '');
-      process.stdout.write(`${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results\n${privacyLines(results)}`);
+      const released = results.release ? `, ${results.release.attacks.length} attacks on the released model` : '';
+      process.stdout.write(`${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results${released}\n${privacyLines(results)}`);
       process.stdout.write(`results: ${path.join(outDir, 'results.json')}\nreport: ${path.join(outDir, REPORT_HTML)}\n`);
       if (results.attacks.length > 0 && !opts.quiet) process.stdout.write(`\n${attackTable(results.attacks)}\n`);
       if (dashboard) {

@@ -7,14 +7,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../../shared/data';
-import { buildModel } from '../../shared/models';
+import { buildModel, type Model } from '../../shared/models';
 import type { ModelConfig } from '../../shared/models/schema';
 import { startPredictionApi, type PredictionApi } from './api';
 import { generateKey, keyId, loadOrCreateKeys } from './keys';
 import { RELEASE_DIR, saveReleasedModel } from './model-file';
 import { runMiFaceAttack } from './run-attack';
-import { trainEvaluator } from './score';
-import { maskingLabel, type ReleaseAttackRecord, type ReleaseConfig, type ReleaseResults } from './schema';
+import { trainEvaluator, type Evaluator } from './score';
+import { sendBenignTraffic } from './benign';
+import { PredictClient } from './client';
+import { maskingLabel, type ApiConfig, type ReleaseAttackRecord, type ReleaseConfig, type ReleaseResults } from './schema';
 
 export * from './schema';
 export { startPredictionApi, type PredictionApi } from './api';
@@ -35,42 +37,94 @@ export interface RunReleaseOptions {
 
 export interface ReleaseOutcome {
   results: ReleaseResults;
-  /** The API when release.api.enabled (still listening: the caller closes it), else null. */
+  /** The API when release.api.enabled (still listening: the caller closes it), else null. Attacks use instances of their own. */
   api: PredictionApi | null;
+}
+
+/** Evaluators by held-out set (the memoised split object of the run's data) and settings: sweep variants share their split, so they share one evaluator. */
+const evaluators = new WeakMap<Dataset, Map<string, Evaluator>>();
+
+function evaluatorFor(o: RunReleaseOptions): Evaluator {
+  const key = JSON.stringify([o.config.evaluator, o.seed, o.train.labels.length]);
+  const byConfig = evaluators.get(o.heldOut) ?? new Map<string, Evaluator>();
+  evaluators.set(o.heldOut, byConfig);
+  const cached = byConfig.get(key);
+  if (cached) return cached;
+  const trained = trainEvaluator(o.heldOut, o.train, o.config.evaluator, o.seed);
+  byConfig.set(key, trained);
+  return trained;
+}
+
+/** An API instance of its own for one attacker (or the benign client), with a fresh key: its monitor sees only that key. */
+async function privateApi(o: RunReleaseOptions, model: Model, config: ApiConfig, monitorLog: string): Promise<{ api: PredictionApi; key: string }> {
+  const key = generateKey();
+  const api = await startPredictionApi({
+    model, params: o.params, config, keys: [key],
+    onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`),
+  });
+  return { api, key };
+}
+
+async function runAttacks(o: RunReleaseOptions, model: Model, evaluator: Evaluator, monitorLog: string, log: (line: string) => void): Promise<ReleaseAttackRecord[]> {
+  const records: ReleaseAttackRecord[] = [];
+  for (const attack of o.config.attacks) {
+    const target = { model, params: o.params };
+    const base = { config: attack, target, evaluator, train: o.train, outDir: o.runDir, seed: o.seed };
+    let record: ReleaseAttackRecord;
+    if (attack.access === 'white-box') record = await runMiFaceAttack({ ...base, access: { kind: 'white-box' } });
+    else {
+      // The attacker's own key on an instance with release.api's limits and monitor (and the attack's masking).
+      const config = { ...o.config.api, masking: attack.masking ?? o.config.api.masking };
+      const { api, key } = await privateApi(o, model, config, monitorLog);
+      try {
+        const access = { kind: 'black-box', url: api.url, key, masking: maskingLabel(config.masking), flag: () => api.monitor.flagOf(keyId(key)) } as const;
+        record = await runMiFaceAttack({ ...base, access });
+      } finally {
+        await api.close();
+      }
+    }
+    log(`release: mi-face ${record.access} (${record.masking}): class accuracy ${(100 * record.classAccuracy).toFixed(0)} %, ${record.queries} queries`);
+    records.push(record);
+  }
+  return records;
+}
+
+/** The monitor's false positives: release.benignQueries held-out examples from a key of their own. */
+async function benignMonitor(o: RunReleaseOptions, model: Model, monitorLog: string): Promise<{ benignQueries: number; benignFlagged: number }> {
+  const { api, key } = await privateApi(o, model, o.config.api, monitorLog);
+  try {
+    const sent = await sendBenignTraffic({ client: new PredictClient(api.url, key), examples: o.heldOut, count: o.config.benignQueries, seed: o.seed });
+    return { benignQueries: sent, benignFlagged: api.monitor.flagOf(keyId(key)) ? 1 : 0 };
+  } finally {
+    await api.close();
+  }
 }
 
 export async function runRelease(o: RunReleaseOptions): Promise<ReleaseOutcome> {
   const log = o.log ?? (() => {});
   const model = buildModel(o.modelConfig, o.train.shape, o.train.numClasses);
   saveReleasedModel(o.runDir, o.modelConfig, o.train.shape, o.train.numClasses, o.params, { testAccuracy: o.testAccuracy });
-  const keysFile = path.join(o.runDir, RELEASE_DIR, 'api-keys.json');
-  const userKeys = loadOrCreateKeys(keysFile, o.config.api.keys).keys.map((k) => k.key);
-  // The attacker's own key: never written to the key file, so it dies with this process.
-  const attackerKey = generateKey();
   const monitorLog = path.join(o.runDir, RELEASE_DIR, 'monitor.log');
-  const api = await startPredictionApi({
-    model, params: o.params, config: o.config.api, keys: [...userKeys, attackerKey],
-    onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`),
-  });
-  log(`release: model served on ${api.url}/v1/predict, keys in ${keysFile}`);
-  const attacks: ReleaseAttackRecord[] = [];
-  const evaluator = o.config.attacks.length > 0 ? trainEvaluator(o.heldOut, o.train, o.config.evaluator, o.seed) : null;
-  for (const attack of o.config.attacks) {
-    if (!evaluator) break;
-    const access =
-      attack.access === 'white-box'
-        ? ({ kind: 'white-box' } as const)
-        : ({ kind: 'black-box', url: api.url, key: attackerKey, masking: maskingLabel(o.config.api.masking), flag: () => api.monitor.flagOf(keyId(attackerKey)) } as const);
-    const record = await runMiFaceAttack({ config: attack, target: { model, params: o.params }, access, evaluator, train: o.train, outDir: o.runDir, seed: o.seed });
-    log(`release: mi-face ${record.access} (${record.masking}): class accuracy ${(100 * record.classAccuracy).toFixed(0)} %, ${record.queries} queries`);
-    attacks.push(record);
+  let api: PredictionApi | null = null;
+  if (o.config.api.enabled) {
+    const keysFile = path.join(o.runDir, RELEASE_DIR, 'api-keys.json');
+    const keys = loadOrCreateKeys(keysFile, o.config.api.keys).keys.map((k) => k.key);
+    api = await startPredictionApi({ model, params: o.params, config: o.config.api, keys, onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`) });
+    log(`release: model served on ${api.url}/v1/predict until the run ends, keys in ${keysFile}`);
   }
-  const results: ReleaseResults = {
-    model: { name: model.name, testAccuracy: o.testAccuracy, params: o.params.length },
-    evaluator: { testAccuracy: evaluator?.testAccuracy ?? 0, trainedOn: evaluator?.trainedOn ?? 0 },
-    attacks,
-  };
-  if (o.config.api.enabled) return { results, api };
-  await api.close();
-  return { results, api: null };
+  try {
+    const evaluator = o.config.attacks.length > 0 ? evaluatorFor(o) : null;
+    const attacks = evaluator ? await runAttacks(o, model, evaluator, monitorLog, log) : [];
+    const monitor = o.config.benignQueries > 0 ? await benignMonitor(o, model, monitorLog) : null;
+    const results: ReleaseResults = {
+      model: { name: model.name, testAccuracy: o.testAccuracy, params: o.params.length },
+      evaluator: { testAccuracy: evaluator?.testAccuracy ?? 0, trainedOn: evaluator?.trainedOn ?? 0 },
+      attacks,
+      ...(monitor ? { monitor } : {}),
+    };
+    return { results, api };
+  } catch (err) {
+    await api?.close();
+    throw err;
+  }
 }

@@ -10,6 +10,7 @@
  * the white-box attacker, finite-difference estimates from API queries for the black-box one.
  * AuxTerm is the attacker's own side information, computed here without queries.
  */
+import { ApiRefused } from './client';
 import type { MiFaceConfig } from './schema';
 
 export interface OracleAnswer {
@@ -31,7 +32,7 @@ export interface InversionResult {
   cost: number;
   iterations: number;
   queries: number;
-  stoppedBy: 'threshold' | 'patience' | 'iterations' | 'query-budget';
+  stoppedBy: 'threshold' | 'patience' | 'iterations' | 'query-budget' | 'blocked';
 }
 
 export type MiFaceParams = Pick<MiFaceConfig, 'iterations' | 'patience' | 'costThreshold' | 'stepSize' | 'process' | 'auxWeight' | 'maxQueries'>;
@@ -65,7 +66,17 @@ export async function invertClass(oracle: ConfidenceOracle, label: number, size:
       stoppedBy = 'query-budget';
       break;
     }
-    const answer = await oracle.evaluate(x, label);
+    let answer: Awaited<ReturnType<ConfidenceOracle['evaluate']>>;
+    try {
+      answer = await oracle.evaluate(x, label);
+    } catch (err) {
+      // A monitor in block mode ends the attack: keep the best image so far (blank when none was answered).
+      if (err instanceof ApiRefused && err.status === 403) {
+        stoppedBy = 'blocked';
+        break;
+      }
+      throw err;
+    }
     const cost = answer.cost + auxTerm(x, p.auxWeight);
     if (cost < best.cost) best = { cost, image: x, iteration: i };
     costs.push(cost);
@@ -79,7 +90,7 @@ export async function invertClass(oracle: ConfidenceOracle, label: number, size:
     }
     x = descend(x, answer.gradient, p);
   }
-  return { label, image: best.image, cost: best.cost, iterations: costs.length, queries: oracle.queries - startQueries, stoppedBy };
+  return { label, image: best.image, cost: Number.isFinite(best.cost) ? best.cost : 1, iterations: costs.length, queries: oracle.queries - startQueries, stoppedBy };
 }
 
 /** One inversion per class, in order. */

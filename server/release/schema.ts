@@ -85,12 +85,19 @@ export const miFaceSchema = z.strictObject({
   estimator: estimatorSchema.default(estimatorSchema.parse({})),
   /** Black-box: give up a class after this many queries (inputs); 0 = no budget. */
   maxQueries: nonNegativeInt.default(0),
+  /**
+   * Black-box: query a second API instance with this masking (same keys, limits and monitor settings
+   * as release.api), so one run measures a masking sweep against one trained model.
+   */
+  masking: maskingSchema.optional(),
 });
 export type MiFaceConfig = z.infer<typeof miFaceSchema>;
 
 export const releaseSchema = z.strictObject({
   api: apiSchema.default(apiSchema.parse({})),
   attacks: z.array(miFaceSchema).default([]),
+  /** Held-out examples sent as benign traffic from a key of their own: the monitor's false positives (results.release.monitor). */
+  benignQueries: nonNegativeInt.default(0),
   /** Evaluation classifier: a convnet trained on the held-out split, never on the attacked model's data. */
   evaluator: z
     .strictObject({ epochs: positiveInt.default(8), learningRate: z.number().positive().default(0.05), batchSize: positiveInt.default(32) })
@@ -141,6 +148,8 @@ export interface ReleaseAttackRecord {
   seconds: number;
   /** Class grid beside the nearest training examples, relative to the run folder. */
   image?: string;
+  /** Sweep row label, when the scenario is a sweep. */
+  variant?: string;
 }
 
 export interface ReleaseResults {
@@ -179,6 +188,7 @@ export const releaseAttackRecordSchema = z.strictObject({
   flagReason: z.string().optional(),
   seconds: z.number().nonnegative(),
   image: z.string().optional(),
+  variant: z.string().optional(),
 });
 
 export const releaseResultsSchema = z.strictObject({

@@ -11,6 +11,7 @@ import { figure, fixed, page, paragraph, percent, section, svgDataUri, table, ve
 import type { AttackRecord, RunResults } from './results';
 import type { ReportVerdict } from './verdict';
 import { whatRan } from './run-verdict';
+import { releaseHtml, sweepReleaseCell } from './release-section';
 
 export interface ReportAssets {
   /** Chart SVG documents by name: accuracy, loss, attack-objective, privacy, frontier. */
@@ -95,10 +96,11 @@ function sweep(results: RunResults, assets: ReportAssets): string {
     r.attack ? fixed(r.attack.ssim, 3) : '–',
     r.attack ? percent(r.attack.labelAccuracy) : '–',
     r.privacy ? fixed(r.privacy.epsilon, 3) : '–',
+    sweepReleaseCell(r),
   ]);
   const body =
     chart(assets, 'frontier', 'Privacy–utility frontier: leakage (mean SSIM of the reconstructions) against final test accuracy, one point per variant.') +
-    table(['variant', 'overrides', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'ε'], rows, [false, false, true, true, true, true, true, true]);
+    table(['variant', 'overrides', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'ε', 'released model (MI-FACE)'], rows, [false, false, true, true, true, true, true, true, false]);
   const grid = (results.images ?? []).filter((i) => i.endsWith('reconstructions.png')).map((i) => assets.image(i));
   return section('sweep', 'Defence table', body + grid.map((uri) => (uri ? figure(uri, 'One row of reconstructions per variant.') : '')).join(''));
 }
@@ -110,6 +112,7 @@ export function renderReportHtml(results: RunResults, verdict: ReportVerdict, as
     section('verdict', 'Verdict', verdictBlock(verdict)),
     section('reconstructions', 'Reconstructions', reconstructions(results, assets)),
     section('training', 'Training', training(results, assets)),
+    releaseHtml(results, (rel) => assets.image(rel)),
     objective ? section('objective', 'Attack objective', objective) : '',
     privacy(results, assets),
     defences(results),

@@ -5,6 +5,7 @@
 import type { Scenario } from '../scenario/schema';
 import type { ResultsVerdict } from './run-verdict';
 import type { EffectiveConfiguration } from './effective-config';
+import type { ReleaseResults } from '../release/schema';
 
 export const RESULTS_FORMAT = 'fedleak-results/1';
 
@@ -145,6 +146,8 @@ export interface SweepRow {
   accuracyCost?: number;
   attack: { mse: number; psnr: number; ssim: number; labelAccuracy: number; count: number } | null;
   privacy?: PrivacyRecord;
+  /** The variant's attacks on its released model (release.attacks), in order. */
+  release?: { access: 'white-box' | 'black-box'; masking: string; classAccuracy: number; queries: number }[];
 }
 
 /** running: rewritten after each round / attack; interrupted: SIGINT/SIGTERM; aborted: no client came back. */
@@ -172,4 +175,6 @@ export interface RunResults {
   sweep?: SweepRow[];
   privacy?: PrivacyRecord;
   images?: string[];
+  /** The released model and the attacks on it through its outputs, when the scenario has `release` (docs/release.md). */
+  release?: ReleaseResults;
 }

@@ -9,6 +9,7 @@ import { maliciousSummary } from './malicious-summary';
 import type { AttackRecord, RunResults } from './results';
 import { resultsVerdict, scenarioFromFile, whatRan } from './run-verdict';
 import { validateScenario } from '../scenario/load';
+import { releaseMarkdown, sweepReleaseCell } from './release-section';
 
 function fixed(value: number | null | undefined, digits: number): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';
@@ -129,7 +130,7 @@ export function summaryMarkdown(results: RunResults): string {
     out.push('## Sweep', '');
     out.push(
       markdownTable(
-        ['variant', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'attacks', 'ε'],
+        ['variant', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'attacks', 'ε', 'released model (MI-FACE class accuracy)'],
         results.sweep.map((row) => [
           row.variant,
           percent(row.finalTestAccuracy),
@@ -139,12 +140,14 @@ export function summaryMarkdown(results: RunResults): string {
           row.attack ? percent(row.attack.labelAccuracy) : '–',
           row.attack ? String(row.attack.count) : '0',
           row.privacy ? fixed(row.privacy.epsilon, 3) : '–',
+          sweepReleaseCell(row),
         ]),
-        [false, true, true, true, true, true, true, true],
+        [false, true, true, true, true, true, true, true, false],
       ),
       '',
     );
   }
+  out.push(...releaseMarkdown(results, markdownTable));
   if (results.privacy) {
     const p = results.privacy;
     out.push(`Privacy: (ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta}) after ${p.steps} steps, noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate}.`, '');

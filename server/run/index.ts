@@ -20,6 +20,7 @@ import { AggregateTruth, checkSecureAggregationScenario, secureAggregationStage 
 import { DataError } from '../../shared/data/errors';
 import { strategyFor } from '../strategy';
 import { RunJournal, writeFinalParams, type Checkpoint } from './durable';
+import { releaseStep, type ReleaseStepResult } from './release-step';
 
 export interface RunOptions {
   outDir: string;
@@ -52,6 +53,7 @@ interface RunState {
   truth: WireEvaluationChannel | null;
   /** results.json so far, rewritten after each round and attack. */
   journal: RunJournal | null;
+  release?: ReleaseStepResult | null;
 }
 
 /** Ctrl-C or a kill: take the client processes down with us, keep what ran ("interrupted"). Returns the detach function. */
@@ -175,8 +177,16 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     await admitClients(state, coordinator, scenario, options, log);
     const ran = await federate(state, coordinator, scenario, options, events, log);
     writeFinalParams(options.outDir, ran.finalParams);
+    // The released model is the finished federation's: an aborted run releases nothing.
+    state.release = ran.status === 'finished' ? await releaseStep(scenario, options.outDir, ran.finalParams, ran.rounds, log) : null;
     const effective = effectiveConfiguration(scenario, coordinator.definition, coordinator.paramCount);
-    const results = assembleResults({ ...journal.results(ran.status), effective, attacks: ran.attacks, ...(ran.abortReason ? { stopReason: ran.abortReason } : {}) });
+    const results = assembleResults({
+      ...journal.results(ran.status),
+      effective,
+      attacks: ran.attacks,
+      ...(ran.abortReason ? { stopReason: ran.abortReason } : {}),
+      ...(state.release ? { release: state.release.results } : {}),
+    });
     await writeReport(options.outDir, results, state.observer?.traces(), { restarts: state.observer?.restartStarts() });
     events.emit('end');
     return results;
@@ -191,6 +201,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     await state.observer?.close();
     await state.coordinator?.hub.close('run finished');
     await state.clients?.stop();
+    await state.release?.api?.close();
     detachSignals();
   }
 }

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../scenario/load';
 import type { AttackRecord, RunResults, SweepRow } from '../report/results';
+import type { ReleaseResults } from '../release/schema';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { runScenario, type RunOptions } from './index';
 import { writeSweepGrid } from '../report/sweep-grid';
@@ -68,7 +69,17 @@ export function sweepRow(variant: SweepVariant, results: RunResults): SweepRow {
             count: scored.length,
           },
     ...(privacy ? { privacy } : {}),
+    ...(results.release ? { release: results.release.attacks.map((a) => ({ access: a.access, masking: a.masking, classAccuracy: a.classAccuracy, queries: a.queries })) } : {}),
   };
+}
+
+/** The variants' release sections in one: every attack labelled with its variant, the first variant's model and evaluator. */
+function mergeRelease(parts: { label: string; release: ReleaseResults }[]): ReleaseResults | undefined {
+  if (parts.length === 0) return undefined;
+  const attacks = parts.flatMap(({ label, release }) => release.attacks.map((a) => ({ ...a, variant: label, ...(a.image ? { image: path.join(label, a.image) } : {}) })));
+  const monitors = parts.map((p) => p.release.monitor).filter((m) => m !== undefined);
+  const monitor = monitors.length ? { benignQueries: monitors.reduce((s, m) => s + m.benignQueries, 0), benignFlagged: monitors.reduce((s, m) => s + m.benignFlagged, 0) } : undefined;
+  return { model: parts[0].release.model, evaluator: parts[0].release.evaluator, attacks, ...(monitor ? { monitor } : {}) };
 }
 
 /** Accuracy cost of each row: the first row's final test accuracy minus its own. */
@@ -86,6 +97,7 @@ export async function runSweep(loaded: LoadedScenario, options: RunOptions, runO
   const rows: SweepRow[] = [];
   const attacks: AttackRecord[] = [];
   const grid: { label: string; images: string[] }[] = [];
+  const releases: { label: string; release: ReleaseResults }[] = [];
   let backend: RunResults['backend'] | null = null;
   for (const [k, v] of variants.entries()) {
     if (options.progress) log(`sweep: variant ${k + 1}/${variants.length} "${v.label}" ${JSON.stringify(v.overrides)}`);
@@ -95,6 +107,7 @@ export async function runSweep(loaded: LoadedScenario, options: RunOptions, runO
     rows.push(sweepRow(v, results));
     // Pictures and records keep their place in the variant's folder, named from the sweep's.
     for (const a of results.attacks) attacks.push({ ...a, variant: v.label, ...(a.image ? { image: path.join(v.label, a.image) } : {}) });
+    if (results.release) releases.push({ label: v.label, release: results.release });
     grid.push({ label: v.label, images: results.attacks.filter((a) => a.image).map((a) => path.join(dir, a.image as string)) });
   }
   await writeSweepGrid(path.join(options.outDir, SWEEP_GRID_FILE), grid);
@@ -110,6 +123,8 @@ export async function runSweep(loaded: LoadedScenario, options: RunOptions, runO
     // Each variant's own results.json says how it ended.
     status: 'finished',
   });
+  const release = mergeRelease(releases);
+  if (release) combined.release = release;
   await writeReport(options.outDir, combined);
   return combined;
 }

@@ -9,6 +9,7 @@ import { aggregationSchema } from '../strategy/aggregation';
 import { attackSchema } from './attack-schema';
 import { threatModelSchema } from '../observer/threat-model';
 import { clientSchema, serverSchema } from './malicious-schema';
+import { releaseSchema } from '../release/schema';
 
 export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
 
@@ -61,6 +62,8 @@ export const scenarioSchema = z.strictObject({
   client: clientSchema.default({ guards: [] }),
   /** What the attacker is granted: a SoK letter A–H or a capability list (server/observer/threat-model.ts); default "C". */
   threatModel: threatModelSchema,
+  /** After the last round: serve the final global model behind the prediction API and attack it (docs/release.md). */
+  release: releaseSchema.optional(),
   /** Run the scenario once per entry with its overrides; results get one table row each. */
   sweep: z.array(sweepEntrySchema).optional(),
 });

@@ -23,6 +23,8 @@ export const federationSchema = z.strictObject({
   /** fedavg: local epochs over the shard instead of localSteps batches, when > 0. */
   localEpochs: nonNegativeInt.default(0),
   learningRate: z.number().positive().default(0.1),
+  /** L2 regularisation in local training: each step descends L + weightDecay/2·‖θ‖² (every parameter); 0 = none. */
+  weightDecay: z.number().nonnegative().default(0),
   clientsPerProcess: positiveInt.default(1),
   roundTimeoutMs: positiveInt.default(60000),
   /** Save every received update with its round's global model (msgpack) for `fedleak attack --capture`. */
