@@ -47,7 +47,11 @@ export function setupDlgEval(shape: ImageShape, classes: number, seed = 0): DlgE
 }
 
 /** DLG objective value and its gradient w.r.t. dummy data and label logits. */
-export function dlgValueAndGrads(s: Pick<DlgEvalSetup, 'model' | 'params' | 'trueGrads'>, x: Tensor, y: Tensor): { value: Tensor; grads: Tensor[] } {
+export function dlgValueAndGrads(
+  s: Pick<DlgEvalSetup, 'model' | 'params' | 'trueGrads'>,
+  x: Tensor,
+  y: Tensor,
+): { value: Tensor; grads: Tensor[] } {
   const f = (dx: Tensor, dy: Tensor): Tensor =>
     squaredGradientDistance(parameterGradients(s.model, s.params, dx as Tensor4D, tf.softmax(dy as Tensor2D) as Tensor2D), s.trueGrads);
   return tf.valueAndGrads(f)([x, y]);

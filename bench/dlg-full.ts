@@ -51,7 +51,16 @@ export async function runDlgFull(opts: { steps: number; digitIndex?: number; see
     return flattenParams(grads, model.specs);
   });
   const training = trainingConfig(federationSchema.parse({ batchSize: 1 }));
-  const { observed, payload } = simulatedObservation({ model: config, inputShape: [28, 28, 1], numClasses: 10, globalParams, update, kind: 'gradient', training, numExamples: 1 });
+  const { observed, payload } = simulatedObservation({
+    model: config,
+    inputShape: [28, 28, 1],
+    numClasses: 10,
+    globalParams,
+    update,
+    kind: 'gradient',
+    training,
+    numExamples: 1,
+  });
   const input = attackInput(observed, payload, { settings: attackSchema.parse({ name: 'dlg', iterations: opts.steps }), seed });
   const t0 = performance.now();
   const out = await getAttack('dlg')(input);

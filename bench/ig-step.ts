@@ -34,13 +34,23 @@ export async function benchIgSteps(opts: { quick: boolean; torch: boolean; log: 
   for (const mode of ['fedsgd', 'fedavg'] as const) {
     // The built-in scenario's attack settings and client lr; steps and restarts are the bench's own.
     const { scenario } = loadScenario(`inverting-gradients-${mode}`);
-    const attack = { learningRate: scenario.attack.learningRate, tvWeight: scenario.attack.tvWeight, init: scenario.attack.init, restarts: 1 };
+    const attack = {
+      learningRate: scenario.attack.learningRate,
+      tvWeight: scenario.attack.tvWeight,
+      init: scenario.attack.init,
+      restarts: 1,
+    };
     const clientLr = scenario.federation.learningRate;
     opts.log(`bench: inverting-gradients ${mode}, ${iterations} steps…`);
     await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, clientLr, { ...attack, iterations: 20 }).input);
     const out = await invertingGradients(makeTrial(CASE_OF[mode], 1, ds, clientLr, { ...attack, iterations }).input);
     const msPerStep = (1000 * out.seconds) / out.iterations;
-    const result: IgStepResult = { mode, msPerStep: round(msPerStep), steps: out.iterations, projected4800Seconds: round((msPerStep * 4800) / 1000, 1) };
+    const result: IgStepResult = {
+      mode,
+      msPerStep: round(msPerStep),
+      steps: out.iterations,
+      projected4800Seconds: round((msPerStep * 4800) / 1000, 1),
+    };
     if (opts.torch) {
       opts.log(`bench: PyTorch peer (ig_torch.py --mode ${mode}, one thread)…`);
       const torch = runIgTorchPeer({ mode, steps: opts.quick ? 20 : 100 });

@@ -165,34 +165,56 @@ function profileOnce(repeats: number): KernelTiming[] {
 /** The human summary printed without --json. */
 export function formatBench(r: BenchResult): string {
   const lines: string[] = [];
-  lines.push(`backend ${r.backend}${r.fastKernels ? ` (fedleak fast kernels, conv via ${r.convImpl})` : ''}, node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage.join(' ')}`);
+  lines.push(
+    `backend ${r.backend}${r.fastKernels ? ` (fedleak fast kernels, conv via ${r.convImpl})` : ''}, node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage.join(' ')}`,
+  );
   if (r.dlgEvalMs !== undefined) {
     lines.push(`DLG objective evaluation, lenet-zhu 1×32×32×3: ${r.dlgEvalMs} ms (median; CPU ${r.dlgEvalCpuMs} ms)`);
   }
-  if (r.torchMsPerEval !== undefined) lines.push(`  PyTorch, one thread, measured just before: ${r.torchMsPerEval} ms → ratio ${r.torchRatio}`);
+  if (r.torchMsPerEval !== undefined)
+    lines.push(`  PyTorch, one thread, measured just before: ${r.torchMsPerEval} ms → ratio ${r.torchRatio}`);
   if (r.torchError) lines.push(`  PyTorch peer not run: ${r.torchError}`);
   if (r.stockDlgEvalMs !== undefined) lines.push(`  stock tfjs kernels: ${r.stockDlgEvalMs} ms (CPU ${r.stockDlgEvalCpuMs} ms)`);
-  if (r.dlgEvalMsMnist !== undefined) lines.push(`DLG objective evaluation, lenet-zhu 1×28×28×1: ${r.dlgEvalMsMnist} ms (CPU ${r.dlgEvalCpuMsMnist} ms)`);
-  for (const [title, prof] of [['per-kernel CPU ms per evaluation', r.profile], ['stock kernels', r.stockProfile]] as const) {
+  if (r.dlgEvalMsMnist !== undefined)
+    lines.push(`DLG objective evaluation, lenet-zhu 1×28×28×1: ${r.dlgEvalMsMnist} ms (CPU ${r.dlgEvalCpuMsMnist} ms)`);
+  for (const [title, prof] of [
+    ['per-kernel CPU ms per evaluation', r.profile],
+    ['stock kernels', r.stockProfile],
+  ] as const) {
     if (!prof) continue;
     lines.push(`${title}:`);
-    for (const k of prof.slice(0, 12)) lines.push(`  ${k.kernel.padEnd(22)} ${String(k.calls).padStart(4)} calls ${k.totalMs.toFixed(3).padStart(9)} ms`);
+    for (const k of prof.slice(0, 12))
+      lines.push(`  ${k.kernel.padEnd(22)} ${String(k.calls).padStart(4)} calls ${k.totalMs.toFixed(3).padStart(9)} ms`);
   }
   if (r.dlgFull) {
     const f = r.dlgFull;
-    lines.push(`Full DLG on MNIST example ${f.digitIndex} (seed ${f.seed}): ${f.seconds} s, ${f.steps} L-BFGS steps, ${f.evaluations} evaluations, PSNR ${f.psnr} dB, label ${f.labelRecovered ? 'recovered' : 'wrong'}`);
+    lines.push(
+      `Full DLG on MNIST example ${f.digitIndex} (seed ${f.seed}): ${f.seconds} s, ${f.steps} L-BFGS steps, ${f.evaluations} evaluations, PSNR ${f.psnr} dB, label ${f.labelRecovered ? 'recovered' : 'wrong'}`,
+    );
   }
   for (const g of r.ig ?? []) {
-    const peer = g.torchMsPerStep !== undefined ? `; PyTorch one thread ${g.torchMsPerStep} ms → ratio ${g.torchRatio}` : g.torchError ? `; PyTorch peer not run: ${g.torchError}` : '';
-    lines.push(`Inverting Gradients ${g.mode} (lenet-zhu, MNIST): ${g.msPerStep} ms per step over ${g.steps} steps (4800 steps ≈ ${g.projected4800Seconds} s)${peer}`);
+    const peer =
+      g.torchMsPerStep !== undefined
+        ? `; PyTorch one thread ${g.torchMsPerStep} ms → ratio ${g.torchRatio}`
+        : g.torchError
+          ? `; PyTorch peer not run: ${g.torchError}`
+          : '';
+    lines.push(
+      `Inverting Gradients ${g.mode} (lenet-zhu, MNIST): ${g.msPerStep} ms per step over ${g.steps} steps (4800 steps ≈ ${g.projected4800Seconds} s)${peer}`,
+    );
   }
-  for (const [title, part] of [['rounds', r.rounds], ['secagg', r.secagg]] as const) {
+  for (const [title, part] of [
+    ['rounds', r.rounds],
+    ['secagg', r.secagg],
+  ] as const) {
     if (part) lines.push(`${title}: ${JSON.stringify(part)}`);
   }
   if (r.robustness) {
     const p = r.robustness.preauth;
     lines.push('final test accuracy, fedavg-mnist (reduced), one Byzantine client of 5:', formatRobustness(r.robustness.byzantine));
-    lines.push(`pre-auth: ${p.connections} upgraded peers without hello: server RSS ${p.baselineMb} → ${p.idleMb} MB idle → ${p.partialFramesMb} MB with ${p.frameBytes - 1} bytes of a ${p.frameBytes}-byte frame each; ${p.closedByServer} closed by the server`);
+    lines.push(
+      `pre-auth: ${p.connections} upgraded peers without hello: server RSS ${p.baselineMb} → ${p.idleMb} MB idle → ${p.partialFramesMb} MB with ${p.frameBytes - 1} bytes of a ${p.frameBytes}-byte frame each; ${p.closedByServer} closed by the server`,
+    );
   }
   return lines.join('\n');
 }

@@ -32,7 +32,13 @@ export async function startLoopbackCohort(opts: {
 }): Promise<LoopbackCohort> {
   const log = opts.log ?? (() => undefined);
   const tokens = generateTokens(opts.clients);
-  const hub = new ClientHub({ tokens, publicScenario: {}, paramCount: opts.paramCount, maxFrameBytes: 8 * opts.paramCount + (1 << 20), log });
+  const hub = new ClientHub({
+    tokens,
+    publicScenario: {},
+    paramCount: opts.paramCount,
+    maxFrameBytes: 8 * opts.paramCount + (1 << 20),
+    log,
+  });
   const port = await hub.listen(0);
   const sockets: WebSocket[] = [];
   const closed: Promise<void>[] = [];
@@ -50,7 +56,8 @@ export async function startLoopbackCohort(opts: {
       const msg = decodeFrame(data, 'client');
       if (msg.type === 'welcome') {
         id = msg.clientId;
-        if (opts.secureAggregation) secagg = new ClientSecAgg({ clientId: id, config: opts.secureAggregation, send, disconnect: () => ws.close(), log });
+        if (opts.secureAggregation)
+          secagg = new ClientSecAgg({ clientId: id, config: opts.secureAggregation, send, disconnect: () => ws.close(), log });
       } else if (msg.type === 'round.start') {
         const update = opts.inputOf(id);
         if (secagg) secagg.begin(msg.round, update, 1, new Rng(msg.round).fork(id));
@@ -75,7 +82,14 @@ export async function startLoopbackCohort(opts: {
 
 /** A fedsgd round plan for a bare vector of `params.length` values (no model behind it). */
 export function testPlan(round: number, selected: readonly string[], params: Float32Array): RoundPlan {
-  const model: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name: 'bare-vector', inputShape: [1, 1, 1], numClasses: 1, layers: [], params: [{ name: 'vector', shape: [params.length] }] };
+  const model: ModelDefinition = {
+    format: MODEL_DEFINITION_FORMAT,
+    name: 'bare-vector',
+    inputShape: [1, 1, 1],
+    numClasses: 1,
+    layers: [],
+    params: [{ name: 'vector', shape: [params.length] }],
+  };
   const training = { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, localEpochs: 0, learningRate: 0.1 } as const;
   return broadcastPlan(roundPayload(round, model, params, training), selected, 120000);
 }

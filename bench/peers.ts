@@ -32,7 +32,11 @@ function runPeer(script: string, args: string[], field: string): TorchResult | {
   const errors: string[] = [];
   for (const python of candidates) {
     try {
-      const out = execFileSync(python, [script, '--json', '--threads', '1', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+      const out = execFileSync(python, [script, '--json', '--threads', '1', ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120000,
+      });
       const raw = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
       const value = raw[field];
       if (typeof value === 'number') return { msPerEval: value, python, raw };
@@ -46,7 +50,11 @@ function runPeer(script: string, args: string[], field: string): TorchResult | {
 
 /** dlg_torch.py, evaluation timing only (--steps 1). */
 export function runTorchPeer(opts: { size: number; channels: number; evals: number }): TorchResult | { error: string } {
-  return runPeer(torchScriptPath(), ['--steps', '1', '--size', String(opts.size), '--channels', String(opts.channels), '--evals', String(opts.evals)], 'msPerEval');
+  return runPeer(
+    torchScriptPath(),
+    ['--steps', '1', '--size', String(opts.size), '--channels', String(opts.channels), '--evals', String(opts.evals)],
+    'msPerEval',
+  );
 }
 
 /** ig_torch.py: ms per Inverting Gradients step (fedsgd batch 4, or fedavg 2 steps × batch 2). */

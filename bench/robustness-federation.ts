@@ -55,7 +55,11 @@ export interface ByzantineRun {
  * Runs `scenario` with client c0 Byzantine (`attack`), or all honest (null); the other clients are
  * real client processes, `clientsPerProcess` per process.
  */
-export async function runWithByzantine(scenario: Scenario, attack: ByzantineAttack | null, env: NodeJS.ProcessEnv = process.env): Promise<ByzantineRun> {
+export async function runWithByzantine(
+  scenario: Scenario,
+  attack: ByzantineAttack | null,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ByzantineRun> {
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   const c = await startCoordinator(scenario, { port: 0, host: '127.0.0.1', log });

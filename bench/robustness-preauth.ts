@@ -46,7 +46,9 @@ function upgradedPeer(port: number, onClose: () => void): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => {
       const key = randomBytes(16).toString('base64');
-      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
     });
     let head = '';
     const onData = (d: Buffer) => {
@@ -73,10 +75,28 @@ function frameHeader(length: number): Buffer {
 }
 
 function startServer(dir: string): Promise<{ pid: number; port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [FEDLEAK, 'server', '--scenario', 'fedavg-mnist', '--port', '0', '--host', '127.0.0.1', '--tokens', path.join(dir, 'tokens'), '-o', path.join(dir, 'out'), '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      FEDLEAK,
+      'server',
+      '--scenario',
+      'fedavg-mnist',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--tokens',
+      path.join(dir, 'tokens'),
+      '-o',
+      path.join(dir, 'out'),
+      '-q',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' },
+    },
+  );
   return new Promise((resolve, reject) => {
     let err = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -89,7 +109,11 @@ function startServer(dir: string): Promise<{ pid: number; port: number; stop: ()
 }
 
 /** frameBytes default: just under fedavg-mnist's largest frame (4 × 800 examples × 785 values + 64 KiB ≈ 2.58 MB). */
-export async function benchPreauth(connections = 500, frameBytes = 2_500_000, log: (line: string) => void = () => undefined): Promise<PreauthResult> {
+export async function benchPreauth(
+  connections = 500,
+  frameBytes = 2_500_000,
+  log: (line: string) => void = () => undefined,
+): Promise<PreauthResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-preauth-'));
   const server = await startServer(dir);
   const peers: net.Socket[] = [];
@@ -115,7 +139,9 @@ export async function benchPreauth(connections = 500, frameBytes = 2_500_000, lo
       ),
     );
     const partialFramesMb = await settledRssMb(server.pid);
-    log(`preauth: each sent ${frameBytes - 1} of a ${frameBytes}-byte frame: server RSS ${partialFramesMb} MB; ${closedByServer} peers closed by the server`);
+    log(
+      `preauth: each sent ${frameBytes - 1} of a ${frameBytes}-byte frame: server RSS ${partialFramesMb} MB; ${closedByServer} peers closed by the server`,
+    );
     return { connections, frameBytes, baselineMb, idleMb, partialFramesMb, closedByServer };
   } finally {
     for (const p of peers) p.destroy();

@@ -56,7 +56,10 @@ export interface RobustnessCell {
   adjustments: number;
 }
 
-export async function benchRobustness(options: RobustnessOptions = ROBUSTNESS_DEFAULTS, log: (line: string) => void = () => undefined): Promise<RobustnessCell[]> {
+export async function benchRobustness(
+  options: RobustnessOptions = ROBUSTNESS_DEFAULTS,
+  log: (line: string) => void = () => undefined,
+): Promise<RobustnessCell[]> {
   const cells: RobustnessCell[] = [];
   const env = { ...process.env, FEDLEAK_QUIET_BACKEND: '1' };
   for (const [label, aggregation] of Object.entries(options.aggregations)) {
@@ -71,7 +74,9 @@ export async function benchRobustness(options: RobustnessOptions = ROBUSTNESS_DE
         rejectedAggregates: run.rounds.filter((r) => r.aggregation?.rejectedAggregate).length,
         adjustments: run.rounds.reduce((n, r) => n + (r.aggregation?.adjustments.length ?? 0), 0),
       };
-      log(`robustness: ${label} × ${cell.attack}: ${(100 * cell.finalAccuracy).toFixed(1)} % (${cell.adjustments} adjustments, ${cell.rejectedAggregates} rejected aggregates)`);
+      log(
+        `robustness: ${label} × ${cell.attack}: ${(100 * cell.finalAccuracy).toFixed(1)} % (${cell.adjustments} adjustments, ${cell.rejectedAggregates} rejected aggregates)`,
+      );
       cells.push(cell);
     }
   }
@@ -84,6 +89,9 @@ export function formatRobustness(cells: readonly RobustnessCell[]): string {
   const rows = [...new Set(cells.map((c) => c.aggregation))];
   const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : 'n/a');
   const lines = [`| aggregation | ${attacks.join(' | ')} |`, `|---|${attacks.map(() => '---').join('|')}|`];
-  for (const row of rows) lines.push(`| ${row} | ${attacks.map((a) => pct(cells.find((c) => c.aggregation === row && c.attack === a)?.finalAccuracy ?? NaN)).join(' | ')} |`);
+  for (const row of rows)
+    lines.push(
+      `| ${row} | ${attacks.map((a) => pct(cells.find((c) => c.aggregation === row && c.attack === a)?.finalAccuracy ?? NaN)).join(' | ')} |`,
+    );
   return lines.join('\n');
 }

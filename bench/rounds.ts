@@ -38,7 +38,16 @@ export async function benchRounds(opts: RoundsBenchOptions): Promise<Record<stri
         seed: 5,
         data: { dataset: 'mnist', limit: Math.max(2000, 4 * n) },
         model: { name: 'lenet-zhu' },
-        federation: { clients: n, clientsPerRound: n, rounds, algorithm: 'fedsgd', batchSize: 1, learningRate: 0.1, clientsPerProcess: perProcess, evalLimit: 100 },
+        federation: {
+          clients: n,
+          clientsPerRound: n,
+          rounds,
+          algorithm: 'fedsgd',
+          batchSize: 1,
+          learningRate: 0.1,
+          clientsPerProcess: perProcess,
+          evalLimit: 100,
+        },
         attack: { name: 'none' },
       },
       'bench',
@@ -46,7 +55,10 @@ export async function benchRounds(opts: RoundsBenchOptions): Promise<Record<stri
     opts.log?.(`bench: ${n} clients in ${Math.ceil(n / perProcess)} processes, ${rounds} rounds…`);
     const logs: string[] = [];
     const c = await startCoordinator(scenario, { port: 0, host: '127.0.0.1', log: (l) => logs.push(l) });
-    const procs = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), perProcess, { ...process.env, FEDLEAK_QUIET_BACKEND: '1' });
+    const procs = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), perProcess, {
+      ...process.env,
+      FEDLEAK_QUIET_BACKEND: '1',
+    });
     try {
       await Promise.race([c.hub.waitForReady(n, 180000), procs.failed]);
       const { rounds: records } = await runRounds({
@@ -77,7 +89,17 @@ export async function benchRounds(opts: RoundsBenchOptions): Promise<Record<stri
         fourTimesParams: payload,
         bytesRatio: r3(ratio),
         withinTwoPercent: Math.abs(ratio - 1) <= 0.02,
-        broadcastFrameBytes: encodeMessage({ type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 1, localSteps: 1, localEpochs: 0, timeoutMs: 60000, params: c.initialParams }).byteLength,
+        broadcastFrameBytes: encodeMessage({
+          type: 'round.start',
+          round: 1,
+          algorithm: 'fedsgd',
+          learningRate: 0.1,
+          batchSize: 1,
+          localSteps: 1,
+          localEpochs: 0,
+          timeoutMs: 60000,
+          params: c.initialParams,
+        }).byteLength,
       };
     } finally {
       await c.hub.close('bench over', 3000);

@@ -33,11 +33,20 @@ export interface SecAggBenchRow {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function timeStage(clients: number, paramCount: number, config: SecureAggregationConfig | undefined, runs: number): Promise<{ ms: number; maxAbsError: number }> {
+async function timeStage(
+  clients: number,
+  paramCount: number,
+  config: SecureAggregationConfig | undefined,
+  runs: number,
+): Promise<{ ms: number; maxAbsError: number }> {
   const rng = new Rng(clients);
   const inputs = new Map<string, Float32Array>();
   const inputOf = (id: string): Float32Array => {
-    if (!inputs.has(id)) inputs.set(id, Float32Array.from({ length: paramCount }, () => rng.normal(0, 0.01)));
+    if (!inputs.has(id))
+      inputs.set(
+        id,
+        Float32Array.from({ length: paramCount }, () => rng.normal(0, 0.01)),
+      );
     return inputs.get(id)!;
   };
   const cohort = await startLoopbackCohort({ clients, paramCount, inputOf, ...(config ? { secureAggregation: config } : {}) });
@@ -58,7 +67,8 @@ async function timeStage(clients: number, paramCount: number, config: SecureAggr
       const started = process.hrtime.bigint();
       const result = await stage(ctx);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (config && result.secureAggregation?.aborted) throw new Error(`secure aggregation bench round aborted: ${result.secureAggregation.aborted}`);
+      if (config && result.secureAggregation?.aborted)
+        throw new Error(`secure aggregation bench round aborted: ${result.secureAggregation.aborted}`);
       if (r > 1) times.push(ms); // the first round warms up the JIT and the sockets
       maxAbsError = Math.max(maxAbsError, result.secureAggregation?.maxAbsError ?? 0);
     }
@@ -68,7 +78,9 @@ async function timeStage(clients: number, paramCount: number, config: SecureAggr
   return { ms: median(times), maxAbsError };
 }
 
-export async function benchSecagg(options: SecAggBenchOptions = {}): Promise<{ paramCount: number; runs: number; rows: SecAggBenchRow[]; note: string }> {
+export async function benchSecagg(
+  options: SecAggBenchOptions = {},
+): Promise<{ paramCount: number; runs: number; rows: SecAggBenchRow[]; note: string }> {
   const paramCount = options.paramCount ?? 13426;
   const runs = options.quick ? 1 : 3;
   const rows: SecAggBenchRow[] = [];

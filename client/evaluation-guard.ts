@@ -24,7 +24,9 @@ export function refuseEvaluation(msg: WireMessage, allowed: boolean, ctx: Evalua
   const m = msg as unknown as { requestId?: unknown; round?: unknown };
   const requestId = typeof m.requestId === 'number' ? m.requestId : undefined;
   const round = typeof m.round === 'number' ? m.round : '?';
-  ctx.log(`${ctx.clientName}: refused ${msg.type} for round ${round}: the evaluation channel is off (this client never sends its raw data or plain update; --allow-evaluation turns it on for a simulation)`);
+  ctx.log(
+    `${ctx.clientName}: refused ${msg.type} for round ${round}: the evaluation channel is off (this client never sends its raw data or plain update; --allow-evaluation turns it on for a simulation)`,
+  );
   ctx.send({
     type: 'error',
     code: 'unavailable',

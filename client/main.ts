@@ -27,8 +27,16 @@ async function main(): Promise<void> {
   if (process.send) process.on('disconnect', () => process.exit(1));
   const guardList = argValue(argv, '--guards');
   const modelHash = argValue(argv, '--model-hash');
-  const guards: GuardConfig | undefined = guardList ? { guards: parseGuardList(guardList), ...(modelHash ? { modelHash } : {}) } : undefined;
-  const ends = await runClientProcess({ server, tokens, verbose: argv.includes('--verbose'), allowEvaluation: argv.includes('--allow-evaluation'), ...(guards ? { guards } : {}) });
+  const guards: GuardConfig | undefined = guardList
+    ? { guards: parseGuardList(guardList), ...(modelHash ? { modelHash } : {}) }
+    : undefined;
+  const ends = await runClientProcess({
+    server,
+    tokens,
+    verbose: argv.includes('--verbose'),
+    allowEvaluation: argv.includes('--allow-evaluation'),
+    ...(guards ? { guards } : {}),
+  });
   for (const e of ends) if (!e.clean) process.stderr.write(`${e.clientId ?? 'client'}: ${e.reason}\n`);
   process.exit(ends.every((e) => e.clean) ? 0 : 1);
 }

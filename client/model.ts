@@ -30,7 +30,10 @@ export function modelFromWelcome(w: Welcome, scenarioModel: ModelConfig, shard: 
     throw new WireError('bad-model', `welcome.model.inputShape [${model.inputShape}] does not match this client's data [${shard.shape}]`);
   }
   if (model.numClasses !== shard.numClasses) {
-    throw new WireError('bad-model', `welcome.model.numClasses is ${model.numClasses} but this client's data has ${shard.numClasses} classes`);
+    throw new WireError(
+      'bad-model',
+      `welcome.model.numClasses is ${model.numClasses} but this client's data has ${shard.numClasses} classes`,
+    );
   }
   const count = paramCount(model.specs);
   if (count !== w.paramCount) {

@@ -61,7 +61,17 @@ export function prepareParticipant(w: Welcome, io: ParticipantIo, extras: { own?
   const secaggRng = (round: number) => new Rng(scenario.seed).fork(`secagg/client-${w.clientIndex}/round-${round}`);
   const sendPlain: Next = (u) => io.send({ type: 'update', round: u.round, kind: u.kind, numExamples: u.numExamples, update: u.values });
   const mods = [...defenseMods(scenario.defenses), finiteGuard, ...(secagg ? [secAggMod(secagg, secaggRng)] : [])];
-  return { welcome: w, scenario, model, shard, truth: new Map(), secagg, send: chainMods(mods, sendPlain), ...(own ? { own } : {}), ...(guards ? { guards } : {}) };
+  return {
+    welcome: w,
+    scenario,
+    model,
+    shard,
+    truth: new Map(),
+    secagg,
+    send: chainMods(mods, sendPlain),
+    ...(own ? { own } : {}),
+    ...(guards ? { guards } : {}),
+  };
 }
 
 /** Trains on this round's batches and sends the update through the mod chain. */
@@ -75,10 +85,15 @@ export function playRound(p: Participant, r: RoundStart): void {
   const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate, p.scenario.federation.weightDecay);
   const used = distinctInOrder(batches);
   // Examples are read only when leakage-gate is on (subset copies them).
-  const leak = p.guards?.guards.includes('leakage-gate') ? updateRefusal(p.guards, p.model.specs, raw, { images: subset(p.shard, used).images, count: used.length, shape: p.shard.shape }) : null;
+  const leak = p.guards?.guards.includes('leakage-gate')
+    ? updateRefusal(p.guards, p.model.specs, raw, { images: subset(p.shard, used).images, count: used.length, shape: p.shard.shape })
+    : null;
   if (leak) throw refusalError(leak);
   const rng = new Rng(p.scenario.seed).fork(`defenses/client-${p.welcome.clientIndex}/round-${r.round}`);
-  p.send({ round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw }, { rng, specs: p.model.specs, report: {} });
+  p.send(
+    { round: r.round, kind: updateKindFor(r.algorithm), numExamples: used.length, values: raw },
+    { rng, specs: p.model.specs, report: {} },
+  );
   // Only once the update has gone out (a non-finite one throws above): the truth of a round we took part in.
   p.truth.set(r.round, used);
 }
@@ -91,7 +106,22 @@ export function truthAnswer(p: Participant, msg: EvalTruthRequest): WireMessage 
     return { type: 'error', code: 'unavailable', message, ref: msg.type, requestId: msg.requestId };
   }
   const used = p.truth.get(msg.round);
-  if (!used) return { type: 'error', code: 'unavailable', message: `${p.welcome.clientId} sent no update in round ${msg.round}`, ref: msg.type, requestId: msg.requestId };
+  if (!used)
+    return {
+      type: 'error',
+      code: 'unavailable',
+      message: `${p.welcome.clientId} sent no update in round ${msg.round}`,
+      ref: msg.type,
+      requestId: msg.requestId,
+    };
   const t = subset(p.shard, used);
-  return { type: 'eval.truth', requestId: msg.requestId, round: msg.round, count: used.length, shape: t.shape, images: t.images, labels: t.labels };
+  return {
+    type: 'eval.truth',
+    requestId: msg.requestId,
+    round: msg.round,
+    count: used.length,
+    shape: t.shape,
+    images: t.images,
+    labels: t.labels,
+  };
 }

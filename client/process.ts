@@ -44,7 +44,11 @@ export async function runClientProcess(opts: ClientProcessOptions): Promise<Sess
   await waitForServer(opts.server, opts.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS, log);
   return Promise.all(
     opts.tokens.map((t, i) =>
-      runSession(opts.server, t, log, opts.verbose ?? false, { allowEvaluation: opts.allowEvaluation ?? false, ...(own[i] ? { own: own[i] } : {}), ...(opts.guards ? { guards: opts.guards } : {}) }),
+      runSession(opts.server, t, log, opts.verbose ?? false, {
+        allowEvaluation: opts.allowEvaluation ?? false,
+        ...(own[i] ? { own: own[i] } : {}),
+        ...(opts.guards ? { guards: opts.guards } : {}),
+      }),
     ),
   );
 }

@@ -51,7 +51,8 @@ export async function waitForServer(url: string, deadlineMs = DEFAULT_CONNECT_DE
           'Start the server first (`fedleak server <scenario>` prints the URL and one token per client), then run `fedleak client --server <url> --token <token>`.',
       );
     }
-    if (attempts === 1) log?.(`client: ${url} is not accepting connections yet (${failure}); retrying for up to ${(deadlineMs / 1000).toFixed(0)} s`);
+    if (attempts === 1)
+      log?.(`client: ${url} is not accepting connections yet (${failure}); retrying for up to ${(deadlineMs / 1000).toFixed(0)} s`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
     delay = Math.min(delay * 2, 2000);
   }

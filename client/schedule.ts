@@ -20,7 +20,9 @@ export interface SchedulePlan {
 }
 
 export function epochBatches(n: number, batchSize: number, seed: number, clientIndex: number, round: number, epoch: number): number[][] {
-  const order = new Rng(seed).fork(`batches/client-${clientIndex}/round-${round}/epoch-${epoch}`).shuffle(Array.from({ length: n }, (_, i) => i));
+  const order = new Rng(seed)
+    .fork(`batches/client-${clientIndex}/round-${round}/epoch-${epoch}`)
+    .shuffle(Array.from({ length: n }, (_, i) => i));
   const batches: number[][] = [];
   for (let start = 0; start < n; start += batchSize) batches.push(order.slice(start, start + batchSize));
   return batches;
@@ -50,9 +52,11 @@ export function roundBatches(n: number, plan: SchedulePlan, seed: number, client
 export function distinctInOrder(batches: readonly number[][]): number[] {
   const seen = new Set<number>();
   const out: number[] = [];
-  for (const b of batches) for (const i of b) if (!seen.has(i)) {
-    seen.add(i);
-    out.push(i);
-  }
+  for (const b of batches)
+    for (const i of b)
+      if (!seen.has(i)) {
+        seen.add(i);
+        out.push(i);
+      }
   return out;
 }

@@ -33,7 +33,12 @@ interface Refused {
 }
 
 /** pin-model on the welcomed definition: a refusal is logged and the client still says ready. */
-function refuseByGuard(w: Welcome, guards: GuardConfig | undefined, log: (line: string) => void, send: (msg: WireMessage) => void): Refused | null {
+function refuseByGuard(
+  w: Welcome,
+  guards: GuardConfig | undefined,
+  log: (line: string) => void,
+  send: (msg: WireMessage) => void,
+): Refused | null {
   const guard = welcomeRefusal(w.model, guards);
   if (!guard) return null;
   log(`${w.clientId}: ${guard.guard}: refused the server's model: ${guard.reason}; this client sits every round out`);
@@ -69,7 +74,13 @@ export interface SessionOptions {
   guards?: GuardConfig;
 }
 
-export function runSession(url: string, token: string, log: (line: string) => void, verbose: boolean, options: SessionOptions = {}): Promise<SessionEnd> {
+export function runSession(
+  url: string,
+  token: string,
+  log: (line: string) => void,
+  verbose: boolean,
+  options: SessionOptions = {},
+): Promise<SessionEnd> {
   const allowEvaluation = (options.allowEvaluation ?? false) || (options.own?.shareTruth ?? false);
   return new Promise((resolve) => {
     let state: Participant | null = null;
@@ -87,7 +98,10 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       state = acceptWelcome(w, options, { send, disconnect: (why) => ws.close(1000, why), log }, (r) => (refused = r));
       if (!state) return;
       send({ type: 'ready' });
-      if (verbose) log(`${w.clientId}: connected, ${state.shard.labels.length} training examples${options.own ? ` (own data ${options.own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`);
+      if (verbose)
+        log(
+          `${w.clientId}: connected, ${state.shard.labels.length} training examples${options.own ? ` (own data ${options.own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`,
+        );
     };
 
     const onMessage = (msg: WireMessage) => {
@@ -153,7 +167,11 @@ export function runSession(url: string, token: string, log: (line: string) => vo
       if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
       if (refused) reason = `refused the server's model: ${refused.why}`;
       // A guard's refusal is the client doing its job: a clean end when the server shut down.
-      resolve({ clientId: state?.welcome.clientId ?? refused?.clientId ?? null, clean: clean && (!refused || refused.guard !== undefined), reason });
+      resolve({
+        clientId: state?.welcome.clientId ?? refused?.clientId ?? null,
+        clean: clean && (!refused || refused.guard !== undefined),
+        reason,
+      });
     });
   });
 }

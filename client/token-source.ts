@@ -19,11 +19,15 @@ export function readTokenFile(file: string): string[] {
   try {
     st = fs.statSync(file);
   } catch (err) {
-    throw new TokenSourceError(`--token-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new TokenSourceError(
+      `--token-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   if (!st.isFile()) throw new TokenSourceError(`--token-file ${file}: not a regular file`);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-    throw new TokenSourceError(`--token-file ${file} has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: other users can read your tokens; run "chmod 600 ${file}"`);
+    throw new TokenSourceError(
+      `--token-file ${file} has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: other users can read your tokens; run "chmod 600 ${file}"`,
+    );
   }
   const tokens: string[] = [];
   fs.readFileSync(file, 'utf8')

@@ -127,7 +127,13 @@ describe('RDP accountant', () => {
 
   it('privacyAfterRounds fills the per-round privacy record', () => {
     const rec = privacyAfterRounds({ clippingNorm: 1, noiseMultiplier: 3, delta: 1 / 48000 }, 0.2, 50);
-    expect(rec).to.deep.equal({ epsilon: computeEpsilon(3, 0.2, 50, 1 / 48000).epsilon, delta: 1 / 48000, noiseMultiplier: 3, sampleRate: 0.2, steps: 50 });
+    expect(rec).to.deep.equal({
+      epsilon: computeEpsilon(3, 0.2, 50, 1 / 48000).epsilon,
+      delta: 1 / 48000,
+      noiseMultiplier: 3,
+      sampleRate: 0.2,
+      steps: 50,
+    });
     // No noise: no guarantee at all.
     expect(privacyAfterRounds({ clippingNorm: 1, noiseMultiplier: 0, delta: 1e-5 }, 0.2, 5).epsilon).to.equal(Infinity);
   });

@@ -104,7 +104,12 @@ describe('analytic attack (dense first layer with bias)', () => {
     const lenet = modelSchema.parse({ name: 'lenet-zhu' });
     const model = buildModel(lenet, SHAPE, 10);
     const n = model.specs.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-    const input = toAttackInput({ ...makeInput(mlp, 1, new Float32Array(SIZE), [0]), model: { config: lenet, inputShape: SHAPE, numClasses: 10 }, globalParams: new Float32Array(n), update: new Float32Array(n) });
+    const input = toAttackInput({
+      ...makeInput(mlp, 1, new Float32Array(SIZE), [0]),
+      model: { config: lenet, inputShape: SHAPE, numClasses: 10 },
+      globalParams: new Float32Array(n),
+      update: new Float32Array(n),
+    });
     let error: Error | null = null;
     try {
       await analytic(input);

@@ -23,13 +23,24 @@ import type { Dataset } from '../shared/data/types';
 const SIZE = 28 * 28;
 
 /** A fedsgd update of one real digit, computed in-process exactly as a client would. */
-function victimUpdate(data: Dataset, index: number, modelConfig: ModelConfig, seed: number, attack: Partial<AttackConfig> = {}): FlatInput & { image: Float32Array; label: number } {
+function victimUpdate(
+  data: Dataset,
+  index: number,
+  modelConfig: ModelConfig,
+  seed: number,
+  attack: Partial<AttackConfig> = {},
+): FlatInput & { image: Float32Array; label: number } {
   const model = buildModel(modelConfig, data.shape, data.numClasses);
   const globalParams = model.initParams(new Rng(seed));
   const image = data.images.slice(index * SIZE, (index + 1) * SIZE);
   const label = data.labels[index];
   const update = tf.tidy(() => {
-    const grads = parameterGradients(model, unflattenParams(globalParams, model.specs), tf.tensor4d(image, [1, 28, 28, 1]) as Tensor4D, oneHot([label], 10));
+    const grads = parameterGradients(
+      model,
+      unflattenParams(globalParams, model.specs),
+      tf.tensor4d(image, [1, 28, 28, 1]) as Tensor4D,
+      oneHot([label], 10),
+    );
     return flattenParams(grads, model.specs);
   });
   return {
@@ -90,7 +101,9 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     const config = modelSchema.parse({ name: 'mlp', hidden: [16], activation: 'sigmoid' });
     const once = await dlg(toAttackInput(victimUpdate(data, 5, config, 2, { iterations: 2 })));
     const progress: number[] = [];
-    const thrice = await dlg(toAttackInput(victimUpdate(data, 5, config, 2, { iterations: 2, restarts: 3 })), (p) => progress.push(p.iteration));
+    const thrice = await dlg(toAttackInput(victimUpdate(data, 5, config, 2, { iterations: 2, restarts: 3 })), (p) =>
+      progress.push(p.iteration),
+    );
     expect(thrice.finalObjective).to.be.at.most(once.finalObjective);
     expect(thrice.evaluations).to.be.greaterThan(once.evaluations);
     expect(progress).to.deep.equal(Array.from({ length: thrice.iterations }, (_, i) => i + 1));
@@ -114,7 +127,15 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     indices.forEach((idx, i) => images.set(data.images.subarray(idx * SIZE, (idx + 1) * SIZE), i * SIZE));
     const labels = indices.map((i) => data.labels[i]);
     const update = tf.tidy(() =>
-      flattenParams(parameterGradients(model, unflattenParams(globalParams, model.specs), tf.tensor4d(images, [2, 28, 28, 1]) as Tensor4D, oneHot(labels, 10)), model.specs),
+      flattenParams(
+        parameterGradients(
+          model,
+          unflattenParams(globalParams, model.specs),
+          tf.tensor4d(images, [2, 28, 28, 1]) as Tensor4D,
+          oneHot(labels, 10),
+        ),
+        model.specs,
+      ),
     );
     const input = toAttackInput({
       model: { config, inputShape: data.shape, numClasses: 10 },
@@ -156,10 +177,13 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
       training: { algorithm: 'fedavg', batchSize: 1, localSteps: 1, learningRate: lr, localEpochs: 0 },
     };
     const estimate = observedGradient(toAttackInput(fedavg));
-    for (let i = 0; i < estimate.length; i += 97) expect(estimate[i]).to.be.closeTo(input.update[i], 1e-5 * (1 + Math.abs(input.update[i])));
+    for (let i = 0; i < estimate.length; i += 97)
+      expect(estimate[i]).to.be.closeTo(input.update[i], 1e-5 * (1 + Math.abs(input.update[i])));
     expect(idlgLabels(toAttackInput(fedavg))).to.deep.equal([input.label]);
     // Two local steps of batch 2 over a 10-example shard: 4 examples behind the delta.
-    expect(victimBatchSize(toAttackInput({ ...fedavg, numExamples: 10, training: { ...fedavg.training, batchSize: 2, localSteps: 2 } }))).to.equal(4);
+    expect(
+      victimBatchSize(toAttackInput({ ...fedavg, numExamples: 10, training: { ...fedavg.training, batchSize: 2, localSteps: 2 } })),
+    ).to.equal(4);
   });
 
   it('rejects an update that does not fit the model', async () => {
@@ -169,7 +193,12 @@ describe('dlg and idlg attacks (real MNIST digits)', function () {
     await dlg({ ...good, observed: { ...good.observed, update: new Float32Array(5) } }).catch((err: Error) => (message = err.message));
     expect(message).to.match(/dlg: update has 5 values/);
     // A fedavg delta over one epoch of 500 examples is beyond what L-BFGS matching attempts.
-    const epoch = toAttackInput({ ...input, updateKind: 'weight-delta', numExamples: 500, training: { ...input.training, algorithm: 'fedavg', batchSize: 10, localEpochs: 1 } });
+    const epoch = toAttackInput({
+      ...input,
+      updateKind: 'weight-delta',
+      numExamples: 500,
+      training: { ...input.training, algorithm: 'fedavg', batchSize: 10, localEpochs: 1 },
+    });
     await dlg(epoch).catch((err: Error) => (message = err.message));
     expect(message).to.match(/dlg: the update comes from 500 examples/);
   });

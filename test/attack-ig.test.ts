@@ -33,7 +33,13 @@ interface Setup {
 
 /** Real digits, the client's true update made in-process (client lr 0.1), and the attack input the server would have. */
 function scenario(ds: Dataset, s: Setup): Trial {
-  return makeTrial({ model: s.model, steps: s.steps, batchSize: s.batchSize, kind: s.kind, attackName: 'inverting-gradients' }, s.seed, ds, 0.1, { iterations: s.iterations });
+  return makeTrial(
+    { model: s.model, steps: s.steps, batchSize: s.batchSize, kind: s.kind, attackName: 'inverting-gradients' },
+    s.seed,
+    ds,
+    0.1,
+    { iterations: s.iterations },
+  );
 }
 
 /** PSNR of an all-black guess, the strongest trivial baseline on MNIST (noise scores lower). */
@@ -112,13 +118,23 @@ describe('inverting gradients', () => {
     const model = buildModel(mlp, SHAPE, 10);
     const globalParams = model.initParams(new Rng(9));
     const shard = subset(ds, [0, 1, 2, 3, 4, 5]);
-    const batches = [[4, 1], [0, 5]];
+    const batches = [
+      [4, 1],
+      [0, 5],
+    ];
     const clientDelta = computeUpdate(model, globalParams, shard, batches, 'fedavg', 0.1);
     const ordered = subset(shard, batches.flat());
     const params = unflattenParams(globalParams, model.specs);
     const ours = tf.tidy(() => {
       const targets = [oneHot(Array.from(ordered.labels.subarray(0, 2)), 10), oneHot(Array.from(ordered.labels.subarray(2)), 10)];
-      const u = simulatedUpdate(model, params, tf.tensor4d(ordered.images, [4, ...SHAPE]), targets, { steps: 2, batchSize: 2, learningRate: 0.1 }, 'weight-delta');
+      const u = simulatedUpdate(
+        model,
+        params,
+        tf.tensor4d(ordered.images, [4, ...SHAPE]),
+        targets,
+        { steps: 2, batchSize: 2, learningRate: 0.1 },
+        'weight-delta',
+      );
       return flattenParams(u, model.specs);
     });
     tf.dispose(params);
@@ -128,7 +144,9 @@ describe('inverting gradients', () => {
   });
 
   it('schedules lr ×0.1 at 3/8, 5/8 and 7/8 of the iterations', () => {
-    expect([0, 2, 3, 4, 5, 6, 7].map((it) => scheduledLearningRate(1, it, 8))).to.deep.equal([1, 1, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002]);
+    expect([0, 2, 3, 4, 5, 6, 7].map((it) => scheduledLearningRate(1, it, 8))).to.deep.equal([
+      1, 1, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002,
+    ]);
   });
 
   it('total variation is mean |dx| + mean |dy|', () => {
@@ -156,11 +174,28 @@ describe('inverting gradients', () => {
     // at the first 24 of 4 steps × batch 1's 24 deals × 2 candidates still screens the alternative.
     const single = orderedPartitions(4, 4, 1, 100);
     expect(single).to.have.length(24);
-    const capped = screeningOptions([[1, 2, 3, 4], [1, 2, 3, 5]], single, 1).slice(0, 24);
+    const capped = screeningOptions(
+      [
+        [1, 2, 3, 4],
+        [1, 2, 3, 5],
+      ],
+      single,
+      1,
+    ).slice(0, 24);
     expect(capped.slice(0, 2)).to.deep.equal([single[0].map((i) => [1, 2, 3, 4][i]), single[0].map((i) => [1, 2, 3, 5][i])]);
     expect(capped.filter((o) => o.includes(5))).to.have.length(12);
     // fedsgd: one deal, one option per candidate; a candidate equal to an earlier one adds nothing.
-    expect(screeningOptions([[3, 4, 6, 7], [4, 4, 6, 7], [3, 4, 6, 7]], [[0, 1, 2, 3]], 4)).to.deep.equal([
+    expect(
+      screeningOptions(
+        [
+          [3, 4, 6, 7],
+          [4, 4, 6, 7],
+          [3, 4, 6, 7],
+        ],
+        [[0, 1, 2, 3]],
+        4,
+      ),
+    ).to.deep.equal([
       [3, 4, 6, 7],
       [4, 4, 6, 7],
     ]);
@@ -168,7 +203,11 @@ describe('inverting gradients', () => {
 
   it('refuses fedavg updates whose step structure it cannot unroll, naming why', () => {
     const { input } = scenario(ds, { model: mlp, steps: 2, batchSize: 2, kind: 'weight-delta', iterations: 1, seed: 1 });
-    expect(() => unrollPlan({ ...input, payload: { ...input.payload, training: { ...input.payload.training, localEpochs: 1 } } })).to.throw(/localEpochs > 0 is not supported/);
-    expect(() => unrollPlan({ ...input, observed: { ...input.observed, numExamples: 3 } })).to.throw(/declared 3 examples, but 2 local steps × batch 2 = 4/);
+    expect(() => unrollPlan({ ...input, payload: { ...input.payload, training: { ...input.payload.training, localEpochs: 1 } } })).to.throw(
+      /localEpochs > 0 is not supported/,
+    );
+    expect(() => unrollPlan({ ...input, observed: { ...input.observed, numExamples: 3 } })).to.throw(
+      /declared 3 examples, but 2 local steps × batch 2 = 4/,
+    );
   });
 });

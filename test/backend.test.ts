@@ -36,7 +36,9 @@ describe('FEDLEAK_BACKEND', () => {
     const { code, stderr } = await runWithBackend('cpu');
     expect(code, stderr).to.equal(0);
     // the server process and every client process each print their backend once
-    const { federation } = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'quickstart.json'), 'utf8')) as { federation: { clients: number; clientsPerProcess: number } };
+    const { federation } = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'quickstart.json'), 'utf8')) as {
+      federation: { clients: number; clientsPerProcess: number };
+    };
     const clientProcesses = Math.ceil(federation.clients / federation.clientsPerProcess);
     expect(stderr.match(/tensor backend cpu \(FEDLEAK_BACKEND/g) ?? []).to.have.length(1 + clientProcesses);
   });

@@ -11,7 +11,15 @@ import { attackSchema, modelSchema, type ModelConfig } from '../server/scenario/
 import { Rng } from '../shared/random';
 import { loadMnist, subset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';
-import { CAPTURE_FORMAT_1, captureFileName, readCapture, writeCapture, writeTruth, CaptureError, type Capture } from '../server/capture/capture';
+import {
+  CAPTURE_FORMAT_1,
+  captureFileName,
+  readCapture,
+  writeCapture,
+  writeTruth,
+  CaptureError,
+  type Capture,
+} from '../server/capture/capture';
 import { definitionFor } from '../shared/models/definition';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
@@ -28,7 +36,9 @@ function realCapture(config: ModelConfig, exampleIndex: number): { capture: Capt
   const batch = subset(loadMnist(), [exampleIndex]);
   const labels = Array.from(batch.labels);
   const params = unflattenParams(globalParams, model.specs);
-  const update = tf.tidy(() => flattenParams(parameterGradients(model, params, tf.tensor4d(batch.images, [1, ...SHAPE]), oneHot(labels, 10)), model.specs));
+  const update = tf.tidy(() =>
+    flattenParams(parameterGradients(model, params, tf.tensor4d(batch.images, [1, ...SHAPE]), oneHot(labels, 10)), model.specs),
+  );
   tf.dispose(params);
   const capture: Capture = {
     observed: { round: 1, sender: 'c3', kind: 'gradient', numExamples: 1, update, view: 'plain', bytes: 4 * update.length + 40 },
@@ -167,7 +177,11 @@ describe('captures', () => {
     expect(res.stderr).to.equal('');
     expect(res.code).to.equal(0);
     expect(res.stdout).to.match(/attack: analytic/);
-    const record = JSON.parse(fs.readFileSync(path.join(out, 'attack.json'), 'utf8')) as { format: string; labels: number[]; score: { psnr: number; labelAccuracy: number; perImage: { original: number; psnr: number }[] } };
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'attack.json'), 'utf8')) as {
+      format: string;
+      labels: number[];
+      score: { psnr: number; labelAccuracy: number; perImage: { original: number; psnr: number }[] };
+    };
     expect(record.format).to.equal('fedleak-attack/1');
     expect(record.score.psnr).to.be.at.least(60);
     expect(record.score.labelAccuracy).to.equal(1);

@@ -25,10 +25,26 @@ async function serverBanner(dir: string, extra: string[]): Promise<string> {
       attack: { name: 'none' },
     }),
   );
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'server', '-s', scenario, '--port', '0', '--out', path.join(dir, `out-${extra.length}`), '--tokens', path.join(dir, `t-${extra.length}`), ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: CHILD_ENV,
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      BIN,
+      'server',
+      '-s',
+      scenario,
+      '--port',
+      '0',
+      '--out',
+      path.join(dir, `out-${extra.length}`),
+      '--tokens',
+      path.join(dir, `t-${extra.length}`),
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: CHILD_ENV,
+    },
+  );
   let stderr = '';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -54,7 +70,9 @@ describe('CLI exposure defaults (real processes)', function () {
 
   it('fedleak server listens on 127.0.0.1 by default, without a warning', async () => {
     const stderr = await serverBanner(dir, []);
-    expect(stderr).to.match(/listening on ws:\/\/127\.0\.0\.1:\d+/).and.not.match(/warning/);
+    expect(stderr)
+      .to.match(/listening on ws:\/\/127\.0\.0\.1:\d+/)
+      .and.not.match(/warning/);
   });
 
   it('fedleak server --host 0.0.0.0 warns that every interface is exposed', async () => {

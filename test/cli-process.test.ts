@@ -36,7 +36,10 @@ describe('cli as a real process', () => {
 
   it('`fedleak client` against a closed port retries, then says to start the server first', async () => {
     const port = await closedPort();
-    const child = spawn(process.execPath, [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', 't', '--wait', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', 't', '--wait', '1'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = await new Promise<Finished>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
@@ -49,7 +52,10 @@ describe('cli as a real process', () => {
 
   it('`fedleak client` started before its server connects once the server is up', async () => {
     const port = await closedPort();
-    const child = spawn(process.execPath, [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', 'late-token', '--wait', '60'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', 'late-token', '--wait', '60'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     // Start the server only once the client has reported that it is retrying.

@@ -59,7 +59,8 @@ describe('cli', () => {
   });
 
   it('scenarios lists quickstart with its description', async () => {
-    const description = (JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'quickstart.json'), 'utf8')) as { description: string }).description;
+    const description = (JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'quickstart.json'), 'utf8')) as { description: string })
+      .description;
     expect(description).to.not.equal('');
     const out = await fedleak('scenarios');
     expect(out.code).to.equal(0);
@@ -88,8 +89,16 @@ describe('cli', () => {
     const cases: { label: string; content: string; expected: RegExp }[] = [
       { label: 'bad JSON', content: '{\n  "name": "x",\n  "seed": 1,\n}\n', expected: /is not valid JSON: .*line 4, column 1/ },
       { label: 'an unknown field', content: '{"name": "x", "federation": {"roundz": 3}}', expected: /federation: unknown field "roundz"/ },
-      { label: 'a wrong type', content: '{"name": "x", "model": {"hidden": [200, "wide"]}}', expected: /model\.hidden\.1: expected number/ },
-      { label: 'a bad enum', content: '{"name": "x", "attack": {"name": "gan"}}', expected: /attack\.name: expected one of "none", "dlg", "idlg"/ },
+      {
+        label: 'a wrong type',
+        content: '{"name": "x", "model": {"hidden": [200, "wide"]}}',
+        expected: /model\.hidden\.1: expected number/,
+      },
+      {
+        label: 'a bad enum',
+        content: '{"name": "x", "attack": {"name": "gan"}}',
+        expected: /attack\.name: expected one of "none", "dlg", "idlg"/,
+      },
       { label: 'a JSON array', content: '[1, 2]', expected: /must hold a JSON object/ },
     ];
     cases.forEach(({ label, content, expected }, i) => {

@@ -16,7 +16,13 @@ import { publicScenario } from '../server/coordinator/setup';
 import { runSession, type SessionEnd } from '../client/session';
 
 const SCENARIO = validateScenario(
-  { name: 'client-model', seed: 3, data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 40 }, model: { name: 'lenet-zhu' }, federation: { clients: 2, clientsPerRound: 2, batchSize: 2 } },
+  {
+    name: 'client-model',
+    seed: 3,
+    data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 40 },
+    model: { name: 'lenet-zhu' },
+    federation: { clients: 2, clientsPerRound: 2, batchSize: 2 },
+  },
   'test',
 );
 /** A model other than the scenario's lenet-zhu, so a client that used the scenario would be caught. */
@@ -66,11 +72,29 @@ class ScriptedServer {
 }
 
 function welcome(model: Record<string, unknown> | undefined, count: number): WireMessage {
-  return { type: 'welcome', clientId: 'c1', clientIndex: 1, scenario: publicScenario(SCENARIO), ...(model ? { model } : {}), paramCount: count, maxFrameBytes: 1 << 20 };
+  return {
+    type: 'welcome',
+    clientId: 'c1',
+    clientIndex: 1,
+    scenario: publicScenario(SCENARIO),
+    ...(model ? { model } : {}),
+    paramCount: count,
+    maxFrameBytes: 1 << 20,
+  };
 }
 
 function roundStart(count: number): WireMessage {
-  return { type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 2, localSteps: 1, localEpochs: 0, timeoutMs: 1000, params: new Float32Array(count).fill(0.01) };
+  return {
+    type: 'round.start',
+    round: 1,
+    algorithm: 'fedsgd',
+    learningRate: 0.1,
+    batchSize: 2,
+    localSteps: 1,
+    localEpochs: 0,
+    timeoutMs: 1000,
+    params: new Float32Array(count).fill(0.01),
+  };
 }
 
 /** Starts a client session; resolves once its hello arrived (wrapped: an async function would adopt the session's promise). */
@@ -108,11 +132,28 @@ describe('client: the model travels as a definition (welcome.model)', function (
       model: () => ({ ...MLP, layers: MLP.layers.map((l) => (l.name === 'dense1' ? { ...l, op: 'lstm' } : l)) }),
       error: /layer "dense1" \(#1, op lstm\): unknown op "lstm"/,
     },
-    { what: 'a dangling input', model: () => ({ ...MLP, layers: MLP.layers.map((l) => (l.name === 'dense2' ? { ...l, inputs: ['nowhere'] } : l)) }), error: /layer "dense2".*input "nowhere"/ },
-    { what: 'a parameter shape mismatch', model: () => ({ ...MLP, params: MLP.params.map((p) => (p.name === 'dense1/bias' ? { ...p, shape: [6] } : p)) }), error: /layer "dense1".*bias "dense1\/bias" has shape \[6\]/ },
+    {
+      what: 'a dangling input',
+      model: () => ({ ...MLP, layers: MLP.layers.map((l) => (l.name === 'dense2' ? { ...l, inputs: ['nowhere'] } : l)) }),
+      error: /layer "dense2".*input "nowhere"/,
+    },
+    {
+      what: 'a parameter shape mismatch',
+      model: () => ({ ...MLP, params: MLP.params.map((p) => (p.name === 'dense1/bias' ? { ...p, shape: [6] } : p)) }),
+      error: /layer "dense1".*bias "dense1\/bias" has shape \[6\]/,
+    },
     { what: 'not a definition at all', model: () => ({ format: 'keras', layers: 'many' }), error: /welcome.model: format/ },
-    { what: 'an input shape other than the data', model: () => ({ ...MLP, inputShape: [2, 8, 1] }), error: /inputShape \[2,8,1\] does not match this client's data \[4,4,1\]/ },
-    { what: 'a paramCount the model does not have', model: () => ({ ...MLP }), count: 7, error: /welcome.paramCount is 7 but the model "mlp" has 103 parameters/ },
+    {
+      what: 'an input shape other than the data',
+      model: () => ({ ...MLP, inputShape: [2, 8, 1] }),
+      error: /inputShape \[2,8,1\] does not match this client's data \[4,4,1\]/,
+    },
+    {
+      what: 'a paramCount the model does not have',
+      model: () => ({ ...MLP }),
+      count: 7,
+      error: /welcome.paramCount is 7 but the model "mlp" has 103 parameters/,
+    },
   ];
   for (const b of BAD) {
     it(`refuses ${b.what} with error bad-model, logs it, and stays connected`, async () => {

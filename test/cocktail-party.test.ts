@@ -66,7 +66,9 @@ describe('cocktail party (ICA on a dense layer gradient)', () => {
 
   it('names what is wrong with its input', () => {
     const g = new Float32Array(784 * 16);
-    expect(() => cocktailParty(g.subarray(1), { examples: 2, shape: SHAPE, units: 16 })).to.throw(/12543 values; a dense layer 784→16 has 12544/);
+    expect(() => cocktailParty(g.subarray(1), { examples: 2, shape: SHAPE, units: 16 })).to.throw(
+      /12543 values; a dense layer 784→16 has 12544/,
+    );
     expect(() => cocktailParty(g, { examples: 17, shape: SHAPE, units: 16 })).to.throw(/17 examples cannot be separated from 16 mixtures/);
     expect(() => cocktailParty(g, { examples: 2, shape: SHAPE, units: 16, binaryPrior: true })).to.throw(/binaryPrior needs biasGradient/);
   });

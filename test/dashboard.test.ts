@@ -19,8 +19,10 @@ class SocketIoProbe {
   constructor(readonly ws: WebSocket) {
     ws.on('message', (raw) => {
       const text = raw.toString();
-      if (text === '2') ws.send('3'); // engine.io ping → pong
-      else if (text.startsWith('0')) ws.send('40'); // engine.io open → socket.io connect to "/"
+      if (text === '2')
+        ws.send('3'); // engine.io ping → pong
+      else if (text.startsWith('0'))
+        ws.send('40'); // engine.io open → socket.io connect to "/"
       else if (text.startsWith('42')) {
         const [name, data] = JSON.parse(text.slice(2)) as [string, unknown];
         const resolvers = this.waiting.get(name);
@@ -49,8 +51,20 @@ function round(n: number, accuracy: number): RoundRecord {
 
 function record(): AttackRecord {
   return {
-    round: 1, target: 'c1', attack: 'dlg', view: 'plain', batchSize: 1, mse: 0.01, psnr: 20, ssim: 0.8, labelAccuracy: 1,
-    iterations: 50, evaluations: 600, finalObjective: 1e-5, seconds: 3, image: 'images/round-1-c1-plain.png',
+    round: 1,
+    target: 'c1',
+    attack: 'dlg',
+    view: 'plain',
+    batchSize: 1,
+    mse: 0.01,
+    psnr: 20,
+    ssim: 0.8,
+    labelAccuracy: 1,
+    iterations: 50,
+    evaluations: 600,
+    finalObjective: 1e-5,
+    seconds: 3,
+    image: 'images/round-1-c1-plain.png',
   };
 }
 
@@ -98,12 +112,22 @@ describe('dashboard', function () {
     expect((await fetch(new URL('/draw', dashboard.url))).status).to.equal(401);
   });
 
-  it('turns an attack\'s preview into a PNG data URL with the restart', async () => {
+  it("turns an attack's preview into a PNG data URL with the restart", async () => {
     const probe = SocketIoProbe.connect(dashboard.port, dashboard.token);
     probes.push(probe);
     await probe.next<DashboardState>('state');
     const images = new Float32Array(28 * 28).fill(0.5);
-    events.emit('attack-progress', { round: 1, target: 'c0', view: 'plain', attack: 'dlg', iteration: 3, objective: 0.1, restart: 1, restarts: 3, preview: { images, count: 1, shape: [28, 28, 1] } });
+    events.emit('attack-progress', {
+      round: 1,
+      target: 'c0',
+      view: 'plain',
+      attack: 'dlg',
+      iteration: 3,
+      objective: 0.1,
+      restart: 1,
+      restarts: 3,
+      preview: { images, count: 1, shape: [28, 28, 1] },
+    });
     const pushed = await probe.next<Record<string, unknown>>('attack-progress');
     expect(pushed).to.not.have.property('preview');
     expect([pushed.restart, pushed.restarts]).to.deep.equal([1, 3]);
@@ -150,7 +174,9 @@ describe('dashboard', function () {
   });
 
   it('refuses a websocket from another origin', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${dashboard.port}/socket.io/?EIO=4&transport=websocket&token=${dashboard.token}`, { headers: { origin: 'http://evil.example' } });
+    const ws = new WebSocket(`ws://127.0.0.1:${dashboard.port}/socket.io/?EIO=4&transport=websocket&token=${dashboard.token}`, {
+      headers: { origin: 'http://evil.example' },
+    });
     const status = await new Promise<number>((resolve, reject) => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => reject(new Error('cross-origin websocket was accepted')));
@@ -164,7 +190,8 @@ describe('dashboard', function () {
     expect(dashboard.url).to.match(/\?token=[0-9a-f]{32}$/);
     const base = `http://127.0.0.1:${dashboard.port}`;
     events.emit('round', round(1, 0.31), 3);
-    for (const p of ['/', '/state.json', '/?token=wrong', '/state.json?token=0123']) expect((await fetch(base + p)).status, p).to.equal(401);
+    for (const p of ['/', '/state.json', '/?token=wrong', '/state.json?token=0123'])
+      expect((await fetch(base + p)).status, p).to.equal(401);
     const state = await fetch(`${base}/state.json`, { headers: { 'x-fedleak-token': dashboard.token } });
     expect(state.status).to.equal(200);
     expect(((await state.json()) as DashboardState).rounds).to.have.length(1);

@@ -66,7 +66,13 @@ describe('data: mnist', () => {
     }
     expect(min).to.equal(0);
     expect(max).to.equal(1);
-    expect(classCounts(d.labels, Array.from({ length: 10000 }, (_, i) => i), 10).every((c) => c > 800)).to.equal(true);
+    expect(
+      classCounts(
+        d.labels,
+        Array.from({ length: 10000 }, (_, i) => i),
+        10,
+      ).every((c) => c > 800),
+    ).to.equal(true);
     // Real digits: strokes cover roughly a fifth of the pixels, not noise and not blank.
     const ink = d.images.subarray(0, 784).filter((v) => v > 0.5).length;
     expect(ink).to.be.within(40, 300);
@@ -78,7 +84,9 @@ describe('data: mnist', () => {
     for (let digit = 0; digit < 10; digit++) {
       const raw = JSON.parse(fs.readFileSync(require.resolve(`mnist/src/digits/${digit}.json`), 'utf8')) as { data: number[] };
       expect(d.labels[digit]).to.equal(digit);
-      expect(Array.from(d.images.subarray(digit * 784, digit * 784 + 784))).to.deep.equal(Array.from(Float32Array.from(raw.data.slice(0, 784))));
+      expect(Array.from(d.images.subarray(digit * 784, digit * 784 + 784))).to.deep.equal(
+        Array.from(Float32Array.from(raw.data.slice(0, 784))),
+      );
     }
   });
 });
@@ -131,7 +139,10 @@ describe('data: IDX files', () => {
   it('loads through loadDataset with paths relative to the current directory', () => {
     const img = write('c-images.idx', images);
     const lab = write('c-labels.idx', labels);
-    const d = loadDataset(dataConfig({ dataset: 'idx', images: path.relative(process.cwd(), img), labels: path.relative(process.cwd(), lab) }), 0);
+    const d = loadDataset(
+      dataConfig({ dataset: 'idx', images: path.relative(process.cwd(), img), labels: path.relative(process.cwd(), lab) }),
+      0,
+    );
     expect(d.labels).to.deep.equal(source.labels);
   });
 
@@ -143,7 +154,10 @@ describe('data: IDX files', () => {
     const wm = write('wm-images.idx', wrongMagic);
     expect(() => loadIdx(wm, lab)).to.throw(DataError, `${wm}: wrong magic number 0x00000801 for an IDX images file (expected 0x00000803)`);
     const tr = write('tr-images.idx', images.subarray(0, images.length - 7));
-    expect(() => loadIdx(tr, lab)).to.throw(DataError, `${tr}: truncated IDX images file: expected ${images.length} bytes, got ${images.length - 7}`);
+    expect(() => loadIdx(tr, lab)).to.throw(
+      DataError,
+      `${tr}: truncated IDX images file: expected ${images.length} bytes, got ${images.length - 7}`,
+    );
     const trl = write('tr-labels.idx', labels.subarray(0, 5));
     expect(() => loadIdx(img, trl)).to.throw(DataError, `${trl}: truncated IDX labels header: expected 8 bytes, got 5`);
     const badLabel = Buffer.from(labels);
@@ -195,7 +209,10 @@ describe('data: CIFAR-10 binary batches', () => {
   it('names the file for truncated batches and bad labels', () => {
     const bytes = encodeCifar10(a);
     const tr = write('truncated.bin', bytes.subarray(0, bytes.length - 100));
-    expect(() => loadCifar10([tr])).to.throw(DataError, `${tr}: truncated CIFAR-10 batch: records are 3073 bytes, expected ${bytes.length} bytes, got ${bytes.length - 100}`);
+    expect(() => loadCifar10([tr])).to.throw(
+      DataError,
+      `${tr}: truncated CIFAR-10 batch: records are 3073 bytes, expected ${bytes.length} bytes, got ${bytes.length - 100}`,
+    );
     const bad = Buffer.from(bytes);
     bad[3073] = 10;
     const bl = write('badlabel.bin', bad);
@@ -257,9 +274,18 @@ describe('data: partitioners', () => {
   });
 
   it('rejects impossible requests with a DataError', () => {
-    expect(() => partition(labels.subarray(0, 5), opts({ clients: 6 }), new Rng(0))).to.throw(DataError, /5 training examples cannot give each of 6 clients/);
-    expect(() => partition(labels, opts({ kind: 'by-class', classesPerClient: 11 }), new Rng(0))).to.throw(DataError, /classesPerClient must be an integer from 1 to 10/);
-    expect(() => partition(labels.subarray(0, 20), opts({ kind: 'by-class', classesPerClient: 5, clients: 10 }), new Rng(0))).to.throw(DataError, /has 2 training examples but 5 clients/);
+    expect(() => partition(labels.subarray(0, 5), opts({ clients: 6 }), new Rng(0))).to.throw(
+      DataError,
+      /5 training examples cannot give each of 6 clients/,
+    );
+    expect(() => partition(labels, opts({ kind: 'by-class', classesPerClient: 11 }), new Rng(0))).to.throw(
+      DataError,
+      /classesPerClient must be an integer from 1 to 10/,
+    );
+    expect(() => partition(labels.subarray(0, 20), opts({ kind: 'by-class', classesPerClient: 5, clients: 10 }), new Rng(0))).to.throw(
+      DataError,
+      /has 2 training examples but 5 clients/,
+    );
   });
 });
 

@@ -113,7 +113,10 @@ describe('client defences', () => {
 
     it('zeroes exactly the fraction when magnitudes tie, lowest indices first', () => {
       // 10 entries of equal magnitude (mixed signs) and 10 larger ones; prune 30% = 6.
-      const u = new Float32Array([...Array.from({ length: 10 }, (_, i) => (i % 2 ? 0.5 : -0.5)), ...Array.from({ length: 10 }, (_, i) => 1 + i)]);
+      const u = new Float32Array([
+        ...Array.from({ length: 10 }, (_, i) => (i % 2 ? 0.5 : -0.5)),
+        ...Array.from({ length: 10 }, (_, i) => 1 + i),
+      ]);
       const { update } = applyClientDefenses(u, defenses({ pruning: { fraction: 0.3 } }), new Rng(0));
       expect(countZeros(update)).to.equal(6);
       expect(Array.from(update.subarray(0, 10))).to.deep.equal([0, 0, 0, 0, 0, 0, -0.5, 0.5, -0.5, 0.5]);
@@ -245,9 +248,9 @@ describe('client defences', () => {
     });
 
     it('rejects a set defence missing from the order, and a name listed twice', () => {
-      expect(() => applyClientDefenses(new Float32Array(4), defenses({ noise: { variance: 1 }, order: ['clipping'] }), new Rng(0))).to.throw(
-        /defenses\.noise is set but defenses\.order \[clipping\] does not list it/,
-      );
+      expect(() =>
+        applyClientDefenses(new Float32Array(4), defenses({ noise: { variance: 1 }, order: ['clipping'] }), new Rng(0)),
+      ).to.throw(/defenses\.noise is set but defenses\.order \[clipping\] does not list it/);
       expect(() => clientDefensePlan(defenses({ order: ['noise', 'noise'] }))).to.throw(/lists "noise" twice/);
     });
 
@@ -294,13 +297,24 @@ describe('DP-FedAvg aggregation', () => {
 
   it('divides by the clients selected, not those that answered, and records privacy per round', () => {
     const scenario = validateScenario(
-      { name: 'dp', federation: { clients: 10, clientsPerRound: 4 }, defenses: { dp: { clippingNorm: 1, noiseMultiplier: 0.8, delta: 1e-5 } } },
+      {
+        name: 'dp',
+        federation: { clients: 10, clientsPerRound: 4 },
+        defenses: { dp: { clippingNorm: 1, noiseMultiplier: 0.8, delta: 1e-5 } },
+      },
       'test',
     );
     const ones = new Float32Array(100).fill(0.05); // norm 0.5: not clipped
     const noNoise = { ...scenario, defenses: { ...scenario.defenses, dp: { clippingNorm: 1, noiseMultiplier: 0, delta: 1e-5 } } };
     // Server-side DP-FedAvg is the DP wrapper around the scenario's strategy (fedsgd: θ ← θ − lr · mean).
-    const model: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name: 'bare-vector', inputShape: [1, 1, 1], numClasses: 1, layers: [], params: [{ name: 'v', shape: [100] }] };
+    const model: ModelDefinition = {
+      format: MODEL_DEFINITION_FORMAT,
+      name: 'bare-vector',
+      inputShape: [1, 1, 1],
+      numClasses: 1,
+      layers: [],
+      params: [{ name: 'v', shape: [100] }],
+    };
     const aggregate = (s: typeof scenario, round: number, numExamples: number[]) => {
       const strategy = strategyFor({ scenario: s, model });
       const ctx = { round, globalParams: new Float32Array(100), selected: ['c0', 'c1', 'c2', 'c3'] };
@@ -310,7 +324,13 @@ describe('DP-FedAvg aggregation', () => {
     const quiet = aggregate(noNoise, 1, [1, 5]);
     expect(-quiet.params[0] / scenario.federation.learningRate).to.be.closeTo((2 * 0.05) / 4, 1e-7);
     const { privacy } = aggregate(scenario, 3, [1]);
-    expect(privacy).to.deep.equal({ epsilon: computeEpsilon(0.8, 0.4, 3, 1e-5).epsilon, delta: 1e-5, noiseMultiplier: 0.8, sampleRate: 0.4, steps: 3 });
+    expect(privacy).to.deep.equal({
+      epsilon: computeEpsilon(0.8, 0.4, 3, 1e-5).epsilon,
+      delta: 1e-5,
+      noiseMultiplier: 0.8,
+      sampleRate: 0.4,
+      steps: 3,
+    });
   });
 
   it('rejects updates of different lengths and an empty round', () => {
@@ -344,9 +364,16 @@ describe('defence sweeps', () => {
       expect(v.loaded.scenario.federation.batchSize).to.equal(1);
       expect(v.loaded.scenario.model.name).to.equal('lenet-zhu');
     });
-    expect(sweepVariants(loadScenario('defense-quantization-sweep')).map((v) => v.loaded.scenario.defenses.quantization?.bits)).to.deep.equal([undefined, 16, 8]);
+    expect(
+      sweepVariants(loadScenario('defense-quantization-sweep')).map((v) => v.loaded.scenario.defenses.quantization?.bits),
+    ).to.deep.equal([undefined, 16, 8]);
     expect(sweepVariants(loadScenario('defense-pruning-sweep')).map((v) => v.loaded.scenario.defenses.pruning?.fraction)).to.deep.equal([
-      undefined, 0.1, 0.2, 0.3, 0.5, 0.7,
+      undefined,
+      0.1,
+      0.2,
+      0.3,
+      0.5,
+      0.7,
     ]);
     // The combined study is the three sweeps' rows, the undefended one once.
     const labels = (name: string) => sweepVariants(loadScenario(name)).map((v) => v.label);
@@ -359,10 +386,20 @@ describe('defence sweeps', () => {
 
   it('rejects a bad variant before anything runs, naming the variant', () => {
     const set = (sweep: unknown) => [`sweep=${JSON.stringify(sweep)}`];
-    expect(() => sweepVariants(loadScenario('defense-noise-sweep', set([{ label: 'a', set: { 'defenses.noise.variance': -1 } }])))).to.throw(
-      /sweep variant "a"[\s\S]*defenses\.noise\.variance/,
-    );
-    expect(() => sweepVariants(loadScenario('defense-noise-sweep', set([{ label: 'a', set: {} }, { label: 'a', set: {} }])))).to.throw(/"a" is used twice/);
+    expect(() =>
+      sweepVariants(loadScenario('defense-noise-sweep', set([{ label: 'a', set: { 'defenses.noise.variance': -1 } }]))),
+    ).to.throw(/sweep variant "a"[\s\S]*defenses\.noise\.variance/);
+    expect(() =>
+      sweepVariants(
+        loadScenario(
+          'defense-noise-sweep',
+          set([
+            { label: 'a', set: {} },
+            { label: 'a', set: {} },
+          ]),
+        ),
+      ),
+    ).to.throw(/"a" is used twice/);
     expect(() => sweepVariants(loadScenario('defense-noise-sweep', set([{ label: '../x', set: {} }])))).to.throw(/must be a folder name/);
   });
 
@@ -370,10 +407,46 @@ describe('defence sweeps', () => {
     const [none, noisy] = sweepVariants(loadScenario('defense-noise-sweep')).slice(0, 2);
     const results = (acc: number, psnrs: number[], error = false): RunResults =>
       ({
-        rounds: [{ round: 1, participants: [], dropped: [], testAccuracy: 0.1, testLoss: 1, seconds: 1 }, { round: 2, participants: [], dropped: [], testAccuracy: acc, testLoss: 1, seconds: 1 }],
+        rounds: [
+          { round: 1, participants: [], dropped: [], testAccuracy: 0.1, testLoss: 1, seconds: 1 },
+          { round: 2, participants: [], dropped: [], testAccuracy: acc, testLoss: 1, seconds: 1 },
+        ],
         attacks: [
-          ...psnrs.map((psnr) => ({ round: 1, target: 'c0', attack: 'dlg', view: 'plain', batchSize: 1, mse: 10 ** (-psnr / 10), psnr, ssim: 0.5, labelAccuracy: 1, iterations: 1, evaluations: 1, finalObjective: 0, seconds: 1 })),
-          ...(error ? [{ round: 1, target: 'c1', attack: 'dlg', view: 'plain', batchSize: 1, mse: NaN, psnr: NaN, ssim: NaN, labelAccuracy: NaN, iterations: 0, evaluations: 0, finalObjective: NaN, seconds: 0, error: 'boom' }] : []),
+          ...psnrs.map((psnr) => ({
+            round: 1,
+            target: 'c0',
+            attack: 'dlg',
+            view: 'plain',
+            batchSize: 1,
+            mse: 10 ** (-psnr / 10),
+            psnr,
+            ssim: 0.5,
+            labelAccuracy: 1,
+            iterations: 1,
+            evaluations: 1,
+            finalObjective: 0,
+            seconds: 1,
+          })),
+          ...(error
+            ? [
+                {
+                  round: 1,
+                  target: 'c1',
+                  attack: 'dlg',
+                  view: 'plain',
+                  batchSize: 1,
+                  mse: NaN,
+                  psnr: NaN,
+                  ssim: NaN,
+                  labelAccuracy: NaN,
+                  iterations: 0,
+                  evaluations: 0,
+                  finalObjective: NaN,
+                  seconds: 0,
+                  error: 'boom',
+                },
+              ]
+            : []),
         ],
       }) as unknown as RunResults;
     const rows = withAccuracyCost([sweepRow(none, results(0.8, [30, 40])), sweepRow(noisy, results(0.5, [10], true))]);
@@ -396,7 +469,15 @@ describe('fedleak run of a sweep (real processes)', () => {
         seed: 3,
         data: { dataset: 'synthetic', shape: [6, 6, 1], classes: 3, size: 60, testFraction: 0.2 },
         model: { name: 'mlp', hidden: [8] },
-        federation: { clients: 2, clientsPerRound: 2, clientsPerProcess: 2, rounds: 1, algorithm: 'fedsgd', batchSize: 1, learningRate: 0.1 },
+        federation: {
+          clients: 2,
+          clientsPerRound: 2,
+          clientsPerProcess: 2,
+          rounds: 1,
+          algorithm: 'fedsgd',
+          batchSize: 1,
+          learningRate: 0.1,
+        },
         // The analytic attack recovers a batch-1 input from a dense layer with bias exactly, so any
         // loss of quality comes from the defence the client applied.
         attack: { name: 'analytic', rounds: [1], maxTargets: 1 },
@@ -410,8 +491,11 @@ describe('fedleak run of a sweep (real processes)', () => {
     const out = path.join(dir, 'out');
     const fedleak = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');
     const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [fedleak, 'run', file, '-o', out, '-q'], { env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' }, timeout: 120000 }, (err, _stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
+      execFile(
+        process.execPath,
+        [fedleak, 'run', file, '-o', out, '-q'],
+        { env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' }, timeout: 120000 },
+        (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
       );
     });
     expect(run.code, run.stderr).to.equal(0);
@@ -424,7 +508,13 @@ describe('fedleak run of a sweep (real processes)', () => {
     expect(psnr(1)).to.be.below(psnr(0) - 10); // the observer saw the noised update
     expect(psnr(2)).to.be.above(40); // central DP: the curious server still sees the individual update
     expect(rows[0].accuracyCost).to.equal(0);
-    expect(rows[2].privacy).to.deep.equal({ epsilon: computeEpsilon(2, 1, 1, 1e-5).epsilon, delta: 1e-5, noiseMultiplier: 2, sampleRate: 1, steps: 1 });
+    expect(rows[2].privacy).to.deep.equal({
+      epsilon: computeEpsilon(2, 1, 1, 1e-5).epsilon,
+      delta: 1e-5,
+      noiseMultiplier: 2,
+      sampleRate: 1,
+      steps: 1,
+    });
     expect(rows[0].privacy).to.equal(undefined);
     expect(results.attacks.map((a) => a.variant)).to.deep.equal(['none', 'noise', 'dp']);
     results.attacks.forEach((a) => expect(fs.existsSync(path.join(out, a.image ?? 'missing'))).to.equal(true));

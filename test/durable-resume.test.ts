@@ -30,7 +30,10 @@ const SMALL = [
 ];
 
 function fedleakRun(args: string[]): ChildProcess {
-  return spawn(process.execPath, [FEDLEAK, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' } });
+  return spawn(process.execPath, [FEDLEAK, 'run', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' },
+  });
 }
 
 function runArgs(out: string, extra: string[] = []): string[] {
@@ -40,7 +43,10 @@ function runArgs(out: string, extra: string[] = []): string[] {
 /** Plain FedAvg; and DP-FedAvg with 2 of 3 clients sampled per round (seeded selection, seeded noise, the accountant). */
 const VARIANTS = [
   { label: 'fedavg', extra: [] },
-  { label: 'dp-fedavg, 2 of 3 clients sampled', extra: ['federation.clientsPerRound=2', 'defenses.dp={"clippingNorm":1,"noiseMultiplier":0.5}'] },
+  {
+    label: 'dp-fedavg, 2 of 3 clients sampled',
+    extra: ['federation.clientsPerRound=2', 'defenses.dp={"clippingNorm":1,"noiseMultiplier":0.5}'],
+  },
 ];
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
@@ -68,44 +74,47 @@ describe('durable runs (real fedleak processes)', function () {
   before(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-durable-'))));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  for (const variant of VARIANTS) it(`${variant.label}: kill -9 after round 2, then --resume: the same final parameters as the uninterrupted run`, async () => {
-    const whole = path.join(tmp, `whole-${variant.extra.length}`);
-    const first = await exited(fedleakRun([...runArgs(whole, variant.extra), '-q']));
-    expect(first.code, first.stderr).to.equal(0);
-    expect(readResults(whole).status).to.equal('finished');
+  for (const variant of VARIANTS)
+    it(`${variant.label}: kill -9 after round 2, then --resume: the same final parameters as the uninterrupted run`, async () => {
+      const whole = path.join(tmp, `whole-${variant.extra.length}`);
+      const first = await exited(fedleakRun([...runArgs(whole, variant.extra), '-q']));
+      expect(first.code, first.stderr).to.equal(0);
+      expect(readResults(whole).status).to.equal('finished');
 
-    const killed = path.join(tmp, `killed-${variant.extra.length}`);
-    const child = fedleakRun(runArgs(killed, variant.extra));
-    const done = exited(child);
-    await roundReported(child, 2);
-    child.kill('SIGKILL');
-    expect((await done).signal).to.equal('SIGKILL');
-    const checkpoint = readCheckpoint(killed);
-    expect(checkpoint.round).to.be.within(2, ROUNDS - 1);
-    expect(fs.existsSync(path.join(killed, FINAL_PARAMS_FILE))).to.equal(false);
-    const partial = readResults(killed);
-    expect(partial.status).to.equal('running');
-    expect(partial.rounds.map((r) => r.round)).to.deep.equal(Array.from({ length: checkpoint.round }, (_, i) => i + 1));
+      const killed = path.join(tmp, `killed-${variant.extra.length}`);
+      const child = fedleakRun(runArgs(killed, variant.extra));
+      const done = exited(child);
+      await roundReported(child, 2);
+      child.kill('SIGKILL');
+      expect((await done).signal).to.equal('SIGKILL');
+      const checkpoint = readCheckpoint(killed);
+      expect(checkpoint.round).to.be.within(2, ROUNDS - 1);
+      expect(fs.existsSync(path.join(killed, FINAL_PARAMS_FILE))).to.equal(false);
+      const partial = readResults(killed);
+      expect(partial.status).to.equal('running');
+      expect(partial.rounds.map((r) => r.round)).to.deep.equal(Array.from({ length: checkpoint.round }, (_, i) => i + 1));
 
-    const resumed = await exited(fedleakRun(['--resume', killed, '-q']));
-    expect(resumed.code, resumed.stderr).to.equal(0);
-    const results = readResults(killed);
-    expect(results.status).to.equal('finished');
-    expect(results.rounds.map((r) => r.round)).to.deep.equal([1, 2, 3, 4]);
-    const reference = readResults(whole);
-    expect(results.rounds.map((r) => [r.participants, r.testAccuracy])).to.deep.equal(reference.rounds.map((r) => [r.participants, r.testAccuracy]));
-    expect(results.privacy).to.deep.equal(reference.privacy);
-    if (variant.extra.length) expect(results.privacy?.steps).to.equal(ROUNDS);
-    const a = fs.readFileSync(path.join(whole, FINAL_PARAMS_FILE));
-    const b = fs.readFileSync(path.join(killed, FINAL_PARAMS_FILE));
-    expect(a.length).to.be.greaterThan(1000);
-    expect(a.equals(b)).to.equal(true);
-    // A run that had finished cannot be resumed again.
-    expect(fs.existsSync(path.join(killed, CHECKPOINT_FILE))).to.equal(true);
-    const again = await exited(fedleakRun(['--resume', killed, '-q']));
-    expect(again.code).to.not.equal(0);
-    expect(again.stderr).to.match(/already ran all 4 rounds/);
-  });
+      const resumed = await exited(fedleakRun(['--resume', killed, '-q']));
+      expect(resumed.code, resumed.stderr).to.equal(0);
+      const results = readResults(killed);
+      expect(results.status).to.equal('finished');
+      expect(results.rounds.map((r) => r.round)).to.deep.equal([1, 2, 3, 4]);
+      const reference = readResults(whole);
+      expect(results.rounds.map((r) => [r.participants, r.testAccuracy])).to.deep.equal(
+        reference.rounds.map((r) => [r.participants, r.testAccuracy]),
+      );
+      expect(results.privacy).to.deep.equal(reference.privacy);
+      if (variant.extra.length) expect(results.privacy?.steps).to.equal(ROUNDS);
+      const a = fs.readFileSync(path.join(whole, FINAL_PARAMS_FILE));
+      const b = fs.readFileSync(path.join(killed, FINAL_PARAMS_FILE));
+      expect(a.length).to.be.greaterThan(1000);
+      expect(a.equals(b)).to.equal(true);
+      // A run that had finished cannot be resumed again.
+      expect(fs.existsSync(path.join(killed, CHECKPOINT_FILE))).to.equal(true);
+      const again = await exited(fedleakRun(['--resume', killed, '-q']));
+      expect(again.code).to.not.equal(0);
+      expect(again.stderr).to.match(/already ran all 4 rounds/);
+    });
 
   it('--resume names what is wrong: no checkpoint in the folder, or a scenario given as well', async () => {
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
@@ -117,7 +126,10 @@ describe('durable runs (real fedleak processes)', function () {
     expect(both.stderr).to.match(/--resume DIR takes the scenario, seed, overrides and output folder from DIR\/checkpoint.json/);
   });
 
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal} writes the rounds so far with status "interrupted" and exits ${code}`, async () => {
       const out = path.join(tmp, signal);
       const child = fedleakRun(runArgs(out));
@@ -158,9 +170,22 @@ describe('durable runs (real fedleak processes)', function () {
     try {
       const log = (line: string) => {
         // The loop says it is waiting: only now start the clients.
-        if (line.includes('waiting up to 120000 ms') && !clients) clients = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), 3, { ...process.env, FEDLEAK_QUIET_BACKEND: '1' });
+        if (line.includes('waiting up to 120000 ms') && !clients)
+          clients = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), 3, {
+            ...process.env,
+            FEDLEAK_QUIET_BACKEND: '1',
+          });
       };
-      const result = await runRounds({ scenario, hub: c.hub, model: c.model, paramCount: c.paramCount, test: c.test, initialParams: c.initialParams, observe: () => undefined, log });
+      const result = await runRounds({
+        scenario,
+        hub: c.hub,
+        model: c.model,
+        paramCount: c.paramCount,
+        test: c.test,
+        initialParams: c.initialParams,
+        observe: () => undefined,
+        log,
+      });
       expect(clients).to.not.equal(null);
       expect(result.status).to.equal('finished');
       expect(result.rounds).to.have.length(1);
@@ -177,7 +202,16 @@ describe('durable runs (real fedleak processes)', function () {
     const logs: string[] = [];
     const c = await startCoordinator(scenario, { port: 0, host: '127.0.0.1', log: (l) => logs.push(l) });
     try {
-      const result = await runRounds({ scenario, hub: c.hub, model: c.model, paramCount: c.paramCount, test: c.test, initialParams: c.initialParams, observe: () => undefined, log: (l) => logs.push(l) });
+      const result = await runRounds({
+        scenario,
+        hub: c.hub,
+        model: c.model,
+        paramCount: c.paramCount,
+        test: c.test,
+        initialParams: c.initialParams,
+        observe: () => undefined,
+        log: (l) => logs.push(l),
+      });
       expect(result.status).to.equal('aborted');
       expect(result.rounds).to.deep.equal([]);
       expect(result.abortReason).to.match(/round 1: no client connected within federation.reconnectTimeoutMs \(300 ms\)/);

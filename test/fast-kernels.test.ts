@@ -85,7 +85,22 @@ function convCases(rng: Rng, count: number): ConvCase[] {
     { batch: 3, h: 7, w: 9, inC: 2, outC: 5, fh: 3, fw: 3, stride: 2, pad: 'same' },
     { batch: 1, h: 8, w: 8, inC: 3, outC: 4, fh: 3, fw: 2, stride: 2, pad: 'same' },
     { batch: 2, h: 9, w: 7, inC: 3, outC: 7, fh: 3, fw: 3, stride: [2, 1], pad: 'valid' },
-    { batch: 1, h: 6, w: 7, inC: 2, outC: 3, fh: 3, fw: 3, stride: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+    {
+      batch: 1,
+      h: 6,
+      w: 7,
+      inC: 2,
+      outC: 3,
+      fh: 3,
+      fw: 3,
+      stride: 1,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    },
     { batch: 1, h: 1, w: 1, inC: 1, outC: 1, fh: 1, fw: 1, stride: 1, pad: 'valid' },
   ];
   const pads: Pad[] = ['same', 'valid', 0, 1, 2];
@@ -147,7 +162,12 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
           tf.tidy(() => {
             const x = randn(rng, [c.batch, c.h, c.w, c.inC]);
             const filter = randn(rng, [c.fh, c.fw, c.inC, c.outC]);
-            expectSame('Conv2D', { x, filter }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dilations: 1 }, `Conv2D ${convLabel(c)}`);
+            expectSame(
+              'Conv2D',
+              { x, filter },
+              { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dilations: 1 },
+              `Conv2D ${convLabel(c)}`,
+            );
           });
         }
       });
@@ -192,24 +212,51 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
   });
 
   const BROADCASTS: Array<[number[], number[]]> = [
-    [[2, 3, 4], [2, 3, 4]],
+    [
+      [2, 3, 4],
+      [2, 3, 4],
+    ],
     [[2, 3, 4], [4]],
     [[4], [2, 3, 4]],
     [[1, 16, 16, 12], [12]],
     [[2, 3, 4], []],
     [[], [5]],
     [[], []],
-    [[2, 1, 4], [3, 1]],
-    [[5, 1], [1, 6]],
-    [[3, 1, 5], [3, 4, 1]],
-    [[1, 10], [7, 10]],
-    [[7, 1], [7, 10]],
-    [[2, 3, 1, 5], [1, 3, 4, 1]],
+    [
+      [2, 1, 4],
+      [3, 1],
+    ],
+    [
+      [5, 1],
+      [1, 6],
+    ],
+    [
+      [3, 1, 5],
+      [3, 4, 1],
+    ],
+    [
+      [1, 10],
+      [7, 10],
+    ],
+    [
+      [7, 1],
+      [7, 10],
+    ],
+    [
+      [2, 3, 1, 5],
+      [1, 3, 4, 1],
+    ],
     [[1], [3, 3]],
     [[0, 3], [3]],
     // Large enough for the WebAssembly path (≥ 256 outputs), with a scalar tail (sizes not ÷ 4).
-    [[17, 31], [17, 31]],
-    [[1, 16, 16, 12], [1, 16, 16, 12]],
+    [
+      [17, 31],
+      [17, 31],
+    ],
+    [
+      [1, 16, 16, 12],
+      [1, 16, 16, 12],
+    ],
     [[301], []],
     [[], [2, 129]],
     [[1], [259]],
@@ -263,7 +310,20 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
       // The WebAssembly path (≥ 256 elements, with a tail), across exp's whole range incl. clamping.
       const wide = tf.mul(randn(new Rng(11), [1, 17, 17, 3]), 15);
       expectSame('Sigmoid', { x: wide }, {}, 'Sigmoid (wasm)');
-      const extremes = tf.tensor([-200, -88, -87.5, -20, -1e-3, 0, 1e-3, 20, 87.5, 88, 200, ...Array.from({ length: 250 }, (_, i) => i / 10 - 12.5)]);
+      const extremes = tf.tensor([
+        -200,
+        -88,
+        -87.5,
+        -20,
+        -1e-3,
+        0,
+        1e-3,
+        20,
+        87.5,
+        88,
+        200,
+        ...Array.from({ length: 250 }, (_, i) => i / 10 - 12.5),
+      ]);
       expectSame('Sigmoid', { x: extremes }, {}, 'Sigmoid extremes');
       expectSame('Neg', { x }, {}, 'Neg');
       expectSame('Neg', { x: tf.scalar(2.5) }, {}, 'Neg of a scalar');
@@ -290,10 +350,27 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     tf.tidy(() => {
       const x = randn(rng, [2, 3]);
       expectSame('Slice', { x }, { begin: 1, size: 1 }, 'Slice with a number begin and size');
-      const ints = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
+      const ints = tf.tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [2, 3],
+        'int32',
+      );
       const got = run(fastKernel('Slice'), { x: ints }, { begin: [0, 1], size: [2, 2] });
       expect(Array.from(got.values)).to.deep.equal([2, 3, 5, 6]);
-      const padded = run(fastKernel('PadV2'), { x: ints }, { paddings: [[1, 0], [0, 1]], constantValue: 7 });
+      const padded = run(
+        fastKernel('PadV2'),
+        { x: ints },
+        {
+          paddings: [
+            [1, 0],
+            [0, 1],
+          ],
+          constantValue: 7,
+        },
+      );
       expect(Array.from(padded.values)).to.deep.equal([7, 7, 7, 7, 1, 2, 3, 7, 4, 5, 6, 7]);
       expect(() => run(fastKernel('Slice'), { x }, { begin: [1, 2], size: [2, 1] })).to.throw(/slice/i);
     });
@@ -332,7 +409,10 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
 
     // Soft cross-entropy: value, gradient, and the gradient of a function of the gradient (what
     // DLG differentiates), w.r.t. logits and soft targets, for batches of 1 and 3.
-    for (const [rows, cols] of [[1, 10], [3, 4]]) {
+    for (const [rows, cols] of [
+      [1, 10],
+      [3, 4],
+    ]) {
       tf.tidy(() => {
         const logits = tf.mul(randn(rng, [rows, cols]), 3) as Tensor2D;
         // Rows summing to 1.3 as well as to 1, so a dropped Σ_c t factor shows.
@@ -341,7 +421,10 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
         const fusedCe = (l: Tensor, t: Tensor) => softCrossEntropyFused(l, t) as Tensor;
         const plainCe = (l: Tensor, t: Tensor) => softCrossEntropy(l as Tensor2D, t as Tensor2D);
         close(fusedCe(logits, targets), plainCe(logits, targets), `softCE value ${rows}×${cols}`);
-        for (const [i, name] of [[0, 'logits'], [1, 'targets']] as const) {
+        for (const [i, name] of [
+          [0, 'logits'],
+          [1, 'targets'],
+        ] as const) {
           const gf = tf.grads(fusedCe)([logits, targets])[i];
           const gp = tf.grads(plainCe)([logits, targets])[i];
           close(gf, gp, `softCE gradient w.r.t. ${name} ${rows}×${cols}`);
@@ -356,40 +439,49 @@ describe('fast cpu kernels vs stock tfjs kernels', function () {
     }
   });
 
-  for (const impl of ['wasm', 'js'] as const) it(`BatchMatMul (${impl}) with every transpose combination and batch broadcasting`, () => {
-    setConvImpl(impl);
-    const rng = new Rng(6);
-    const shapes: Array<[number, number, number, number, number]> = [
-      // batchA, batchB, m, k, n
-      [1, 1, 1, 768, 10],
-      [1, 1, 5, 7, 3],
-      [3, 3, 4, 5, 6],
-      [3, 1, 4, 5, 6],
-      [1, 2, 3, 1, 2],
-      [2, 2, 1, 1, 1],
-      [1, 1, 1, 10, 768],
-      [1, 1, 768, 1, 10],
-      [2, 1, 3, 13, 5],
-      [1, 1, 2, 18, 3],
-    ];
-    for (const [ba, bb, m, k, n] of shapes) {
-      for (const transposeA of [false, true]) {
-        for (const transposeB of [false, true]) {
-          tf.tidy(() => {
-            const a = randn(rng, [ba, ...(transposeA ? [k, m] : [m, k])]);
-            const b = randn(rng, [bb, ...(transposeB ? [n, k] : [k, n])]);
-            expectSame('BatchMatMul', { a, b }, { transposeA, transposeB }, `BatchMatMul a [${a.shape}] b [${b.shape}] tA ${transposeA} tB ${transposeB}`);
-          });
+  for (const impl of ['wasm', 'js'] as const)
+    it(`BatchMatMul (${impl}) with every transpose combination and batch broadcasting`, () => {
+      setConvImpl(impl);
+      const rng = new Rng(6);
+      const shapes: Array<[number, number, number, number, number]> = [
+        // batchA, batchB, m, k, n
+        [1, 1, 1, 768, 10],
+        [1, 1, 5, 7, 3],
+        [3, 3, 4, 5, 6],
+        [3, 1, 4, 5, 6],
+        [1, 2, 3, 1, 2],
+        [2, 2, 1, 1, 1],
+        [1, 1, 1, 10, 768],
+        [1, 1, 768, 1, 10],
+        [2, 1, 3, 13, 5],
+        [1, 1, 2, 18, 3],
+      ];
+      for (const [ba, bb, m, k, n] of shapes) {
+        for (const transposeA of [false, true]) {
+          for (const transposeB of [false, true]) {
+            tf.tidy(() => {
+              const a = randn(rng, [ba, ...(transposeA ? [k, m] : [m, k])]);
+              const b = randn(rng, [bb, ...(transposeB ? [n, k] : [k, n])]);
+              expectSame(
+                'BatchMatMul',
+                { a, b },
+                { transposeA, transposeB },
+                `BatchMatMul a [${a.shape}] b [${b.shape}] tA ${transposeA} tB ${transposeB}`,
+              );
+            });
+          }
         }
       }
-    }
-  });
+    });
 
   it('second-order DLG gradients are the same with fast and stock kernels', () => {
     if (initialImpl) setConvImpl(initialImpl);
     const configs = [
       { config: { name: 'lenet-zhu' }, shape: [12, 12, 3] as [number, number, number] },
-      { config: { name: 'convnet', channels: [4, 6], kernelSize: 3, stride: 1, padding: 1, pool: true, hidden: [8] }, shape: [8, 8, 2] as [number, number, number] },
+      {
+        config: { name: 'convnet', channels: [4, 6], kernelSize: 3, stride: 1, padding: 1, pool: true, hidden: [8] },
+        shape: [8, 8, 2] as [number, number, number],
+      },
     ];
     for (const { config, shape } of configs) {
       const rng = new Rng(8);

@@ -44,7 +44,10 @@ interface WsOutcome {
 }
 
 /** Opens a websocket, runs `script` once open, collects decoded messages until the server closes it. */
-function wsSession(port: number, script: (ws: WebSocket) => void): { ws: WebSocket; done: Promise<WsOutcome>; next: () => Promise<WireMessage> } {
+function wsSession(
+  port: number,
+  script: (ws: WebSocket) => void,
+): { ws: WebSocket; done: Promise<WsOutcome>; next: () => Promise<WireMessage> } {
   const ws = new WebSocket(`ws://127.0.0.1:${port}`);
   const messages: WireMessage[] = [];
   const waiters: Array<(m: WireMessage) => void> = [];
@@ -149,7 +152,9 @@ describe('coordinator hub: limits before authentication (real sockets)', functio
     expect(hub.isConnected('c0')).to.equal(true);
     // A flood of 200 more: each is refused, but the log gets the first ten lines and one per hundred.
     for (let batch = 0; batch < 4; batch++) {
-      const codes = await Promise.all(Array.from({ length: 50 }, (_, i) => wsSession(port, (ws) => ws.send(hello(`flood-${batch}-${i}`))).done.then((o) => o.code)));
+      const codes = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => wsSession(port, (ws) => ws.send(hello(`flood-${batch}-${i}`))).done.then((o) => o.code)),
+      );
       expect(codes.every((c) => c === 4029)).to.equal(true);
     }
     const limitedLines = log.filter((l) => l.includes('rate-limited'));

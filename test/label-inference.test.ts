@@ -6,7 +6,13 @@ import { modelSchema } from '../server/scenario/schema';
 import { Rng } from '../shared/random';
 import { loadMnist, type Dataset } from '../shared/data';
 import { parameterGradients } from '../server/observer/gradient-matching';
-import { countRuleCandidates, countRuleLabels, inferLabels, multisetLabelAccuracy, signRuleLabel } from '../server/observer/attacks/label-inference';
+import {
+  countRuleCandidates,
+  countRuleLabels,
+  inferLabels,
+  multisetLabelAccuracy,
+  signRuleLabel,
+} from '../server/observer/attacks/label-inference';
 import { simulatedUpdate } from '../server/observer/attacks/inverting-gradients';
 
 const SHAPE: [number, number, number] = [28, 28, 1];
@@ -46,7 +52,10 @@ describe('label inference', () => {
       const guess = inferLabels({ model, params, gradient, count: 8, seed: b });
       expect(guess).to.have.length(8);
       inferred += multisetLabelAccuracy(guess, labels);
-      chance += multisetLabelAccuracy(Array.from({ length: 8 }, () => rng.int(10)), labels);
+      chance += multisetLabelAccuracy(
+        Array.from({ length: 8 }, () => rng.int(10)),
+        labels,
+      );
       tf.dispose(params);
     }
     expect(inferred / 10).to.be.at.least(0.9);
@@ -75,7 +84,10 @@ describe('label inference', () => {
       const plan = { steps: 2, batchSize: 2, learningRate: 0.1 };
       const delta = tf.tidy(() => {
         const targets = [oneHot(labels.slice(0, 2), 10), oneHot(labels.slice(2), 10)];
-        return flattenParams(simulatedUpdate(model, params, tf.tensor4d(images, [4, ...SHAPE]), targets, plan, 'weight-delta'), model.specs);
+        return flattenParams(
+          simulatedUpdate(model, params, tf.tensor4d(images, [4, ...SHAPE]), targets, plan, 'weight-delta'),
+          model.specs,
+        );
       });
       const estimate = delta.map((v) => -v / (plan.learningRate * plan.steps));
       total += multisetLabelAccuracy(inferLabels({ model, params, gradient: estimate, count: 4, seed: t }), labels);
@@ -100,15 +112,23 @@ describe('label inference', () => {
     p[7] = 0.3;
     const g = [0.1, 0.1, -0.65, 0.1, 0.1, -0.15, 0.1, 0.075, 0.1, 0.1];
     const candidates = countRuleCandidates(g, p, 4, 3, Infinity);
-    expect(candidates[0]).to.deep.equal(countRuleLabels(g, p, 4)).and.deep.equal([2, 2, 2, 5]);
+    expect(candidates[0])
+      .to.deep.equal(countRuleLabels(g, p, 4))
+      .and.deep.equal([2, 2, 2, 5]);
     // Deviating at the first pick (gap 1.1) also ends in {2, 2, 5, 7}: kept once.
-    expect(candidates).to.deep.equal([[2, 2, 2, 5], [2, 2, 5, 7]]);
+    expect(candidates).to.deep.equal([
+      [2, 2, 2, 5],
+      [2, 2, 5, 7],
+    ]);
     expect(countRuleCandidates(g, p, 4, 1)).to.deep.equal([[2, 2, 2, 5]]);
     // Clear calls get no runner-up: with p̂[7] = 0.15 class 7 sits at −0.3, gaps 1.7 and 0.7 > CLOSE_CALL_GAP.
     const clear = p.slice();
     clear[7] = 0.15;
     expect(countRuleCandidates(g, clear, 4, 3)).to.deep.equal([[2, 2, 2, 5]]);
-    expect(countRuleCandidates(g, p, 4, 3)).to.deep.equal([[2, 2, 2, 5], [2, 2, 5, 7]]);
+    expect(countRuleCandidates(g, p, 4, 3)).to.deep.equal([
+      [2, 2, 2, 5],
+      [2, 2, 5, 7],
+    ]);
   });
 
   it('count rule candidates: an over-predicted class outside the answer replaces the last greedy pick', () => {
@@ -122,7 +142,9 @@ describe('label inference', () => {
     ]);
     expect(countRuleCandidates(g, p, 4, 3, 0.5, Infinity), 'no surplus rule: the answer alone').to.deep.equal([[0, 1, 7, 7]]);
     // All labels certain (negative g_b): nothing to replace.
-    expect(countRuleCandidates([-0.25, -0.25, -0.25, -0.25, 0.2, 0.2, 0.2, 0.2, 0, 0], new Array<number>(10).fill(0.1), 4, 3)).to.deep.equal([[0, 1, 2, 3]]);
+    expect(
+      countRuleCandidates([-0.25, -0.25, -0.25, -0.25, 0.2, 0.2, 0.2, 0.2, 0, 0], new Array<number>(10).fill(0.1), 4, 3),
+    ).to.deep.equal([[0, 1, 2, 3]]);
   });
 
   it('multiset accuracy counts repeated labels only as often as they occur', () => {

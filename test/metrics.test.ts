@@ -1,14 +1,5 @@
 import { expect } from 'chai';
-import {
-  PSNR_CAP_DB,
-  labelAccuracy,
-  minCostAssignment,
-  mse,
-  psnr,
-  psnrFromMse,
-  scoreReconstruction,
-  ssim,
-} from '../server/metrics';
+import { PSNR_CAP_DB, labelAccuracy, minCostAssignment, mse, psnr, psnrFromMse, scoreReconstruction, ssim } from '../server/metrics';
 import { loadMnist } from '../shared/data/mnist';
 import { Rng } from '../shared/random';
 import type { ImageShape } from '../shared/models/types';
@@ -51,7 +42,9 @@ describe('metrics', () => {
     it('matches a PyTorch reference on 28×28 grey and 16×20 RGB images', () => {
       // Reference: valid 2-D convolution with the 11×11 Gaussian window, float64 (torch 1.13).
       const a = picture(28, 28, 1, (x, y) => (Math.sin(0.3 * x + 0.2 * y) + 1) / 2);
-      const b = picture(28, 28, 1, (x, y) => Math.min(1, Math.max(0, (Math.sin(0.3 * x + 0.2 * y) + 1) / 2 + 0.3 * Math.cos(0.5 * x - 0.7 * y))));
+      const b = picture(28, 28, 1, (x, y) =>
+        Math.min(1, Math.max(0, (Math.sin(0.3 * x + 0.2 * y) + 1) / 2 + 0.3 * Math.cos(0.5 * x - 0.7 * y))),
+      );
       expect(ssim(a, b, [28, 28, 1])).to.be.closeTo(0.6067090122843954, 1e-6);
       const ra = picture(16, 20, 3, (x, y, c) => (Math.sin(0.3 * x + 0.2 * y + c) + 1) / 2);
       const rb = picture(16, 20, 3, (x, y, c) => (Math.sin(0.31 * x + 0.2 * y + 0.5 * c) + 1) / 2);
@@ -81,7 +74,12 @@ describe('metrics', () => {
   describe('minCostAssignment', () => {
     it('finds the optimal permutation where the greedy choice fails', () => {
       // Greedy picks (0,0)=1 then (1,1)=10: total 11; optimal (0,1)+(1,0) = 2+2 = 4.
-      expect(minCostAssignment([[1, 2], [2, 10]])).to.deep.equal([1, 0]);
+      expect(
+        minCostAssignment([
+          [1, 2],
+          [2, 10],
+        ]),
+      ).to.deep.equal([1, 0]);
     });
 
     it('agrees with brute force on random 6×6 matrices', () => {
@@ -149,7 +147,9 @@ describe('metrics', () => {
 
     it('names the batch whose size is wrong', () => {
       const truth = { images: new Float32Array(size), labels: [0], count: 1 };
-      expect(() => scoreReconstruction({ images: new Float32Array(size), labels: [0, 1], count: 1 }, truth, shape)).to.throw(/reconstruction\.labels/);
+      expect(() => scoreReconstruction({ images: new Float32Array(size), labels: [0, 1], count: 1 }, truth, shape)).to.throw(
+        /reconstruction\.labels/,
+      );
       expect(() => scoreReconstruction(truth, { images: new Float32Array(10), labels: [0], count: 1 }, shape)).to.throw(/truth\.images/);
     });
   });

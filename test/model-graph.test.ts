@@ -7,7 +7,18 @@ import { expect } from 'chai';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { Rng } from '../shared/random';
-import { buildModel, definitionFor, modelFromDefinition, oneHot, parseModelDefinition, softCrossEntropy, unflattenParams, type ImageShape, type Model, type ModelDefinition } from '../shared/models';
+import {
+  buildModel,
+  definitionFor,
+  modelFromDefinition,
+  oneHot,
+  parseModelDefinition,
+  softCrossEntropy,
+  unflattenParams,
+  type ImageShape,
+  type Model,
+  type ModelDefinition,
+} from '../shared/models';
 import { modelSchema } from '../shared/models/schema';
 import { ACTIVATIONS } from '../shared/models/graph/activations';
 import { parameterGradients, squaredGradientDistance } from '../server/observer/gradient-matching';
@@ -24,20 +35,37 @@ interface ParityCase {
 const PARITY: ParityCase[] = [
   { label: 'lenet-zhu 28×28×1', config: { name: 'lenet-zhu' }, shape: [28, 28, 1], legacy: (s, k) => legacyLenetZhu(s, k) },
   { label: 'lenet-zhu 11×11×3', config: { name: 'lenet-zhu' }, shape: [11, 11, 3], legacy: (s, k) => legacyLenetZhu(s, k) },
-  { label: 'mlp relu [16, 8]', config: { name: 'mlp', hidden: [16, 8] }, shape: [6, 6, 1], legacy: (s, k) => legacyMlp(s, k, { hidden: [16, 8], activation: 'relu' }) },
-  { label: 'mlp sigmoid [12]', config: { name: 'mlp', hidden: [12], activation: 'sigmoid' }, shape: [5, 5, 2], legacy: (s, k) => legacyMlp(s, k, { hidden: [12], activation: 'sigmoid' }) },
-  { label: 'mlp tanh, no hidden', config: { name: 'mlp', hidden: [], activation: 'tanh' }, shape: [4, 4, 1], legacy: (s, k) => legacyMlp(s, k, { hidden: [], activation: 'tanh' }) },
+  {
+    label: 'mlp relu [16, 8]',
+    config: { name: 'mlp', hidden: [16, 8] },
+    shape: [6, 6, 1],
+    legacy: (s, k) => legacyMlp(s, k, { hidden: [16, 8], activation: 'relu' }),
+  },
+  {
+    label: 'mlp sigmoid [12]',
+    config: { name: 'mlp', hidden: [12], activation: 'sigmoid' },
+    shape: [5, 5, 2],
+    legacy: (s, k) => legacyMlp(s, k, { hidden: [12], activation: 'sigmoid' }),
+  },
+  {
+    label: 'mlp tanh, no hidden',
+    config: { name: 'mlp', hidden: [], activation: 'tanh' },
+    shape: [4, 4, 1],
+    legacy: (s, k) => legacyMlp(s, k, { hidden: [], activation: 'tanh' }),
+  },
   {
     label: 'convnet relu + avg pool',
     config: { name: 'convnet', channels: [4, 6], hidden: [10] },
     shape: [12, 12, 2],
-    legacy: (s, k) => legacyConvnet(s, k, { channels: [4, 6], kernelSize: 3, stride: 1, padding: 1, activation: 'relu', pool: true, hidden: [10] }),
+    legacy: (s, k) =>
+      legacyConvnet(s, k, { channels: [4, 6], kernelSize: 3, stride: 1, padding: 1, activation: 'relu', pool: true, hidden: [10] }),
   },
   {
     label: 'convnet sigmoid stride 2 pad 0, no pool',
     config: { name: 'convnet', channels: [5, 3], kernelSize: 3, stride: 2, padding: 0, pool: false, hidden: [], activation: 'sigmoid' },
     shape: [13, 11, 1],
-    legacy: (s, k) => legacyConvnet(s, k, { channels: [5, 3], kernelSize: 3, stride: 2, padding: 0, activation: 'sigmoid', pool: false, hidden: [] }),
+    legacy: (s, k) =>
+      legacyConvnet(s, k, { channels: [5, 3], kernelSize: 3, stride: 2, padding: 0, activation: 'sigmoid', pool: false, hidden: [] }),
   },
 ];
 
@@ -55,7 +83,12 @@ function dlgImageGradient(apply: Model['apply'], params: Tensor[], x0: Tensor4D,
   return tf.grad((z: Tensor) => squaredGradientDistance(parameterGradients(fake, params, z as Tensor4D, target), trueGrads))(x);
 }
 
-function definition(layers: ModelDefinition['layers'], params: ModelDefinition['params'], inputShape: ImageShape = [4, 4, 1], numClasses = 3): ModelDefinition {
+function definition(
+  layers: ModelDefinition['layers'],
+  params: ModelDefinition['params'],
+  inputShape: ImageShape = [4, 4, 1],
+  numClasses = 3,
+): ModelDefinition {
   return { format: 'fedleak-model/1', name: 'test', inputShape, numClasses, layers, params };
 }
 
@@ -93,7 +126,11 @@ describe('model definitions (layer graphs)', function () {
           const x1 = x.slice([0], [1]) as Tensor4D;
           const dummy = tf.tensor(rng.fork('dummy').fillUniform(new Float32Array(size), 0, 1), [1, ...c.shape]) as Tensor4D;
           const t = y.slice([0], [1]) as Tensor2D;
-          same(dlgImageGradient(model.apply, params, x1, dummy, t), dlgImageGradient(legacy.apply, params, x1, dummy, t), 'DLG objective gradient');
+          same(
+            dlgImageGradient(model.apply, params, x1, dummy, t),
+            dlgImageGradient(legacy.apply, params, x1, dummy, t),
+            'DLG objective gradient',
+          );
         });
       });
     }
@@ -108,24 +145,57 @@ describe('model definitions (layer graphs)', function () {
 
   describe('bad definitions fail with an error naming the layer', () => {
     const cases: Array<{ what: string; def: () => unknown; error: RegExp }> = [
-      { what: 'an unknown op', def: () => definition([FLAT, { ...DENSE_OUT, op: 'lstm' }], OUT_PARAMS), error: /layer "out" \(#1, op lstm\): unknown op "lstm"; supported: conv2d, dense/ },
-      { what: 'a dangling input', def: () => definition([FLAT, { ...DENSE_OUT, inputs: ['flatt'] }], OUT_PARAMS), error: /layer "out" \(#1, op dense\): input "flatt" is not an earlier layer/ },
+      {
+        what: 'an unknown op',
+        def: () => definition([FLAT, { ...DENSE_OUT, op: 'lstm' }], OUT_PARAMS),
+        error: /layer "out" \(#1, op lstm\): unknown op "lstm"; supported: conv2d, dense/,
+      },
+      {
+        what: 'a dangling input',
+        def: () => definition([FLAT, { ...DENSE_OUT, inputs: ['flatt'] }], OUT_PARAMS),
+        error: /layer "out" \(#1, op dense\): input "flatt" is not an earlier layer/,
+      },
       {
         what: 'a parameter shape mismatch',
         def: () => definition([FLAT, DENSE_OUT], [{ name: 'out/kernel', shape: [15, 3] }, OUT_PARAMS[1]]),
         error: /layer "out" \(#1, op dense\): kernel "out\/kernel" has shape \[15,3\], the layer needs \[16,3\]/,
       },
-      { what: 'a bad config value', def: () => definition([FLAT, { ...DENSE_OUT, config: { units: 3, activation: 'swishy' } }], OUT_PARAMS), error: /layer "out" \(#1, op dense\): config: activation/ },
-      { what: 'an unknown config key', def: () => definition([FLAT, { ...DENSE_OUT, config: { units: 3, kernel_size: 3 } }], OUT_PARAMS), error: /layer "out".*config: .*kernel_size/ },
-      { what: 'a missing parameter', def: () => definition([FLAT, { ...DENSE_OUT, params: ['out/kernel'] }], OUT_PARAMS), error: /layer "out".*needs 2 parameter\(s\) \(kernel, bias\), lists 1/ },
-      { what: 'an unused parameter', def: () => definition([FLAT, DENSE_OUT], [...OUT_PARAMS, { name: 'spare', shape: [2] }]), error: /params: "spare" is used by no layer/ },
-      { what: 'logits of the wrong size', def: () => definition([FLAT, DENSE_OUT], OUT_PARAMS, [4, 4, 1], 5), error: /layer "out".*logits need \[5\]/ },
+      {
+        what: 'a bad config value',
+        def: () => definition([FLAT, { ...DENSE_OUT, config: { units: 3, activation: 'swishy' } }], OUT_PARAMS),
+        error: /layer "out" \(#1, op dense\): config: activation/,
+      },
+      {
+        what: 'an unknown config key',
+        def: () => definition([FLAT, { ...DENSE_OUT, config: { units: 3, kernel_size: 3 } }], OUT_PARAMS),
+        error: /layer "out".*config: .*kernel_size/,
+      },
+      {
+        what: 'a missing parameter',
+        def: () => definition([FLAT, { ...DENSE_OUT, params: ['out/kernel'] }], OUT_PARAMS),
+        error: /layer "out".*needs 2 parameter\(s\) \(kernel, bias\), lists 1/,
+      },
+      {
+        what: 'an unused parameter',
+        def: () => definition([FLAT, DENSE_OUT], [...OUT_PARAMS, { name: 'spare', shape: [2] }]),
+        error: /params: "spare" is used by no layer/,
+      },
+      {
+        what: 'logits of the wrong size',
+        def: () => definition([FLAT, DENSE_OUT], OUT_PARAMS, [4, 4, 1], 5),
+        error: /layer "out".*logits need \[5\]/,
+      },
       {
         what: 'a dense layer on an image',
         def: () => definition([{ ...DENSE_OUT, inputs: ['input'] }], OUT_PARAMS),
-        error: /layer "out" \(#0, op dense\): expects a flat vector \(add a flatten layer before it\) \(rank 1 per example\), got shape \[4,4,1\]/,
+        error:
+          /layer "out" \(#0, op dense\): expects a flat vector \(add a flatten layer before it\) \(rank 1 per example\), got shape \[4,4,1\]/,
       },
-      { what: 'a dead branch', def: () => definition([FLAT, { ...FLAT, name: 'flat2' }, DENSE_OUT], OUT_PARAMS), error: /layer "flat2".*reaches no later layer/ },
+      {
+        what: 'a dead branch',
+        def: () => definition([FLAT, { ...FLAT, name: 'flat2' }, DENSE_OUT], OUT_PARAMS),
+        error: /layer "flat2".*reaches no later layer/,
+      },
       { what: 'a wrong format', def: () => ({ ...definition([FLAT, DENSE_OUT], OUT_PARAMS), format: 'keras' }), error: /format/ },
     ];
     for (const c of cases) {
@@ -139,9 +209,7 @@ describe('model definitions (layer graphs)', function () {
     const mlp = buildModel(modelSchema.parse({ name: 'mlp', hidden: [5] }), [3, 3, 1], 3);
     expect(mlp.firstDenseLayer).to.deep.equal({ kernel: 0, bias: 1 });
     expect(mlp.logitDense).to.deep.equal({ kernel: 2, bias: 3 });
-    const softmaxed = modelFromDefinition(
-      definition([FLAT, { ...DENSE_OUT, config: { units: 3, activation: 'softmax' } }], OUT_PARAMS),
-    );
+    const softmaxed = modelFromDefinition(definition([FLAT, { ...DENSE_OUT, config: { units: 3, activation: 'softmax' } }], OUT_PARAMS));
     expect(softmaxed.logitDense).to.equal(null);
     expect(() => softmaxed.logitLayer).to.throw(/model "test" does not end in a dense layer with bias and linear activation/);
     expect(softmaxed.firstDenseLayer).to.deep.equal({ kernel: 0, bias: 1 });
@@ -153,7 +221,13 @@ function probeDefinition(middle: ModelDefinition['layers'], middleParams: ModelD
   const last = middle[middle.length - 1].name;
   return definition(
     [
-      { name: 'conv', op: 'conv2d', inputs: ['input'], config: { filters: 2, kernelSize: [3, 3], padding: 'same', activation: 'tanh' }, params: ['conv/kernel', 'conv/bias'] },
+      {
+        name: 'conv',
+        op: 'conv2d',
+        inputs: ['input'],
+        config: { filters: 2, kernelSize: [3, 3], padding: 'same', activation: 'tanh' },
+        params: ['conv/kernel', 'conv/bias'],
+      },
       ...middle,
       { name: 'flat', op: 'flatten', inputs: [last], config: {}, params: [] },
       { name: 'out', op: 'dense', inputs: ['flat'], config: { units: 3 }, params: ['out/kernel', 'out/bias'] },
@@ -175,27 +249,102 @@ interface ProbeCase {
 }
 
 const PROBES: ProbeCase[] = [
-  ...ACTIVATIONS.map((a) => ({ label: `activation ${a}`, def: probeDefinition([{ name: 'act', op: 'activation', inputs: ['conv'], config: { activation: a, ...(a === 'leakyRelu' ? { alpha: 0.2 } : {}) }, params: [] }], [], 72) })),
-  { label: 'maxPool2d 2×2 valid', def: probeDefinition([{ name: 'pool', op: 'maxPool2d', inputs: ['conv'], config: { poolSize: [2, 2] }, params: [] }], [], 18) },
-  { label: 'maxPool2d 3×3 stride 2 same', def: probeDefinition([{ name: 'pool', op: 'maxPool2d', inputs: ['conv'], config: { poolSize: [3, 3], strides: [2, 2], padding: 'same' }, params: [] }], [], 18) },
-  { label: 'avgPool2d 3×2 stride 1 valid', def: probeDefinition([{ name: 'pool', op: 'avgPool2d', inputs: ['conv'], config: { poolSize: [3, 2], strides: [1, 1] }, params: [] }], [], 40) },
+  ...ACTIVATIONS.map((a) => ({
+    label: `activation ${a}`,
+    def: probeDefinition(
+      [
+        {
+          name: 'act',
+          op: 'activation',
+          inputs: ['conv'],
+          config: { activation: a, ...(a === 'leakyRelu' ? { alpha: 0.2 } : {}) },
+          params: [],
+        },
+      ],
+      [],
+      72,
+    ),
+  })),
+  {
+    label: 'maxPool2d 2×2 valid',
+    def: probeDefinition([{ name: 'pool', op: 'maxPool2d', inputs: ['conv'], config: { poolSize: [2, 2] }, params: [] }], [], 18),
+  },
+  {
+    label: 'maxPool2d 3×3 stride 2 same',
+    def: probeDefinition(
+      [{ name: 'pool', op: 'maxPool2d', inputs: ['conv'], config: { poolSize: [3, 3], strides: [2, 2], padding: 'same' }, params: [] }],
+      [],
+      18,
+    ),
+  },
+  {
+    label: 'avgPool2d 3×2 stride 1 valid',
+    def: probeDefinition(
+      [{ name: 'pool', op: 'avgPool2d', inputs: ['conv'], config: { poolSize: [3, 2], strides: [1, 1] }, params: [] }],
+      [],
+      40,
+    ),
+  },
   {
     label: 'conv2d stride 2 valid, no bias, fused relu',
-    def: probeDefinition([{ name: 'c2', op: 'conv2d', inputs: ['conv'], config: { filters: 3, kernelSize: [2, 3], strides: [2, 1], useBias: false, activation: 'elu' }, params: ['c2/kernel'] }], [{ name: 'c2/kernel', shape: [2, 3, 2, 3] }], 36),
+    def: probeDefinition(
+      [
+        {
+          name: 'c2',
+          op: 'conv2d',
+          inputs: ['conv'],
+          config: { filters: 3, kernelSize: [2, 3], strides: [2, 1], useBias: false, activation: 'elu' },
+          params: ['c2/kernel'],
+        },
+      ],
+      [{ name: 'c2/kernel', shape: [2, 3, 2, 3] }],
+      36,
+    ),
   },
-  { label: 'zeroPadding2d [[1, 2], [0, 1]] then maxPool2d', def: probeDefinition([
-    { name: 'pad', op: 'zeroPadding2d', inputs: ['conv'], config: { padding: [[1, 2], [0, 1]] }, params: [] },
-    { name: 'pool', op: 'maxPool2d', inputs: ['pad'], config: { poolSize: [3, 3] }, params: [] },
-  ], [], 12) },
-  { label: 'globalAvgPool2d then reshape', def: probeDefinition([
-    { name: 'gap', op: 'globalAvgPool2d', inputs: ['conv'], config: {}, params: [] },
-    { name: 'shape', op: 'reshape', inputs: ['gap'], config: { targetShape: [1, 2, 1] }, params: [] },
-  ], [], 2) },
+  {
+    label: 'zeroPadding2d [[1, 2], [0, 1]] then maxPool2d',
+    def: probeDefinition(
+      [
+        {
+          name: 'pad',
+          op: 'zeroPadding2d',
+          inputs: ['conv'],
+          config: {
+            padding: [
+              [1, 2],
+              [0, 1],
+            ],
+          },
+          params: [],
+        },
+        { name: 'pool', op: 'maxPool2d', inputs: ['pad'], config: { poolSize: [3, 3] }, params: [] },
+      ],
+      [],
+      12,
+    ),
+  },
+  {
+    label: 'globalAvgPool2d then reshape',
+    def: probeDefinition(
+      [
+        { name: 'gap', op: 'globalAvgPool2d', inputs: ['conv'], config: {}, params: [] },
+        { name: 'shape', op: 'reshape', inputs: ['gap'], config: { targetShape: [1, 2, 1] }, params: [] },
+      ],
+      [],
+      2,
+    ),
+  },
   {
     label: 'concatenate (channels)',
     def: probeDefinition(
       [
-        { name: 'c2', op: 'conv2d', inputs: ['conv'], config: { filters: 3, kernelSize: [1, 1], activation: 'sigmoid' }, params: ['c2/kernel', 'c2/bias'] },
+        {
+          name: 'c2',
+          op: 'conv2d',
+          inputs: ['conv'],
+          config: { filters: 3, kernelSize: [1, 1], activation: 'sigmoid' },
+          params: ['c2/kernel', 'c2/bias'],
+        },
         { name: 'cat', op: 'concatenate', inputs: ['conv', 'c2'], config: {}, params: [] },
       ],
       [
@@ -210,7 +359,13 @@ const PROBES: ProbeCase[] = [
     label: 'add (residual)',
     def: probeDefinition(
       [
-        { name: 'c2', op: 'conv2d', inputs: ['conv'], config: { filters: 2, kernelSize: [3, 3], padding: 'same', activation: 'relu' }, params: ['c2/kernel', 'c2/bias'] },
+        {
+          name: 'c2',
+          op: 'conv2d',
+          inputs: ['conv'],
+          config: { filters: 2, kernelSize: [3, 3], padding: 'same', activation: 'relu' },
+          params: ['c2/kernel', 'c2/bias'],
+        },
         { name: 'sum', op: 'add', inputs: ['conv', 'c2'], config: {}, params: [] },
       ],
       [
@@ -238,7 +393,9 @@ describe('model definitions: double backprop through every op and activation vs 
         const target = oneHot([1], 3);
         const trueGrads = parameterGradients(model, params, x0, target);
         const f = (x: Tensor, y: Tensor): Tensor =>
-          tf.tidy(() => squaredGradientDistance(parameterGradients(model, params, x as Tensor4D, tf.softmax(y as Tensor2D) as Tensor2D), trueGrads));
+          tf.tidy(() =>
+            squaredGradientDistance(parameterGradients(model, params, x as Tensor4D, tf.softmax(y as Tensor2D) as Tensor2D), trueGrads),
+          );
         const x = randomTensor(rng.fork('x'), [1, 6, 6, 1]);
         const y = randomTensor(rng.fork('y'), [1, 3]);
         expect(scalarOf(f(x, y))).to.be.above(0);

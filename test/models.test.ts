@@ -14,7 +14,14 @@ describe('models', () => {
   it('lenet-zhu has the DLG paper shapes for 32×32×3 and 28×28×1', () => {
     const cifar = buildModel(modelSchema.parse({ name: 'lenet-zhu' }), [32, 32, 3], 10);
     expect(cifar.specs.map((s) => s.shape)).to.deep.equal([
-      [5, 5, 3, 12], [12], [5, 5, 12, 12], [12], [5, 5, 12, 12], [12], [768, 10], [10],
+      [5, 5, 3, 12],
+      [12],
+      [5, 5, 12, 12],
+      [12],
+      [5, 5, 12, 12],
+      [12],
+      [768, 10],
+      [10],
     ]);
     const mnist = buildModel(modelSchema.parse({ name: 'lenet-zhu' }), [28, 28, 1], 10);
     expect(mnist.specs[6].shape).to.deep.equal([588, 10]);
@@ -28,8 +35,12 @@ describe('models', () => {
     expect(a.length).to.equal(paramCount(model.specs));
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).to.equal(true);
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).to.equal(false);
-    expect(Math.max(...a)).to.be.below(0.5).and.above(0.45);
-    expect(Math.min(...a)).to.be.at.least(-0.5).and.below(-0.45);
+    expect(Math.max(...a))
+      .to.be.below(0.5)
+      .and.above(0.45);
+    expect(Math.min(...a))
+      .to.be.at.least(-0.5)
+      .and.below(-0.45);
   });
 
   const configs: [string, object, ImageShape][] = [

@@ -104,7 +104,14 @@ describe('observer', function () {
     events.on('attack-progress', (e) => progress.push(e));
     const done: string[] = [];
     events.on('attack-done', (e) => done.push(e.imageFile ?? ''));
-    observer = createObserver({ scenario: scenario({ workers: 2 }), outDir: dir, evaluation, events, plugins: [PLUGIN], attackName: 'test-rendezvous' });
+    observer = createObserver({
+      scenario: scenario({ workers: 2 }),
+      outDir: dir,
+      evaluation,
+      events,
+      plugins: [PLUGIN],
+      attackName: 'test-rendezvous',
+    });
 
     see(observer, update(1, 'c0', 0.25, 3));
     see(observer, update(1, 'c1', 0.75, 5));
@@ -133,7 +140,14 @@ describe('observer', function () {
     expect(c1.perImage?.[0].original).to.equal(0);
     expect(c1.perImage?.[0].mse).to.be.closeTo(0.0625, 1e-7);
     expect(c1.perImage?.[0].psnr).to.be.closeTo(10 * Math.log10(16), 1e-4);
-    expect([c1.iterations, c1.evaluations, c1.finalObjective, c1.attack, c1.view, c1.batchSize]).to.deep.equal([7, 9, 0.125, 'test-rendezvous', 'plain', 1]);
+    expect([c1.iterations, c1.evaluations, c1.finalObjective, c1.attack, c1.view, c1.batchSize]).to.deep.equal([
+      7,
+      9,
+      0.125,
+      'test-rendezvous',
+      'plain',
+      1,
+    ]);
     expect(c1.image).to.equal('images/round-1-c1-plain.png');
     const png = PNG.sync.read(fs.readFileSync(path.join(dir, c1.image as string)));
     expect(png.width).to.be.greaterThan(0);
@@ -141,14 +155,22 @@ describe('observer', function () {
 
     // Progress events reach the main thread, tagged with their job.
     expect(progress.filter((p) => p.target === 'c1').map((p) => `${p.iteration}/${p.total}`)).to.deep.equal(['1/7', '7/7']);
-    expect(observer.traces().get('round-1-c1-plain')).to.deep.equal([[1, 1], [7, 0.125]]);
+    expect(observer.traces().get('round-1-c1-plain')).to.deep.equal([
+      [1, 1],
+      [7, 0.125],
+    ]);
   });
 
   it('turns a throwing attack into an error record and keeps serving later jobs', async () => {
     const evaluation = new FakeEvaluation({ c0: { pixel: 0.25, label: 3 }, c1: { pixel: 0.5, label: 6 } });
     const lines: string[] = [];
     const a = createObserver({
-      scenario: scenario({ workers: 1 }), outDir: dir, evaluation, plugins: [PLUGIN], attackName: 'test-throws', log: (l) => lines.push(l),
+      scenario: scenario({ workers: 1 }),
+      outDir: dir,
+      evaluation,
+      plugins: [PLUGIN],
+      attackName: 'test-throws',
+      log: (l) => lines.push(l),
     });
     observer = a;
     see(a, update(1, 'c0', 0.25, 3));
@@ -191,7 +213,12 @@ describe('observer', function () {
 
   it('records a missing ground truth as an error, not a crash', async () => {
     observer = createObserver({
-      scenario: scenario({ workers: 1 }), outDir: dir, evaluation: new FakeEvaluation({}), plugins: [PLUGIN], attackName: 'test-echo', log: () => {},
+      scenario: scenario({ workers: 1 }),
+      outDir: dir,
+      evaluation: new FakeEvaluation({}),
+      plugins: [PLUGIN],
+      attackName: 'test-echo',
+      log: () => {},
     });
     see(observer, update(1, 'c7', 0.25, 3));
     const [record] = await observer.drain();
@@ -202,7 +229,13 @@ describe('observer', function () {
   it('with maxTargets picks the same targets whatever the arrival order', async () => {
     const pick = async (order: string[]) => {
       const truths = Object.fromEntries([...order, 'aggregate'].map((id) => [id, { pixel: 0.5, label: 1 }]));
-      const o = createObserver({ scenario: scenario({ workers: 1, maxTargets: 2, rounds: [1, 2] }), outDir: dir, evaluation: new FakeEvaluation(truths), plugins: [PLUGIN], attackName: 'test-echo' });
+      const o = createObserver({
+        scenario: scenario({ workers: 1, maxTargets: 2, rounds: [1, 2] }),
+        outDir: dir,
+        evaluation: new FakeEvaluation(truths),
+        plugins: [PLUGIN],
+        attackName: 'test-echo',
+      });
       try {
         for (const id of order) see(o, update(1, id, 0.5, 1));
         see(o, { ...update(1, 'aggregate', 0.5, 1), view: 'aggregate' });
@@ -240,7 +273,9 @@ describe('observer', function () {
     const shape = data.shape;
     const size = shape[0] * shape[1] * shape[2];
     const s = scenarioSchema.parse({
-      name: 'observer-analytic', seed: 3, model: { name: 'mlp', hidden: [32], activation: 'sigmoid' },
+      name: 'observer-analytic',
+      seed: 3,
+      model: { name: 'mlp', hidden: [32], activation: 'sigmoid' },
       attack: { name: 'analytic', workers: 2 },
     });
     const model = buildModel(s.model, shape, data.numClasses);
@@ -252,7 +287,12 @@ describe('observer', function () {
       truths[clientId] = { images: image, labels: [data.labels[k]], count: 1 };
       const gradient = tf.tidy(() => {
         const params = unflattenParams(globalParams, model.specs);
-        const grads = parameterGradients(model, params, tf.tensor4d(image, [1, ...shape]) as Tensor4D, oneHot([data.labels[k]], data.numClasses));
+        const grads = parameterGradients(
+          model,
+          params,
+          tf.tensor4d(image, [1, ...shape]) as Tensor4D,
+          oneHot([data.labels[k]], data.numClasses),
+        );
         return flattenParams(grads, model.specs);
       });
       const u: ObservedUpdate = { round: 1, sender: clientId, update: gradient, kind: 'gradient', numExamples: 1, view: 'plain', bytes: 0 };
@@ -260,7 +300,12 @@ describe('observer', function () {
     });
     const evaluation: EvaluationChannel = { fetchTruth: async (_round, clientId) => truths[clientId] };
     observer = createObserver({ scenario: s, outDir: dir, evaluation });
-    const sent: ServerPayload = { round: 1, model: definitionFor(s.model, shape, data.numClasses), params: globalParams, training: trainingConfig(s.federation) };
+    const sent: ServerPayload = {
+      round: 1,
+      model: definitionFor(s.model, shape, data.numClasses),
+      params: globalParams,
+      training: trainingConfig(s.federation),
+    };
     for (const u of updates) observer.observe(u, sent);
     const records = await observer.drain();
     expect(records.map((r) => r.target)).to.deep.equal(['c0', 'c1']);

@@ -68,13 +68,17 @@ describe('fedleak run: output paths (real processes)', function () {
     fs.writeFileSync(blocker, 'a file');
     const underFile = await run([scenarioFile, '--out', path.join(blocker, 'out')], dir);
     expect(underFile.code).to.equal(1);
-    expect(underFile.stderr).to.match(/--out .*blocker.out: a part of .* is a file, not a folder/).and.not.match(/internal error/);
+    expect(underFile.stderr)
+      .to.match(/--out .*blocker.out: a part of .* is a file, not a folder/)
+      .and.not.match(/internal error/);
     const isFile = await run([scenarioFile, '--out', blocker], dir);
     expect(isFile.stderr).to.match(/--out .*blocker is a file; give a folder/);
     if (fs.existsSync('/proc/self')) {
       const proc = await run([scenarioFile, '--out', '/proc/nope'], dir);
       expect(proc.code).to.equal(1);
-      expect(proc.stderr).to.match(/--out \/proc\/nope: /).and.not.match(/internal error/);
+      expect(proc.stderr)
+        .to.match(/--out \/proc\/nope: /)
+        .and.not.match(/internal error/);
     }
   });
 

@@ -24,7 +24,18 @@ function fedleak(args: string[]): Promise<Outcome> {
 
 describe('fedleak privacy (real process)', () => {
   it('prints epsilon as JSON for the golden vector', async () => {
-    const out = await fedleak(['privacy', '--noise-multiplier', '3', '--sample-rate', '0.2', '--steps', '50', '--delta', String(1 / 48000), '--json']);
+    const out = await fedleak([
+      'privacy',
+      '--noise-multiplier',
+      '3',
+      '--sample-rate',
+      '0.2',
+      '--steps',
+      '50',
+      '--delta',
+      String(1 / 48000),
+      '--json',
+    ]);
     expect(out.code, out.stderr).to.equal(0);
     const answer = JSON.parse(out.stdout) as { epsilon: number; noiseMultiplier: number; sampleRate: number; steps: number; delta: number };
     expect(answer.epsilon).to.be.closeTo(2.16, 0.02);
@@ -47,9 +58,18 @@ describe('fedleak privacy (real process)', () => {
 
   it('rejects bad flags with one paragraph naming the flag and value, no stack trace', async () => {
     const cases: [string[], RegExp][] = [
-      [['--noise-multiplier', '3', '--sample-rate', '1.5', '--steps', '5', '--delta', '1e-5'], /--sample-rate 1\.5: expected a sampling rate q in \(0, 1\]/],
-      [['--noise-multiplier', '-1', '--sample-rate', '0.5', '--steps', '5', '--delta', '1e-5'], /--noise-multiplier -1: expected a noise multiplier z > 0/],
-      [['--noise-multiplier', '2', '--sample-rate', '0.5', '--steps', '2.5', '--delta', '1e-5'], /--steps 2\.5: expected a positive integer/],
+      [
+        ['--noise-multiplier', '3', '--sample-rate', '1.5', '--steps', '5', '--delta', '1e-5'],
+        /--sample-rate 1\.5: expected a sampling rate q in \(0, 1\]/,
+      ],
+      [
+        ['--noise-multiplier', '-1', '--sample-rate', '0.5', '--steps', '5', '--delta', '1e-5'],
+        /--noise-multiplier -1: expected a noise multiplier z > 0/,
+      ],
+      [
+        ['--noise-multiplier', '2', '--sample-rate', '0.5', '--steps', '2.5', '--delta', '1e-5'],
+        /--steps 2\.5: expected a positive integer/,
+      ],
       [['--noise-multiplier', '2', '--sample-rate', '0.5', '--steps', '5', '--delta', '1'], /--delta 1: expected a delta in \(0, 1\)/],
       [['--noise-multiplier', '2', '--sample-rate', '0.5', '--steps', '5'], /--delta is required/],
       [['--noise-multiplier', '2', '--epsilon', '1', '--sample-rate', '0.5', '--steps', '5', '--delta', '1e-5'], /not both/],

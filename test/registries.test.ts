@@ -40,7 +40,9 @@ describe('registries', () => {
       expect(entry.schema.shape.dataset.value).to.equal(entry.name);
       expect(dataSchema.parse({ dataset: entry.name }).dataset).to.equal(entry.name);
     }
-    expect(dataConfigProblems(dataSchema.parse({ dataset: 'idx', images: 'a' }))).to.deep.equal(['data.images and data.labels: both are required when data.dataset is "idx"']);
+    expect(dataConfigProblems(dataSchema.parse({ dataset: 'idx', images: 'a' }))).to.deep.equal([
+      'data.images and data.labels: both are required when data.dataset is "idx"',
+    ]);
     expect(dataConfigProblems(dataSchema.parse({ dataset: 'cifar10' }))[0]).to.match(/^data\.files: /);
     expect(dataConfigProblems(dataSchema.parse({ dataset: 'synthetic', shape: [4, 4, 1] }))).to.deep.equal([]);
   });

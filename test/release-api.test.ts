@@ -92,9 +92,24 @@ describe('release: prediction API over loopback HTTP', function () {
     ['malformed JSON', '{"inputs": [[0.1, 0.2', 'body', /not valid JSON/],
     ['a wrong input shape', JSON.stringify({ inputs: [input(1).slice(0, 15)] }), 'inputs[0]', /expected 16 numbers.*got an array of 15/],
     ['a wrong nested shape', JSON.stringify({ inputs: [[[[0]], [[0]], [[0]], [[0], [0]]]] }), 'inputs[0][0]', /expected an array of 4/],
-    ['an oversized batch', JSON.stringify({ inputs: Array.from({ length: 9 }, (_, i) => input(i)) }), 'inputs', /batch of 9 inputs exceeds the limit of 8/],
-    ['a non-finite number', `{"inputs": [[${input(1).slice(0, 5).join(',')},1e999,${input(1).slice(6).join(',')}]]}`, 'inputs[0][5]', /finite number, got Infinity/],
-    ['a string instead of a number', JSON.stringify({ inputs: [[...input(1).slice(0, 15), 'x']] }), 'inputs[0][15]', /expected a number, got the string "x"/],
+    [
+      'an oversized batch',
+      JSON.stringify({ inputs: Array.from({ length: 9 }, (_, i) => input(i)) }),
+      'inputs',
+      /batch of 9 inputs exceeds the limit of 8/,
+    ],
+    [
+      'a non-finite number',
+      `{"inputs": [[${input(1).slice(0, 5).join(',')},1e999,${input(1).slice(6).join(',')}]]}`,
+      'inputs[0][5]',
+      /finite number, got Infinity/,
+    ],
+    [
+      'a string instead of a number',
+      JSON.stringify({ inputs: [[...input(1).slice(0, 15), 'x']] }),
+      'inputs[0][15]',
+      /expected a number, got the string "x"/,
+    ],
     ['a missing inputs field', JSON.stringify({ input: [input(1)] }), 'input', /unknown field/],
     ['an empty batch', JSON.stringify({ inputs: [] }), 'inputs', /empty batch/],
   ];
@@ -181,7 +196,12 @@ describe('release: rate limits under a bounded loopback load test', function () 
     const key = generateKey();
     const other = generateKey();
     const { model, params } = tinyModel();
-    const api = await startPredictionApi({ model, params, keys: [key, other], config: apiSchema.parse({ requestsPerSecond: 5, inputsPerSecond: 0 }) });
+    const api = await startPredictionApi({
+      model,
+      params,
+      keys: [key, other],
+      config: apiSchema.parse({ requestsPerSecond: 5, inputsPerSecond: 0 }),
+    });
     try {
       const body = JSON.stringify({ inputs: [input(1)] });
       const started = performance.now();
@@ -190,7 +210,9 @@ describe('release: rate limits under a bounded loopback load test', function () 
       const ok = answers.filter((a) => a.status === 200).length;
       const limited = answers.filter((a) => a.status === 429);
       expect(ok + limited.length).to.equal(40);
-      expect(ok).to.be.at.least(5).and.at.most(5 * windows);
+      expect(ok)
+        .to.be.at.least(5)
+        .and.at.most(5 * windows);
       expect(limited.length).to.be.greaterThan(0);
       limited.forEach((a) => {
         expect(Number(a.headers.get('retry-after'))).to.be.greaterThan(0);
@@ -206,7 +228,12 @@ describe('release: rate limits under a bounded loopback load test', function () 
   it('weighs each request by its batch size for inputsPerSecond', async () => {
     const key = generateKey();
     const { model, params } = tinyModel();
-    const api = await startPredictionApi({ model, params, keys: [key], config: apiSchema.parse({ requestsPerSecond: 0, inputsPerSecond: 20, maxBatch: 8 }) });
+    const api = await startPredictionApi({
+      model,
+      params,
+      keys: [key],
+      config: apiSchema.parse({ requestsPerSecond: 0, inputsPerSecond: 20, maxBatch: 8 }),
+    });
     try {
       const body = JSON.stringify({ inputs: Array.from({ length: 8 }, (_, i) => input(i)) });
       const started = performance.now();
@@ -214,7 +241,9 @@ describe('release: rate limits under a bounded loopback load test', function () 
       const seconds = (performance.now() - started) / 1000;
       const admittedInputs = 8 * answers.filter((a) => a.status === 200).length;
       // A bucket of one second's inputs, refilled at 20/s while the burst lasted.
-      expect(admittedInputs).to.be.at.least(16).and.at.most(20 + 20 * seconds);
+      expect(admittedInputs)
+        .to.be.at.least(16)
+        .and.at.most(20 + 20 * seconds);
       expect(answers.some((a) => a.status === 429 && /inputs per second/.test(a.body.error?.message ?? ''))).to.equal(true);
     } finally {
       await api.close();

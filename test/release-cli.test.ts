@@ -42,8 +42,16 @@ describe('release: serve-model and invert as real processes', function () {
   it('serves a saved model with a generated 0600 key file, and `invert` inverts a class through it', async () => {
     const config = modelSchema.parse({ name: 'mlp', hidden: [] });
     const model = buildModel(config, [28, 28, 1], 10);
-    saveReleasedModel(dir, config, [28, 28, 1], 10, model.initParams(new Rng(4)).map((v) => v * 10));
-    server = spawn(process.execPath, [FEDLEAK, 'serve-model', '--run', dir, '--port', '0', '--monitor', 'log'], { env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' } });
+    saveReleasedModel(
+      dir,
+      config,
+      [28, 28, 1],
+      10,
+      model.initParams(new Rng(4)).map((v) => v * 10),
+    );
+    server = spawn(process.execPath, [FEDLEAK, 'serve-model', '--run', dir, '--port', '0', '--monitor', 'log'], {
+      env: { ...process.env, FEDLEAK_QUIET_BACKEND: '1' },
+    });
     const url = await firstLine(server);
     expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
     const keysFile = path.join(dir, 'release', 'api-keys.json');
@@ -52,14 +60,21 @@ describe('release: serve-model and invert as real processes', function () {
 
     expect((await fetch(`${url}/v1/model`)).status).to.equal(401);
     const out = path.join(dir, 'invert');
-    const invert = spawn(process.execPath, [FEDLEAK, 'invert', '--api', url, '--classes', '2', '--iterations', '10', '--threshold', '0', '--out', out], {
-      env: { ...process.env, FEDLEAK_API_KEY: key },
-    });
+    const invert = spawn(
+      process.execPath,
+      [FEDLEAK, 'invert', '--api', url, '--classes', '2', '--iterations', '10', '--threshold', '0', '--out', out],
+      {
+        env: { ...process.env, FEDLEAK_API_KEY: key },
+      },
+    );
     let stderr = '';
     invert.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const [code] = (await once(invert, 'exit')) as [number];
     expect(code, stderr).to.equal(0);
-    const summary = JSON.parse(fs.readFileSync(path.join(out, 'invert.json'), 'utf8')) as { queries: number; classes: { label: number; iterations: number }[] };
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'invert.json'), 'utf8')) as {
+      queries: number;
+      classes: { label: number; iterations: number }[];
+    };
     expect(summary.classes.map((c) => c.label)).to.deep.equal([2]);
     expect(summary.queries).to.equal(21 * summary.classes[0].iterations);
     expect(fs.existsSync(path.join(out, 'inversions.png'))).to.equal(true);

@@ -30,12 +30,25 @@ describe('release: MI-FACE on a small trained model', function () {
     const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [] }), [28, 28, 1], 10);
     target = { model, params: trainClassifier(model, train, { epochs: 3, learningRate: 0.1, batchSize: 32, seed: 1 }) };
     const evalModel = buildModel(modelSchema.parse({ name: 'mlp', hidden: [64], activation: 'relu' }), [28, 28, 1], 10);
-    evaluator = { model: evalModel, params: trainClassifier(evalModel, heldOut, { epochs: 5, learningRate: 0.1, batchSize: 32, seed: 2 }), testAccuracy: 0, trainedOn: heldOut.labels.length };
+    evaluator = {
+      model: evalModel,
+      params: trainClassifier(evalModel, heldOut, { epochs: 5, learningRate: 0.1, batchSize: 32, seed: 2 }),
+      testAccuracy: 0,
+      trainedOn: heldOut.labels.length,
+    };
   });
 
   it('white-box: the held-out evaluator classifies most inversions as their target class', async () => {
     const config = miFaceSchema.parse({ name: 'mi-face', iterations: 300 });
-    const record = await runMiFaceAttack({ config, target, access: { kind: 'white-box' }, evaluator, train, outDir: null, compareLimit: 50 });
+    const record = await runMiFaceAttack({
+      config,
+      target,
+      access: { kind: 'white-box' },
+      evaluator,
+      train,
+      outDir: null,
+      compareLimit: 50,
+    });
     expect(record.perClass.map((c) => c.label)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(record.classAccuracy).to.be.at.least(0.8);
     record.perClass.forEach((c) => expect(c.confidence).to.be.greaterThan(0.9));
@@ -44,7 +57,15 @@ describe('release: MI-FACE on a small trained model', function () {
 
   it('the returned image is the lowest-cost iterate, and stops at the cost threshold γ', async () => {
     const oracle = new WhiteBoxOracle(target.model, target.params);
-    const r = await invertClass(oracle, 4, 784, { iterations: 300, patience: 100, costThreshold: 0.2, stepSize: 0.1, process: 'clip', auxWeight: 0, maxQueries: 0 });
+    const r = await invertClass(oracle, 4, 784, {
+      iterations: 300,
+      patience: 100,
+      costThreshold: 0.2,
+      stepSize: 0.1,
+      process: 'clip',
+      auxWeight: 0,
+      maxQueries: 0,
+    });
     oracle.dispose();
     expect(r.stoppedBy).to.equal('threshold');
     expect(r.cost).to.be.at.most(0.2);
@@ -60,11 +81,24 @@ describe('release: MI-FACE on a small trained model', function () {
 
   async function blackBox(masking: Masking, iterations: number) {
     const key = generateKey();
-    const api = await startPredictionApi({ model: target.model, params: target.params, keys: [key], config: apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: 0, monitor: { action: 'off' } }) });
+    const api = await startPredictionApi({
+      model: target.model,
+      params: target.params,
+      keys: [key],
+      config: apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: 0, monitor: { action: 'off' } }),
+    });
     try {
       const client = new PredictClient(api.url, key);
       const oracle = new BlackBoxOracle(client, { kind: 'forward', directions: 20, delta: 1e-3 }, 5);
-      const r = await invertClass(oracle, labelNotAtZero(), 784, { iterations, patience: 20, costThreshold: 0.01, stepSize: 0.1, process: 'clip', auxWeight: 0, maxQueries: 0 });
+      const r = await invertClass(oracle, labelNotAtZero(), 784, {
+        iterations,
+        patience: 20,
+        costThreshold: 0.01,
+        stepSize: 0.1,
+        process: 'clip',
+        auxWeight: 0,
+        maxQueries: 0,
+      });
       return { r, stats: client.stats };
     } finally {
       await api.close();

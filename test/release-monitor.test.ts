@@ -52,7 +52,15 @@ describe('release: query monitor on real HTTP traffic', function () {
   it('flags a finite-difference query stream from black-box MI-FACE, then blocks the key (403), which ends the attack', async () => {
     const client = new PredictClient(api.url, attacker);
     const oracle = new BlackBoxOracle(client, { kind: 'forward', directions: 20, delta: 1e-3 }, 1);
-    const params = { iterations: 30, patience: 100, costThreshold: 0, stepSize: 0.1, process: 'clip' as const, auxWeight: 0, maxQueries: 0 };
+    const params = {
+      iterations: 30,
+      patience: 100,
+      costThreshold: 0,
+      stepSize: 0.1,
+      process: 'clip' as const,
+      auxWeight: 0,
+      maxQueries: 0,
+    };
     // The attack ends at the 403 (stoppedBy "blocked") instead of failing, keeping its best image so far.
     const result = await invertClass(oracle, 3, 784, params);
     expect(result.stoppedBy).to.equal('blocked');
@@ -71,7 +79,7 @@ describe('release: query monitor on real HTTP traffic', function () {
     expect(refused?.message).to.match(/blocked by the query monitor/);
   });
 
-  it('flags a slow walk that keeps raising one class\'s score (confidence climbing), though no two inputs are near-duplicates', async () => {
+  it("flags a slow walk that keeps raising one class's score (confidence climbing), though no two inputs are near-duplicates", async () => {
     const walker = generateKey();
     const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [] }), [28, 28, 1], 10);
     const config = apiSchema.parse({ requestsPerSecond: 0, inputsPerSecond: 0, monitor: { action: 'log', nearDistance: 0.001 } });
@@ -79,7 +87,11 @@ describe('release: query monitor on real HTTP traffic', function () {
     try {
       const client = new PredictClient(own.url, walker);
       const digit = loadMnist().images.subarray(0, 784);
-      for (let t = 1; t <= 40; t++) await client.predict(digit.map((v) => (v * t) / 40), 1);
+      for (let t = 1; t <= 40; t++)
+        await client.predict(
+          digit.map((v) => (v * t) / 40),
+          1,
+        );
       expect(own.monitor.flagOf(keyId(walker))?.reason).to.equal('confidence-climbing sequence');
     } finally {
       await own.close();

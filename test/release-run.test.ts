@@ -37,12 +37,16 @@ describe('release: the release step of a run (save, serve, attack, record)', fun
     const { results, api } = await runRelease({ runDir: dir, config, modelConfig, params, train, heldOut, testAccuracy: 0.9, seed: 0 });
     try {
       expect(() => releaseResultsSchema.parse(results)).to.not.throw();
-      expect(results.attacks.map((a) => [a.access, a.perClass.length])).to.deep.equal([['white-box', 2], ['black-box', 1]]);
+      expect(results.attacks.map((a) => [a.access, a.perClass.length])).to.deep.equal([
+        ['white-box', 2],
+        ['black-box', 1],
+      ]);
       expect(results.attacks[1].queries).to.equal(5 * 21);
       expect(fs.existsSync(path.join(dir, results.attacks[0].image as string))).to.equal(true);
       expect(Array.from(loadReleasedModel(dir).params)).to.deep.equal(Array.from(params));
       expect(api).to.not.equal(null);
-      const key = (JSON.parse(fs.readFileSync(path.join(dir, 'release', 'api-keys.json'), 'utf8')) as { keys: { key: string }[] }).keys[0].key;
+      const key = (JSON.parse(fs.readFileSync(path.join(dir, 'release', 'api-keys.json'), 'utf8')) as { keys: { key: string }[] }).keys[0]
+        .key;
       const res = await fetch(`${api?.url}/v1/model`, { headers: { authorization: `Bearer ${key}` } });
       expect(res.status).to.equal(200);
     } finally {

@@ -48,7 +48,16 @@ function withoutDataUris(html: string): string {
   return html.replace(/data:[a-z+/.-]+;base64,[A-Za-z0-9+/=]+/g, 'DATA');
 }
 
-const ANALYTIC = ['--set', 'federation.rounds=2', '--set', 'federation.clients=2', '--set', 'federation.clientsPerRound=2', '--set', 'data.limit=500'];
+const ANALYTIC = [
+  '--set',
+  'federation.rounds=2',
+  '--set',
+  'federation.clients=2',
+  '--set',
+  'federation.clientsPerRound=2',
+  '--set',
+  'data.limit=500',
+];
 const DP = ['--set', 'defenses.dp={"clippingNorm":1,"noiseMultiplier":1,"delta":1e-5}'];
 
 describe('report.html and the report commands on real runs', function () {
@@ -60,7 +69,10 @@ describe('report.html and the report commands on real runs', function () {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   before(async () => {
-    const [a, b] = await Promise.all([fedleak(['run', 'analytic-mlp', ...ANALYTIC, '-o', plain, '-q']), fedleak(['run', 'analytic-mlp', ...ANALYTIC, ...DP, '-o', dp, '-q'])]);
+    const [a, b] = await Promise.all([
+      fedleak(['run', 'analytic-mlp', ...ANALYTIC, '-o', plain, '-q']),
+      fedleak(['run', 'analytic-mlp', ...ANALYTIC, ...DP, '-o', dp, '-q']),
+    ]);
     expect(a.code, a.stderr).to.equal(0);
     expect(b.code, b.stderr).to.equal(0);
     dpRun = b;

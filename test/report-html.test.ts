@@ -22,8 +22,22 @@ import { createRunEvents } from '../server/report/events';
 
 function record(overrides: Partial<AttackRecord> = {}): AttackRecord {
   return {
-    round: 1, target: 'c0', attack: 'dlg', view: 'plain', batchSize: 1, mse: 1e-4, psnr: 40, ssim: 0.99, labelAccuracy: 1,
-    iterations: 300, evaluations: 3600, finalObjective: 1e-7, seconds: 1, recoveredLabels: [7], trueLabels: [7], ...overrides,
+    round: 1,
+    target: 'c0',
+    attack: 'dlg',
+    view: 'plain',
+    batchSize: 1,
+    mse: 1e-4,
+    psnr: 40,
+    ssim: 0.99,
+    labelAccuracy: 1,
+    iterations: 300,
+    evaluations: 3600,
+    finalObjective: 1e-7,
+    seconds: 1,
+    recoveredLabels: [7],
+    trueLabels: [7],
+    ...overrides,
   };
 }
 
@@ -79,12 +93,16 @@ describe('report parts', () => {
 
   it('labelled grid refuses a picture whose size does not fit the record', () => {
     const png = new PNG({ width: 37, height: 41 });
-    expect(() => comparisonPairs(record({ image: 'images/x.png' }), png)).to.throw(/images\/x\.png: 37×41 px is not a comparison of 1 originals/);
+    expect(() => comparisonPairs(record({ image: 'images/x.png' }), png)).to.throw(
+      /images\/x\.png: 37×41 px is not a comparison of 1 originals/,
+    );
   });
 
   it('verdict: counts recognisable examples per image (SSIM ≥ 0.6), not by the batch mean', () => {
     const perImage = [0.95, 0.7, 0.3, 0.1].map((ssim, i) => ({ original: i, mse: 0, psnr: 20, ssim }));
-    const verdict = deriveVerdict(results([record({ batchSize: 4, trueLabels: [1, 2, 3, 4], ssim: 0.51, perImage }), record({ target: 'c1', ssim: 0.2 })]));
+    const verdict = deriveVerdict(
+      results([record({ batchSize: 4, trueLabels: [1, 2, 3, 4], ssim: 0.51, perImage }), record({ target: 'c1', ssim: 0.2 })]),
+    );
     expect(verdict.threats.map((t) => t.threat)).to.deep.equal(['curious-server']);
     expect(verdict.threats[0].level).to.equal('partly');
     expect(verdict.threats[0].headline).to.equal(
@@ -98,8 +116,24 @@ describe('report parts', () => {
   });
 
   function releaseSection(classAccuracy: number): ReleaseResults {
-    const attack: ReleaseAttackRecord = { attack: 'mi-face', access: 'white-box', masking: 'full', classAccuracy, perClass: [], queries: 0, requests: 0, rateLimited: 0, flagged: false, flaggedAfterQueries: null, seconds: 1 };
-    return { model: { name: 'mlp', testAccuracy: 0.9, params: 7850 }, evaluator: { testAccuracy: 0.93, trainedOn: 2000 }, attacks: [attack] };
+    const attack: ReleaseAttackRecord = {
+      attack: 'mi-face',
+      access: 'white-box',
+      masking: 'full',
+      classAccuracy,
+      perClass: [],
+      queries: 0,
+      requests: 0,
+      rateLimited: 0,
+      flagged: false,
+      flaggedAfterQueries: null,
+      seconds: 1,
+    };
+    return {
+      model: { name: 'mlp', testAccuracy: 0.9, params: 7850 },
+      evaluator: { testAccuracy: 0.93, trainedOn: 2000 },
+      attacks: [attack],
+    };
   }
 
   it('verdict: malicious-server and released-model sections appear only when the results hold them', () => {
@@ -111,11 +145,21 @@ describe('report parts', () => {
   });
 
   it('report.html escapes everything that comes from results and takes the verdict it is given', () => {
-    const evil = results([record({ target: '<img src=x onerror=alert(1)>', error: '<script>alert(2)</script>', image: undefined })], '<script>alert(3)</script>');
-    const html = renderReportHtml(evil, { threats: [{ threat: 'curious-server', title: 'Given <verdict>', level: 'leaks', headline: 'from the caller', details: [] }], basis: 'test' }, {
-      charts: new Map(),
-      image: () => null,
-    });
+    const evil = results(
+      [record({ target: '<img src=x onerror=alert(1)>', error: '<script>alert(2)</script>', image: undefined })],
+      '<script>alert(3)</script>',
+    );
+    const html = renderReportHtml(
+      evil,
+      {
+        threats: [{ threat: 'curious-server', title: 'Given <verdict>', level: 'leaks', headline: 'from the caller', details: [] }],
+        basis: 'test',
+      },
+      {
+        charts: new Map(),
+        image: () => null,
+      },
+    );
     expect(html).to.not.include('<script>').and.not.include('<img src=x');
     expect(html).to.include('&lt;script&gt;alert(3)&lt;/script&gt;').and.include('Given &lt;verdict&gt;').and.include('from the caller');
     expect(html.indexOf('id="verdict"')).to.be.below(html.indexOf('id="reconstructions"'));
@@ -168,7 +212,19 @@ describe('report parts', () => {
     const lines: string[] = [];
     const detach = attachProgressPrinter(events, { write: (l) => lines.push(l), style: 'events' });
     const id = { round: 1, target: 'c0', view: 'plain' as const, attack: 'dlg' };
-    events.emit('round', { round: 1, participants: ['c0'], dropped: [], testAccuracy: 0.5, testLoss: 1, seconds: 1, privacy: { epsilon: 1.5, delta: 1e-5, noiseMultiplier: 1, sampleRate: 1, steps: 1 } }, 2);
+    events.emit(
+      'round',
+      {
+        round: 1,
+        participants: ['c0'],
+        dropped: [],
+        testAccuracy: 0.5,
+        testLoss: 1,
+        seconds: 1,
+        privacy: { epsilon: 1.5, delta: 1e-5, noiseMultiplier: 1, sampleRate: 1, steps: 1 },
+      },
+      2,
+    );
     events.emit('attack-start', { ...id, iterations: 10 });
     events.emit('attack-progress', { ...id, iteration: 5, objective: 0.1 });
     events.emit('attack-done', { record: record() });

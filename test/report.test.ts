@@ -79,7 +79,18 @@ describe('report', () => {
     expect(parsed.rounds[1]).to.include.keys('round', 'participants', 'dropped', 'testAccuracy', 'testLoss', 'seconds');
     expect(parsed.rounds[1].dropped).to.deep.equal(['c1']);
     expect(parsed.attacks[0]).to.include.keys(
-      'round', 'target', 'attack', 'view', 'batchSize', 'mse', 'psnr', 'ssim', 'labelAccuracy', 'iterations', 'evaluations', 'seconds',
+      'round',
+      'target',
+      'attack',
+      'view',
+      'batchSize',
+      'mse',
+      'psnr',
+      'ssim',
+      'labelAccuracy',
+      'iterations',
+      'evaluations',
+      'seconds',
     );
     expect(Date.parse(parsed.finishedAt)).to.not.be.NaN;
     // Atomic write: no temporary file is left behind.
@@ -87,7 +98,15 @@ describe('report', () => {
   });
 
   it('writes a failed attack with null metrics and its error', () => {
-    const failed = attack({ target: 'c1', mse: NaN, psnr: NaN, ssim: NaN, labelAccuracy: NaN, error: 'attack dlg failed: boom', image: undefined });
+    const failed = attack({
+      target: 'c1',
+      mse: NaN,
+      psnr: NaN,
+      ssim: NaN,
+      labelAccuracy: NaN,
+      error: 'attack dlg failed: boom',
+      image: undefined,
+    });
     const file = writeResults(dir, sampleResults([attack(), failed]));
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { attacks: Array<Record<string, unknown>> };
     expect(parsed.attacks[1].mse).to.equal(null);
@@ -105,10 +124,19 @@ describe('report', () => {
   it('writeReport writes results.json, summary.md, report.html and every chart as SVG and PNG', async () => {
     // A real comparison picture for the record: 1 original above 1 reconstruction, 4×4 px images.
     fs.mkdirSync(path.join(dir, 'images'));
-    writeComparisonPng(path.join(dir, 'images', 'round-1-c0-plain.png'), new Float32Array(16).fill(1), 1, new Float32Array(16).fill(0.5), 1, [4, 4, 1]);
+    writeComparisonPng(
+      path.join(dir, 'images', 'round-1-c0-plain.png'),
+      new Float32Array(16).fill(1),
+      1,
+      new Float32Array(16).fill(0.5),
+      1,
+      [4, 4, 1],
+    );
     const traces = new Map([['round-1-c0-plain', Array.from({ length: 50 }, (_, i) => [i, 10 ** (-i / 10)] as [number, number])]]);
     const restarts = new Map([['round-1-c0-plain', [25]]]); // as an attack that reports its restarts would give them
-    const files = (await writeReport(dir, sampleResults(), traces, { warn: () => undefined, restarts })).map((f) => path.relative(dir, f).split(path.sep).join('/'));
+    const files = (await writeReport(dir, sampleResults(), traces, { warn: () => undefined, restarts })).map((f) =>
+      path.relative(dir, f).split(path.sep).join('/'),
+    );
     expect(files.slice(0, 3)).to.deep.equal(['results.json', 'summary.md', 'report.html']);
     for (const chart of ['accuracy', 'loss', 'attack-objective']) {
       expect(files).to.include.members([`curves/${chart}.svg`, `curves/${chart}.png`]);
@@ -164,8 +192,20 @@ describe('report', () => {
       ...sampleResults([]),
       rounds: [],
       sweep: [
-        { variant: 'none', overrides: {}, finalTestAccuracy: 0.9, accuracyCost: 0, attack: { mse: 0.01, psnr: 20, ssim: 0.8, labelAccuracy: 1, count: 2 } },
-        { variant: 'noise-1e-2', overrides: { 'defenses.noise.variance': 0.01 }, finalTestAccuracy: 0.85, accuracyCost: 0.05, attack: null },
+        {
+          variant: 'none',
+          overrides: {},
+          finalTestAccuracy: 0.9,
+          accuracyCost: 0,
+          attack: { mse: 0.01, psnr: 20, ssim: 0.8, labelAccuracy: 1, count: 2 },
+        },
+        {
+          variant: 'noise-1e-2',
+          overrides: { 'defenses.noise.variance': 0.01 },
+          finalTestAccuracy: 0.85,
+          accuracyCost: 0.05,
+          attack: null,
+        },
       ],
     };
     const md = summaryMarkdown(sweep);

@@ -47,17 +47,35 @@ describe('robust aggregation rules', () => {
   it('krum: scores by the n − f − 2 nearest, keeps the lowest; multi-krum averages the m lowest, the others recorded as rejected', () => {
     const points = [[0], [1], [2], [3], [100]];
     // f = 1: 2 nearest. Scores: 0→1+4, 1→1+1, 2→1+1, 3→1+4, 100→97²+98².
-    expect(krumScores(points.map((p) => Float32Array.from(p)), 2)).to.deep.equal([5, 2, 2, 5, 97 ** 2 + 98 ** 2]);
+    expect(
+      krumScores(
+        points.map((p) => Float32Array.from(p)),
+        2,
+      ),
+    ).to.deep.equal([5, 2, 2, 5, 97 ** 2 + 98 ** 2]);
     const krum = aggregationRule({ name: 'krum', f: 1, m: 1 })(updates(points));
     expect(Array.from(krum.mean)).to.deep.equal([1]);
-    expect(krum.adjustments.map((a) => `${a.client}:${a.action}`)).to.deep.equal(['c0:rejected', 'c2:rejected', 'c3:rejected', 'c4:rejected']);
+    expect(krum.adjustments.map((a) => `${a.client}:${a.action}`)).to.deep.equal([
+      'c0:rejected',
+      'c2:rejected',
+      'c3:rejected',
+      'c4:rejected',
+    ]);
     const multi = aggregationRule({ name: 'krum', f: 1, m: 4 })(updates(points));
     expect(Array.from(multi.mean)).to.deep.equal([1.5]);
     expect(multi.adjustments.map((a) => a.client)).to.deep.equal(['c4']);
   });
 
   it('norm-bounded: Δ·min(1, M/‖Δ‖) per client, then the weighted mean; clipped updates recorded', () => {
-    const { mean, adjustments } = aggregationRule({ name: 'norm-bounded', normBound: 5 })(updates([[3, 4], [30, 40]], [1, 3]));
+    const { mean, adjustments } = aggregationRule({ name: 'norm-bounded', normBound: 5 })(
+      updates(
+        [
+          [3, 4],
+          [30, 40],
+        ],
+        [1, 3],
+      ),
+    );
     expect(Array.from(mean)).to.deep.equal([3, 4]);
     expect(adjustments).to.have.length(1);
     expect(adjustments[0].client).to.equal('c1');
@@ -72,8 +90,12 @@ describe('robust aggregation rules', () => {
     expect(() => scenarioWith({ aggregation: 'norm-bounded' })).to.throw(/federation\.aggregation\.normBound/);
     expect(() => scenarioWith({ aggregation: { name: 'trimmed-mean', beta: 0.5 } })).to.throw(/federation\.aggregation\.beta/);
     expect(() => scenarioWith({ aggregation: 'bulyan' })).to.throw(/federation\.aggregation/);
-    expect(() => scenarioWith({ aggregation: { name: 'krum', f: 2 } })).to.throw(/krum with f = 2 needs federation\.clientsPerRound > 2f \+ 2 = 6, got 5/);
-    expect(() => scenarioWith({ aggregation: 'median' }, { dp: { clippingNorm: 1, noiseMultiplier: 1 } })).to.throw(/cannot be combined with defenses\.dp/);
+    expect(() => scenarioWith({ aggregation: { name: 'krum', f: 2 } })).to.throw(
+      /krum with f = 2 needs federation\.clientsPerRound > 2f \+ 2 = 6, got 5/,
+    );
+    expect(() => scenarioWith({ aggregation: 'median' }, { dp: { clippingNorm: 1, noiseMultiplier: 1 } })).to.throw(
+      /cannot be combined with defenses\.dp/,
+    );
     expect(aggregationProblems(scenarioWith({ aggregation: { name: 'krum', f: 1, m: 5 } }))).to.deep.equal([]);
   });
 
@@ -114,7 +136,8 @@ describe('one Byzantine client among five (real client processes, fedavg-mnist r
   it('norm-bounded × max-float: the Byzantine update is clipped to M in every round (recorded), accuracy near clean', async () => {
     const r = await run({ name: 'norm-bounded', normBound: 5 }, 'max-float');
     expect(r.status).to.equal('finished');
-    for (const x of r.rounds) expect(x.aggregation?.adjustments.find((a) => a.client === 'c0')?.reason).to.match(/^L2 norm .* > normBound 5/);
+    for (const x of r.rounds)
+      expect(x.aggregation?.adjustments.find((a) => a.client === 'c0')?.reason).to.match(/^L2 norm .* > normBound 5/);
     expect(finalAccuracy(r)).to.be.at.least(clean - 0.03);
   });
 
@@ -133,7 +156,11 @@ describe('one Byzantine client among five (real client processes, fedavg-mnist r
     const r = await run('mean', 'max-float', 3);
     expect(r.status).to.equal('finished');
     expect(r.rounds.map((x) => x.round)).to.deep.equal([1, 2, 3]);
-    expect(r.rounds.some((x) => /^the aggregate gives (-)?Infinity at parameter \d+; the global model is kept/.test(x.aggregation?.rejectedAggregate ?? ''))).to.equal(true);
+    expect(
+      r.rounds.some((x) =>
+        /^the aggregate gives (-)?Infinity at parameter \d+; the global model is kept/.test(x.aggregation?.rejectedAggregate ?? ''),
+      ),
+    ).to.equal(true);
   });
 
   it('mean × all-1e30: finishes, but the model is destroyed (honest clients drop with NaN from round 2): why robust rules exist', async () => {

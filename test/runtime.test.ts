@@ -16,7 +16,18 @@ import { buildModel, paramCount } from '../shared/models';
 import { subset } from '../shared/data/types';
 import { initBackend } from '../shared/tensor/backend';
 import { decodeFrame, encodeMessage, type MessageMap, type MessageType, type WireMessage } from '../shared/wire';
-import { applyAggregate, publicScenario, runRounds, selectClients, weightedMean, startCoordinator, tokenList, WireEvaluationChannel, type Coordinator, type Rejection } from '../server/coordinator';
+import {
+  applyAggregate,
+  publicScenario,
+  runRounds,
+  selectClients,
+  weightedMean,
+  startCoordinator,
+  tokenList,
+  WireEvaluationChannel,
+  type Coordinator,
+  type Rejection,
+} from '../server/coordinator';
 import type { ObservedUpdate } from '../server/observer/hook';
 
 type Seen = ObservedUpdate & { globalParams: Float32Array };
@@ -117,7 +128,18 @@ async function startFederation(s: Scenario): Promise<Federation> {
   const c = await startCoordinator(s, { port: 0, host: '127.0.0.1', log: (line) => logs.push(line) });
   const rejections: Rejection[] = [];
   c.hub.on('rejected', (r) => rejections.push(r));
-  return { s, c, url: `ws://127.0.0.1:${c.port}`, tokens: tokenList(c.tokens), logs, rejections, observed: [], processes: [], children: [], peers: [] };
+  return {
+    s,
+    c,
+    url: `ws://127.0.0.1:${c.port}`,
+    tokens: tokenList(c.tokens),
+    logs,
+    rejections,
+    observed: [],
+    processes: [],
+    children: [],
+    peers: [],
+  };
 }
 
 function rounds(f: Federation) {
@@ -204,7 +226,9 @@ describe('federated runtime (real processes, loopback websockets)', function () 
   });
 
   it('runs fedavg rounds with client processes; the observer gets each update exactly as the client computed it; eval.truth returns the examples used', async () => {
-    const f = (fed = await startFederation(scenario({ clients: 2, clientsPerRound: 2, rounds: 2, algorithm: 'fedavg', localSteps: 3, batchSize: 4 })));
+    const f = (fed = await startFederation(
+      scenario({ clients: 2, clientsPerRound: 2, rounds: 2, algorithm: 'fedavg', localSteps: 3, batchSize: 4 }),
+    ));
     f.processes.push(spawnClientProcesses(f.url, f.tokens, 2, CHILD_ENV));
     await f.c.hub.waitForReady(2);
     // Two virtual clients in one process: one connection each, the same process in hello.agent.
@@ -219,12 +243,22 @@ describe('federated runtime (real processes, loopback websockets)', function () 
       // The frame is the update's raw float32 bytes plus a header of a few dozen bytes.
       for (const bytes of Object.values(r.updateBytes ?? {})) expect(bytes - 4 * f.c.paramCount).to.be.within(1, 96);
     }
-    expect(f.observed.map((u) => `${u.round}/${u.sender}/${u.kind}`).sort()).to.deep.equal(['1/c0/weight-delta', '1/c1/weight-delta', '2/c0/weight-delta', '2/c1/weight-delta']);
+    expect(f.observed.map((u) => `${u.round}/${u.sender}/${u.kind}`).sort()).to.deep.equal([
+      '1/c0/weight-delta',
+      '1/c1/weight-delta',
+      '2/c0/weight-delta',
+      '2/c1/weight-delta',
+    ]);
 
     // θ₂ = θ₁ + Σ nᵢΔᵢ / Σ nᵢ over the round-1 updates, exactly as the server applied it.
     const r1 = f.observed.filter((o) => o.round === 1);
     const r2Global = (f.observed.find((o) => o.round === 2) as Seen).globalParams;
-    const expectedGlobal = applyAggregate(r1[0].globalParams, weightedMean(r1.map((o) => ({ clientId: o.sender, update: o.update, numExamples: o.numExamples }))), 'fedavg', 0.1);
+    const expectedGlobal = applyAggregate(
+      r1[0].globalParams,
+      weightedMean(r1.map((o) => ({ clientId: o.sender, update: o.update, numExamples: o.numExamples }))),
+      'fedavg',
+      0.1,
+    );
     expect(Buffer.from(r2Global.buffer).equals(Buffer.from(expectedGlobal.buffer))).to.equal(true);
 
     // Recompute c1's round-2 update here: same shard, same batches, same bytes.
@@ -384,7 +418,10 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-rt-'));
     const s = scenario({ clients: 3, clientsPerRound: 2, rounds: 2, clientsPerProcess: 2 });
     const logs: string[] = [];
-    const results = await runScenario({ scenario: s, file: 'runtime-test.json', raw: {} }, { outDir: out, progress: false, log: (l) => logs.push(l) });
+    const results = await runScenario(
+      { scenario: s, file: 'runtime-test.json', raw: {} },
+      { outDir: out, progress: false, log: (l) => logs.push(l) },
+    );
     const written = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
     expect(written.format).to.equal('fedleak-results/1');
     expect(written.rounds.map((r) => r.participants.length)).to.deep.equal([2, 2]);
@@ -400,10 +437,28 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     fs.writeFileSync(scenarioFile, JSON.stringify({ ...scenario({ clients: 2, clientsPerRound: 2, rounds: 1 }), sweep: undefined }));
     const bin = path.resolve(__dirname, '..', '..', 'bin', 'fedleak.js');
     const tokensFile = path.join(dir, 'tokens.txt');
-    const server = spawn(process.execPath, [bin, 'server', '--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--tokens', tokensFile, '--out', path.join(dir, 'out'), '--quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: CHILD_ENV,
-    });
+    const server = spawn(
+      process.execPath,
+      [
+        bin,
+        'server',
+        '--scenario',
+        scenarioFile,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--tokens',
+        tokensFile,
+        '--out',
+        path.join(dir, 'out'),
+        '--quiet',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: CHILD_ENV,
+      },
+    );
     fed = null;
     let serverErr = '';
     const port = await new Promise<number>((resolve, reject) => {
@@ -418,13 +473,21 @@ describe('federated runtime (real processes, loopback websockets)', function () 
     expect(lines.map((l) => l.split(' ')[0])).to.deep.equal(['c0', 'c1']);
     expect(fs.statSync(tokensFile).mode & 0o777).to.equal(0o600);
     const tokens = lines.map((l) => l.split(' ')[1]);
-    const client = spawn(process.execPath, [bin, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', tokens.join(','), '--count', '2'], { stdio: ['ignore', 'ignore', 'pipe'], env: CHILD_ENV });
+    const client = spawn(
+      process.execPath,
+      [bin, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', tokens.join(','), '--count', '2'],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: CHILD_ENV },
+    );
     let clientErr = '';
     client.stderr?.on('data', (c: Buffer) => (clientErr += c.toString()));
-    const [serverCode, clientCode] = await Promise.all([server, client].map((p) => new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)))));
+    const [serverCode, clientCode] = await Promise.all(
+      [server, client].map((p) => new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)))),
+    );
     expect(serverCode, serverErr).to.equal(0);
     expect(clientCode, clientErr).to.equal(0);
-    expect(clientErr).to.match(/c0: run finished/).and.to.match(/c1: run finished/);
+    expect(clientErr)
+      .to.match(/c0: run finished/)
+      .and.to.match(/c1: run finished/);
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'results.json'), 'utf8')) as RunResults;
     expect(results.rounds[0].participants).to.deep.equal(['c0', 'c1']);
   });
@@ -432,9 +495,18 @@ describe('federated runtime (real processes, loopback websockets)', function () 
   it('a client process rejects malformed server messages with clear errors, and gives up without a usable welcome', async () => {
     const good = scenario({ clients: 1, clientsPerRound: 1 });
     const count = paramCount(buildModel(good.model, [6, 6, 1], 3).specs);
-    const welcome = { type: 'welcome', clientId: 'c0', clientIndex: 0, scenario: publicScenario(good), paramCount: count, maxFrameBytes: 1 << 20 } as const;
+    const welcome = {
+      type: 'welcome',
+      clientId: 'c0',
+      clientIndex: 0,
+      scenario: publicScenario(good),
+      paramCount: count,
+      maxFrameBytes: 1 << 20,
+    } as const;
     // A fake coordinator that scripts what it sends after each client message.
-    async function talk(script: (ws: WebSocket, msg: WireMessage) => void): Promise<{ fromClient: string[]; closeCode: number; exitCode: number | null; stderr: string }> {
+    async function talk(
+      script: (ws: WebSocket, msg: WireMessage) => void,
+    ): Promise<{ fromClient: string[]; closeCode: number; exitCode: number | null; stderr: string }> {
       const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
       await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
       const fromClient: string[] = [];
@@ -449,7 +521,10 @@ describe('federated runtime (real processes, loopback websockets)', function () 
         });
       });
       const port = (wss.address() as { port: number }).port;
-      const child = spawn(process.execPath, [CLIENT_MAIN, '--server', `ws://127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...CHILD_ENV, FEDLEAK_CLIENT_TOKENS: 'tok' } });
+      const child = spawn(process.execPath, [CLIENT_MAIN, '--server', `ws://127.0.0.1:${port}`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...CHILD_ENV, FEDLEAK_CLIENT_TOKENS: 'tok' },
+      });
       let stderr = '';
       child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
       const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -465,7 +540,19 @@ describe('federated runtime (real processes, loopback websockets)', function () 
         ws.send(encodeMessage(welcome));
         ws.send(Buffer.from('garbage, not msgpack'));
       } else if (msg.type === 'error' && msg.code === 'bad-frame') {
-        ws.send(encodeMessage({ type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 2, localSteps: 1, localEpochs: 0, timeoutMs: 1000, params: new Float32Array(count + 1) }));
+        ws.send(
+          encodeMessage({
+            type: 'round.start',
+            round: 1,
+            algorithm: 'fedsgd',
+            learningRate: 0.1,
+            batchSize: 2,
+            localSteps: 1,
+            localEpochs: 0,
+            timeoutMs: 1000,
+            params: new Float32Array(count + 1),
+          }),
+        );
       } else if (msg.type === 'error' && msg.code === 'wrong-length') {
         ws.send(encodeMessage(welcome));
       } else if (msg.type === 'error') {

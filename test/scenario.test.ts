@@ -21,7 +21,10 @@ describe('scenario schema', () => {
 
   it('names the file and JSON path of an unknown field', () => {
     const file = tempScenario({ name: 'x', federation: { rounds: 2, roundz: 3 } });
-    expect(() => loadScenario(file)).to.throw(ScenarioError, new RegExp(`${file.replace(/[/\\.]/g, '.')}[\\s\\S]*federation: unknown field "roundz"`));
+    expect(() => loadScenario(file)).to.throw(
+      ScenarioError,
+      new RegExp(`${file.replace(/[/\\.]/g, '.')}[\\s\\S]*federation: unknown field "roundz"`),
+    );
   });
 
   it('names the expected type for a wrong type', () => {
@@ -36,16 +39,24 @@ describe('scenario schema', () => {
 
   it('fills attack.init field by field and names a bad one', () => {
     expect(validateScenario({ name: 'x' }, 'f.json').attack.init).to.deep.equal({ mean: 0, std: 1 });
-    expect(validateScenario({ name: 'x', attack: { init: { mean: 0.1307 } } }, 'f.json').attack.init).to.deep.equal({ mean: 0.1307, std: 1 });
+    expect(validateScenario({ name: 'x', attack: { init: { mean: 0.1307 } } }, 'f.json').attack.init).to.deep.equal({
+      mean: 0.1307,
+      std: 1,
+    });
     expect(() => validateScenario({ name: 'x', attack: { init: { mean: 0, std: -1 } } }, 'f.json')).to.throw(/attack\.init\.std/);
   });
 
   it('rejects clientsPerRound above clients', () => {
-    expect(() => validateScenario({ name: 'x', federation: { clients: 2, clientsPerRound: 3 } }, 'f.json')).to.throw(/clientsPerRound \(3\) exceeds/);
+    expect(() => validateScenario({ name: 'x', federation: { clients: 2, clientsPerRound: 3 } }, 'f.json')).to.throw(
+      /clientsPerRound \(3\) exceeds/,
+    );
   });
 
   it('reports a missing scenario with the built-in names', () => {
-    expect(() => loadScenario('no-such-scenario-anywhere')).to.throw(ScenarioError, /no scenario "no-such-scenario-anywhere"[\s\S]*quickstart/);
+    expect(() => loadScenario('no-such-scenario-anywhere')).to.throw(
+      ScenarioError,
+      /no scenario "no-such-scenario-anywhere"[\s\S]*quickstart/,
+    );
   });
 
   it('reports malformed JSON with the file name', () => {

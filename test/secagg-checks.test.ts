@@ -62,7 +62,12 @@ async function runRound(tamper: Tamper, threshold: number): Promise<Outcome> {
           id = msg.clientId;
           secagg = new ClientSecAgg({ clientId: id, config, send, disconnect: () => ws.close(), log: () => undefined });
         } else if (msg.type === 'round.start') {
-          secagg!.begin(msg.round, Float32Array.from({ length: P }, (_, i) => Math.sin(i + id.length)), 1, new Rng(9).fork(id));
+          secagg!.begin(
+            msg.round,
+            Float32Array.from({ length: P }, (_, i) => Math.sin(i + id.length)),
+            1,
+            new Rng(9).fork(id),
+          );
         } else if (msg.type === 'shutdown') ws.close();
         else if (msg.type !== 'error') secagg?.handle(msg);
       });
@@ -89,10 +94,16 @@ describe('secure aggregation checks against a deviating client (loopback websock
   this.timeout(60000);
 
   it('refuses a low-order X25519 mask key; the round completes without that client', async () => {
-    const { record, serverLog } = await runRound((from, m) => (from === 'c1' && m.type === 'secagg.advertise-keys' ? { ...m, maskKey: LOW_ORDER } : m), 0.6);
+    const { record, serverLog } = await runRound(
+      (from, m) => (from === 'c1' && m.type === 'secagg.advertise-keys' ? { ...m, maskKey: LOW_ORDER } : m),
+      0.6,
+    );
     expect(record.aborted, serverLog.join('\n')).to.equal(undefined);
     expect(record.survivors).to.deep.equal(['c0', 'c2', 'c3', 'c4']);
-    expect(serverLog.some((l) => /rejected c1: bad-message: c1: mask key in round 1 is a low-order X25519 point/.test(l)), serverLog.join('\n')).to.equal(true);
+    expect(
+      serverLog.some((l) => /rejected c1: bad-message: c1: mask key in round 1 is a low-order X25519 point/.test(l)),
+      serverLog.join('\n'),
+    ).to.equal(true);
   });
 
   it('aborts the round when a client adds 2^31 to its masked words', async () => {
@@ -123,9 +134,15 @@ describe('secure aggregation checks against a deviating client (loopback websock
     // c1 corrupts its encrypted share for c2: c2 cannot authenticate it and refuses; 5 of 5 are needed.
     const { record, serverLog } = await runRound((from, m) => {
       if (from !== 'c1' || m.type !== 'secagg.share-keys') return m;
-      return { ...m, shares: m.shares.map((s) => (s.to === 'c2' ? { to: s.to, ciphertext: s.ciphertext.map((b, i) => (i === 20 ? b ^ 1 : b)) } : s)) };
+      return {
+        ...m,
+        shares: m.shares.map((s) => (s.to === 'c2' ? { to: s.to, ciphertext: s.ciphertext.map((b, i) => (i === 20 ? b ^ 1 : b)) } : s)),
+      };
     }, 5);
-    expect(serverLog.some((l) => /server: c2 refused round 1 of secure aggregation: .*share from c1/.test(l)), serverLog.join('\n')).to.equal(true);
+    expect(
+      serverLog.some((l) => /server: c2 refused round 1 of secure aggregation: .*share from c1/.test(l)),
+      serverLog.join('\n'),
+    ).to.equal(true);
     expect(record.aborted).to.match(/lost: c2 \(refused: .*share from c1/);
   });
 });

@@ -30,7 +30,14 @@ interface FakeClient {
 type Hook = (id: string, msg: WireMessage) => Promise<void>;
 
 /** A minimal wire client: hello, then round.start → keep the input, secagg.* → the client dispatcher. */
-function connect(url: string, token: string, config: SecureAggregationConfig, inputOf: (id: string) => Float32Array, log: string[], before: Hook): Promise<FakeClient> {
+function connect(
+  url: string,
+  token: string,
+  config: SecureAggregationConfig,
+  inputOf: (id: string) => Float32Array,
+  log: string[],
+  before: Hook,
+): Promise<FakeClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const send = (m: WireMessage): void => {
@@ -85,7 +92,11 @@ describe('secure aggregation over loopback websockets', function () {
     const rng = new Rng(3);
     const inputs = new Map<string, Float32Array>();
     const inputOf = (id: string): Float32Array => {
-      if (!inputs.has(id)) inputs.set(id, Float32Array.from({ length: P }, () => rng.normal(0, 0.1)));
+      if (!inputs.has(id))
+        inputs.set(
+          id,
+          Float32Array.from({ length: P }, () => rng.normal(0, 0.1)),
+        );
       return inputs.get(id)!;
     };
     const clientLog: string[] = [];
@@ -94,7 +105,15 @@ describe('secure aggregation over loopback websockets', function () {
       // When c0 is asked for its shares, the unselected c6 tries to join; c0 answers once c6 was refused.
       const before: Hook = async (id, msg) => {
         if (id !== 'c0' || msg.type !== 'secagg.share-keys-request') return;
-        clients[6]!.ws.send(encodeMessage({ type: 'secagg.advertise-keys', round: 1, clientId: 'c6', encryptionKey: new Uint8Array(32), maskKey: new Uint8Array(32).fill(1) }));
+        clients[6]!.ws.send(
+          encodeMessage({
+            type: 'secagg.advertise-keys',
+            round: 1,
+            clientId: 'c6',
+            encryptionKey: new Uint8Array(32),
+            maskKey: new Uint8Array(32).fill(1),
+          }),
+        );
         expect(await clients[6]!.firstError).to.equal('c6 was not selected for round 1 and cannot join it mid-protocol (ShareKeys)');
       };
       for (const t of tokenList(tokens)) clients.push(await connect(`ws://127.0.0.1:${port}`, t, config, inputOf, clientLog, before));
@@ -115,11 +134,18 @@ describe('secure aggregation over loopback websockets', function () {
       observed.push(...(result.views ?? []));
 
       const survivors = ['c0', 'c1', 'c3', 'c4', 'c5'];
-      expect(result.secureAggregation, serverLog.join('\n')).to.deep.include({ threshold: 4, survivors, dropped: ['c2'], clippedValues: 0 });
+      expect(result.secureAggregation, serverLog.join('\n')).to.deep.include({
+        threshold: 4,
+        survivors,
+        dropped: ['c2'],
+        clippedValues: 0,
+      });
       expect(result.dropped).to.deep.equal(['c2']);
       expect(result.aggregate?.clients).to.deep.equal(survivors);
       const step = quantizationStep(config);
-      expect(result.secureAggregation!.maxAbsError).to.be.above(0).and.at.most(survivors.length * step);
+      expect(result.secureAggregation!.maxAbsError)
+        .to.be.above(0)
+        .and.at.most(survivors.length * step);
       for (let i = 0; i < P; i++) {
         const plainMean = survivors.reduce((s, id) => s + inputs.get(id)![i]!, 0) / survivors.length;
         expect(Math.abs(result.aggregate!.mean[i]! - plainMean)).to.be.at.most(step + 1e-6);
@@ -131,7 +157,10 @@ describe('secure aggregation over loopback websockets', function () {
       const agg = observed.filter((u) => u.view === 'aggregate');
       expect(agg).to.have.length(1);
       expect(agg[0]).to.deep.include({ sender: 'aggregate', numExamples: 5 });
-      expect(serverLog.some((l) => /c6 was not selected for round 1 and cannot join it mid-protocol/.test(l)), serverLog.join('\n')).to.equal(true);
+      expect(
+        serverLog.some((l) => /c6 was not selected for round 1 and cannot join it mid-protocol/.test(l)),
+        serverLog.join('\n'),
+      ).to.equal(true);
       expect(clientLog.some((l) => /c2: simulated drop-out at masked-input/.test(l))).to.equal(true);
     } finally {
       await hub.close('test over', 2000);

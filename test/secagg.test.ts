@@ -20,7 +20,17 @@ import { scenarioSchema } from '../server/scenario/schema';
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`);
 
 function params(n: number, extra: Partial<SecAggServerParams> = {}): SecAggServerParams {
-  return { round: 1, participants: ids(n), threshold: 0.5, neighbours: 0, graphSeed: 1, vectorLength: 16, clippingRange: 4, quantizationRange: 2 ** 20, ...extra };
+  return {
+    round: 1,
+    participants: ids(n),
+    threshold: 0.5,
+    neighbours: 0,
+    graphSeed: 1,
+    vectorLength: 16,
+    clippingRange: 4,
+    quantizationRange: 2 ** 20,
+    ...extra,
+  };
 }
 
 function randomInputs(participants: string[], length: number, rng: Rng, scale = 1): Map<string, Float32Array> {
@@ -41,8 +51,12 @@ describe('secagg primitives', () => {
   it('X25519 + HKDF agreement is symmetric and purpose-separated; a rebuilt key yields its public key', () => {
     const a = generateKeyPair();
     const b = generateKeyPair();
-    expect(Buffer.from(agree(a.secretKey, b.publicKey, 'pairwise-mask'))).to.deep.equal(Buffer.from(agree(b.secretKey, a.publicKey, 'pairwise-mask')));
-    expect(Buffer.from(agree(a.secretKey, b.publicKey, 'pairwise-mask'))).to.not.deep.equal(Buffer.from(agree(a.secretKey, b.publicKey, 'share-encryption')));
+    expect(Buffer.from(agree(a.secretKey, b.publicKey, 'pairwise-mask'))).to.deep.equal(
+      Buffer.from(agree(b.secretKey, a.publicKey, 'pairwise-mask')),
+    );
+    expect(Buffer.from(agree(a.secretKey, b.publicKey, 'pairwise-mask'))).to.not.deep.equal(
+      Buffer.from(agree(a.secretKey, b.publicKey, 'share-encryption')),
+    );
     expect(Buffer.from(publicKeyOf(a.secretKey))).to.deep.equal(Buffer.from(a.publicKey));
   });
 
@@ -91,7 +105,10 @@ describe('secagg primitives', () => {
     expect(Math.abs(mean - 0.1234567)).to.be.below(0.004);
     expect(() => quantize(Float32Array.from([0, NaN]), p, new Rng(1))).to.throw(SecAggError, /entry 1 is NaN/);
     expect(() => checkHeadroom({ clippingRange: 8, quantizationRange: 2 ** 22 }, 1023)).to.not.throw();
-    expect(() => checkHeadroom({ clippingRange: 8, quantizationRange: 2 ** 22 }, 1024)).to.throw(SecAggError, /could wrap; use at most 1023 clients/);
+    expect(() => checkHeadroom({ clippingRange: 8, quantizationRange: 2 ** 22 }, 1024)).to.throw(
+      SecAggError,
+      /could wrap; use at most 1023 clients/,
+    );
   });
 
   it('thresholds: fractions of the cohort or counts; SecAgg+ graphs are symmetric with the requested degree', () => {
@@ -197,7 +214,12 @@ describe('secagg protocol under random drop-outs', function () {
   it('a larger vector (20 clients × 20,000 entries, 4 drop-outs) unmasks to the plain sum', async () => {
     const p = params(20, { vectorLength: 20000, threshold: 0.7, clippingRange: 8, quantizationRange: 2 ** 22 });
     const inputs = randomInputs(p.participants, p.vectorLength, new Rng(5), 0.05);
-    const dropAt = new Map<string, DropStage>([['c1', 'advertise'], ['c4', 'share-keys'], ['c9', 'masked-input'], ['c15', 'unmask']]);
+    const dropAt = new Map<string, DropStage>([
+      ['c1', 'advertise'],
+      ['c4', 'share-keys'],
+      ['c9', 'masked-input'],
+      ['c15', 'unmask'],
+    ]);
     const { result } = await runInProcess({ params: p, inputs, dropAt, seed: 9 });
     expect(result.status, result.reason).to.equal('completed');
     expect(result.survivors).to.have.length(17);
@@ -246,7 +268,9 @@ describe('secagg error cases', function () {
   this.timeout(60000);
 
   it('a share for the wrong round is refused with its reason; the round completes without that client', async () => {
-    const { result, inputs } = await tampered(5, (from, reply) => (from === 'c2' && reply.type === 'secagg.share-keys' ? { ...reply, round: 7 } : reply));
+    const { result, inputs } = await tampered(5, (from, reply) =>
+      from === 'c2' && reply.type === 'secagg.share-keys' ? { ...reply, round: 7 } : reply,
+    );
     expect(result.status).to.equal('completed');
     expect(result.survivors).to.deep.equal(['c0', 'c1', 'c3', 'c4']);
     expect(result.rejections.map((r) => r.reason)).to.include('c2: secagg.share-keys is for round 7, but round 1 is in progress');
@@ -256,7 +280,9 @@ describe('secagg error cases', function () {
   it('a tampered encrypted share fails authentication at its recipient, who refuses; the rest complete', async () => {
     const { result } = await tampered(5, (from, reply) => {
       if (from !== 'c0' || reply.type !== 'secagg.share-keys') return reply;
-      const shares = reply.shares.map((s) => (s.to === 'c3' ? { ...s, ciphertext: s.ciphertext.map((b, i) => (i === 20 ? b ^ 1 : b)) } : s));
+      const shares = reply.shares.map((s) =>
+        s.to === 'c3' ? { ...s, ciphertext: s.ciphertext.map((b, i) => (i === 20 ? b ^ 1 : b)) } : s,
+      );
       return { ...reply, shares };
     });
     expect(result.status).to.equal('completed');
@@ -268,11 +294,17 @@ describe('secagg error cases', function () {
   it('a wrong share at Unmasking is found by the seed commitment and left out; a missing share is refused', async () => {
     const wrong = await tampered(6, (from, reply) => {
       if (from !== 'c1' || reply.type !== 'secagg.unmask') return reply;
-      return { ...reply, seedShares: reply.seedShares.map((s) => (s.of === 'c4' ? { ...s, share: s.share.map((b, i) => (i === 0 ? b ^ 0xff : b)) } : s)) };
+      return {
+        ...reply,
+        seedShares: reply.seedShares.map((s) => (s.of === 'c4' ? { ...s, share: s.share.map((b, i) => (i === 0 ? b ^ 0xff : b)) } : s)),
+      };
     });
     expect(wrong.result.status, wrong.result.reason).to.equal('completed');
-    expect(wrong.result.rejections.map((r) => r.reason)).to.include('c1 sent a wrong share of the self-mask seed of c4; reconstructed without it');
-    for (let i = 0; i < 16; i++) expect(Math.abs(wrong.result.aggregate![i]! - sumOf(wrong.inputs, wrong.result.survivors, i))).to.be.below(1e-4);
+    expect(wrong.result.rejections.map((r) => r.reason)).to.include(
+      'c1 sent a wrong share of the self-mask seed of c4; reconstructed without it',
+    );
+    for (let i = 0; i < 16; i++)
+      expect(Math.abs(wrong.result.aggregate![i]! - sumOf(wrong.inputs, wrong.result.survivors, i))).to.be.below(1e-4);
 
     const missing = await tampered(6, (from, reply) =>
       from === 'c2' && reply.type === 'secagg.unmask' ? { ...reply, seedShares: reply.seedShares.filter((s) => s.of !== 'c5') } : reply,
@@ -283,12 +315,13 @@ describe('secagg error cases', function () {
 
   it('wrong shares with no spare to identify them abort the round with the secret named', async () => {
     // Threshold 3 of 3: no spare shares, so a corrupted share cannot be worked around.
-    const { result } = await tampered(
-      3,
-      (from, reply) =>
-        from === 'c0' && reply.type === 'secagg.unmask'
-          ? { ...reply, seedShares: reply.seedShares.map((s) => (s.of === 'c2' ? { ...s, share: s.share.map((b, i) => (i === 3 ? b ^ 1 : b)) } : s)) }
-          : reply,
+    const { result } = await tampered(3, (from, reply) =>
+      from === 'c0' && reply.type === 'secagg.unmask'
+        ? {
+            ...reply,
+            seedShares: reply.seedShares.map((s) => (s.of === 'c2' ? { ...s, share: s.share.map((b, i) => (i === 3 ? b ^ 1 : b)) } : s)),
+          }
+        : reply,
     );
     expect(result.status).to.equal('aborted');
     expect(result.reason).to.match(/^Unmasking of round 1: self-mask seed of c2: the 3 shares are inconsistent/);
@@ -297,19 +330,40 @@ describe('secagg error cases', function () {
   it('joining mid-protocol, impostors, late and duplicate answers, and malformed messages are refused without a crash', async () => {
     const p = params(4, { threshold: 3 });
     const server = new SecAggServer(p);
-    const clients = new Map(p.participants.map((id) => [id, new SecAggClient({ clientId: id, rng: new Rng(1), input: new Float32Array(16) })]));
+    const clients = new Map(
+      p.participants.map((id) => [id, new SecAggClient({ clientId: id, rng: new Rng(1), input: new Float32Array(16) })]),
+    );
     let out = server.start();
     for (const o of out) if (o.to !== 'c3') server.receive(o.to, await clients.get(o.to)!.handle(o.message));
     out = (await server.closeStage()).outgoing; // c3 never advertised
-    const request = { type: 'secagg.advertise-request', round: 1, participants: p.participants, threshold: 3, neighbours: 0, graphSeed: 1, vectorLength: 16, clippingRange: 4, quantizationRange: 2 ** 20 };
+    const request = {
+      type: 'secagg.advertise-request',
+      round: 1,
+      participants: p.participants,
+      threshold: 3,
+      neighbours: 0,
+      graphSeed: 1,
+      vectorLength: 16,
+      clippingRange: 4,
+      quantizationRange: 2 ** 20,
+    };
     const late = await clients.get('c3')!.handle(request);
-    expect(server.receive('c3', late)).to.deep.equal({ ok: false, reason: 'c3: secagg.advertise-keys arrived during ShareKeys of round 1 (expected secagg.share-keys)' });
+    expect(server.receive('c3', late)).to.deep.equal({
+      ok: false,
+      reason: 'c3: secagg.advertise-keys arrived during ShareKeys of round 1 (expected secagg.share-keys)',
+    });
     const intruder = new SecAggClient({ clientId: 'x9', rng: new Rng(1) });
     const joinMsg = await intruder.handle({ ...request, participants: ['x9'], threshold: 1 });
-    expect(server.receive('x9', joinMsg)).to.deep.equal({ ok: false, reason: 'x9 was not selected for round 1 and cannot join it mid-protocol (ShareKeys)' });
+    expect(server.receive('x9', joinMsg)).to.deep.equal({
+      ok: false,
+      reason: 'x9 was not selected for round 1 and cannot join it mid-protocol (ShareKeys)',
+    });
     const replies = new Map<string, SecAggClientMessage | null>();
     for (const o of out) replies.set(o.to, await clients.get(o.to)!.handle(o.message));
-    expect(server.receive('c0', replies.get('c1'))).to.deep.include({ ok: false, reason: 'round 1: a message from c0 claims to come from c1' });
+    expect(server.receive('c0', replies.get('c1'))).to.deep.include({
+      ok: false,
+      reason: 'round 1: a message from c0 claims to come from c1',
+    });
     expect(server.receive('c3', { ...replies.get('c1')!, clientId: 'c3' }).ok).to.equal(false);
     expect(server.receive('c3', { ...replies.get('c1')!, clientId: 'c3' })).to.deep.equal({
       ok: false,
@@ -331,16 +385,21 @@ describe('secagg error cases', function () {
     expect(closed.result.status).to.equal('completed');
     expect(closed.result.survivors).to.deep.equal(['c0', 'c1', 'c2']);
     // The client side refuses out-of-order and wrong-round requests too.
-    await clients.get('c0')!.handle({ type: 'secagg.unmask-request', round: 2, survivors: [], dropped: [] }).then(
-      () => expect.fail('accepted a request for another round'),
-      (e: Error) => expect(e.message).to.equal('c0: secagg.unmask-request is for round 2, but this client is in round 1'),
-    );
+    await clients
+      .get('c0')!
+      .handle({ type: 'secagg.unmask-request', round: 2, survivors: [], dropped: [] })
+      .then(
+        () => expect.fail('accepted a request for another round'),
+        (e: Error) => expect(e.message).to.equal('c0: secagg.unmask-request is for round 2, but this client is in round 1'),
+      );
   });
 
   it('an honest client never reveals both shares of the same peer', async () => {
     const p = params(4, { threshold: 3 });
     const server = new SecAggServer(p);
-    const clients = new Map(p.participants.map((id) => [id, new SecAggClient({ clientId: id, rng: new Rng(1), input: new Float32Array(16) })]));
+    const clients = new Map(
+      p.participants.map((id) => [id, new SecAggClient({ clientId: id, rng: new Rng(1), input: new Float32Array(16) })]),
+    );
     let out = server.start();
     for (let stage = 0; stage < 3; stage++) {
       for (const o of out) server.receive(o.to, await clients.get(o.to)!.handle(o.message));
@@ -349,10 +408,16 @@ describe('secagg error cases', function () {
     expect(out[0]!.message.type).to.equal('secagg.unmask-request');
     // A curious server asks c0 for c2's seed share (as a survivor) and its key share (as dropped).
     const greedy = { type: 'secagg.unmask-request', round: 1, survivors: ['c0', 'c1', 'c2', 'c3'], dropped: ['c2'] };
-    await clients.get('c0')!.handle(greedy).then(
-      () => expect.fail('revealed both shares'),
-      (e: Error) => expect(e.message).to.equal('c0: refusing Unmasking in round 1: asked for both the seed share and the key share of c2; an honest client never reveals both'),
-    );
+    await clients
+      .get('c0')!
+      .handle(greedy)
+      .then(
+        () => expect.fail('revealed both shares'),
+        (e: Error) =>
+          expect(e.message).to.equal(
+            'c0: refusing Unmasking in round 1: asked for both the seed share and the key share of c2; an honest client never reveals both',
+          ),
+      );
     // Through respond() the refusal reaches the server as a message, and the client is out of the round.
     const c1 = clients.get('c1')!;
     const refusal = await c1.respond(greedy);
@@ -379,9 +444,17 @@ describe('secagg error cases', function () {
     const scenario = (sa: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
       scenarioSchema.parse({ name: 'x', federation: { clients: 10, clientsPerRound: 10 }, defenses: { secureAggregation: sa, ...extra } });
     expect(() => checkSecureAggregationScenario(scenario({}))).to.not.throw();
-    expect(() => checkSecureAggregationScenario(scenario({ quantizationRange: 2 ** 29 }))).to.throw(/quantizationRange 536870912 × 10 clients ≥ 2\^32/);
-    expect(() => checkSecureAggregationScenario(scenario({ threshold: 12 }))).to.throw(/threshold 12: a count must be a whole number of clients ≤ the 10 per round/);
-    expect(() => checkSecureAggregationScenario(scenario({ dropouts: [{ client: 'c10', stage: 'unmask' }] }))).to.throw(/dropouts\[0\]\.client "c10": no such client/);
-    expect(() => checkSecureAggregationScenario(scenario({}, { dp: { clippingNorm: 1, noiseMultiplier: 1 } }))).to.throw(/cannot be combined/);
+    expect(() => checkSecureAggregationScenario(scenario({ quantizationRange: 2 ** 29 }))).to.throw(
+      /quantizationRange 536870912 × 10 clients ≥ 2\^32/,
+    );
+    expect(() => checkSecureAggregationScenario(scenario({ threshold: 12 }))).to.throw(
+      /threshold 12: a count must be a whole number of clients ≤ the 10 per round/,
+    );
+    expect(() => checkSecureAggregationScenario(scenario({ dropouts: [{ client: 'c10', stage: 'unmask' }] }))).to.throw(
+      /dropouts\[0\]\.client "c10": no such client/,
+    );
+    expect(() => checkSecureAggregationScenario(scenario({}, { dp: { clippingNorm: 1, noiseMultiplier: 1 } }))).to.throw(
+      /cannot be combined/,
+    );
   });
 });

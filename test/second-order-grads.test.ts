@@ -64,7 +64,10 @@ describe('second-order gradients (double backprop vs finite differences)', funct
         const config = modelSchema.parse({ ...c.config, ...(c.init ? { init: c.init } : {}) });
         const model = buildModel(config, c.shape, 4);
         const params = unflattenParams(model.initParams(rng.fork('params')), model.specs);
-        const x0 = tf.tensor(rng.fork('x').fillUniform(new Float32Array(c.shape[0] * c.shape[1] * c.shape[2]), 0, 1), [1, ...c.shape]) as Tensor4D;
+        const x0 = tf.tensor(rng.fork('x').fillUniform(new Float32Array(c.shape[0] * c.shape[1] * c.shape[2]), 0, 1), [
+          1,
+          ...c.shape,
+        ]) as Tensor4D;
         const trueGrads = parameterGradients(model, params, x0, oneHot([1], 4));
         const f = dlgObjective(model, params, trueGrads);
         const x = randomTensor(rng.fork('dx'), [1, ...c.shape], 0.5);
@@ -90,12 +93,25 @@ describe('second-order gradients (double backprop vs finite differences)', funct
 
   // Hessian-vector products of f(x, W) = Σ sigmoid(conv2d(x, W))²: H·v = ∇⟨∇f, v⟩ against
   // (∇f(z + h v) − ∇f(z − h v)) / 2h, projected on a second random direction.
-  const PADDINGS: Array<{ label: string; stride: number; pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]] }> = [
+  const PADDINGS: Array<{
+    label: string;
+    stride: number;
+    pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+  }> = [
     { label: 'stride 1, same', stride: 1, pad: 'same' },
     { label: 'stride 2, same (asymmetric padding)', stride: 2, pad: 'same' },
     { label: 'stride 2, valid', stride: 2, pad: 'valid' },
     { label: 'stride 2, numeric 2', stride: 2, pad: 2 },
-    { label: 'stride 1, explicit [1,2]×[2,0]', stride: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+    {
+      label: 'stride 1, explicit [1,2]×[2,0]',
+      stride: 1,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    },
   ];
   for (const p of PADDINGS) {
     it(`Hessian-vector product of a conv function: ${p.label}`, () => {

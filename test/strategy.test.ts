@@ -7,12 +7,25 @@ import { MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../shared/models/
 import { Rng } from '../shared/random';
 
 const P = 6;
-const model: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name: 'bare-vector', inputShape: [1, 1, 1], numClasses: 1, layers: [], params: [{ name: 'v', shape: [P] }] };
+const model: ModelDefinition = {
+  format: MODEL_DEFINITION_FORMAT,
+  name: 'bare-vector',
+  inputShape: [1, 1, 1],
+  numClasses: 1,
+  layers: [],
+  params: [{ name: 'v', shape: [P] }],
+};
 const training = { algorithm: 'fedsgd', batchSize: 2, localSteps: 1, localEpochs: 0, learningRate: 0.5 } as const;
 
 function updates(): AcceptedUpdate[] {
   const rng = new Rng(9);
-  return ['c0', 'c2'].map((clientId, i) => ({ clientId, round: 3, update: Float32Array.from({ length: P }, () => rng.normal(0, 2)), numExamples: i + 1, frameBytes: 100 + i }));
+  return ['c0', 'c2'].map((clientId, i) => ({
+    clientId,
+    round: 3,
+    update: Float32Array.from({ length: P }, () => rng.normal(0, 2)),
+    numExamples: i + 1,
+    frameBytes: 100 + i,
+  }));
 }
 
 describe('server strategies', () => {
@@ -24,12 +37,22 @@ describe('server strategies', () => {
     expect(plan.payload).to.deep.include({ round: 3, model, training });
     expect(plan.payload.params).to.equal(ctx.globalParams);
     expect(plan.instructions.map((i) => i.clientId)).to.deep.equal(['c0', 'c1', 'c2']);
-    for (const { message } of plan.instructions) expect(message).to.deep.include({ type: 'round.start', round: 3, algorithm: 'fedsgd', batchSize: 2, learningRate: 0.5, timeoutMs: 1234 });
+    for (const { message } of plan.instructions)
+      expect(message).to.deep.include({
+        type: 'round.start',
+        round: 3,
+        algorithm: 'fedsgd',
+        batchSize: 2,
+        learningRate: 0.5,
+        timeoutMs: 1234,
+      });
     const u = updates();
     const agg = s.aggregate(ctx, plan, u);
     expect(Array.from(agg.params)).to.deep.equal(Array.from(applyAggregate(ctx.globalParams, weightedMean(u), 'fedsgd', 0.5)));
     // The observer sees the updates as received.
-    expect(agg.observed.map((o) => [o.sender, o.kind, o.view, o.bytes, o.update])).to.deep.equal(u.map((x) => [x.clientId, 'gradient', 'plain', x.frameBytes, x.update]));
+    expect(agg.observed.map((o) => [o.sender, o.kind, o.view, o.bytes, o.update])).to.deep.equal(
+      u.map((x) => [x.clientId, 'gradient', 'plain', x.frameBytes, x.update]),
+    );
     expect(agg.privacy).to.equal(undefined);
   });
 
@@ -38,7 +61,12 @@ describe('server strategies', () => {
     const s = withDpFedAvg(fedMeanStrategy({ model, training, roundTimeoutMs: 1000 }), { dp, sampleRate: 0.5, seed: 4 });
     const u = updates();
     const agg = s.aggregate(ctx, s.configure(ctx), u);
-    const reference = dpAggregate(u.map((x) => ({ update: x.update, weight: x.numExamples })), dp, new Rng(4).fork('aggregate/round-3'), 3);
+    const reference = dpAggregate(
+      u.map((x) => ({ update: x.update, weight: x.numExamples })),
+      dp,
+      new Rng(4).fork('aggregate/round-3'),
+      3,
+    );
     expect(Array.from(agg.params)).to.deep.equal(Array.from(applyAggregate(ctx.globalParams, reference.aggregate, 'fedsgd', 0.5)));
     expect(agg.observed.map((o) => Array.from(o.update))).to.deep.equal(reference.clippedUpdates.map((c) => Array.from(c)));
     for (const o of agg.observed) expect(o.serverClippedTo).to.equal(1);

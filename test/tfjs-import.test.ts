@@ -24,7 +24,13 @@ async function saveToFolder(model: tf.LayersModel, dir: string): Promise<string>
       const cut = 4 * Math.floor(data.byteLength / 8);
       fs.writeFileSync(path.join(dir, 'group1-shard1of2.bin'), data.subarray(0, cut));
       fs.writeFileSync(path.join(dir, 'group1-shard2of2.bin'), data.subarray(cut));
-      const json = { modelTopology: a.modelTopology, format: 'layers-model', generatedBy: 'test', convertedBy: null, weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: a.weightSpecs }] };
+      const json = {
+        modelTopology: a.modelTopology,
+        format: 'layers-model',
+        generatedBy: 'test',
+        convertedBy: null,
+        weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: a.weightSpecs }],
+      };
       fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
@@ -58,7 +64,14 @@ function functionalModel(): tf.LayersModel {
 
 function branchingModel(): tf.LayersModel {
   const input = tf.input({ shape: [5, 5, 1] });
-  const padded = tf.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]] }).apply(input) as tf.SymbolicTensor;
+  const padded = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [1, 0],
+        [0, 2],
+      ],
+    })
+    .apply(input) as tf.SymbolicTensor;
   const a = tf.layers.conv2d({ filters: 2, kernelSize: 2, activation: 'softplus' }).apply(padded) as tf.SymbolicTensor;
   const b = tf.layers.conv2d({ filters: 3, kernelSize: 2, activation: 'swish' }).apply(padded) as tf.SymbolicTensor;
   const cat = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
@@ -80,9 +93,17 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   for (const c of [
-    { label: 'Sequential: Conv2D (same, stride 2; no bias) + MaxPooling2D + AveragePooling2D + Flatten + Dense, softmax output', build: sequentialModel, softmax: true },
+    {
+      label: 'Sequential: Conv2D (same, stride 2; no bias) + MaxPooling2D + AveragePooling2D + Flatten + Dense, softmax output',
+      build: sequentialModel,
+      softmax: true,
+    },
     { label: 'functional: residual Add, Activation, Dense logits', build: functionalModel, softmax: false },
-    { label: 'functional: ZeroPadding2D, two branches, Concatenate, GlobalAveragePooling2D, Reshape', build: branchingModel, softmax: true },
+    {
+      label: 'functional: ZeroPadding2D, two branches, Concatenate, GlobalAveragePooling2D, Reshape',
+      build: branchingModel,
+      softmax: true,
+    },
   ]) {
     it(c.label, async () => {
       const keras = c.build();
@@ -105,9 +126,13 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
   }
 
   it('refuses an unsupported layer with one error naming the layer, its class and what is supported', async () => {
-    const keras = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 3 })] });
+    const keras = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 3 })],
+    });
     const file = await saveToFolder(keras, dir);
-    expect(() => importTfjsLayersModel(file)).to.throw(/model\.json layer "batch_normalization_BatchNormalization\d+" \(#1, BatchNormalization\): layer class BatchNormalization is not supported; supported: InputLayer, Dense, Conv2D/);
+    expect(() => importTfjsLayersModel(file)).to.throw(
+      /model\.json layer "batch_normalization_BatchNormalization\d+" \(#1, BatchNormalization\): layer class BatchNormalization is not supported; supported: InputLayer, Dense, Conv2D/,
+    );
   });
 
   it('names a missing shard and a short weight file', async () => {
@@ -119,21 +144,46 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
   });
 
   it('a scenario names it (model.name "tfjs-layers"): fedleak run starts from its weights and trains it federated', async () => {
-    const keras = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 6, activation: 'relu' }), tf.layers.dense({ units: 3 })] });
+    const keras = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [4, 4, 1] }),
+        tf.layers.dense({ units: 6, activation: 'relu' }),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
     const file = await saveToFolder(keras, dir);
     const config = modelSchema.parse({ name: 'tfjs-layers', path: file });
     const weights = keras.getWeights().map((w) => Array.from(w.dataSync()));
     expect(Array.from(initialParamsFor(config) ?? [])).to.deep.equal(weights.flat());
     const scenario = validateScenario(
-      { name: 'tfjs-run', seed: 2, data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 60 }, model: { name: 'tfjs-layers', path: file }, federation: { clients: 2, clientsPerRound: 2, rounds: 2, batchSize: 4 } },
+      {
+        name: 'tfjs-run',
+        seed: 2,
+        data: { dataset: 'synthetic', shape: [4, 4, 1], classes: 3, size: 60 },
+        model: { name: 'tfjs-layers', path: file },
+        federation: { clients: 2, clientsPerRound: 2, rounds: 2, batchSize: 4 },
+      },
       'test',
     );
-    const results = await runScenario({ scenario, file: 'tfjs-run.json', raw: {} }, { outDir: path.join(dir, 'out'), progress: false, log: () => undefined });
+    const results = await runScenario(
+      { scenario, file: 'tfjs-run.json', raw: {} },
+      { outDir: path.join(dir, 'out'), progress: false, log: () => undefined },
+    );
     expect(results.rounds.map((r) => r.participants.length)).to.deep.equal([2, 2]);
     expect(results.rounds.every((r) => r.dropped.length === 0)).to.equal(true);
-    expect(() => validateScenario({ name: 'x', model: { name: 'tfjs-layers' } }, 'test')).to.throw(/model\.path: the path of a tfjs model\.json is required/);
-    const wrongTask = { name: 'x', data: { dataset: 'synthetic', shape: [5, 5, 1], classes: 3, size: 60 }, model: { name: 'tfjs-layers', path: file }, federation: { clients: 2, clientsPerRound: 2 } };
-    await runScenario({ scenario: validateScenario(wrongTask, 'test'), file: 'x.json', raw: {} }, { outDir: path.join(dir, 'out2'), progress: false, log: () => undefined }).then(
+    expect(() => validateScenario({ name: 'x', model: { name: 'tfjs-layers' } }, 'test')).to.throw(
+      /model\.path: the path of a tfjs model\.json is required/,
+    );
+    const wrongTask = {
+      name: 'x',
+      data: { dataset: 'synthetic', shape: [5, 5, 1], classes: 3, size: 60 },
+      model: { name: 'tfjs-layers', path: file },
+      federation: { clients: 2, clientsPerRound: 2 },
+    };
+    await runScenario(
+      { scenario: validateScenario(wrongTask, 'test'), file: 'x.json', raw: {} },
+      { outDir: path.join(dir, 'out2'), progress: false, log: () => undefined },
+    ).then(
       () => expect.fail('a model for 4×4 images must not run on 5×5 data'),
       (err: Error) => expect(err.message).to.match(/model\.path .*model\.json: the model takes \[4,4,1\] images, the data has \[5,5,1\]/),
     );

@@ -13,7 +13,16 @@ describe('threat models as data', () => {
   it('nests the SoK presets as the paper describes them (B ⊂ C ⊂ D ⊂ E, C ⊂ F ⊂ G ⊂ H)', () => {
     const has = (l: keyof typeof THREAT_MODEL_PRESETS) => new Set(THREAT_MODEL_PRESETS[l].capabilities);
     const subset = (a: keyof typeof THREAT_MODEL_PRESETS, b: keyof typeof THREAT_MODEL_PRESETS) => [...has(a)].every((c) => has(b).has(c));
-    for (const [a, b] of [['A', 'B'], ['B', 'C'], ['C', 'D'], ['D', 'E'], ['C', 'F'], ['F', 'G'], ['G', 'H']] as const) expect(subset(a, b), `${a} ⊂ ${b}`).to.equal(true);
+    for (const [a, b] of [
+      ['A', 'B'],
+      ['B', 'C'],
+      ['C', 'D'],
+      ['D', 'E'],
+      ['C', 'F'],
+      ['F', 'G'],
+      ['G', 'H'],
+    ] as const)
+      expect(subset(a, b), `${a} ⊂ ${b}`).to.equal(true);
     expect(THREAT_MODEL_PRESETS.A.capabilities).to.deep.equal(['updates']);
     expect(has('D').has('surrogate-data')).to.equal(true);
     expect(has('F').has('surrogate-data')).to.equal(false);

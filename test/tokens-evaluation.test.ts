@@ -54,21 +54,42 @@ async function coordinate(args: string[], env: NodeJS.ProcessEnv = CHILD_ENV): P
       const msg = decodeFrame(data, 'server');
       if (msg.type === 'hello') {
         tokens.push(msg.token);
-        send(ws, { type: 'welcome', clientId: 'c0', clientIndex: 0, scenario: publicScenario(SCENARIO), paramCount: PARAMS, maxFrameBytes: 1 << 20 });
+        send(ws, {
+          type: 'welcome',
+          clientId: 'c0',
+          clientIndex: 0,
+          scenario: publicScenario(SCENARIO),
+          paramCount: PARAMS,
+          maxFrameBytes: 1 << 20,
+        });
         // A hostile server's text must not forge lines in the client's log.
         send(ws, { type: 'error', code: 'internal', message: 'x\nc0: forged line\u001b[2J' });
       } else if (msg.type === 'ready') {
-        send(ws, { type: 'round.start', round: 1, algorithm: 'fedsgd', learningRate: 0.1, batchSize: 2, localSteps: 1, localEpochs: 0, timeoutMs: 10000, params: new Float32Array(PARAMS) });
+        send(ws, {
+          type: 'round.start',
+          round: 1,
+          algorithm: 'fedsgd',
+          learningRate: 0.1,
+          batchSize: 2,
+          localSteps: 1,
+          localEpochs: 0,
+          timeoutMs: 10000,
+          params: new Float32Array(PARAMS),
+        });
       } else if (msg.type === 'update') {
         send(ws, { type: 'eval.truth-request', requestId: 7, round: 1 });
       } else {
         answers.push(msg.type === 'error' ? `error:${msg.code}:${msg.requestId ?? '-'}` : msg.type);
-        if (answers.length === 1) ws.send(encodeMessage({ type: 'eval.secagg-input-request', requestId: 8, round: 1 } as unknown as WireMessage));
+        if (answers.length === 1)
+          ws.send(encodeMessage({ type: 'eval.secagg-input-request', requestId: 8, round: 1 } as unknown as WireMessage));
         else send(ws, { type: 'shutdown', reason: 'test over' });
       }
     });
   });
-  const child = spawn(process.execPath, [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -105,12 +126,17 @@ describe('tokens and the evaluation channel (real processes)', function () {
     const file = path.join(dir, 'tokens.txt');
     fs.writeFileSync(file, 'old\n', { mode: 0o644 });
     fs.chmodSync(file, 0o644);
-    const child = spawn(process.execPath, [BIN, 'server', '--scenario', 'quickstart', '--port', '0', '--tokens', file, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'], env: CHILD_ENV });
+    const child = spawn(process.execPath, [BIN, 'server', '--scenario', 'quickstart', '--port', '0', '--tokens', file, '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: CHILD_ENV,
+    });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).to.not.equal(0);
-    expect(stderr).to.match(/tokens file .*tokens\.txt has mode 0644/).and.not.match(/internal error|listening/);
+    expect(stderr)
+      .to.match(/tokens file .*tokens\.txt has mode 0644/)
+      .and.not.match(/internal error|listening/);
     expect(fs.readFileSync(file, 'utf8')).to.equal('old\n');
   });
 
@@ -123,7 +149,9 @@ describe('tokens and the evaluation channel (real processes)', function () {
     expect(out.answers).to.deep.equal(['error:unavailable:7', 'error:unavailable:8']);
     expect(out.stderr).to.match(/c0: refused eval\.truth-request for round 1: the evaluation channel is off/);
     expect(out.stderr).to.match(/c0: refused eval\.secagg-input-request/);
-    expect(out.stderr).to.include('x\\u000ac0: forged line\\u001b[2J').and.not.match(/^c0: forged line/m);
+    expect(out.stderr)
+      .to.include('x\\u000ac0: forged line\\u001b[2J')
+      .and.not.match(/^c0: forged line/m);
   });
 
   it('with --allow-evaluation (and the token from FEDLEAK_TOKEN) the client answers the ground-truth request', async () => {

@@ -32,7 +32,9 @@ describe('verdicts', () => {
     expect(v.sentence).to.equal(
       '2 of 3 targets leaked 4 of 18 examples recognisably (matched SSIM ≥ 0.6) under threat model C (honest-but-curious server) with defences secure aggregation.',
     );
-    expect(runVerdict({ outcomes: [], threatModel: 'A', defences: [] }).sentence).to.equal('No update was attacked under threat model A with no defences.');
+    expect(runVerdict({ outcomes: [], threatModel: 'A', defences: [] }).sentence).to.equal(
+      'No update was attacked under threat model A with no defences.',
+    );
   });
 
   it('RDLV: 0 for a reconstruction no better than its starting prior, positive for a real digit, best reconstruction wins', () => {

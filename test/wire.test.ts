@@ -14,7 +14,9 @@ function codeOf(fn: () => unknown): string {
 
 /** Awkward float32 values: signed zero, subnormals, extremes, values that do not survive float64→JSON→float32 sloppily. */
 function awkwardFloats(): Float32Array {
-  const bits = new Uint32Array([0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x7f7fffff, 0xff7fffff, 0x3f800001, 0x3eaaaaab, 0x00800000, 0x12345678]);
+  const bits = new Uint32Array([
+    0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x7f7fffff, 0xff7fffff, 0x3f800001, 0x3eaaaaab, 0x00800000, 0x12345678,
+  ]);
   return new Float32Array(bits.buffer);
 }
 
@@ -31,12 +33,24 @@ describe('wire codec', () => {
     const back = decodeFrame(frame, 'server');
     if (back.type !== 'update') throw new Error('wrong type');
     expect(back.round).to.equal(3);
-    expect(Buffer.from(back.update.buffer, back.update.byteOffset, back.update.byteLength).equals(Buffer.from(values.buffer))).to.equal(true);
+    expect(Buffer.from(back.update.buffer, back.update.byteOffset, back.update.byteLength).equals(Buffer.from(values.buffer))).to.equal(
+      true,
+    );
   });
 
   it('decodes tensors that sit at an odd offset of the received buffer into aligned arrays', () => {
     const values = new Float32Array(1000).map((_, i) => Math.sin(i) * 1e-3);
-    const frame = encodeMessage({ type: 'round.start', round: 1, algorithm: 'fedavg', learningRate: 0.1, batchSize: 4, localSteps: 2, localEpochs: 0, timeoutMs: 5000, params: values });
+    const frame = encodeMessage({
+      type: 'round.start',
+      round: 1,
+      algorithm: 'fedavg',
+      learningRate: 0.1,
+      batchSize: 4,
+      localSteps: 2,
+      localEpochs: 0,
+      timeoutMs: 5000,
+      params: values,
+    });
     for (const shift of [1, 2, 3]) {
       const holder = new Uint8Array(frame.byteLength + shift);
       holder.set(frame, shift);
@@ -49,7 +63,15 @@ describe('wire codec', () => {
 
   it('round-trips eval.truth (images float32, labels int32) and checks their lengths against count and shape', () => {
     const images = new Float32Array(2 * 3 * 3).map((_, i) => i / 18);
-    const msg: WireMessage = { type: 'eval.truth', requestId: 7, round: 2, count: 2, shape: [3, 3, 1], images, labels: new Int32Array([4, 9]) };
+    const msg: WireMessage = {
+      type: 'eval.truth',
+      requestId: 7,
+      round: 2,
+      count: 2,
+      shape: [3, 3, 1],
+      images,
+      labels: new Int32Array([4, 9]),
+    };
     const back = decodeFrame(encodeMessage(msg), 'server');
     expect(back).to.deep.include({ type: 'eval.truth', requestId: 7, round: 2, count: 2 });
     if (back.type !== 'eval.truth') throw new Error('wrong type');
@@ -80,9 +102,17 @@ describe('wire codec', () => {
 
   it('names the message and field of a missing or mistyped field', () => {
     expect(() => decodeFrame(pack({ v: 1, type: 'hello' }), 'server')).to.throw(WireError, /hello\.token: expected a string, got nothing/);
-    expect(() => decodeFrame(pack({ v: 1, type: 'update', round: 0, kind: 'gradient', numExamples: 1, update: new Uint8Array(4) }), 'server')).to.throw(/update\.round: 0 is outside/);
-    expect(() => decodeFrame(pack({ v: 1, type: 'update', round: 1, kind: 'gradient', numExamples: 1, update: [1, 2] }), 'server')).to.throw(/update\.update: expected binary/);
-    expect(() => decodeFrame(pack({ v: 1, type: 'update', round: 1, kind: 'gradient', numExamples: 1, update: new Uint8Array(5) }), 'server')).to.throw(/not a whole number of float32/);
-    expect(() => decodeFrame(pack({ v: 1, type: 'update', round: 1, kind: 'sum', numExamples: 1, update: new Uint8Array(4) }), 'server')).to.throw(/update\.kind: expected one of/);
+    expect(() =>
+      decodeFrame(pack({ v: 1, type: 'update', round: 0, kind: 'gradient', numExamples: 1, update: new Uint8Array(4) }), 'server'),
+    ).to.throw(/update\.round: 0 is outside/);
+    expect(() =>
+      decodeFrame(pack({ v: 1, type: 'update', round: 1, kind: 'gradient', numExamples: 1, update: [1, 2] }), 'server'),
+    ).to.throw(/update\.update: expected binary/);
+    expect(() =>
+      decodeFrame(pack({ v: 1, type: 'update', round: 1, kind: 'gradient', numExamples: 1, update: new Uint8Array(5) }), 'server'),
+    ).to.throw(/not a whole number of float32/);
+    expect(() =>
+      decodeFrame(pack({ v: 1, type: 'update', round: 1, kind: 'sum', numExamples: 1, update: new Uint8Array(4) }), 'server'),
+    ).to.throw(/update\.kind: expected one of/);
   });
 });

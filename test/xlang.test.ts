@@ -37,7 +37,11 @@ type Task = Record<string, unknown>;
 
 /** Runs the Python reference once (a real process) on a batch of tasks. */
 function python<T = unknown>(tasks: Task[]): T[] {
-  const run = spawnSync('python3', [SCRIPT], { input: JSON.stringify({ tasks, mnistDir: MNIST_DIR }), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const run = spawnSync('python3', [SCRIPT], {
+    input: JSON.stringify({ tasks, mnistDir: MNIST_DIR }),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (run.error) throw run.error;
   if (run.status !== 0) throw new Error(`python3 ${SCRIPT} exited ${run.status}: ${run.stderr}`);
   return (JSON.parse(run.stdout) as { results: T[] }).results;
@@ -55,7 +59,9 @@ function b64ToF32(text: string): Float32Array {
 }
 
 function sha256(values: Float32Array): string {
-  return createHash('sha256').update(Buffer.from(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
 }
 
 /** Indices where two float32 vectors differ in their bits (so −0 ≠ +0, and ∞ compares). */
@@ -71,7 +77,10 @@ function bitDiffs(a: Float32Array, b: Float32Array): number[] {
 function expectSameBits(ours: Float32Array, theirs: Float32Array, what: string): void {
   const diffs = bitDiffs(ours, theirs);
   const first = diffs[0];
-  expect(diffs, `${what}: ${diffs.length} values differ, first at ${first}: fedleak ${ours[first]} vs python ${theirs[first]}`).to.deep.equal([]);
+  expect(
+    diffs,
+    `${what}: ${diffs.length} values differ, first at ${first}: fedleak ${ours[first]} vs python ${theirs[first]}`,
+  ).to.deep.equal([]);
 }
 
 /**
@@ -161,11 +170,23 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
             case 'sample':
               return expect(theirs, w).to.deep.equal(rng.sample(d[1], d[2]));
             case 'normal':
-              return close(Array.from({ length: d[3] }, () => rng.normal(d[1], d[2])), theirs, w);
+              return close(
+                Array.from({ length: d[3] }, () => rng.normal(d[1], d[2])),
+                theirs,
+                w,
+              );
             case 'laplace':
-              return close(Array.from({ length: d[2] }, () => rng.laplace(d[1])), theirs, w);
+              return close(
+                Array.from({ length: d[2] }, () => rng.laplace(d[1])),
+                theirs,
+                w,
+              );
             case 'gamma':
-              return close(Array.from({ length: d[2] }, () => rng.gamma(d[1])), theirs, w);
+              return close(
+                Array.from({ length: d[2] }, () => rng.gamma(d[1])),
+                theirs,
+                w,
+              );
           }
         });
       });
@@ -189,10 +210,25 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
       // α = 1e-4: every gamma draw of a class can underflow to 0 (the one-random-winner fallback).
       // (and 9 steps of 16 exceed the largest shard: E in maxFrameBytes is capped by it)
       { data: dataConfig({ partition: 'dirichlet', alpha: 1e-4, limit: 60 }), clients: 3, seed: 2, plan: plans[2] },
-      { data: dataConfig({ partition: 'by-class', classesPerClient: 3, limit: 3001, testFraction: 0.1 }), clients: 7, seed: 5, plan: plans[2] },
+      {
+        data: dataConfig({ partition: 'by-class', classesPerClient: 3, limit: 3001, testFraction: 0.1 }),
+        clients: 7,
+        seed: 5,
+        plan: plans[2],
+      },
       // 50 · 0.25 = 12.5: the test set takes 13 (Math.round), not 12 (round half to even).
-      { data: dataConfig({ dataset: 'synthetic', shape: [5, 5, 1], classes: 3, size: 50, testFraction: 0.25 }), clients: 4, seed: 9, plan: plans[1] },
-      { data: dataConfig({ dataset: 'synthetic', shape: [6, 4, 3], classes: 4, size: 30, partition: 'by-class', classesPerClient: 2 }), clients: 3, seed: 77, plan: plans[0] },
+      {
+        data: dataConfig({ dataset: 'synthetic', shape: [5, 5, 1], classes: 3, size: 50, testFraction: 0.25 }),
+        clients: 4,
+        seed: 9,
+        plan: plans[1],
+      },
+      {
+        data: dataConfig({ dataset: 'synthetic', shape: [6, 4, 3], classes: 4, size: 30, partition: 'by-class', classesPerClient: 2 }),
+        clients: 3,
+        seed: 77,
+        plan: plans[0],
+      },
     ];
     const rounds = [1, 2, 7];
     interface ClientAnswer {
@@ -258,7 +294,10 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
     it('draws the same batches in every round, and the same maxFrameBytes bound', () => {
       cases.forEach((c, k) => {
         const ours = prepareFederatedData(c.data, c.clients, c.seed);
-        const scenario = validateScenario({ name: 't', seed: c.seed, data: c.data, federation: { clients: c.clients, clientsPerRound: c.clients, ...c.plan } }, 'xlang test');
+        const scenario = validateScenario(
+          { name: 't', seed: c.seed, data: c.data, federation: { clients: c.clients, clientsPerRound: c.clients, ...c.plan } },
+          'xlang test',
+        );
         const largest = Math.max(...ours.shards.map((s) => s.length));
         const pixels = ours.train.shape[0] * ours.train.shape[1] * ours.train.shape[2];
         expect(answers[k].maxFrameBytes, `case ${k}: maxFrameBytes`).to.equal(maxFrameBytesFor(scenario, 1000, pixels, largest));
@@ -284,7 +323,10 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
       const theirs = python<number[]>(tasks.map(([connected, k, seed, round]) => ({ op: 'select', connected, k, seed, round })));
       tasks.forEach(([connected, k, seed, round], j) => {
         const ids = Array.from({ length: connected }, (_, i) => `c${i}`);
-        expect(theirs[j].map((i) => `c${i}`), `task ${j}`).to.deep.equal(selectClients(ids, k, seed, round));
+        expect(
+          theirs[j].map((i) => `c${i}`),
+          `task ${j}`,
+        ).to.deep.equal(selectClients(ids, k, seed, round));
       });
     });
   });
@@ -314,7 +356,12 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
       { quantization: { bits: 8 } },
       { quantization: { bits: 16 } },
       { clipping: { norm: 2 }, pruning: { fraction: 0.2 }, noise: { variance: 1e-4 }, quantization: { bits: 8 } },
-      { order: ['noise', 'pruning', 'quantization'], pruning: { fraction: 0.7 }, noise: { mechanism: 'laplace', variance: 1e-3 }, quantization: { bits: 16 } },
+      {
+        order: ['noise', 'pruning', 'quantization'],
+        pruning: { fraction: 0.7 },
+        noise: { mechanism: 'laplace', variance: 1e-3 },
+        quantization: { bits: 16 },
+      },
     ];
     const runs = configs.flatMap((config, j) => [
       { config, seed: 1 + j, client: 0, round: 1 },
@@ -324,7 +371,15 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
     it('give the same defended update, bit for bit, per tensor and in the configured order', () => {
       const inputs = runs.map((r) => update(total, r.seed));
       const theirs = python<string>(
-        runs.map((r, k) => ({ op: 'defend', update: f32ToB64(inputs[k]), defenses: defensesConfig(r.config), seed: r.seed, client: r.client, round: r.round, shapes: specs.map((s) => s.shape) })),
+        runs.map((r, k) => ({
+          op: 'defend',
+          update: f32ToB64(inputs[k]),
+          defenses: defensesConfig(r.config),
+          seed: r.seed,
+          client: r.client,
+          round: r.round,
+          shapes: specs.map((s) => s.shape),
+        })),
       );
       runs.forEach((r, k) => {
         const rng = new Rng(r.seed).fork(`defenses/client-${r.client}/round-${r.round}`);
@@ -336,7 +391,8 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
     it('fp16 rounding agrees on every binade edge, half-way case and subnormal', () => {
       const values: number[] = [];
       for (let e = -26; e <= 16; e++) {
-        for (const m of [1, 1 + 2 ** -11, 1 + 2 ** -10 + 2 ** -11, 1.5, 2 - 2 ** -11, 2 - 2 ** -12, 1 + 3 * 2 ** -12]) values.push(m * 2 ** e, -m * 2 ** e);
+        for (const m of [1, 1 + 2 ** -11, 1 + 2 ** -10 + 2 ** -11, 1.5, 2 - 2 ** -11, 2 - 2 ** -12, 1 + 3 * 2 ** -12])
+          values.push(m * 2 ** e, -m * 2 ** e);
       }
       const input = Float32Array.from(values);
       const [theirs] = python<string>([{ op: 'fp16', values: f32ToB64(input) }]);
@@ -345,13 +401,19 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
   });
 
   it('initial parameters θ₀ (uniform and fan-in) are the same bit for bit', () => {
-    const convnet = buildModel(scenarioSchema.parse({ name: 't', model: { name: 'convnet', channels: [4, 6], hidden: [10] } }).model, [8, 8, 3], 5).specs;
+    const convnet = buildModel(
+      scenarioSchema.parse({ name: 't', model: { name: 'convnet', channels: [4, 6], hidden: [10] } }).model,
+      [8, 8, 3],
+      5,
+    ).specs;
     const cases = [
       { specs: convnet, scheme: { kind: 'fan-in' as const }, seed: 4 },
       { specs: convnet, scheme: { kind: 'uniform' as const, range: 0.5 }, seed: 2 ** 31 },
     ];
     const theirs = python<string>(cases.map((c) => ({ op: 'init', shapes: c.specs.map((s) => s.shape), scheme: c.scheme, seed: c.seed })));
-    cases.forEach((c, k) => expectSameBits(initFlat(c.specs, c.scheme, new Rng(c.seed).fork('model-init')), b64ToF32(theirs[k]), `init ${c.scheme.kind}`));
+    cases.forEach((c, k) =>
+      expectSameBits(initFlat(c.specs, c.scheme, new Rng(c.seed).fork('model-init')), b64ToF32(theirs[k]), `init ${c.scheme.kind}`),
+    );
   });
 
   describe('against real client processes over a real websocket', () => {
@@ -379,31 +441,66 @@ describe('cross-language reproduction (Python from the docs vs fedleak)', functi
       const f = scenario.federation;
       const logs: string[] = [];
       const c = await startCoordinator(scenario, { port: 0, host: '127.0.0.1', log: (l) => logs.push(l) });
-      const procs = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), 3, { ...process.env, FEDLEAK_QUIET_BACKEND: '1' });
+      const procs = spawnClientProcesses(`ws://127.0.0.1:${c.port}`, tokenList(c.tokens), 3, {
+        ...process.env,
+        FEDLEAK_QUIET_BACKEND: '1',
+      });
       const observed: ObservedUpdate[] = [];
       const truths = new Map<string, { labels: number[]; images: Float32Array }>();
       try {
         await c.hub.waitForReady(f.clients);
-        const { rounds } = await runRounds({ scenario, hub: c.hub, model: c.model, paramCount: c.paramCount, test: c.test, initialParams: c.initialParams, observe: (u) => observed.push(u), log: (l) => logs.push(l) });
+        const { rounds } = await runRounds({
+          scenario,
+          hub: c.hub,
+          model: c.model,
+          paramCount: c.paramCount,
+          test: c.test,
+          initialParams: c.initialParams,
+          observe: (u) => observed.push(u),
+          log: (l) => logs.push(l),
+        });
         const channel = new WireEvaluationChannel(c.hub);
         for (const u of observed) {
           const t = await channel.fetchTruth(u.round, u.sender);
           truths.set(`${u.round}/${u.sender}`, { labels: t.labels, images: t.images });
         }
         channel.close();
-        expect(rounds.every((r) => r.dropped.length === 0), logs.join('\n')).to.equal(true);
+        expect(
+          rounds.every((r) => r.dropped.length === 0),
+          logs.join('\n'),
+        ).to.equal(true);
 
         const roundNumbers = [1, 2, 3];
         const specs = c.model.specs;
         const zeros = new Float32Array(c.paramCount);
         const [fed, ...rest] = python<unknown>([
-          { op: 'federated', data: scenario.data, clients: f.clients, seed: scenario.seed, plan: f, rounds: roundNumbers, federation: f, paramCount: c.paramCount },
+          {
+            op: 'federated',
+            data: scenario.data,
+            clients: f.clients,
+            seed: scenario.seed,
+            plan: f,
+            rounds: roundNumbers,
+            federation: f,
+            paramCount: c.paramCount,
+          },
           ...roundNumbers.map((round) => ({ op: 'select', connected: f.clients, k: f.clientsPerRound, seed: scenario.seed, round })),
-          ...observed.map((u) => ({ op: 'defend', update: f32ToB64(zeros), defenses: scenario.defenses, seed: scenario.seed, client: Number(u.sender.slice(1)), round: u.round, shapes: specs.map((s) => s.shape) })),
+          ...observed.map((u) => ({
+            op: 'defend',
+            update: f32ToB64(zeros),
+            defenses: scenario.defenses,
+            seed: scenario.seed,
+            client: Number(u.sender.slice(1)),
+            round: u.round,
+            shapes: specs.map((s) => s.shape),
+          })),
         ]);
         const selected = rest.slice(0, 3) as number[][];
         const updates = rest.slice(3) as string[];
-        const answer = fed as { clients: Array<{ rounds: Array<{ used: number[]; usedLabels: number[]; usedImagesSha256: string }> }>; maxFrameBytes: number };
+        const answer = fed as {
+          clients: Array<{ rounds: Array<{ used: number[]; usedLabels: number[]; usedImagesSha256: string }> }>;
+          maxFrameBytes: number;
+        };
 
         expect(rounds.map((r) => r.participants)).to.deep.equal(selected.map((s) => s.map((i) => `c${i}`)));
         expect(answer.maxFrameBytes).to.equal(c.maxFrameBytes);

@@ -33,7 +33,6 @@ interface AttackOptions {
   plugin: string[];
 }
 
-
 /**
  * Registers the plug-ins given with --plugin (and the one the capture's scenario named, if any);
  * returns plug-in attack name → module file.
@@ -52,7 +51,11 @@ export function registerOfflinePlugins(base: AttackConfig, files: readonly strin
 }
 
 /** The capture's attack config with the command-line changes (and --plugin attacks), validated. */
-export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>, plugins: ReadonlyMap<string, string> = new Map()): AttackConfig {
+export function offlineAttackConfig(
+  base: AttackConfig,
+  opts: Pick<AttackOptions, 'attack' | 'iterations' | 'set'>,
+  plugins: ReadonlyMap<string, string> = new Map(),
+): AttackConfig {
   const raw: Record<string, unknown> = { attack: JSON.parse(JSON.stringify(base)) as Record<string, unknown> };
   const attack = raw.attack as Record<string, unknown>;
   // Choosing another attack starts from the capture's common fields, not the old attack's plug-in settings.
@@ -66,7 +69,8 @@ export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions
   if (pluginFile) attack.plugin = pluginFile;
   for (const text of opts.set) {
     const { path: p, value } = parseOverride(text);
-    if (!p.startsWith('attack.')) throw new UserError(`--set ${text}: only attack.* fields can change offline; the capture fixes the model, data and training config`);
+    if (!p.startsWith('attack.'))
+      throw new UserError(`--set ${text}: only attack.* fields can change offline; the capture fixes the model, data and training config`);
     applyOverride(raw, p, value);
   }
   if (opts.iterations !== undefined) {
@@ -78,7 +82,9 @@ export function offlineAttackConfig(base: AttackConfig, opts: Pick<AttackOptions
   if (!parsed.success) throw new UserError(`attack settings: ${parsed.error.issues.map((i) => describeIssue(i, ['attack'])).join('; ')}`);
   const config = parsed.data;
   if (config.name === 'none' || !attackNames().includes(config.name)) {
-    throw new UserError(`choose an attack with --attack NAME (or --plugin FILE); the capture's attack is "${config.name}". Available: ${attackNames().join(', ')}`);
+    throw new UserError(
+      `choose an attack with --attack NAME (or --plugin FILE); the capture's attack is "${config.name}". Available: ${attackNames().join(', ')}`,
+    );
   }
   if (!isPluginAttack(config)) return config;
   const { settings, problems } = parsePluginSettings(getAttackDefinition(config.name), config.settings);
@@ -100,7 +106,9 @@ function figures(capture: Capture, attack: AttackConfig, out: AttackOutput, scor
     `reconstructed: ${out.count} image${out.count === 1 ? '' : 's'}, labels [${out.labels.join(', ')}]`,
   ];
   if (score) {
-    lines.push(`score vs truth: MSE ${score.mse.toExponential(3)}, PSNR ${score.psnr.toFixed(2)} dB, SSIM ${score.ssim.toFixed(3)}, label accuracy ${(100 * score.labelAccuracy).toFixed(0)}%`);
+    lines.push(
+      `score vs truth: MSE ${score.mse.toExponential(3)}, PSNR ${score.psnr.toFixed(2)} dB, SSIM ${score.ssim.toFixed(3)}, label accuracy ${(100 * score.labelAccuracy).toFixed(0)}%`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -116,7 +124,9 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   const truth: CaptureTruth | null = opts.truth ? readTruth(opts.truth, shape) : null;
   await initBackend({ quiet: opts.quiet });
 
-  const outDir = path.resolve(opts.out ?? path.join('runs', `attack-${path.basename(opts.capture).replace(/\.msgpack$/, '')}-${timestamp()}`));
+  const outDir = path.resolve(
+    opts.out ?? path.join('runs', `attack-${path.basename(opts.capture).replace(/\.msgpack$/, '')}-${timestamp()}`),
+  );
   fs.mkdirSync(outDir, { recursive: true });
   const total = attack.iterations * attack.restarts;
   let lastShown = -1;
@@ -130,10 +140,15 @@ async function runOfflineAttack(opts: AttackOptions): Promise<void> {
   });
 
   const score = truth
-    ? scoreReconstruction({ images: output.images, labels: output.labels, count: output.count }, { images: truth.images, labels: truth.labels, count: truth.count }, shape)
+    ? scoreReconstruction(
+        { images: output.images, labels: output.labels, count: output.count },
+        { images: truth.images, labels: truth.labels, count: truth.count },
+        shape,
+      )
     : null;
   const image = 'reconstruction.png';
-  if (truth && score) writeComparisonPng(path.join(outDir, image), truth.images, truth.count, output.images, output.count, shape, score.assignment);
+  if (truth && score)
+    writeComparisonPng(path.join(outDir, image), truth.images, truth.count, output.images, output.count, shape, score.assignment);
   else writeImageGrid(path.join(outDir, image), [{ images: output.images, count: output.count }], shape);
   const record = {
     format: ATTACK_RESULT_FORMAT,
@@ -173,13 +188,18 @@ export function registerAttackCommand(program: Command): void {
     .command('attack')
     .description('re-run an attack offline on a captured update (federation.capture); writes <out>/reconstruction.png and attack.json')
     .requiredOption('-c, --capture <file>', 'a capture file, <run>/captures/round-<r>-client-<id>.msgpack')
-    .option('-a, --attack <name>', 'attack to run (default: the capture scenario\'s attack.name)')
+    .option('-a, --attack <name>', "attack to run (default: the capture scenario's attack.name)")
     .option('-n, --iterations <n>', 'optimizer steps (dlg: L-BFGS steps)')
     .option('--set <path=value>', 'override an attack field, e.g. --set attack.tvWeight=0.01 (repeatable; value is JSON)', collect, [])
     .option('-o, --out <dir>', 'output folder (default runs/attack-<capture>-<timestamp>)')
-    .option('--seed <n>', 'seed for the attack\'s dummy initialisation (default: the seed the live attack used)')
+    .option('--seed <n>', "seed for the attack's dummy initialisation (default: the seed the live attack used)")
     .option('--truth <file>', 'a fedleak-truth/1 file with the true batch, to score the reconstruction (MSE/PSNR/SSIM, labels)')
-    .option('--plugin <file>', 'load a plug-in attack module (exports `attack` or `attacks`); its attack becomes the default (repeatable)', collect, [])
+    .option(
+      '--plugin <file>',
+      'load a plug-in attack module (exports `attack` or `attacks`); its attack becomes the default (repeatable)',
+      collect,
+      [],
+    )
     .option('-q, --quiet', 'no progress lines')
     .action(async (opts: AttackOptions) => {
       await runOfflineAttack(opts);

@@ -6,7 +6,9 @@ import { UserError } from './errors';
 export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
-    .description('put two runs side by side in one self-contained HTML page: scenario differences, key figures, verdicts, charts, reconstructions')
+    .description(
+      'put two runs side by side in one self-contained HTML page: scenario differences, key figures, verdicts, charts, reconstructions',
+    )
     .argument('<dir1>', 'a run folder written by `fedleak run`')
     .argument('<dir2>', 'another run folder')
     .option('-o, --out <file>', 'where to write the page', 'compare.html')

@@ -8,5 +8,19 @@ export class UserError extends Error {
 
 /** True for errors whose message is the whole story (bad input, missing files). */
 export function isUserFacing(err: unknown): err is Error {
-  return err instanceof Error && ['UserError', 'ScenarioError', 'DataError', 'CaptureError', 'AccountantError', 'BackendError', 'TokensFileError', 'TokenSourceError', 'OutDirError', 'ServerUnreachableError'].includes(err.name);
+  return (
+    err instanceof Error &&
+    [
+      'UserError',
+      'ScenarioError',
+      'DataError',
+      'CaptureError',
+      'AccountantError',
+      'BackendError',
+      'TokensFileError',
+      'TokenSourceError',
+      'OutDirError',
+      'ServerUnreachableError',
+    ].includes(err.name)
+  );
 }

@@ -38,8 +38,11 @@ function num(text: string, flag: string, ok: (n: number) => boolean, expected: s
 export function invertConfig(opts: InvertOptions): MiFaceConfig {
   const int = (n: number) => Number.isInteger(n) && n > 0;
   if (!['clip', 'identity'].includes(opts.process)) throw new UserError(`--process ${opts.process}: expected clip or identity`);
-  if (!['forward', 'antithetic'].includes(opts.estimator)) throw new UserError(`--estimator ${opts.estimator}: expected forward or antithetic`);
-  const classes = opts.classes?.split(',').map((c) => num(c, '--classes', (n) => Number.isInteger(n) && n >= 0, 'comma-separated class indices, e.g. 0,3,7'));
+  if (!['forward', 'antithetic'].includes(opts.estimator))
+    throw new UserError(`--estimator ${opts.estimator}: expected forward or antithetic`);
+  const classes = opts.classes
+    ?.split(',')
+    .map((c) => num(c, '--classes', (n) => Number.isInteger(n) && n >= 0, 'comma-separated class indices, e.g. 0,3,7'));
   return miFaceSchema.parse({
     name: 'mi-face',
     access: 'black-box',
@@ -92,10 +95,16 @@ export function registerInvertCommand(program: Command): void {
       const labels = config.classes ?? Array.from({ length: info.numClasses }, (_, i) => i);
       const bad = labels.find((l) => l >= info.numClasses);
       if (bad !== undefined) throw new UserError(`--classes: class ${bad} does not exist (the model has ${info.numClasses})`);
-      const oracle = new BlackBoxOracle(client, config.estimator, num(opts.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'));
+      const oracle = new BlackBoxOracle(
+        client,
+        config.estimator,
+        num(opts.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
+      );
       const started = performance.now();
       const results = await miFace(oracle, labels, size, config, (r) =>
-        process.stderr.write(`class ${r.label}: cost ${r.cost.toFixed(4)} after ${r.iterations} steps, ${r.queries} queries (${r.stoppedBy})\n`),
+        process.stderr.write(
+          `class ${r.label}: cost ${r.cost.toFixed(4)} after ${r.iterations} steps, ${r.queries} queries (${r.stoppedBy})\n`,
+        ),
       );
       const outDir = path.resolve(opts.out);
       fs.mkdirSync(outDir, { recursive: true });
@@ -103,10 +112,21 @@ export function registerInvertCommand(program: Command): void {
       results.forEach((r, i) => images.set(r.image, i * size));
       writeImageGrid(path.join(outDir, 'inversions.png'), [{ images, count: results.length }], info.inputShape);
       const summary = {
-        api: base.toString(), masking: info.masking, seconds: (performance.now() - started) / 1000, ...client.stats,
-        classes: results.map((r) => ({ label: r.label, cost: r.cost, iterations: r.iterations, queries: r.queries, stoppedBy: r.stoppedBy })),
+        api: base.toString(),
+        masking: info.masking,
+        seconds: (performance.now() - started) / 1000,
+        ...client.stats,
+        classes: results.map((r) => ({
+          label: r.label,
+          cost: r.cost,
+          iterations: r.iterations,
+          queries: r.queries,
+          stoppedBy: r.stoppedBy,
+        })),
       };
       fs.writeFileSync(path.join(outDir, 'invert.json'), `${JSON.stringify(summary, null, 2)}\n`);
-      process.stdout.write(`${results.length} classes inverted with ${client.stats.queries} queries (${client.stats.requests} requests, ${client.stats.rateLimited} answered 429); ${path.join(outDir, 'inversions.png')}\n`);
+      process.stdout.write(
+        `${results.length} classes inverted with ${client.stats.queries} queries (${client.stats.requests} requests, ${client.stats.rateLimited} answered 429); ${path.join(outDir, 'inversions.png')}\n`,
+      );
     });
 }

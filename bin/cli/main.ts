@@ -24,7 +24,9 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('fedleak')
-    .description('Federated-learning gradient-leakage simulator: real clients over websockets, secure aggregation, DP, and the attacks that reconstruct private data from updates.')
+    .description(
+      'Federated-learning gradient-leakage simulator: real clients over websockets, secure aggregation, DP, and the attacks that reconstruct private data from updates.',
+    )
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run `fedleak --help` for usage)');
   registerScenariosCommand(program);

@@ -14,6 +14,7 @@ export function parseSeed(text: string, flag = '--seed'): number {
 
 export function parsePort(text: string, flag: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`${flag} ${text}: expected a port from 0 to 65535 (0 picks a free one)`);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UserError(`${flag} ${text}: expected a port from 0 to 65535 (0 picks a free one)`);
   return n;
 }

@@ -42,7 +42,12 @@ export function answerPrivacy(opts: PrivacyOptions): PrivacyAnswer {
   if (opts.noiseMultiplier === undefined && opts.epsilon === undefined) {
     throw new UserError('give --noise-multiplier Z to compute epsilon, or --epsilon E to solve for the noise multiplier');
   }
-  const sampleRate = parseNumber('--sample-rate', opts.sampleRate, (n) => n > 0 && n <= 1, 'a sampling rate q in (0, 1], e.g. clients per round / clients');
+  const sampleRate = parseNumber(
+    '--sample-rate',
+    opts.sampleRate,
+    (n) => n > 0 && n <= 1,
+    'a sampling rate q in (0, 1], e.g. clients per round / clients',
+  );
   const steps = parseNumber('--steps', opts.steps, (n) => Number.isInteger(n) && n > 0, 'a positive integer number of steps (rounds)');
   const delta = parseNumber('--delta', opts.delta, (n) => n > 0 && n < 1, 'a delta in (0, 1), e.g. 1e-5');
   if (opts.epsilon !== undefined) {
@@ -59,7 +64,9 @@ export function answerPrivacy(opts: PrivacyOptions): PrivacyAnswer {
 export function registerPrivacyCommand(program: Command): void {
   program
     .command('privacy')
-    .description('(epsilon, delta) of the Poisson-subsampled Gaussian mechanism by the Renyi-DP accountant, or the noise multiplier for a target epsilon')
+    .description(
+      '(epsilon, delta) of the Poisson-subsampled Gaussian mechanism by the Renyi-DP accountant, or the noise multiplier for a target epsilon',
+    )
     .option('--noise-multiplier <z>', 'noise std divided by the clipping norm')
     .option('--epsilon <e>', 'target epsilon: solve for the noise multiplier instead')
     .option('--sample-rate <q>', 'probability that a client takes part in a step (clients per round / clients)')

@@ -17,7 +17,9 @@ export function readRunFolderForCli(dir: string): ReturnType<typeof readRunFolde
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description(`re-render <dir>/${REPORT_HTML} (and its charts and labelled pictures) from <dir>/results.json; works on a finished run or sweep`)
+    .description(
+      `re-render <dir>/${REPORT_HTML} (and its charts and labelled pictures) from <dir>/results.json; works on a finished run or sweep`,
+    )
     .argument('<dir>', 'a run folder written by `fedleak run` (it holds results.json)')
     .action(async (dir: string) => {
       const results = readRunFolderForCli(dir);

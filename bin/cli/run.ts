@@ -15,7 +15,6 @@ import { initBackend } from '../../shared/tensor/backend';
 import { UserError } from './errors';
 import { collect, parsePort, parseSeed } from './options';
 
-
 /** The dashboard's listen address; anything but loopback gets a warning. */
 function dashboardHost(host: string | undefined): string {
   const h = host ?? '127.0.0.1';
@@ -50,8 +49,13 @@ function resumeFrom(dir: string): { loaded: LoadedScenario; checkpoint: Checkpoi
     throw new UserError(`--resume: ${err instanceof Error ? err.message : String(err)}`);
   }
   const scenario = validateScenario(checkpoint.scenario, `${outDir}/checkpoint.json (scenario)`);
-  if (checkpoint.round >= scenario.federation.rounds) throw new UserError(`--resume: ${outDir} already ran all ${scenario.federation.rounds} rounds`);
-  return { loaded: { scenario, file: checkpoint.scenarioFile, raw: checkpoint.scenario as unknown as Record<string, unknown> }, checkpoint, outDir };
+  if (checkpoint.round >= scenario.federation.rounds)
+    throw new UserError(`--resume: ${outDir} already ran all ${scenario.federation.rounds} rounds`);
+  return {
+    loaded: { scenario, file: checkpoint.scenarioFile, raw: checkpoint.scenario as unknown as Record<string, unknown> },
+    checkpoint,
+    outDir,
+  };
 }
 
 interface RunFlags {
@@ -79,19 +83,29 @@ export function registerRunCommand(program: Command): void {
     .option('-q, --quiet', 'one line per finished round and attack, no bars, one backend line for the whole run')
     .option('--overwrite', 'empty a non-empty --out folder first (otherwise it is refused: old and new results would mix)')
     .option('--resume <dir>', 'continue a killed or interrupted run from <dir>/checkpoint.json (same scenario, seed and output folder)')
-    .option('--dashboard <port>', 'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/?token=…; it stays up after the run until Ctrl-C')
-    .option('--dashboard-host <host>', 'listen address of the dashboard (default 127.0.0.1); another address exposes reconstructions of private data to the network (the token still guards it)')
+    .option(
+      '--dashboard <port>',
+      'serve a live dashboard (accuracy, attack progress, reconstructions) on http://127.0.0.1:<port>/?token=…; it stays up after the run until Ctrl-C',
+    )
+    .option(
+      '--dashboard-host <host>',
+      'listen address of the dashboard (default 127.0.0.1); another address exposes reconstructions of private data to the network (the token still guards it)',
+    )
     .action(async (scenarioArg: string | undefined, opts: RunFlags) => {
       if (opts.resume !== undefined && (scenarioArg !== undefined || opts.out || opts.seed || opts.set.length)) {
-        throw new UserError('--resume DIR takes the scenario, seed, overrides and output folder from DIR/checkpoint.json; give no scenario, --out, --seed or --set');
+        throw new UserError(
+          '--resume DIR takes the scenario, seed, overrides and output folder from DIR/checkpoint.json; give no scenario, --out, --seed or --set',
+        );
       }
-      if (opts.resume === undefined && scenarioArg === undefined) throw new UserError('missing the scenario (a file or a built-in name), or --resume DIR');
+      if (opts.resume === undefined && scenarioArg === undefined)
+        throw new UserError('missing the scenario (a file or a built-in name), or --resume DIR');
       const resumed = opts.resume === undefined ? null : resumeFrom(opts.resume);
       const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
       const loaded = resumed?.loaded ?? loadScenario(scenarioArg as string, opts.set, seed);
       if (resumed && loaded.scenario.sweep) throw new UserError('--resume: sweeps cannot be resumed');
       // The name is free text: as a folder name it must stay one component inside runs/.
-      const outDir = resumed?.outDir ?? path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-${timestamp()}`));
+      const outDir =
+        resumed?.outDir ?? path.resolve(opts.out ?? path.join('runs', `${safeFolderName(loaded.scenario.name)}-${timestamp()}`));
       if (!resumed) prepareOutDir(outDir, { overwrite: opts.overwrite ?? false });
       // A scenario with `sweep` runs once per variant and writes the combined table (server/run/sweep.ts).
       const run = loaded.scenario.sweep ? runSweep : runScenario;
@@ -100,20 +114,29 @@ export function registerRunCommand(program: Command): void {
       const dashboard =
         dashboardPort === undefined
           ? null
-          : await startDashboard({ events, port: dashboardPort, host: dashboardHost(opts.dashboardHost), title: loaded.scenario.name }).catch((err: Error) => {
+          : await startDashboard({
+              events,
+              port: dashboardPort,
+              host: dashboardHost(opts.dashboardHost),
+              title: loaded.scenario.name,
+            }).catch((err: Error) => {
               throw new UserError(err.message);
             });
       if (dashboard) process.stderr.write(`dashboard: ${dashboard.url}\n`);
       const browserClients = loaded.scenario.federation.browserClients;
       if (browserClients > 0 && !dashboard) {
-        throw new UserError(`${loaded.scenario.name}: federation.browserClients is ${browserClients}: browsers join through the dashboard's draw page, so add --dashboard <port>`);
+        throw new UserError(
+          `${loaded.scenario.name}: federation.browserClients is ${browserClients}: browsers join through the dashboard's draw page, so add --dashboard <port>`,
+        );
       }
       // The reserved slots are the last clients; the draw page hands each out once.
       const onListening =
         dashboard && browserClients > 0
           ? ({ port, tokens }: { port: number; tokens: string[] }) => {
               dashboard.offerBrowserSlots(tokens.slice(-browserClients).map((token) => ({ port, token })));
-              process.stderr.write(`draw a digit: ${dashboard.url.replace('/?token=', '/draw?token=')} (the run waits for ${browserClients} browser client${browserClients === 1 ? '' : 's'})\n`);
+              process.stderr.write(
+                `draw a digit: ${dashboard.url.replace('/?token=', '/draw?token=')} (the run waits for ${browserClients} browser client${browserClients === 1 ? '' : 's'})\n`,
+              );
             }
           : undefined;
       if (opts.quiet) {
@@ -122,7 +145,13 @@ export function registerRunCommand(program: Command): void {
         process.env.FEDLEAK_QUIET_BACKEND = '1';
       }
       const detachQuiet = opts.quiet ? attachProgressPrinter(events, { style: 'events' }) : () => undefined;
-      const results = await run(loaded, { outDir, progress: !opts.quiet, events, ...(resumed ? { resume: resumed.checkpoint } : {}), ...(onListening ? { onListening } : {}) })
+      const results = await run(loaded, {
+        outDir,
+        progress: !opts.quiet,
+        events,
+        ...(resumed ? { resume: resumed.checkpoint } : {}),
+        ...(onListening ? { onListening } : {}),
+      })
         .catch(async (err: unknown) => {
           await dashboard?.close();
           throw err;
@@ -130,7 +159,9 @@ export function registerRunCommand(program: Command): void {
         .finally(detachQuiet);
       if (results.status === 'aborted') {
         // What ran is in results.json; the exit status says the run did not complete.
-        process.stderr.write(`fedleak run: aborted: ${results.stopReason ?? 'no reason given'}; results so far: ${path.join(outDir, 'results.json')}\n`);
+        process.stderr.write(
+          `fedleak run: aborted: ${results.stopReason ?? 'no reason given'}; results so far: ${path.join(outDir, 'results.json')}\n`,
+        );
         process.exitCode = 1;
       } else if (results.attacks.length > 0 && results.attacks.every((a) => a.error !== undefined)) {
         // Nothing was reconstructed: a run whose every attack failed must not read as "no leakage".
@@ -142,7 +173,9 @@ export function registerRunCommand(program: Command): void {
         ? `sweep of ${results.sweep.length} variants`
         : `${results.rounds.length} rounds` + (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '');
       const released = results.release ? `, ${results.release.attacks.length} attacks on the released model` : '';
-      process.stdout.write(`${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results${released}\n${privacyLines(results)}`);
+      process.stdout.write(
+        `${loaded.scenario.name}: ${what}, ${results.attacks.length} attack results${released}\n${privacyLines(results)}`,
+      );
       process.stdout.write(`results: ${path.join(outDir, 'results.json')}\nreport: ${path.join(outDir, REPORT_HTML)}\n`);
       if (results.attacks.length > 0 && !opts.quiet) process.stdout.write(`\n${attackTable(results.attacks)}\n`);
       if (dashboard) {

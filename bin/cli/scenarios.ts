@@ -9,7 +9,13 @@ export function registerScenariosCommand(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const list = listBuiltinScenarios();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(list.map(({ name, description }) => ({ name, description })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            list.map(({ name, description }) => ({ name, description })),
+            null,
+            2,
+          )}\n`,
+        );
         return;
       }
       const width = Math.max(...list.map((s) => s.name.length), 4);

@@ -55,7 +55,9 @@ export function apiConfigFromOptions(opts: ServeOptions): ApiConfig {
 export function registerServeModelCommand(program: Command): void {
   program
     .command('serve-model')
-    .description("serve a finished run's released model over HTTP (POST /v1/predict, API keys, masking, rate limits, query monitor; docs/release.md)")
+    .description(
+      "serve a finished run's released model over HTTP (POST /v1/predict, API keys, masking, rate limits, query monitor; docs/release.md)",
+    )
     .requiredOption('--run <dir>', 'run folder holding release/model.json')
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', '8788')
     .option('--host <host>', 'address to listen on (loopback by default)', '127.0.0.1')
@@ -83,12 +85,15 @@ export function registerServeModelCommand(program: Command): void {
           keys: keys.keys.map((k) => k.key),
           onFlag: (flag) => {
             fs.appendFileSync(log, `${JSON.stringify(flag)}\n`);
-            process.stderr.write(`fedleak serve-model: key ${flag.keyId} flagged: ${flag.reason} after ${flag.afterQueries} queries (${flag.detail})\n`);
+            process.stderr.write(
+              `fedleak serve-model: key ${flag.keyId} flagged: ${flag.reason} after ${flag.afterQueries} queries (${flag.detail})\n`,
+            );
           },
         });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}; choose another --port or --host`);
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+          throw new UserError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}; choose another --port or --host`);
         throw err;
       }
       process.stdout.write(`${api.url}\n`);

@@ -5,6 +5,10 @@ import type { ClientMod } from './types';
 export const finiteGuard: ClientMod = (update, context, next) => {
   const bad = firstNonFinite(update.values);
   // Say so at once, so the server can drop us from this round instead of waiting.
-  if (bad >= 0) throw new WireError('non-finite', `round ${update.round}: local training produced ${update.values[bad]} at parameter ${bad}; no update sent (learning rate too large?)`);
+  if (bad >= 0)
+    throw new WireError(
+      'non-finite',
+      `round ${update.round}: local training produced ${update.values[bad]} at parameter ${bad}; no update sent (learning rate too large?)`,
+    );
   next(update, context);
 };

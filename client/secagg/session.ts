@@ -53,7 +53,13 @@ export class ClientSecAgg {
   handle(msg: WireMessage): boolean {
     if (msg.type === 'eval.secagg-input-request') {
       const r = this.rounds.get(msg.round);
-      this.opts.send({ type: 'eval.secagg-input', requestId: msg.requestId, round: msg.round, available: !!r, update: r ? r.update : new Float32Array(0) });
+      this.opts.send({
+        type: 'eval.secagg-input',
+        requestId: msg.requestId,
+        round: msg.round,
+        available: !!r,
+        update: r ? r.update : new Float32Array(0),
+      });
       return true;
     }
     if (!isSecAggMessage(msg)) return false;
@@ -75,7 +81,12 @@ export class ClientSecAgg {
     const r = this.rounds.get(m.round);
     if (!r) {
       if (m.type !== 'secagg.abort') {
-        this.opts.send({ type: 'secagg.refuse', round: m.round, clientId: this.opts.clientId, reason: `${this.opts.clientId} has no update for round ${m.round} (it did not receive round.start)` });
+        this.opts.send({
+          type: 'secagg.refuse',
+          round: m.round,
+          clientId: this.opts.clientId,
+          reason: `${this.opts.clientId} has no update for round ${m.round} (it did not receive round.start)`,
+        });
       }
       return;
     }
@@ -93,7 +104,9 @@ export class ClientSecAgg {
   }
 
   private dropAt(round: number, stage: SecAggStage): 'disconnect' | 'silent' | undefined {
-    const d = this.opts.config.dropouts.find((x) => x.client === this.opts.clientId && x.stage === stage && (x.round === undefined || x.round === round));
+    const d = this.opts.config.dropouts.find(
+      (x) => x.client === this.opts.clientId && x.stage === stage && (x.round === undefined || x.round === round),
+    );
     return d?.mode;
   }
 }

@@ -58,7 +58,8 @@ export function captureOf(observed: ObservedUpdate, payload: ServerPayload, scen
 
 function floatBytes(values: Float32Array): Buffer {
   // Typed arrays use the machine's byte order; captures are little-endian like the wire.
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new CaptureError('captures are little-endian float32; this machine is big-endian');
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+    throw new CaptureError('captures are little-endian float32; this machine is big-endian');
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
@@ -130,8 +131,10 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 function toFloats(value: unknown, field: string, where: string): Float32Array {
-  if (!(value instanceof Uint8Array)) throw new CaptureError(`capture ${where}: ${field} must be raw float32 bytes (msgpack bin), got ${typeof value}`);
-  if (value.byteLength % 4 !== 0) throw new CaptureError(`capture ${where}: ${field} has ${value.byteLength} bytes, not a whole number of float32 values`);
+  if (!(value instanceof Uint8Array))
+    throw new CaptureError(`capture ${where}: ${field} must be raw float32 bytes (msgpack bin), got ${typeof value}`);
+  if (value.byteLength % 4 !== 0)
+    throw new CaptureError(`capture ${where}: ${field} has ${value.byteLength} bytes, not a whole number of float32 values`);
   const out = new Float32Array(value.byteLength / 4);
   new Uint8Array(out.buffer).set(value); // copy: msgpackr's bytes are a view at an arbitrary offset
   return out;
@@ -146,7 +149,8 @@ function checkCapture(c: Capture, where: string): void {
   } catch (err) {
     throw new CaptureError(`capture ${where}: the model cannot be built (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (c.observed.round !== c.payload.round) throw new CaptureError(`capture ${where}: observed.round ${c.observed.round} differs from payload.round ${c.payload.round}`);
+  if (c.observed.round !== c.payload.round)
+    throw new CaptureError(`capture ${where}: observed.round ${c.observed.round} differs from payload.round ${c.payload.round}`);
   const vectors = { 'payload.params': c.payload.params, 'observed.update': c.observed.update };
   for (const [field, values] of Object.entries(vectors)) {
     if (values.length !== expected) {
@@ -169,7 +173,9 @@ function readBytes(file: string): Record<string, unknown> {
   try {
     raw = unpack(bytes);
   } catch (err) {
-    throw new CaptureError(`${file} is not a readable fedleak capture (truncated or not msgpack: ${err instanceof Error ? err.message : String(err)})`);
+    throw new CaptureError(
+      `${file} is not a readable fedleak capture (truncated or not msgpack: ${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) {
     throw new CaptureError(`${file} is not a fedleak capture: it holds a msgpack ${Array.isArray(raw) ? 'array' : typeof raw}, not a map`);
@@ -185,7 +191,11 @@ function fromFormat2(obj: Record<string, unknown>, file: string): Capture {
   const payload = obj.payload as Record<string, unknown>;
   return {
     observed: { ...h.observed, update: toFloats(observed.update, 'observed.update', file) },
-    payload: { ...h.payload, model: h.payload.model as unknown as ModelDefinition, params: toFloats(payload.params, 'payload.params', file) },
+    payload: {
+      ...h.payload,
+      model: h.payload.model as unknown as ModelDefinition,
+      params: toFloats(payload.params, 'payload.params', file),
+    },
     attack: h.attack,
     seed: h.seed,
     ...(h.capturedAt ? { capturedAt: h.capturedAt } : {}),
@@ -205,7 +215,15 @@ function fromFormat1(obj: Record<string, unknown>, file: string): Capture {
     throw new CaptureError(`capture ${file}: the model cannot be built (${err instanceof Error ? err.message : String(err)})`);
   }
   return {
-    observed: { round: h.round, sender: h.clientId, kind: h.updateKind, numExamples: h.numExamples, update, view: h.view ?? 'plain', bytes: 0 },
+    observed: {
+      round: h.round,
+      sender: h.clientId,
+      kind: h.updateKind,
+      numExamples: h.numExamples,
+      update,
+      view: h.view ?? 'plain',
+      bytes: 0,
+    },
     payload: { round: h.round, model, params: toFloats(obj.globalParams, 'globalParams', file), training: h.training },
     attack: h.attack,
     seed: h.seed,
@@ -253,7 +271,8 @@ export function readTruth(file: string, inputShape: ImageShape): CaptureTruth {
     throw new CaptureError(`cannot read truth file ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  if (obj.format !== TRUTH_FORMAT) throw new CaptureError(`${file} is not a fedleak truth file (format ${JSON.stringify(obj.format)}, expected ${TRUTH_FORMAT})`);
+  if (obj.format !== TRUTH_FORMAT)
+    throw new CaptureError(`${file} is not a fedleak truth file (format ${JSON.stringify(obj.format)}, expected ${TRUTH_FORMAT})`);
   const parsed = z.object({ count: positiveInt, labels: z.array(z.number().int().nonnegative()) }).safeParse(obj);
   if (!parsed.success) throw new CaptureError(`truth ${file} has invalid fields: ${describe(parsed.error.issues)}`);
   const images = toFloats(obj.images, 'images', file);

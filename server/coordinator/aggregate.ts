@@ -30,7 +30,12 @@ export function weightedMean(updates: readonly WeightedUpdate[]): Float32Array {
 }
 
 /** The next global parameters from this round's mean update. */
-export function applyAggregate(global: Float32Array, mean: Float32Array, algorithm: 'fedsgd' | 'fedavg', learningRate: number): Float32Array {
+export function applyAggregate(
+  global: Float32Array,
+  mean: Float32Array,
+  algorithm: 'fedsgd' | 'fedavg',
+  learningRate: number,
+): Float32Array {
   const out = new Float32Array(global.length);
   if (algorithm === 'fedsgd') for (let i = 0; i < out.length; i++) out[i] = global[i] - learningRate * mean[i];
   else for (let i = 0; i < out.length; i++) out[i] = global[i] + mean[i];

@@ -9,7 +9,12 @@ import type { UpdateAdjustment } from '../strategy/aggregation/types';
 import type { AcceptedUpdate, CollectResult, StageContext } from './stage';
 
 /** Why `msg` from `clientId` cannot be accepted this round, or null when it can. */
-function rejectionOf(ctx: StageContext, clientId: string, msg: Update, state: { pending: Set<string>; accepted: Map<string, AcceptedUpdate> }): [code: string, why: string] | null {
+function rejectionOf(
+  ctx: StageContext,
+  clientId: string,
+  msg: Update,
+  state: { pending: Set<string>; accepted: Map<string, AcceptedUpdate> },
+): [code: string, why: string] | null {
   const { round } = ctx;
   const training = ctx.plan.payload.training;
   const kind = updateKindFor(training.algorithm);
@@ -19,9 +24,14 @@ function rejectionOf(ctx: StageContext, clientId: string, msg: Update, state: { 
   if (msg.round !== round) return ['wrong-round', `update for round ${msg.round}, but round ${round} is open`];
   if (state.accepted.has(clientId)) return ['duplicate', `a second update from ${clientId} in round ${round}`];
   if (!state.pending.has(clientId)) return ['wrong-round', `${clientId} is not selected in round ${round}`];
-  if (msg.update.length !== ctx.paramCount) return ['wrong-length', `update.update: ${msg.update.length} values, the model has ${ctx.paramCount}`];
+  if (msg.update.length !== ctx.paramCount)
+    return ['wrong-length', `update.update: ${msg.update.length} values, the model has ${ctx.paramCount}`];
   if (msg.kind !== kind) return ['bad-message', `update.kind: "${msg.kind}", but ${training.algorithm} clients send "${kind}"`];
-  if (msg.numExamples > maxExamples) return ['bad-message', `update.numExamples: ${msg.numExamples}, but a ${training.algorithm} round uses at most ${maxExamples} examples`];
+  if (msg.numExamples > maxExamples)
+    return [
+      'bad-message',
+      `update.numExamples: ${msg.numExamples}, but a ${training.algorithm} round uses at most ${maxExamples} examples`,
+    ];
   return null;
 }
 
@@ -32,7 +42,11 @@ function rejectionOf(ctx: StageContext, clientId: string, msg: Update, state: { 
 function capExamples(ctx: StageContext, accepted: AcceptedUpdate, adjustments: UpdateAdjustment[]): AcceptedUpdate {
   const cap = ctx.exampleCap?.(accepted.clientId);
   if (cap === undefined || accepted.numExamples <= cap) return accepted;
-  adjustments.push({ client: accepted.clientId, action: 'examples-capped', reason: `numExamples ${accepted.numExamples} > ${cap}, the most it can have used: weighted as ${cap}` });
+  adjustments.push({
+    client: accepted.clientId,
+    action: 'examples-capped',
+    reason: `numExamples ${accepted.numExamples} > ${cap}, the most it can have used: weighted as ${cap}`,
+  });
   ctx.log(`server: round ${ctx.round}: ${accepted.clientId} claimed ${accepted.numExamples} examples; capped at ${cap}`);
   return { ...accepted, numExamples: cap };
 }
@@ -61,7 +75,10 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
     const unhandle = hub.handle('update', (clientId, msg, frameBytes) => {
       const rejection = rejectionOf(ctx, clientId, msg, state);
       if (rejection) return hub.reject(clientId, rejection[0], rejection[1], 'update');
-      accepted.set(clientId, capExamples(ctx, { clientId, round, update: msg.update, numExamples: msg.numExamples, frameBytes }, adjustments));
+      accepted.set(
+        clientId,
+        capExamples(ctx, { clientId, round, update: msg.update, numExamples: msg.numExamples, frameBytes }, adjustments),
+      );
       pending.delete(clientId);
       hub.send(clientId, { type: 'update.accepted', round });
       finishIfDone();
@@ -83,7 +100,8 @@ export function collectPlainUpdates(ctx: StageContext): Promise<CollectResult> {
       resolve({ updates: selected.filter((id) => accepted.has(id)).map((id) => accepted.get(id) as AcceptedUpdate), dropped, adjustments });
     };
 
-    for (const { clientId, message } of ctx.plan.instructions) if (hub.send(clientId, message) === 0) drop(clientId, 'not connected at round start');
+    for (const { clientId, message } of ctx.plan.instructions)
+      if (hub.send(clientId, message) === 0) drop(clientId, 'not connected at round start');
     if (pending.size === 0) return finish();
     timer = setTimeout(() => {
       for (const id of [...pending]) drop(id, `no update within ${federation.roundTimeoutMs} ms`);

@@ -8,7 +8,15 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
-import { decodeFrame, encodeMessage, WireError, type ErrorMessage, type MessageMap, type MessageType, type WireMessage } from '../../shared/wire';
+import {
+  decodeFrame,
+  encodeMessage,
+  WireError,
+  type ErrorMessage,
+  type MessageMap,
+  type MessageType,
+  type WireMessage,
+} from '../../shared/wire';
 import { printable } from '../../shared/text/printable';
 import { ConnectionGate, DEFAULT_GATE, type GateOptions, type GateStats } from './connection-gate';
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimiterOptions } from './failure-limiter';
@@ -238,7 +246,10 @@ export class ClientHub extends EventEmitter<HubEvents> {
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the connection itself (1009 for frames over maxPayload); we log and report.
       const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-large' : 'bad-frame';
-      const detail = code === 'frame-too-large' ? `frame over the ${this.opts.maxFrameBytes}-byte limit; connection closed (1009)` : printable(err.message);
+      const detail =
+        code === 'frame-too-large'
+          ? `frame over the ${this.opts.maxFrameBytes}-byte limit; connection closed (1009)`
+          : printable(err.message);
       this.rejected(peer.identity?.clientId ?? null, code, detail, peer.remote);
     });
     ws.on('close', () => {
@@ -288,7 +299,9 @@ export class ClientHub extends EventEmitter<HubEvents> {
   private onOverCapacity(socket: Socket, pending: number): void {
     // One line per hundred refusals: a connection flood must not become a log flood.
     if (this.overCapacityLogged++ % 100 === 0) {
-      this.opts.log(`server: refused a connection from ${socket.remoteAddress ?? '?'}: ${pending} unauthenticated connections pending (limit ${this.limits.maxPending}); ${this.overCapacityLogged} refused so far`);
+      this.opts.log(
+        `server: refused a connection from ${socket.remoteAddress ?? '?'}: ${pending} unauthenticated connections pending (limit ${this.limits.maxPending}); ${this.overCapacityLogged} refused so far`,
+      );
     }
   }
 
@@ -322,7 +335,9 @@ export class ClientHub extends EventEmitter<HubEvents> {
       return;
     }
     if (msg.type === 'error' && msg.requestId === undefined) {
-      this.opts.log(`server: ${clientId} reported ${printable(msg.code, 40)}${msg.ref ? ` about ${printable(msg.ref, 40)}` : ''}: ${printable(msg.message)}`);
+      this.opts.log(
+        `server: ${clientId} reported ${printable(msg.code, 40)}${msg.ref ? ` about ${printable(msg.ref, 40)}` : ''}: ${printable(msg.message)}`,
+      );
       this.emit('client-error', clientId, msg);
       return;
     }
@@ -339,7 +354,12 @@ export class ClientHub extends EventEmitter<HubEvents> {
       handler(clientId, msg, data.byteLength);
     } catch (err) {
       // A failing stage handler must not take the server down; the peer learns, the log says why.
-      this.reject(clientId, 'internal', `the server failed to process ${msg.type}: ${printable(err instanceof Error ? err.message : String(err))}`, msg.type);
+      this.reject(
+        clientId,
+        'internal',
+        `the server failed to process ${msg.type}: ${printable(err instanceof Error ? err.message : String(err))}`,
+        msg.type,
+      );
     }
   }
 

@@ -81,10 +81,21 @@ interface Stepped {
 }
 
 /** The strategy's step from what the stage collected (its own mean under secure aggregation). */
-function step(opts: RoundsOptions & { strategy: Strategy }, ctx: Parameters<Strategy['configure']>[0], plan: ReturnType<Strategy['configure']>, result: CollectResult): Stepped {
+function step(
+  opts: RoundsOptions & { strategy: Strategy },
+  ctx: Parameters<Strategy['configure']>[0],
+  plan: ReturnType<Strategy['configure']>,
+  result: CollectResult,
+): Stepped {
   const views = result.views ?? [];
   const collected = result.adjustments ?? [];
-  if (result.aggregate) return { params: opts.strategy.applyMean(ctx.globalParams, result.aggregate.mean), observed: views, record: {}, adjustments: collected };
+  if (result.aggregate)
+    return {
+      params: opts.strategy.applyMean(ctx.globalParams, result.aggregate.mean),
+      observed: views,
+      record: {},
+      adjustments: collected,
+    };
   if (result.updates.length === 0) {
     opts.log(`server: round ${ctx.round}: no update arrived; the global model is unchanged`);
     return { params: ctx.globalParams, observed: views, record: {}, adjustments: collected };
@@ -112,7 +123,12 @@ async function connectedOrWait(opts: RoundsOptions, round: number): Promise<stri
 }
 
 /** θ after the step, or the old θ with the reason when the step produced a non-finite value. */
-function acceptedParams(round: number, before: Float32Array, after: Float32Array, log: (line: string) => void): { params: Float32Array; rejected?: string } {
+function acceptedParams(
+  round: number,
+  before: Float32Array,
+  after: Float32Array,
+  log: (line: string) => void,
+): { params: Float32Array; rejected?: string } {
   const bad = firstNonFinite(after);
   if (bad < 0) return { params: after };
   // Clients would refuse a round.start carrying it: keep θ and say why instead of ending the run.
@@ -138,23 +154,42 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
       return { rounds, finalParams: params, status: 'aborted', abortReason };
     }
     const selected = selectClients(connected, f.clientsPerRound, scenario.seed, round);
-    if (selected.length < f.clientsPerRound) opts.log(`server: round ${round}: only ${selected.length} clients connected, ${f.clientsPerRound} wanted`);
+    if (selected.length < f.clientsPerRound)
+      opts.log(`server: round ${round}: only ${selected.length} clients connected, ${f.clientsPerRound} wanted`);
     const ctx = { round, globalParams: params, selected };
     const plan = strategy.configure(ctx);
     const guards = listenForRefusals(hub, round);
-    const result = await collect({ hub, round, selected, plan, paramCount: opts.paramCount, federation: f, log: opts.log, exampleCap: opts.exampleCap }).finally(guards.stop);
+    const result = await collect({
+      hub,
+      round,
+      selected,
+      plan,
+      paramCount: opts.paramCount,
+      federation: f,
+      log: opts.log,
+      exampleCap: opts.exampleCap,
+    }).finally(guards.stop);
     const stepped = step({ ...opts, strategy }, ctx, plan, result);
     for (const u of stepped.observed) observeSafely(opts, u, plan.payload);
     const next = acceptedParams(round, params, stepped.params, opts.log);
     params = next.params;
-    const record: RoundRecord = { round, participants: selected, dropped: result.dropped, testAccuracy: 0, testLoss: 0, seconds: 0, ...stepped.record };
+    const record: RoundRecord = {
+      round,
+      participants: selected,
+      dropped: result.dropped,
+      testAccuracy: 0,
+      testLoss: 0,
+      seconds: 0,
+      ...stepped.record,
+    };
     if (result.updates.length > 0) record.updateBytes = Object.fromEntries(result.updates.map((u) => [u.clientId, u.frameBytes]));
     if (result.secureAggregation) record.secureAggregation = result.secureAggregation;
     if (rule !== 'mean' || stepped.adjustments.length > 0 || next.rejected) {
       record.aggregation = { rule, adjustments: stepped.adjustments, ...(next.rejected ? { rejectedAggregate: next.rejected } : {}) };
     }
     // Client order, so results do not depend on arrival order.
-    if (guards.refusals.length > 0) record.refusals = guards.refusals.sort((a, b) => a.client.localeCompare(b.client, 'en', { numeric: true }));
+    if (guards.refusals.length > 0)
+      record.refusals = guards.refusals.sort((a, b) => a.client.localeCompare(b.client, 'en', { numeric: true }));
     Object.assign(record, evaluate(opts.model, params, opts.test, f.evalLimit));
     record.seconds = (Date.now() - started) / 1000;
     rounds.push(record);

@@ -37,7 +37,17 @@ export interface Coordinator {
 export function publicScenario(s: Scenario): Record<string, unknown> {
   const federation: Record<string, unknown> = { ...s.federation };
   for (const key of SERVER_ONLY_FEDERATION_KEYS) delete federation[key];
-  return JSON.parse(JSON.stringify({ name: s.name, description: s.description, seed: s.seed, data: s.data, model: s.model, federation, defenses: s.defenses })) as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify({
+      name: s.name,
+      description: s.description,
+      seed: s.seed,
+      data: s.data,
+      model: s.model,
+      federation,
+      defenses: s.defenses,
+    }),
+  ) as Record<string, unknown>;
 }
 
 function jsonObject(value: object): Record<string, unknown> {
@@ -53,7 +63,10 @@ export function maxFrameBytesFor(s: Scenario, params: number, pixels: number, la
   return 4 * Math.max(params, Math.min(used, largestShard) * (pixels + 1)) + 65536;
 }
 
-export async function startCoordinator(scenario: Scenario, opts: { port: number; host: string; log: (line: string) => void }): Promise<Coordinator> {
+export async function startCoordinator(
+  scenario: Scenario,
+  opts: { port: number; host: string; log: (line: string) => void },
+): Promise<Coordinator> {
   const f = scenario.federation;
   const data = prepareFederatedData(scenario.data, f.clients, scenario.seed);
   const honest = definitionFor(scenario.model, data.test.shape, data.test.numClasses);
@@ -67,9 +80,29 @@ export async function startCoordinator(scenario: Scenario, opts: { port: number;
   const tokens = generateTokens(f.clients);
   const largestShard = Math.max(...data.shards.map((s) => s.length));
   const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);
-  const hub = new ClientHub({ tokens, publicScenario: publicScenario(scenario), modelDefinition: jsonObject(model.definition), paramCount: count, maxFrameBytes, log: opts.log });
+  const hub = new ClientHub({
+    tokens,
+    publicScenario: publicScenario(scenario),
+    modelDefinition: jsonObject(model.definition),
+    paramCount: count,
+    maxFrameBytes,
+    log: opts.log,
+  });
   const port = await hub.listen(opts.port, opts.host);
   const shardOf = new Map([...tokens.values()].map((id) => [id.clientId, data.shards[id.clientIndex].length]));
   const exampleCap = (clientId: string) => f.maxExamplesPerUpdate ?? shardOf.get(clientId) ?? 0;
-  return { hub, port, tokens, model, definition, planted, honestModelHash: modelHash(jsonObject(honest)), paramCount: count, initialParams, test: data.test, maxFrameBytes, exampleCap };
+  return {
+    hub,
+    port,
+    tokens,
+    model,
+    definition,
+    planted,
+    honestModelHash: modelHash(jsonObject(honest)),
+    paramCount: count,
+    initialParams,
+    test: data.test,
+    maxFrameBytes,
+    exampleCap,
+  };
 }

@@ -39,7 +39,10 @@ export function checkTokensFileTarget(file: string): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new TokensFileError(`tokens file ${file}: ${(err as Error).message}`);
   }
-  if (st.isSymbolicLink()) throw new TokensFileError(`tokens file ${file} is a symbolic link; give the real path (tokens are credentials, a link could send them elsewhere)`);
+  if (st.isSymbolicLink())
+    throw new TokensFileError(
+      `tokens file ${file} is a symbolic link; give the real path (tokens are credentials, a link could send them elsewhere)`,
+    );
   if (!st.isFile()) throw new TokensFileError(`tokens file ${file} exists and is not a regular file`);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
     throw new TokensFileError(

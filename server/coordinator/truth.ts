@@ -26,7 +26,12 @@ export class WireEvaluationChannel implements EvaluationChannel {
       hub.handle('eval.truth', (clientId, msg) => {
         const p = this.pending.get(msg.requestId);
         if (!p || p.clientId !== clientId || p.round !== msg.round) {
-          hub.reject(clientId, 'bad-message', `eval.truth for request ${msg.requestId} (round ${msg.round}) that was not asked of ${clientId}`, 'eval.truth');
+          hub.reject(
+            clientId,
+            'bad-message',
+            `eval.truth for request ${msg.requestId} (round ${msg.round}) that was not asked of ${clientId}`,
+            'eval.truth',
+          );
           return;
         }
         this.settle(msg.requestId)?.resolve({ images: msg.images, labels: Array.from(msg.labels), count: msg.count });
@@ -34,12 +39,15 @@ export class WireEvaluationChannel implements EvaluationChannel {
       hub.handle('error', (clientId, msg) => {
         const p = msg.requestId === undefined ? undefined : this.pending.get(msg.requestId);
         if (!p || p.clientId !== clientId) return;
-        this.settle(msg.requestId as number)?.reject(new Error(`${clientId} could not give the ground truth of round ${p.round}: ${msg.code}: ${msg.message}`));
+        this.settle(msg.requestId as number)?.reject(
+          new Error(`${clientId} could not give the ground truth of round ${p.round}: ${msg.code}: ${msg.message}`),
+        );
       }),
     );
     const onGone = (clientId: string) => {
       for (const [id, p] of this.pending) {
-        if (p.clientId === clientId) this.settle(id)?.reject(new Error(`${clientId} disconnected before sending the ground truth of round ${p.round}`));
+        if (p.clientId === clientId)
+          this.settle(id)?.reject(new Error(`${clientId} disconnected before sending the ground truth of round ${p.round}`));
       }
     };
     hub.on('disconnected', onGone);
@@ -53,7 +61,13 @@ export class WireEvaluationChannel implements EvaluationChannel {
         reject(new Error(`${clientId} is not connected; no ground truth for round ${round}`));
         return;
       }
-      const timer = setTimeout(() => this.settle(requestId)?.reject(new Error(`${clientId} did not send the ground truth of round ${round} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(
+        () =>
+          this.settle(requestId)?.reject(
+            new Error(`${clientId} did not send the ground truth of round ${round} within ${this.timeoutMs} ms`),
+          ),
+        this.timeoutMs,
+      );
       this.pending.set(requestId, { clientId, round, resolve, reject, timer });
     });
   }

@@ -76,6 +76,7 @@ export function checkHost(req: IncomingMessage, policy: AccessPolicy): AccessDec
 export function checkAccess(req: IncomingMessage, policy: AccessPolicy): AccessDecision {
   const host = checkHost(req, policy);
   if (!host.ok) return host;
-  if (!sameToken(tokenOf(req), policy.token)) return { ok: false, status: 401, reason: 'missing or wrong access token: open the URL that fedleak printed' };
+  if (!sameToken(tokenOf(req), policy.token))
+    return { ok: false, status: 401, reason: 'missing or wrong access token: open the URL that fedleak printed' };
   return { ok: true };
 }

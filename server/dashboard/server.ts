@@ -118,7 +118,12 @@ function snapshotOf(live: LiveState): DashboardState {
 }
 
 /** The page, the classroom routes and /state.json, all behind the access check. */
-function routeRequests(page: string, classroom: ReturnType<typeof classroomRoutes>, access: AccessPolicy, live: LiveState): http.RequestListener {
+function routeRequests(
+  page: string,
+  classroom: ReturnType<typeof classroomRoutes>,
+  access: AccessPolicy,
+  live: LiveState,
+): http.RequestListener {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const decision = checkAccess(req, access);
@@ -230,7 +235,9 @@ function relayRunEvents(events: RunEvents, io: SocketServer, live: LiveState): (
 
 function listenOn(server: http.Server, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`dashboard: cannot listen on ${host}:${port} (${err.code ?? err.message})`)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`dashboard: cannot listen on ${host}:${port} (${err.code ?? err.message})`)),
+    );
     server.listen(port, host, () => resolve());
   });
 }

@@ -53,7 +53,12 @@ export function clipToNorm(update: Float32Array, c: number): { clipped: Float32A
  * given). A fixed denominator keeps the sensitivity of the mean at C / sampledClients even when
  * some selected clients drop out.
  */
-export function dpAggregate(updates: readonly WeightedUpdate[], config: DpConfig, rng: Rng, sampledClients = updates.length): DpAggregateResult {
+export function dpAggregate(
+  updates: readonly WeightedUpdate[],
+  config: DpConfig,
+  rng: Rng,
+  sampledClients = updates.length,
+): DpAggregateResult {
   if (updates.length === 0) throw new Error('dpAggregate: no client updates to aggregate');
   if (!Number.isInteger(sampledClients) || sampledClients < updates.length) {
     throw new Error(`dpAggregate: sampledClients must be an integer ≥ the ${updates.length} updates, got ${sampledClients}`);
@@ -74,7 +79,12 @@ export function dpAggregate(updates: readonly WeightedUpdate[], config: DpConfig
   return {
     aggregate,
     clippedUpdates,
-    report: { clients: updates.length, clipped: normsBefore.filter((x) => x > c).length, normsBefore, noiseStd: config.noiseMultiplier * c },
+    report: {
+      clients: updates.length,
+      clipped: normsBefore.filter((x) => x > c).length,
+      normsBefore,
+      noiseStd: config.noiseMultiplier * c,
+    },
   };
 }
 

@@ -98,8 +98,10 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
       if (factor < 0) binomSign = -binomSign;
     }
     const j = alpha - i;
-    const termLower = logAbsBinom + i * logQ + j * log1mQ + (i * i - i) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((i - z0) / sqrt2Sigma);
-    const termUpper = logAbsBinom + j * logQ + i * log1mQ + (j * j - j) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((z0 - j) / sqrt2Sigma);
+    const termLower =
+      logAbsBinom + i * logQ + j * log1mQ + (i * i - i) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((i - z0) / sqrt2Sigma);
+    const termUpper =
+      logAbsBinom + j * logQ + i * log1mQ + (j * j - j) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((z0 - j) / sqrt2Sigma);
     if (binomSign > 0) {
       lower = logAdd(lower, termLower);
       upper = logAdd(upper, termUpper);

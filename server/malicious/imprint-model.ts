@@ -19,7 +19,13 @@ function blockLayers(def: ModelDefinition, block: ImprintBlock): LayerNode[] {
   const n = block.secrets.inputSize;
   return [
     { name: 'imprint-flatten', op: 'flatten', inputs: [INPUT], config: {}, params: [] },
-    { name: 'imprint', op: 'dense', inputs: ['imprint-flatten'], config: { units: block.secrets.bins, activation: 'relu' }, params: ['imprint/kernel', 'imprint/bias'] },
+    {
+      name: 'imprint',
+      op: 'dense',
+      inputs: ['imprint-flatten'],
+      config: { units: block.secrets.bins, activation: 'relu' },
+      params: ['imprint/kernel', 'imprint/bias'],
+    },
     { name: 'imprint-out', op: 'dense', inputs: ['imprint'], config: { units: n }, params: ['imprint-out/kernel', 'imprint-out/bias'] },
     { name: BLOCK_OUTPUT, op: 'reshape', inputs: ['imprint-out'], config: { targetShape: [...def.inputShape] }, params: [] },
   ];
@@ -29,7 +35,9 @@ function blockLayers(def: ModelDefinition, block: ImprintBlock): LayerNode[] {
 export function withImprintDefinition(def: ModelDefinition, block: ImprintBlock): ModelDefinition {
   const [h, w, c] = def.inputShape;
   if (h * w * c !== block.secrets.inputSize) {
-    throw new Error(`imprint: the block takes ${block.secrets.inputSize} inputs, the model's input [${def.inputShape.join(', ')}] has ${h * w * c}`);
+    throw new Error(
+      `imprint: the block takes ${block.secrets.inputSize} inputs, the model's input [${def.inputShape.join(', ')}] has ${h * w * c}`,
+    );
   }
   const taken = new Set(def.layers.map((l) => l.name));
   const clash = blockLayers(def, block).find((l) => taken.has(l.name));

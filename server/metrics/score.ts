@@ -36,7 +36,9 @@ function checkBatch(what: string, batch: ImageBatch, shape: ImageShape): void {
   const size = shape[0] * shape[1] * shape[2];
   if (!Number.isInteger(batch.count) || batch.count < 1) throw new Error(`${what}.count must be a positive integer, got ${batch.count}`);
   if (batch.images.length !== batch.count * size) {
-    throw new Error(`${what}.images has ${batch.images.length} values; ${batch.count} images of [${shape.join(', ')}] need ${batch.count * size}`);
+    throw new Error(
+      `${what}.images has ${batch.images.length} values; ${batch.count} images of [${shape.join(', ')}] need ${batch.count * size}`,
+    );
   }
   if (batch.labels.length !== batch.count) throw new Error(`${what}.labels has ${batch.labels.length} entries for ${batch.count} images`);
 }
@@ -52,7 +54,9 @@ export function scoreReconstruction(recon: ImageBatch, truth: ImageBatch, shape:
   const size = shape[0] * shape[1] * shape[2];
   const image = (b: ImageBatch, i: number) => b.images.subarray(i * size, (i + 1) * size);
 
-  const cost = Array.from({ length: recon.count }, (_, i) => Array.from({ length: truth.count }, (_, j) => mse(image(recon, i), image(truth, j))));
+  const cost = Array.from({ length: recon.count }, (_, i) =>
+    Array.from({ length: truth.count }, (_, j) => mse(image(recon, i), image(truth, j))),
+  );
   const assignment = minCostAssignment(cost);
 
   const perImage = { mse: [] as number[], psnr: [] as number[], ssim: [] as number[] };
@@ -90,5 +94,10 @@ export function scoreReconstruction(recon: ImageBatch, truth: ImageBatch, shape:
 
 /** One entry per reconstruction, in reconstruction order: its matched original (−1: none) and that pair's figures (NaN when unmatched). */
 export function pairScores(score: ReconstructionScore): { original: number; mse: number; psnr: number; ssim: number }[] {
-  return score.assignment.map((original, i) => ({ original, mse: score.perImage.mse[i], psnr: score.perImage.psnr[i], ssim: score.perImage.ssim[i] }));
+  return score.assignment.map((original, i) => ({
+    original,
+    mse: score.perImage.mse[i],
+    psnr: score.perImage.psnr[i],
+    ssim: score.perImage.ssim[i],
+  }));
 }

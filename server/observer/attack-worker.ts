@@ -35,7 +35,20 @@ function main(): void {
     const run = async () => {
       await ready;
       const attack = getAttack(msg.attack);
-      return attack(msg.input, (progress) => post({ type: 'progress', jobId, progress: { iteration: progress.iteration, objective: progress.objective, total: progress.total, restart: progress.restart, restarts: progress.restarts, preview: progress.preview } }));
+      return attack(msg.input, (progress) =>
+        post({
+          type: 'progress',
+          jobId,
+          progress: {
+            iteration: progress.iteration,
+            objective: progress.objective,
+            total: progress.total,
+            restart: progress.restart,
+            restarts: progress.restarts,
+            preview: progress.preview,
+          },
+        }),
+      );
     };
     run().then(
       (output) => {

@@ -51,7 +51,10 @@ const capabilitySchema = z.enum(capabilityNames as [Capability, ...Capability[]]
 
 /** Scenario field `threatModel`: a SoK letter, or the explicit list of granted capabilities. */
 export const threatModelSchema = z
-  .union([z.enum(THREAT_MODEL_LETTERS), z.array(capabilitySchema).min(1, 'threatModel: an explicit capability list must name at least one capability')])
+  .union([
+    z.enum(THREAT_MODEL_LETTERS),
+    z.array(capabilitySchema).min(1, 'threatModel: an explicit capability list must name at least one capability'),
+  ])
   .default(DEFAULT_THREAT_MODEL);
 
 export type ThreatModelSetting = z.infer<typeof threatModelSchema>;
@@ -77,7 +80,11 @@ export interface AttackPermission {
 }
 
 /** Which of `required` the threat model does not grant, with a message for the user. */
-export function checkAttackAllowed(required: readonly Capability[], granted: ThreatModel | ThreatModelSetting, attackName = 'the attack'): AttackPermission {
+export function checkAttackAllowed(
+  required: readonly Capability[],
+  granted: ThreatModel | ThreatModelSetting,
+  attackName = 'the attack',
+): AttackPermission {
   const model = isResolved(granted) ? granted : resolveThreatModel(granted);
   const missing = capabilityNames.filter((c) => required.includes(c) && !model.capabilities.includes(c));
   if (missing.length === 0) return { allowed: true, missing, message: '' };

@@ -73,11 +73,21 @@ export function runVerdict(input: RunVerdictInput): RunVerdict {
  * SSIM(r, x) − SSIM(prior, x)) / SSIM(prior, x), where the prior is the image the attack starts
  * from. 0 = no better than the starting guess; NaN when the prior's SSIM is not positive.
  */
-export function relativeDataLeakage(reconstructions: Float32Array, originals: Float32Array, prior: Float32Array, shape: ImageShape): number[] {
+export function relativeDataLeakage(
+  reconstructions: Float32Array,
+  originals: Float32Array,
+  prior: Float32Array,
+  shape: ImageShape,
+): number[] {
   const size = shape[0] * shape[1] * shape[2];
-  if (prior.length !== size) throw new Error(`relativeDataLeakage: the prior has ${prior.length} values, one image of [${shape.join(', ')}] has ${size}`);
-  for (const [what, batch] of [['reconstructions', reconstructions], ['originals', originals]] as const) {
-    if (batch.length === 0 || batch.length % size !== 0) throw new Error(`relativeDataLeakage: ${what} has ${batch.length} values, not a positive multiple of ${size}`);
+  if (prior.length !== size)
+    throw new Error(`relativeDataLeakage: the prior has ${prior.length} values, one image of [${shape.join(', ')}] has ${size}`);
+  for (const [what, batch] of [
+    ['reconstructions', reconstructions],
+    ['originals', originals],
+  ] as const) {
+    if (batch.length === 0 || batch.length % size !== 0)
+      throw new Error(`relativeDataLeakage: ${what} has ${batch.length} values, not a positive multiple of ${size}`);
   }
   const image = (b: Float32Array, i: number) => b.subarray(i * size, (i + 1) * size);
   const recCount = reconstructions.length / size;

@@ -151,7 +151,9 @@ export class AttackWorkerPool {
         slot.worker.postMessage(message, transfer);
       } catch (err) {
         // E.g. an input field that cannot be cloned: this job fails, the worker stays free.
-        job.reject(new AttackJobError(`attack input cannot be sent to a worker: ${err instanceof Error ? err.message : String(err)}`, job.attack));
+        job.reject(
+          new AttackJobError(`attack input cannot be sent to a worker: ${err instanceof Error ? err.message : String(err)}`, job.attack),
+        );
         continue;
       }
       slot.job = job;

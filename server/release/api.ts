@@ -55,15 +55,21 @@ function installErrorHandlers(app: FastifyInstance, bodyLimit: number, maxBatch:
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 429) return fail(reply, 429, 'rate-limited', err.message);
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'body-too-large', `request body exceeds ${bodyLimit} bytes (at most ${maxBatch} inputs per request)`, 'body');
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.name === 'SyntaxError') return fail(reply, 400, 'malformed-json', `request body is not valid JSON: ${err.message}`, 'body');
-    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 400, 'malformed-json', 'request body is empty; send {"inputs": [...]}', 'body');
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported-media-type', 'send the body as Content-Type: application/json', 'Content-Type');
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return fail(reply, 413, 'body-too-large', `request body exceeds ${bodyLimit} bytes (at most ${maxBatch} inputs per request)`, 'body');
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.name === 'SyntaxError')
+      return fail(reply, 400, 'malformed-json', `request body is not valid JSON: ${err.message}`, 'body');
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return fail(reply, 400, 'malformed-json', 'request body is empty; send {"inputs": [...]}', 'body');
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return fail(reply, 415, 'unsupported-media-type', 'send the body as Content-Type: application/json', 'Content-Type');
     if (status >= 400 && status < 500) return fail(reply, status, 'bad-request', err.message);
     return fail(reply, 500, 'internal', 'internal error while answering the request');
   });
 
-  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not-found', `no route ${req.method} ${req.url}; see POST /v1/predict and GET /v1/model`));
+  app.setNotFoundHandler((req, reply) =>
+    fail(reply, 404, 'not-found', `no route ${req.method} ${req.url}; see POST /v1/predict and GET /v1/model`),
+  );
 }
 
 export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ app: FastifyInstance; monitor: QueryMonitor }> {
@@ -80,9 +86,23 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization;
     const token = typeof header === 'string' && /^Bearer [^\s]+$/.test(header) ? header.slice(7) : null;
-    if (!token) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', 'missing API key: send the header "Authorization: Bearer <key>"', 'Authorization');
+    if (!token)
+      return fail(
+        reply.header('www-authenticate', 'Bearer'),
+        401,
+        'unauthorized',
+        'missing API key: send the header "Authorization: Bearer <key>"',
+        'Authorization',
+      );
     const id = ring.identify(token);
-    if (!id) return fail(reply.header('www-authenticate', 'Bearer error="invalid_token"'), 401, 'unauthorized', 'unknown API key', 'Authorization');
+    if (!id)
+      return fail(
+        reply.header('www-authenticate', 'Bearer error="invalid_token"'),
+        401,
+        'unauthorized',
+        'unknown API key',
+        'Authorization',
+      );
     if (monitor.isBlocked(id)) {
       const f = monitor.flagOf(id) as MonitorFlag;
       return fail(reply, 403, 'blocked', `this API key is blocked by the query monitor (${f.reason} after ${f.afterQueries} queries)`);
@@ -97,7 +117,11 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
     max: config.requestsPerSecond > 0 ? config.requestsPerSecond : Number.MAX_SAFE_INTEGER,
     timeWindow: 1000,
     keyGenerator: (req) => keyOf.get(req) ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate-limited', message: `more than ${ctx.max} requests per second for this key; retry after ${ctx.after}` }),
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      code: 'rate-limited',
+      message: `more than ${ctx.max} requests per second for this key; retry after ${ctx.after}`,
+    }),
   });
 
   installErrorHandlers(app, bodyLimitFor(inputSize, maxBatch), maxBatch);
@@ -125,7 +149,12 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
     const allowed = budget.take(id, parsed.batch);
     if (!allowed.ok) {
       reply.header('retry-after', String(allowed.retryAfterSeconds));
-      return fail(reply, 429, 'rate-limited', `more than ${config.inputsPerSecond} inputs per second for this key; retry after ${allowed.retryAfterSeconds} s`);
+      return fail(
+        reply,
+        429,
+        'rate-limited',
+        `more than ${config.inputsPerSecond} inputs per second for this key; retry after ${allowed.retryAfterSeconds} s`,
+      );
     }
     const probs = tf.tidy(() => {
       const images = tf.tensor4d(parsed.values, [parsed.batch, ...model.inputShape]) as Tensor4D;

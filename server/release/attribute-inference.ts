@@ -40,7 +40,8 @@ function argMax(values: readonly number[]): number {
 }
 
 export function mapAttribute(model: AttributeModel, attribute: SensitiveAttribute, known: Float64Array, y: number): AttributeGuess {
-  if (attribute.prior.length !== attribute.values) throw new Error(`attribute inference: prior has ${attribute.prior.length} entries for ${attribute.values} values`);
+  if (attribute.prior.length !== attribute.values)
+    throw new Error(`attribute inference: prior has ${attribute.prior.length} entries for ${attribute.values} values`);
   if (!(model.errorStd > 0)) throw new Error(`attribute inference: errorStd must be positive, got ${model.errorStd}`);
   // Log space: a poor fit makes the Gaussian likelihoods underflow to 0 for every value.
   const logScores = attribute.prior.map((p, v) => {

@@ -56,16 +56,30 @@ function evaluatorFor(o: RunReleaseOptions): Evaluator {
 }
 
 /** An API instance of its own for one attacker (or the benign client), with a fresh key: its monitor sees only that key. */
-async function privateApi(o: RunReleaseOptions, model: Model, config: ApiConfig, monitorLog: string): Promise<{ api: PredictionApi; key: string }> {
+async function privateApi(
+  o: RunReleaseOptions,
+  model: Model,
+  config: ApiConfig,
+  monitorLog: string,
+): Promise<{ api: PredictionApi; key: string }> {
   const key = generateKey();
   const api = await startPredictionApi({
-    model, params: o.params, config, keys: [key],
+    model,
+    params: o.params,
+    config,
+    keys: [key],
     onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`),
   });
   return { api, key };
 }
 
-async function runAttacks(o: RunReleaseOptions, model: Model, evaluator: Evaluator, monitorLog: string, log: (line: string) => void): Promise<ReleaseAttackRecord[]> {
+async function runAttacks(
+  o: RunReleaseOptions,
+  model: Model,
+  evaluator: Evaluator,
+  monitorLog: string,
+  log: (line: string) => void,
+): Promise<ReleaseAttackRecord[]> {
   const records: ReleaseAttackRecord[] = [];
   for (const attack of o.config.attacks) {
     const target = { model, params: o.params };
@@ -77,23 +91,40 @@ async function runAttacks(o: RunReleaseOptions, model: Model, evaluator: Evaluat
       const config = { ...o.config.api, masking: attack.masking ?? o.config.api.masking };
       const { api, key } = await privateApi(o, model, config, monitorLog);
       try {
-        const access = { kind: 'black-box', url: api.url, key, masking: maskingLabel(config.masking), flag: () => api.monitor.flagOf(keyId(key)) } as const;
+        const access = {
+          kind: 'black-box',
+          url: api.url,
+          key,
+          masking: maskingLabel(config.masking),
+          flag: () => api.monitor.flagOf(keyId(key)),
+        } as const;
         record = await runMiFaceAttack({ ...base, access });
       } finally {
         await api.close();
       }
     }
-    log(`release: mi-face ${record.access} (${record.masking}): class accuracy ${(100 * record.classAccuracy).toFixed(0)} %, ${record.queries} queries`);
+    log(
+      `release: mi-face ${record.access} (${record.masking}): class accuracy ${(100 * record.classAccuracy).toFixed(0)} %, ${record.queries} queries`,
+    );
     records.push(record);
   }
   return records;
 }
 
 /** The monitor's false positives: release.benignQueries held-out examples from a key of their own. */
-async function benignMonitor(o: RunReleaseOptions, model: Model, monitorLog: string): Promise<{ benignQueries: number; benignFlagged: number }> {
+async function benignMonitor(
+  o: RunReleaseOptions,
+  model: Model,
+  monitorLog: string,
+): Promise<{ benignQueries: number; benignFlagged: number }> {
   const { api, key } = await privateApi(o, model, o.config.api, monitorLog);
   try {
-    const sent = await sendBenignTraffic({ client: new PredictClient(api.url, key), examples: o.heldOut, count: o.config.benignQueries, seed: o.seed });
+    const sent = await sendBenignTraffic({
+      client: new PredictClient(api.url, key),
+      examples: o.heldOut,
+      count: o.config.benignQueries,
+      seed: o.seed,
+    });
     return { benignQueries: sent, benignFlagged: api.monitor.flagOf(keyId(key)) ? 1 : 0 };
   } finally {
     await api.close();
@@ -109,7 +140,13 @@ export async function runRelease(o: RunReleaseOptions): Promise<ReleaseOutcome> 
   if (o.config.api.enabled) {
     const keysFile = path.join(o.runDir, RELEASE_DIR, 'api-keys.json');
     const keys = loadOrCreateKeys(keysFile, o.config.api.keys).keys.map((k) => k.key);
-    api = await startPredictionApi({ model, params: o.params, config: o.config.api, keys, onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`) });
+    api = await startPredictionApi({
+      model,
+      params: o.params,
+      config: o.config.api,
+      keys,
+      onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`),
+    });
     log(`release: model served on ${api.url}/v1/predict until the run ends, keys in ${keysFile}`);
   }
   try {

@@ -53,10 +53,13 @@ export function loadOrCreateKeys(file: string, count = 1): KeysFile {
     throw new ReleaseError(`${file}: not valid JSON (${(err as Error).message})`);
   }
   if (parsed.format !== KEYS_FILE_FORMAT || !Array.isArray(parsed.keys) || parsed.keys.length === 0) {
-    throw new ReleaseError(`${file}: expected {"format": "${KEYS_FILE_FORMAT}", "keys": [{"id", "key", "createdAt"}, ...]} with at least one key`);
+    throw new ReleaseError(
+      `${file}: expected {"format": "${KEYS_FILE_FORMAT}", "keys": [{"id", "key", "createdAt"}, ...]} with at least one key`,
+    );
   }
   parsed.keys.forEach((k, i) => {
-    if (typeof k?.key !== 'string' || !k.key.startsWith(KEY_PREFIX)) throw new ReleaseError(`${file}: keys[${i}].key is not a ${KEY_PREFIX}… key`);
+    if (typeof k?.key !== 'string' || !k.key.startsWith(KEY_PREFIX))
+      throw new ReleaseError(`${file}: keys[${i}].key is not a ${KEY_PREFIX}… key`);
   });
   return { format: KEYS_FILE_FORMAT, keys: parsed.keys.map((k) => ({ id: keyId(k.key), key: k.key, createdAt: k.createdAt })) };
 }

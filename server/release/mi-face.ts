@@ -35,7 +35,10 @@ export interface InversionResult {
   stoppedBy: 'threshold' | 'patience' | 'iterations' | 'query-budget' | 'blocked';
 }
 
-export type MiFaceParams = Pick<MiFaceConfig, 'iterations' | 'patience' | 'costThreshold' | 'stepSize' | 'process' | 'auxWeight' | 'maxQueries'>;
+export type MiFaceParams = Pick<
+  MiFaceConfig,
+  'iterations' | 'patience' | 'costThreshold' | 'stepSize' | 'process' | 'auxWeight' | 'maxQueries'
+>;
 
 function auxTerm(x: Float32Array, weight: number): number {
   if (weight === 0) return 0;
@@ -90,11 +93,24 @@ export async function invertClass(oracle: ConfidenceOracle, label: number, size:
     }
     x = descend(x, answer.gradient, p);
   }
-  return { label, image: best.image, cost: Number.isFinite(best.cost) ? best.cost : 1, iterations: costs.length, queries: oracle.queries - startQueries, stoppedBy };
+  return {
+    label,
+    image: best.image,
+    cost: Number.isFinite(best.cost) ? best.cost : 1,
+    iterations: costs.length,
+    queries: oracle.queries - startQueries,
+    stoppedBy,
+  };
 }
 
 /** One inversion per class, in order. */
-export async function miFace(oracle: ConfidenceOracle, labels: readonly number[], size: number, p: MiFaceParams, onClass?: (r: InversionResult) => void): Promise<InversionResult[]> {
+export async function miFace(
+  oracle: ConfidenceOracle,
+  labels: readonly number[],
+  size: number,
+  p: MiFaceParams,
+  onClass?: (r: InversionResult) => void,
+): Promise<InversionResult[]> {
   const results: InversionResult[] = [];
   for (const label of labels) {
     const r = await invertClass(oracle, label, size, p);

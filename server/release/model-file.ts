@@ -88,7 +88,8 @@ function readMeta(file: string): ReleasedModelFile {
     throw new ReleaseError(`${file}: cannot read the released model (${(err as Error).message}); was the run made with release.api set?`);
   }
   const meta = parsed as Partial<ReleasedModelFile>;
-  if (meta.format !== RELEASED_MODEL_FORMAT) throw new ReleaseError(`${file}: format is ${JSON.stringify(meta.format)}, expected "${RELEASED_MODEL_FORMAT}"`);
+  if (meta.format !== RELEASED_MODEL_FORMAT)
+    throw new ReleaseError(`${file}: format is ${JSON.stringify(meta.format)}, expected "${RELEASED_MODEL_FORMAT}"`);
   if (!meta.definition || meta.definition.format !== MODEL_DEFINITION_FORMAT) {
     throw new ReleaseError(`${file}: "definition" is missing or not a ${MODEL_DEFINITION_FORMAT} model definition`);
   }
@@ -109,10 +110,12 @@ export function loadReleasedModel(runDir: string): ReleasedModel {
   } catch (err) {
     throw new ReleaseError(`${paramsPath}: cannot read the parameters (${(err as Error).message})`);
   }
-  if (sha256(bytes) !== meta.paramsSha256) throw new ReleaseError(`${paramsPath}: SHA-256 differs from model.json's paramsSha256 (file changed or truncated)`);
+  if (sha256(bytes) !== meta.paramsSha256)
+    throw new ReleaseError(`${paramsPath}: SHA-256 differs from model.json's paramsSha256 (file changed or truncated)`);
   const model = modelFromDefinition(meta.definition);
   const expected = paramCount(model.specs);
-  if (bytes.length !== expected * 4) throw new ReleaseError(`${paramsPath}: ${bytes.length} bytes, the model needs ${expected} float32 values`);
+  if (bytes.length !== expected * 4)
+    throw new ReleaseError(`${paramsPath}: ${bytes.length} bytes, the model needs ${expected} float32 values`);
   const params = new Float32Array(expected);
   for (let i = 0; i < expected; i++) params[i] = bytes.readFloatLE(i * 4);
   return { model, params, meta };

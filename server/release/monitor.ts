@@ -80,11 +80,22 @@ export class QueryMonitor {
     for (let i = 0; i < n; i++) {
       state.queries++;
       this.observeInput(state, inputs.subarray(i * this.inputSize, (i + 1) * this.inputSize));
-      if (!state.flag && state.probes >= this.config.probeThreshold) this.raise(keyId, state, this.probeReason(state), `${state.probes} of the last ${this.config.window} inputs lie within RMS ${this.config.nearDistance} of an earlier one`);
+      if (!state.flag && state.probes >= this.config.probeThreshold)
+        this.raise(
+          keyId,
+          state,
+          this.probeReason(state),
+          `${state.probes} of the last ${this.config.window} inputs lie within RMS ${this.config.nearDistance} of an earlier one`,
+        );
     }
     this.observeClimb(state, inputs.subarray(0, this.inputSize), scores.subarray(0, numClasses));
     if (!state.flag && state.climbStreak >= this.config.climbThreshold) {
-      this.raise(keyId, state, 'confidence-climbing sequence', `${state.climbStreak} requests in a row moved by small steps and raised class ${state.climbClass}'s score`);
+      this.raise(
+        keyId,
+        state,
+        'confidence-climbing sequence',
+        `${state.climbStreak} requests in a row moved by small steps and raised class ${state.climbClass}'s score`,
+      );
     }
     return state.flag;
   }
@@ -94,8 +105,18 @@ export class QueryMonitor {
     if (!s) {
       const w = this.config.window;
       s = {
-        queries: 0, ring: new Float32Array(w * SKETCH_DIM), ringCount: 0, ringNext: 0, probeFlags: new Uint8Array(w),
-        probeDistance: new Float32Array(w), probes: 0, lastFirst: null, lastScores: null, climbClass: -1, climbStreak: 0, flag: null,
+        queries: 0,
+        ring: new Float32Array(w * SKETCH_DIM),
+        ringCount: 0,
+        ringNext: 0,
+        probeFlags: new Uint8Array(w),
+        probeDistance: new Float32Array(w),
+        probes: 0,
+        lastFirst: null,
+        lastScores: null,
+        climbClass: -1,
+        climbStreak: 0,
+        flag: null,
       };
       this.keys.set(keyId, s);
     }

@@ -20,14 +20,24 @@ export class WhiteBoxOracle implements ConfidenceOracle {
   readonly queries = 0;
   private readonly params: Tensor[];
 
-  constructor(private readonly model: Model, params: Float32Array) {
+  constructor(
+    private readonly model: Model,
+    params: Float32Array,
+  ) {
     this.params = unflattenParams(params, model.specs);
   }
 
   async evaluate(x: Float32Array, label: number): Promise<OracleAnswer> {
     const { value, grad } = tf.tidy(() => {
       const input = tf.tensor4d(x, [1, ...this.model.inputShape]);
-      const f = (img: Tensor) => tf.sub(1, tf.softmax(this.model.apply(this.params, img as Tensor4D)).gather([label], 1).sum()) as tf.Scalar;
+      const f = (img: Tensor) =>
+        tf.sub(
+          1,
+          tf
+            .softmax(this.model.apply(this.params, img as Tensor4D))
+            .gather([label], 1)
+            .sum(),
+        ) as tf.Scalar;
       return tf.valueAndGrad(f)(input);
     });
     const cost = (await value.data())[0];

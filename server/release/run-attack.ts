@@ -19,7 +19,8 @@ export interface ReleasedTarget {
   params: Float32Array;
 }
 
-export type Access = { kind: 'white-box' } | { kind: 'black-box'; url: string; key: string; masking: string; flag?: () => MonitorFlag | null };
+export type Access =
+  { kind: 'white-box' } | { kind: 'black-box'; url: string; key: string; masking: string; flag?: () => MonitorFlag | null };
 
 export interface AttackRunOptions {
   config: MiFaceConfig;
@@ -53,7 +54,9 @@ export async function runMiFaceAttack(opts: AttackRunOptions): Promise<ReleaseAt
   const size = target.model.inputShape.reduce((a, b) => a * b, 1);
   const labels = config.classes ?? Array.from({ length: target.model.numClasses }, (_, i) => i);
   const client = access.kind === 'black-box' ? new PredictClient(access.url, access.key) : null;
-  const oracle: ConfidenceOracle = client ? new BlackBoxOracle(client, config.estimator, opts.seed ?? 0) : new WhiteBoxOracle(target.model, target.params);
+  const oracle: ConfidenceOracle = client
+    ? new BlackBoxOracle(client, config.estimator, opts.seed ?? 0)
+    : new WhiteBoxOracle(target.model, target.params);
   const started = performance.now();
   const inversions = await miFace(oracle, labels, size, config, opts.onClass);
   const seconds = (performance.now() - started) / 1000;

@@ -22,7 +22,15 @@ export interface Evaluator {
 }
 
 /** The evaluator's architecture: deliberately unlike the softmax/MLP models MI-FACE attacks. */
-export const EVALUATOR_MODEL = modelSchema.parse({ name: 'convnet', channels: [16, 32], kernelSize: 5, padding: 2, activation: 'relu', pool: true, hidden: [] });
+export const EVALUATOR_MODEL = modelSchema.parse({
+  name: 'convnet',
+  channels: [16, 32],
+  kernelSize: 5,
+  padding: 2,
+  activation: 'relu',
+  pool: true,
+  hidden: [],
+});
 
 export function trainEvaluator(heldOut: Dataset, checkOn: Dataset, cfg: ReleaseConfig['evaluator'], seed: number): Evaluator {
   const model = buildModel(EVALUATOR_MODEL, heldOut.shape, heldOut.numClasses);
@@ -78,8 +86,17 @@ export function scoreInversions(
     const o = nearest(image, train, spread(own, limit));
     const x = nearest(image, train, spread(other, limit));
     return {
-      label: r.label, predicted: predicted[i], confidence: confidences[i], cost: r.cost, iterations: r.iterations, queries: r.queries,
-      ssimOwn: o.ssim, psnrOwn: o.psnr, ssimOther: x.ssim, psnrOther: x.psnr, nearestIndex: o.index,
+      label: r.label,
+      predicted: predicted[i],
+      confidence: confidences[i],
+      cost: r.cost,
+      iterations: r.iterations,
+      queries: r.queries,
+      ssimOwn: o.ssim,
+      psnrOwn: o.psnr,
+      ssimOther: x.ssim,
+      psnrOther: x.psnr,
+      nearestIndex: o.index,
     };
   });
 }
@@ -89,7 +106,12 @@ export function classAccuracy(records: readonly ReleaseClassRecord[]): number {
 }
 
 /** PNG: the inversions in class order (top row) above their nearest own-class training examples. */
-export function writeInversionGrid(file: string, inversions: readonly InversionResult[], records: readonly ReleaseClassRecord[], train: Dataset): void {
+export function writeInversionGrid(
+  file: string,
+  inversions: readonly InversionResult[],
+  records: readonly ReleaseClassRecord[],
+  train: Dataset,
+): void {
   const size = exampleSize(train);
   const top = new Float32Array(inversions.length * size);
   const bottom = new Float32Array(inversions.length * size);
@@ -98,5 +120,12 @@ export function writeInversionGrid(file: string, inversions: readonly InversionR
     const n = records[i].nearestIndex;
     if (n >= 0) bottom.set(train.images.subarray(n * size, (n + 1) * size), i * size);
   });
-  writeImageGrid(file, [{ images: top, count: inversions.length }, { images: bottom, count: inversions.length }], train.shape);
+  writeImageGrid(
+    file,
+    [
+      { images: top, count: inversions.length },
+      { images: bottom, count: inversions.length },
+    ],
+    train.shape,
+  );
 }

@@ -38,7 +38,10 @@ export function trainClassifier(model: Model, data: Dataset, opts: TrainOptions)
       const idx = order.slice(start, start + opts.batchSize);
       tf.tidy(() => {
         const images = tf.tensor4d(batchImages(data, idx), [idx.length, ...data.shape]);
-        const targets = oneHot(idx.map((i) => data.labels[i]), model.numClasses);
+        const targets = oneHot(
+          idx.map((i) => data.labels[i]),
+          model.numClasses,
+        );
         optimizer.minimize(() => softCrossEntropy(model.apply(variables, images), targets) as tf.Scalar, false, variables);
       });
     }

@@ -51,7 +51,10 @@ function copyInput(value: unknown, shape: ImageShape, field: string, out: Float3
     return;
   }
   if (!Array.isArray(value) || (value.length !== shape[0] && value.length !== size)) {
-    throw new InputError(field, `expected ${size} numbers (flat) or an array of ${shape[0]} rows (nested [${shape.join(', ')}]), got ${describe(value)}`);
+    throw new InputError(
+      field,
+      `expected ${size} numbers (flat) or an array of ${shape[0]} rows (nested [${shape.join(', ')}]), got ${describe(value)}`,
+    );
   }
   copyNested(value, shape, field, out, offset);
 }
@@ -67,7 +70,8 @@ export function parsePredictBody(body: unknown, shape: ImageShape, maxBatch: num
   if (inputs === undefined) throw new InputError('inputs', 'missing (a batch: an array of inputs)');
   if (!Array.isArray(inputs)) throw new InputError('inputs', `expected an array of inputs, got ${describe(inputs)}`);
   if (inputs.length === 0) throw new InputError('inputs', 'empty batch (send at least one input)');
-  if (inputs.length > maxBatch) throw new InputError('inputs', `batch of ${inputs.length} inputs exceeds the limit of ${maxBatch} per request`);
+  if (inputs.length > maxBatch)
+    throw new InputError('inputs', `batch of ${inputs.length} inputs exceeds the limit of ${maxBatch} per request`);
   const size = shape[0] * shape[1] * shape[2];
   const values = new Float32Array(inputs.length * size);
   inputs.forEach((input, i) => copyInput(input, shape, `inputs[${i}]`, values, i * size));

@@ -58,7 +58,12 @@ export function runTraces(outDir: string, results: RunResults): { traces: TraceM
 }
 
 /** The specs this run has data for, by file name. */
-export function chartSpecs(outDir: string, results: RunResults, traces: TraceMap, restarts: RestartMap = new Map()): Array<[string, TopLevelSpec]> {
+export function chartSpecs(
+  outDir: string,
+  results: RunResults,
+  traces: TraceMap,
+  restarts: RestartMap = new Map(),
+): Array<[string, TopLevelSpec]> {
   const name = results.scenario.name;
   const series = roundSeries(outDir, results);
   const specs: Array<[string, TopLevelSpec]> = [];

@@ -27,5 +27,7 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
 
 /** PNG bytes of an SVG document, drawn at `scale` × its own size (2 suits print). */
 export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
-  return sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * scale })
+    .png()
+    .toBuffer();
 }

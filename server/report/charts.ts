@@ -52,11 +52,19 @@ function finite(...values: number[]): boolean {
 }
 
 function roundRows(series: readonly RoundSeries[], value: (r: RoundRecord) => number): Array<Record<string, string | number>> {
-  return series.flatMap((s) => s.rounds.filter((r) => finite(r.round, value(r))).map((r) => ({ series: s.name, round: r.round, value: value(r) })));
+  return series.flatMap((s) =>
+    s.rounds.filter((r) => finite(r.round, value(r))).map((r) => ({ series: s.name, round: r.round, value: value(r) })),
+  );
 }
 
 /** Several series: coloured and listed in their given order (a sweep's variant order), not alphabetically. */
-function roundChart(title: string, yTitle: string, rows: Array<Record<string, string | number>>, names: readonly string[], yDomain?: [number, number]): TopLevelSpec {
+function roundChart(
+  title: string,
+  yTitle: string,
+  rows: Array<Record<string, string | number>>,
+  names: readonly string[],
+  yDomain?: [number, number],
+): TopLevelSpec {
   return {
     ...base(title),
     data: { values: rows },
@@ -71,12 +79,23 @@ function roundChart(title: string, yTitle: string, rows: Array<Record<string, st
 
 /** Test accuracy (%) per round. */
 export function accuracySpec(series: readonly RoundSeries[], name: string): TopLevelSpec {
-  return roundChart(`${name}: test accuracy`, 'test accuracy (%)', roundRows(series, (r) => 100 * r.testAccuracy), series.map((s) => s.name), [0, 100]);
+  return roundChart(
+    `${name}: test accuracy`,
+    'test accuracy (%)',
+    roundRows(series, (r) => 100 * r.testAccuracy),
+    series.map((s) => s.name),
+    [0, 100],
+  );
 }
 
 /** Test loss (cross-entropy, nats) per round. */
 export function lossSpec(series: readonly RoundSeries[], name: string): TopLevelSpec {
-  return roundChart(`${name}: test loss`, 'test loss (nats)', roundRows(series, (r) => r.testLoss), series.map((s) => s.name));
+  return roundChart(
+    `${name}: test loss`,
+    'test loss (nats)',
+    roundRows(series, (r) => r.testLoss),
+    series.map((s) => s.name),
+  );
 }
 
 /** ε of the (ε, δ)-DP guarantee accumulated up to each round. */
@@ -94,7 +113,9 @@ export function privacySpec(series: readonly RoundSeries[], name: string): TopLe
  * axis and are left out.
  */
 export function objectiveSpec(traces: readonly ObjectiveTrace[], name: string): TopLevelSpec {
-  const points = traces.flatMap((t) => t.points.filter(([x, y]) => finite(x, y) && y > 0).map(([iteration, objective]) => ({ attack: t.name, iteration, objective })));
+  const points = traces.flatMap((t) =>
+    t.points.filter(([x, y]) => finite(x, y) && y > 0).map(([iteration, objective]) => ({ attack: t.name, iteration, objective })),
+  );
   const restarts = traces.flatMap((t) => (t.restartStarts ?? []).map((iteration) => ({ attack: t.name, iteration })));
   const color = { field: 'attack', type: 'nominal' as const, title: null, legend: traces.length > 1 ? {} : null };
   const lines = {
@@ -102,7 +123,13 @@ export function objectiveSpec(traces: readonly ObjectiveTrace[], name: string): 
     mark: { type: 'line' as const, strokeWidth: 1.5 },
     encoding: {
       x: { field: 'iteration', type: 'quantitative' as const, title: 'iteration' },
-      y: { field: 'objective', type: 'quantitative' as const, title: 'objective (log scale)', scale: { type: 'log' as const }, axis: { format: '~g' } },
+      y: {
+        field: 'objective',
+        type: 'quantitative' as const,
+        title: 'objective (log scale)',
+        scale: { type: 'log' as const },
+        axis: { format: '~g' },
+      },
       color,
     },
   };
@@ -126,14 +153,25 @@ export function frontierSpec(rows: readonly SweepRow[], name: string): TopLevelS
   const encoding = {
     x: { field: 'accuracy', type: 'quantitative' as const, title: 'final test accuracy (%)', scale: { zero: false, padding: 20 } },
     // SSIM can dip just below 0 for noise; keep such points on the chart.
-    y: { field: 'ssim', type: 'quantitative' as const, title: 'leakage: mean SSIM of reconstructions', scale: { domain: [Math.min(0, ...values.map((v) => v.ssim)), 1] } },
+    y: {
+      field: 'ssim',
+      type: 'quantitative' as const,
+      title: 'leakage: mean SSIM of reconstructions',
+      scale: { domain: [Math.min(0, ...values.map((v) => v.ssim)), 1] },
+    },
   };
   return {
     ...base(`${name}: privacy–utility frontier`),
     data: { values },
     layer: [
-      { mark: { type: 'point', filled: true, size: 80 }, encoding: { ...encoding, color: { field: 'variant', type: 'nominal', legend: null } } },
-      { mark: { type: 'text', dx: 8, align: 'left', baseline: 'middle', fontSize: 11 }, encoding: { ...encoding, text: { field: 'variant', type: 'nominal' } } },
+      {
+        mark: { type: 'point', filled: true, size: 80 },
+        encoding: { ...encoding, color: { field: 'variant', type: 'nominal', legend: null } },
+      },
+      {
+        mark: { type: 'text', dx: 8, align: 'left', baseline: 'middle', fontSize: 11 },
+        encoding: { ...encoding, text: { field: 'variant', type: 'nominal' } },
+      },
     ],
   };
 }

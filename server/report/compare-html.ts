@@ -52,12 +52,26 @@ function keyFigures(r: RunResults): string[] {
   ];
 }
 
-const FIGURE_NAMES = ['scenario', 'training', 'attack', 'rounds', 'final test accuracy', 'attacks scored', 'median PSNR dB', 'median SSIM', 'median label accuracy', 'privacy'];
+const FIGURE_NAMES = [
+  'scenario',
+  'training',
+  'attack',
+  'rounds',
+  'final test accuracy',
+  'attacks scored',
+  'median PSNR dB',
+  'median SSIM',
+  'median label accuracy',
+  'privacy',
+];
 
 function figuresTable(a: ComparedRun, b: ComparedRun): string {
   const fa = keyFigures(a.results);
   const fb = keyFigures(b.results);
-  return table(['', a.label, b.label], FIGURE_NAMES.map((name, i) => [name, fa[i], fb[i]]));
+  return table(
+    ['', a.label, b.label],
+    FIGURE_NAMES.map((name, i) => [name, fa[i], fb[i]]),
+  );
 }
 
 function differences(a: ComparedRun, b: ComparedRun): string {
@@ -65,7 +79,10 @@ function differences(a: ComparedRun, b: ComparedRun): string {
   const fb = flatten(b.results.scenario);
   const keys = [...new Set([...fa.keys(), ...fb.keys()])].sort().filter((k) => fa.get(k) !== fb.get(k));
   if (keys.length === 0) return '<p>The two scenarios are identical (after defaults were filled in).</p>';
-  return table(['scenario field', a.label, b.label], keys.map((k) => [k, fa.get(k) ?? '(unset)', fb.get(k) ?? '(unset)']));
+  return table(
+    ['scenario field', a.label, b.label],
+    keys.map((k) => [k, fa.get(k) ?? '(unset)', fb.get(k) ?? '(unset)']),
+  );
 }
 
 function sideBySide(a: string, b: string): string {
@@ -73,8 +90,18 @@ function sideBySide(a: string, b: string): string {
 }
 
 function charts(run: ComparedRun): string {
-  const names: Array<[string, string]> = [['accuracy', 'test accuracy'], ['loss', 'test loss'], ['attack-objective', 'attack objective'], ['privacy', 'ε spent'], ['frontier', 'privacy–utility frontier']];
-  return names.map(([name, caption]) => (run.assets.charts.has(name) ? figure(svgDataUri(run.assets.charts.get(name) as string), `${run.label}: ${caption}`) : '')).join('');
+  const names: Array<[string, string]> = [
+    ['accuracy', 'test accuracy'],
+    ['loss', 'test loss'],
+    ['attack-objective', 'attack objective'],
+    ['privacy', 'ε spent'],
+    ['frontier', 'privacy–utility frontier'],
+  ];
+  return names
+    .map(([name, caption]) =>
+      run.assets.charts.has(name) ? figure(svgDataUri(run.assets.charts.get(name) as string), `${run.label}: ${caption}`) : '',
+    )
+    .join('');
 }
 
 function pictures(run: ComparedRun): string {
@@ -93,7 +120,11 @@ export function renderCompareHtml(runs: readonly [ComparedRun, ComparedRun]): st
     `<h1>${escapeHtml(a.label)} vs ${escapeHtml(b.label)}</h1>`,
     section('figures', 'Key figures', figuresTable(a, b)),
     section('differences', 'What differs', differences(a, b)),
-    section('verdicts', 'Verdicts', sideBySide(`<h3>${escapeHtml(a.label)}</h3>${verdictBlock(a.verdict)}`, `<h3>${escapeHtml(b.label)}</h3>${verdictBlock(b.verdict)}`)),
+    section(
+      'verdicts',
+      'Verdicts',
+      sideBySide(`<h3>${escapeHtml(a.label)}</h3>${verdictBlock(a.verdict)}`, `<h3>${escapeHtml(b.label)}</h3>${verdictBlock(b.verdict)}`),
+    ),
     section('charts', 'Charts', sideBySide(charts(a), charts(b))),
     section('reconstructions', 'Reconstructions', sideBySide(pictures(a), pictures(b))),
   ];

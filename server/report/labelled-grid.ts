@@ -56,9 +56,12 @@ export function comparisonPairs(record: AttackRecord, png: PNG): GridPair[] {
   const cellW = (png.width - PNG_GAP) / bottom.length - PNG_GAP;
   const cellH = (png.height - PNG_GAP) / 2 - PNG_GAP;
   if (!Number.isInteger(cellW) || !Number.isInteger(cellH) || cellW <= 0 || cellH <= 0) {
-    throw new Error(`${record.image}: ${png.width}×${png.height} px is not a comparison of ${originals} originals and ${reconstructions} reconstructions`);
+    throw new Error(
+      `${record.image}: ${png.width}×${png.height} px is not a comparison of ${originals} originals and ${reconstructions} reconstructions`,
+    );
   }
-  const cell = (row: number, column: number) => crop(png, PNG_GAP + column * (cellW + PNG_GAP), PNG_GAP + row * (cellH + PNG_GAP), cellW, cellH);
+  const cell = (row: number, column: number) =>
+    crop(png, PNG_GAP + column * (cellW + PNG_GAP), PNG_GAP + row * (cellH + PNG_GAP), cellW, cellH);
   const pairs: GridPair[] = bottom.map((i, column) => {
     const j = column < originals ? column : -1;
     const score = i >= 0 ? scores[i] : undefined;
@@ -128,7 +131,9 @@ export function labelledGridSvg(pairs: readonly GridPair[], title: string, class
           : `<rect x="${x}" y="${y}" width="${side}" height="${side}" fill="#eee" stroke="#ccc"/>`;
       parts.push(image(p.original, y0), image(p.reconstruction, y0 + side + PAD));
       captionLines(p, classNames).forEach((line, n) => {
-        parts.push(`<text x="${x}" y="${y0 + 2 * (side + PAD) + 12 + 15 * n}" font-size="12" fill="${line.color}">${escapeXml(line.text)}</text>`);
+        parts.push(
+          `<text x="${x}" y="${y0 + 2 * (side + PAD) + 12 + 15 * n}" font-size="12" fill="${line.color}">${escapeXml(line.text)}</text>`,
+        );
       });
     });
   }

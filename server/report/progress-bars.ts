@@ -11,7 +11,15 @@ import { attackResultLine, jobKey, jobName, roundLine } from './progress-format'
 
 export function attachProgressBars(events: RunEvents, stream: NodeJS.WriteStream = process.stderr): () => void {
   const bars = new MultiBar(
-    { stream, format: '{name} |{bar}| {value}/{total} {detail}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: 30, fps: 5 },
+    {
+      stream,
+      format: '{name} |{bar}| {value}/{total} {detail}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      barsize: 30,
+      fps: 5,
+    },
     Presets.shades_classic,
   );
   let rounds: SingleBar | null = null;

@@ -49,24 +49,50 @@ function reconstructions(results: RunResults, assets: ReportAssets): string {
     if (a.error) return `<p class="error">${escapeHtml(`Round ${a.round}, ${a.target} (${a.view}): ${a.error}`)}</p>`;
     const rel = a.labelledImage ?? a.image;
     const uri = rel ? assets.image(rel) : null;
-    return uri ? figure(uri, attackCaption(a), `reconstructions of round ${a.round} ${a.target}`) : paragraph(`${attackCaption(a)} (picture missing)`);
+    return uri
+      ? figure(uri, attackCaption(a), `reconstructions of round ${a.round} ${a.target}`)
+      : paragraph(`${attackCaption(a)} (picture missing)`);
   });
-  return paragraph('Each column: the private original above the reconstruction, with PSNR, SSIM and true → recovered label; worst first.') + parts.join('\n');
+  return (
+    paragraph('Each column: the private original above the reconstruction, with PSNR, SSIM and true → recovered label; worst first.') +
+    parts.join('\n')
+  );
 }
 
 function training(results: RunResults, assets: ReportAssets): string {
   const charts = chart(assets, 'accuracy', 'Test accuracy per round.') + chart(assets, 'loss', 'Test loss per round.');
-  if (results.rounds.length === 0) return charts || paragraph(results.sweep ? 'A sweep: see each variant for its rounds.' : 'No rounds completed.');
-  const rows = results.rounds.map((r) => [String(r.round), percent(r.testAccuracy), fixed(r.testLoss, 4), String(r.participants.length), r.dropped.join(', ') || '–', fixed(r.seconds, 2)]);
-  return charts + `<details><summary>Rounds</summary>${table(['round', 'test accuracy', 'test loss', 'participants', 'dropped', 'seconds'], rows, [true, true, true, true, false, true])}</details>`;
+  if (results.rounds.length === 0)
+    return charts || paragraph(results.sweep ? 'A sweep: see each variant for its rounds.' : 'No rounds completed.');
+  const rows = results.rounds.map((r) => [
+    String(r.round),
+    percent(r.testAccuracy),
+    fixed(r.testLoss, 4),
+    String(r.participants.length),
+    r.dropped.join(', ') || '–',
+    fixed(r.seconds, 2),
+  ]);
+  return (
+    charts +
+    `<details><summary>Rounds</summary>${table(['round', 'test accuracy', 'test loss', 'participants', 'dropped', 'seconds'], rows, [true, true, true, true, false, true])}</details>`
+  );
 }
 
 function privacy(results: RunResults, assets: ReportAssets): string {
   const p = results.privacy;
-  const rows = (results.sweep ?? []).filter((r) => r.privacy).map((r) => [r.variant, fixed(r.privacy?.epsilon, 3), String(r.privacy?.delta), String(r.privacy?.noiseMultiplier), String(r.privacy?.steps)]);
+  const rows = (results.sweep ?? [])
+    .filter((r) => r.privacy)
+    .map((r) => [
+      r.variant,
+      fixed(r.privacy?.epsilon, 3),
+      String(r.privacy?.delta),
+      String(r.privacy?.noiseMultiplier),
+      String(r.privacy?.steps),
+    ]);
   if (!p && rows.length === 0) return '';
   const text = p
-    ? paragraph(`(ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta})-differential privacy after ${p.steps} rounds: noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate} (Rényi-DP accountant). Smaller ε is stronger; ε above about 10 promises little.`)
+    ? paragraph(
+        `(ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta})-differential privacy after ${p.steps} rounds: noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate} (Rényi-DP accountant). Smaller ε is stronger; ε above about 10 promises little.`,
+      )
     : table(['variant', 'ε', 'δ', 'noise multiplier', 'rounds'], rows, [false, true, true, true, true]);
   return section('privacy', 'Privacy spent', text + chart(assets, 'privacy', 'ε spent up to each round.'));
 }
@@ -80,7 +106,7 @@ function defences(results: RunResults): string {
   const none = results.sweep ? 'No defence in the base scenario.' : 'No defence is configured in this run.';
   const list = items.length ? `<ul>${items.join('')}</ul>` : paragraph(none);
   const cost = results.sweep
-    ? paragraph('Accuracy cost of each variant: the defence table below (the first variant\'s final test accuracy minus its own).')
+    ? paragraph("Accuracy cost of each variant: the defence table below (the first variant's final test accuracy minus its own).")
     : paragraph('The accuracy cost of a defence needs a baseline: run a sweep with the undefended variant first.');
   return section('defences', 'Defences', list + cost);
 }
@@ -99,14 +125,30 @@ function sweep(results: RunResults, assets: ReportAssets): string {
     sweepReleaseCell(r),
   ]);
   const body =
-    chart(assets, 'frontier', 'Privacy–utility frontier: leakage (mean SSIM of the reconstructions) against final test accuracy, one point per variant.') +
-    table(['variant', 'overrides', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'ε', 'released model (MI-FACE)'], rows, [false, false, true, true, true, true, true, true, false]);
+    chart(
+      assets,
+      'frontier',
+      'Privacy–utility frontier: leakage (mean SSIM of the reconstructions) against final test accuracy, one point per variant.',
+    ) +
+    table(
+      ['variant', 'overrides', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'ε', 'released model (MI-FACE)'],
+      rows,
+      [false, false, true, true, true, true, true, true, false],
+    );
   const grid = (results.images ?? []).filter((i) => i.endsWith('reconstructions.png')).map((i) => assets.image(i));
-  return section('sweep', 'Defence table', body + grid.map((uri) => (uri ? figure(uri, 'One row of reconstructions per variant.') : '')).join(''));
+  return section(
+    'sweep',
+    'Defence table',
+    body + grid.map((uri) => (uri ? figure(uri, 'One row of reconstructions per variant.') : '')).join(''),
+  );
 }
 
 export function renderReportHtml(results: RunResults, verdict: ReportVerdict, assets: ReportAssets): string {
-  const objective = chart(assets, 'attack-objective', 'Attack objective per iteration (log scale); dashed lines mark restart boundaries when known.');
+  const objective = chart(
+    assets,
+    'attack-objective',
+    'Attack objective per iteration (log scale); dashed lines mark restart boundaries when known.',
+  );
   const body = [
     header(results),
     section('verdict', 'Verdict', verdictBlock(verdict)),

@@ -29,7 +29,11 @@ export interface ReportOptions {
 }
 
 /** Each attack with its labelled grid beside its comparison picture (a failure only loses the labels). */
-async function labelAttacks(outDir: string, attacks: readonly AttackRecord[], options: ReportOptions): Promise<{ attacks: AttackRecord[]; files: string[] }> {
+async function labelAttacks(
+  outDir: string,
+  attacks: readonly AttackRecord[],
+  options: ReportOptions,
+): Promise<{ attacks: AttackRecord[]; files: string[] }> {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const files: string[] = [];
   const labelled: AttackRecord[] = [];

@@ -25,7 +25,10 @@ export type ResultsParts = Omit<RunResults, 'format' | 'fedleakVersion' | 'finis
 
 /** fedleak's version from package.json (this file lives in dist/server/report/ or server/report/). */
 export function fedleakVersion(): string {
-  for (const up of [['..', '..', '..'], ['..', '..']]) {
+  for (const up of [
+    ['..', '..', '..'],
+    ['..', '..'],
+  ]) {
     const file = path.resolve(__dirname, ...up, 'package.json');
     if (!fs.existsSync(file)) continue;
     const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
@@ -93,7 +96,12 @@ export function writeResults(outDir: string, results: RunResults): string {
  * The whole report: the derived files, summary.md, then results.json (last, so its presence
  * means the report is complete). Returns the files written (absolute paths), results.json first.
  */
-export async function writeReport(outDir: string, results: RunResults, traces: TraceMap = new Map(), options: ReportOptions = {}): Promise<string[]> {
+export async function writeReport(
+  outDir: string,
+  results: RunResults,
+  traces: TraceMap = new Map(),
+  options: ReportOptions = {},
+): Promise<string[]> {
   const report = await writeReportFiles(outDir, results, traces, options);
   const summary = path.join(outDir, 'summary.md');
   writeFileAtomic(summary, summaryMarkdown(report.results));

@@ -17,16 +17,21 @@ export class RunFolderError extends Error {
 export function readRunFolder(dir: string): RunResults {
   const folder = path.resolve(dir);
   if (!fs.existsSync(folder)) throw new RunFolderError(`${dir}: no such folder; give a run folder written by \`fedleak run\``);
-  if (!fs.statSync(folder).isDirectory()) throw new RunFolderError(`${dir}: not a folder; give a run folder written by \`fedleak run\` (the folder holding results.json)`);
+  if (!fs.statSync(folder).isDirectory())
+    throw new RunFolderError(`${dir}: not a folder; give a run folder written by \`fedleak run\` (the folder holding results.json)`);
   const file = path.join(folder, 'results.json');
-  if (!fs.existsSync(file)) throw new RunFolderError(`${dir}: no results.json in this folder; is it a run folder written by \`fedleak run\`, and has the run finished?`);
+  if (!fs.existsSync(file))
+    throw new RunFolderError(
+      `${dir}: no results.json in this folder; is it a run folder written by \`fedleak run\`, and has the run finished?`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     throw new RunFolderError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RunFolderError(`${file}: expected a JSON object (fedleak-results/1)`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new RunFolderError(`${file}: expected a JSON object (fedleak-results/1)`);
   const problem = checkResults(parsed as RunResults);
   if (problem) throw new RunFolderError(`${file}: ${problem}`);
   return withNaN(parsed as RunResults);
@@ -37,6 +42,13 @@ function withNaN(results: RunResults): RunResults {
   const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
   return {
     ...results,
-    attacks: results.attacks.map((a) => ({ ...a, mse: num(a.mse), psnr: num(a.psnr), ssim: num(a.ssim), labelAccuracy: num(a.labelAccuracy), finalObjective: num(a.finalObjective) })),
+    attacks: results.attacks.map((a) => ({
+      ...a,
+      mse: num(a.mse),
+      psnr: num(a.psnr),
+      ssim: num(a.ssim),
+      labelAccuracy: num(a.labelAccuracy),
+      finalObjective: num(a.finalObjective),
+    })),
   };
 }

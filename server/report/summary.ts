@@ -67,7 +67,21 @@ function median(values: number[]): number {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-const ATTACK_HEADER = ['round', 'target', 'view', 'attack', 'batch', 'MSE', 'PSNR dB', 'SSIM', 'labels', 'iterations', 'evaluations', 'seconds', 'image'];
+const ATTACK_HEADER = [
+  'round',
+  'target',
+  'view',
+  'attack',
+  'batch',
+  'MSE',
+  'PSNR dB',
+  'SSIM',
+  'labels',
+  'iterations',
+  'evaluations',
+  'seconds',
+  'image',
+];
 const ATTACK_RIGHT = [true, false, false, false, true, true, true, true, false, true, true, true, false];
 
 /** One row per attack result (markdown; also what `fedleak run` prints at the end). */
@@ -81,7 +95,9 @@ export function summaryMarkdown(results: RunResults): string {
   out.push(`# ${s.name}`, '');
   // Generated from what ran, not the file's description: an override or a defence must show here.
   out.push(`**Verdict:** ${(results.verdict ?? resultsVerdict(results)).sentence}`, '');
-  const base = scenarioFromFile(results.scenarioFile, (raw, source) => validateScenario(raw, source, { baseDir: path.dirname(results.scenarioFile) }));
+  const base = scenarioFromFile(results.scenarioFile, (raw, source) =>
+    validateScenario(raw, source, { baseDir: path.dirname(results.scenarioFile) }),
+  );
   out.push(`What ran: ${whatRan(s, base)}`, '');
   out.push(
     `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${s.data.dataset}, ` +
@@ -91,7 +107,8 @@ export function summaryMarkdown(results: RunResults): string {
   );
 
   out.push('## Training', '');
-  if (results.rounds.length === 0 && results.sweep) out.push("A sweep: each variant's rounds are in `<variant>/summary.md` and `<variant>/results.json`.");
+  if (results.rounds.length === 0 && results.sweep)
+    out.push("A sweep: each variant's rounds are in `<variant>/summary.md` and `<variant>/results.json`.");
   else if (results.rounds.length === 0) out.push('No rounds completed.');
   else {
     out.push(
@@ -130,7 +147,17 @@ export function summaryMarkdown(results: RunResults): string {
     out.push('## Sweep', '');
     out.push(
       markdownTable(
-        ['variant', 'final test accuracy', 'accuracy cost', 'PSNR dB', 'SSIM', 'labels', 'attacks', 'ε', 'released model (MI-FACE class accuracy)'],
+        [
+          'variant',
+          'final test accuracy',
+          'accuracy cost',
+          'PSNR dB',
+          'SSIM',
+          'labels',
+          'attacks',
+          'ε',
+          'released model (MI-FACE class accuracy)',
+        ],
         results.sweep.map((row) => [
           row.variant,
           percent(row.finalTestAccuracy),
@@ -150,7 +177,10 @@ export function summaryMarkdown(results: RunResults): string {
   out.push(...releaseMarkdown(results, markdownTable));
   if (results.privacy) {
     const p = results.privacy;
-    out.push(`Privacy: (ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta}) after ${p.steps} steps, noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate}.`, '');
+    out.push(
+      `Privacy: (ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta}) after ${p.steps} steps, noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate}.`,
+      '',
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -50,10 +50,14 @@ export function sweepGridSvg(rows: readonly GridRow[]): string {
   const parts = [`<rect width="${width}" height="${height}" fill="rgb(40,40,40)"/>`];
   let y = GAP;
   loaded.forEach((row, r) => {
-    parts.push(`<text x="${GAP}" y="${y + rowHeights[r] / 2}" dominant-baseline="middle" font-size="${FONT_SIZE}" fill="white">${escapeXml(row.label)}</text>`);
+    parts.push(
+      `<text x="${GAP}" y="${y + rowHeights[r] / 2}" dominant-baseline="middle" font-size="${FONT_SIZE}" fill="white">${escapeXml(row.label)}</text>`,
+    );
     let x = labelWidth;
     for (const p of row.pictures) {
-      parts.push(`<image x="${x}" y="${y}" width="${p.width}" height="${p.height}" href="data:image/png;base64,${p.bytes.toString('base64')}"/>`);
+      parts.push(
+        `<image x="${x}" y="${y}" width="${p.width}" height="${p.height}" href="data:image/png;base64,${p.bytes.toString('base64')}"/>`,
+      );
       x += p.width + GAP;
     }
     y += rowHeights[r] + GAP;
@@ -63,5 +67,10 @@ export function sweepGridSvg(rows: readonly GridRow[]): string {
 
 export async function writeSweepGrid(file: string, rows: readonly GridRow[]): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, await sharp(Buffer.from(sweepGridSvg(rows))).png().toBuffer());
+  fs.writeFileSync(
+    file,
+    await sharp(Buffer.from(sweepGridSvg(rows)))
+      .png()
+      .toBuffer(),
+  );
 }

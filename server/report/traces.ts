@@ -17,7 +17,12 @@ export type TraceMap = ReadonlyMap<string, ReadonlyArray<readonly [number, numbe
 /** Iterations where restarts 2, 3, … of each attack began, keyed like the traces (when the attack reports them). */
 export type RestartMap = ReadonlyMap<string, readonly number[]>;
 
-export function writeTraces(outDir: string, traces: TraceMap, restarts: RestartMap, write: (file: string, text: string) => void): string | null {
+export function writeTraces(
+  outDir: string,
+  traces: TraceMap,
+  restarts: RestartMap,
+  write: (file: string, text: string) => void,
+): string | null {
   if (traces.size === 0) return null;
   const file = path.join(outDir, TRACES_FILE);
   write(file, `${JSON.stringify({ format: TRACES_FORMAT, traces: Object.fromEntries(traces), restarts: Object.fromEntries(restarts) })}\n`);
@@ -30,7 +35,9 @@ export function readRestarts(outDir: string): Map<string, number[]> {
     const parsed = JSON.parse(fs.readFileSync(path.join(outDir, TRACES_FILE), 'utf8')) as { restarts?: unknown };
     if (typeof parsed.restarts !== 'object' || parsed.restarts === null) return new Map();
     return new Map(
-      Object.entries(parsed.restarts).flatMap(([key, starts]) => (Array.isArray(starts) ? [[key, starts.filter((v): v is number => typeof v === 'number')] as [string, number[]]] : [])),
+      Object.entries(parsed.restarts).flatMap(([key, starts]) =>
+        Array.isArray(starts) ? [[key, starts.filter((v): v is number => typeof v === 'number')] as [string, number[]]] : [],
+      ),
     );
   } catch {
     return new Map();
@@ -75,7 +82,8 @@ export function restartStarts(record: AttackRecord, attack: Scenario['attack']):
   if (restarts <= 1 || !(record.iterations > 0)) return [];
   let perRestart = 0;
   if (record.iterations === restarts * attack.iterations) perRestart = attack.iterations;
-  else if (record.attack === 'inverting-gradients' && attack.stopBelow === undefined && record.iterations % restarts === 0) perRestart = record.iterations / restarts;
+  else if (record.attack === 'inverting-gradients' && attack.stopBelow === undefined && record.iterations % restarts === 0)
+    perRestart = record.iterations / restarts;
   if (perRestart === 0) return [];
   return Array.from({ length: restarts - 1 }, (_, k) => (k + 1) * perRestart);
 }
@@ -84,12 +92,20 @@ export function restartStarts(record: AttackRecord, attack: Scenario['attack']):
  * Chart input: each trace named like its record (round, target, view, variant), with restart marks:
  * those the attack reported (`restarts`), else those the record proves (restartStarts above).
  */
-export function objectiveTraces(traces: TraceMap, attacks: readonly AttackRecord[], attack: Scenario['attack'], restarts: RestartMap = new Map(), limit = 10): ObjectiveTrace[] {
+export function objectiveTraces(
+  traces: TraceMap,
+  attacks: readonly AttackRecord[],
+  attack: Scenario['attack'],
+  restarts: RestartMap = new Map(),
+  limit = 10,
+): ObjectiveTrace[] {
   const out: ObjectiveTrace[] = [];
   for (const [key, points] of traces) {
     if (points.length === 0 || out.length >= limit) continue;
     const record = attacks.find((a) => traceKey(a) === key);
-    const name = record ? `round ${record.round} ${record.target}${record.view === 'plain' ? '' : ` (${record.view})`}${record.variant ? ` [${record.variant}]` : ''}` : key;
+    const name = record
+      ? `round ${record.round} ${record.target}${record.view === 'plain' ? '' : ` (${record.view})`}${record.variant ? ` [${record.variant}]` : ''}`
+      : key;
     out.push({ name, points, restartStarts: restarts.get(key) ?? (record ? restartStarts(record, attack) : []) });
   }
   return out;

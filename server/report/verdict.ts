@@ -67,19 +67,28 @@ function gradientVerdict(threat: ThreatId, records: readonly AttackRecord[]): Th
   const recognised = counts.reduce((s, c) => s + c.recognised, 0);
   const leakingTargets = counts.filter((c) => c.recognised > 0).length;
   const labels = scored.filter((r) => Number.isFinite(r.labelAccuracy));
-  const labelShare = labels.length ? labels.reduce((s, r) => s + r.labelAccuracy * r.batchSize, 0) / labels.reduce((s, r) => s + r.batchSize, 0) : NaN;
+  const labelShare = labels.length
+    ? labels.reduce((s, r) => s + r.labelAccuracy * r.batchSize, 0) / labels.reduce((s, r) => s + r.batchSize, 0)
+    : NaN;
   const details: string[] = [];
   if (Number.isFinite(labelShare)) details.push(`Labels recovered: ${(100 * labelShare).toFixed(0)} % of the attacked examples' labels.`);
   if (failed > 0) details.push(`${plural(failed, 'attack')} failed and ${failed === 1 ? 'proves' : 'prove'} nothing either way.`);
   details.push(`Recognisable means matched SSIM ≥ ${RECOGNISABLE_SSIM} between a reconstruction and its original (1 = identical).`);
   if (scored.length === 0) {
-    return { threat, title: TITLES[threat], level: 'not-assessed', headline: records.length ? 'Every attack failed: no verdict.' : 'Not attacked in this run.', details };
+    return {
+      threat,
+      title: TITLES[threat],
+      level: 'not-assessed',
+      headline: records.length ? 'Every attack failed: no verdict.' : 'Not attacked in this run.',
+      details,
+    };
   }
   const level: VerdictLevel = recognised === 0 ? 'resisted' : recognised === examples ? 'leaks' : 'partly';
   const headline =
     `${leakingTargets} of ${plural(scored.length, 'attacked update')} gave away at least one recognisable example; ` +
     `${recognised} of ${plural(examples, 'attacked example')} reconstructed recognisably (SSIM ≥ ${RECOGNISABLE_SSIM}).`;
-  if (new Set(scored.map((r) => r.view)).size > 1) details.push('An example attacked through several views (a masked update and the aggregate) counts once per view.');
+  if (new Set(scored.map((r) => r.view)).size > 1)
+    details.push('An example attacked through several views (a masked update and the aggregate) counts once per view.');
   return { threat, title: TITLES[threat], level, headline, details };
 }
 
@@ -97,16 +106,38 @@ function releaseVerdict(results: RunResults): ThreatVerdict | null {
   const rows = (release.attacks as ReleaseAttackFigures[]).filter((a) => typeof a.classAccuracy === 'number');
   const best = Math.max(...rows.map((a) => a.classAccuracy as number));
   const details = rows.map(
-    (a) => `${String(a.attack)} (${String(a.access ?? 'access ?')}, output ${String(a.masking ?? 'full')}): inversions classified as their target class ${(100 * (a.classAccuracy as number)).toFixed(0)} % of the time.`,
+    (a) =>
+      `${String(a.attack)} (${String(a.access ?? 'access ?')}, output ${String(a.masking ?? 'full')}): inversions classified as their target class ${(100 * (a.classAccuracy as number)).toFixed(0)} % of the time.`,
   );
-  if (rows.length === 0) return { threat: 'released-model', title: TITLES['released-model'], level: 'not-assessed', headline: 'No scored attack on the released model.', details };
+  if (rows.length === 0)
+    return {
+      threat: 'released-model',
+      title: TITLES['released-model'],
+      level: 'not-assessed',
+      headline: 'No scored attack on the released model.',
+      details,
+    };
   const level: VerdictLevel = best >= 0.8 ? 'leaks' : best > 0.2 ? 'partly' : 'resisted';
-  return { threat: 'released-model', title: TITLES['released-model'], level, headline: `The best attack on the released model inverted ${(100 * best).toFixed(0)} % of the classes recognisably.`, details };
+  return {
+    threat: 'released-model',
+    title: TITLES['released-model'],
+    level,
+    headline: `The best attack on the released model inverted ${(100 * best).toFixed(0)} % of the classes recognisably.`,
+    details,
+  };
 }
 
 /** A sweep: one line per variant under the threat's verdict, so a defence's effect is visible. */
 function perVariantDetails(records: readonly AttackRecord[], variants: readonly string[]): string[] {
-  return variants.map((v) => `Variant "${v}": ${gradientVerdict('curious-server', records.filter((r) => r.variant === v)).headline}`);
+  return variants.map(
+    (v) =>
+      `Variant "${v}": ${
+        gradientVerdict(
+          'curious-server',
+          records.filter((r) => r.variant === v),
+        ).headline
+      }`,
+  );
 }
 
 /** The gradient-attack threats of a list of records (the live dashboard's verdict as attacks finish). */
@@ -131,5 +162,8 @@ export function deriveVerdict(results: RunResults): ReportVerdict {
   if (release) threats.push(release);
   // results.json's own verdict (threat model and defences named) leads when it is there.
   const lead = results.verdict ? `${results.verdict.sentence} ` : '';
-  return { threats, basis: `${lead}Derived by the report from the per-image scores in results.json (recognisable: SSIM ≥ ${RECOGNISABLE_SSIM}).` };
+  return {
+    threats,
+    basis: `${lead}Derived by the report from the per-image scores in results.json (recognisable: SSIM ≥ ${RECOGNISABLE_SSIM}).`,
+  };
 }

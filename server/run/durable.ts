@@ -117,7 +117,10 @@ export class RunJournal {
 export function writeCheckpoint(outDir: string, c: Checkpoint): void {
   const { params, ...rest } = c;
   const bytes = Buffer.from(params.buffer, params.byteOffset, params.byteLength);
-  writeFileAtomic(path.join(outDir, CHECKPOINT_FILE), JSON.stringify({ ...rest, params: bytes.toString('base64'), paramCount: params.length }));
+  writeFileAtomic(
+    path.join(outDir, CHECKPOINT_FILE),
+    JSON.stringify({ ...rest, params: bytes.toString('base64'), paramCount: params.length }),
+  );
 }
 
 /** Reads DIR/checkpoint.json; the error names the file and what is wrong. */

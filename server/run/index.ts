@@ -75,7 +75,13 @@ function killClientsOnSignal(state: RunState): () => void {
 }
 
 /** Publishes tokens, spawns the client processes (unless clients connect from elsewhere), waits until every client is ready. */
-async function admitClients(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, log: (line: string) => void): Promise<void> {
+async function admitClients(
+  state: RunState,
+  coordinator: Coordinator,
+  scenario: Scenario,
+  options: RunOptions,
+  log: (line: string) => void,
+): Promise<void> {
   const f = scenario.federation;
   const host = options.host ?? '127.0.0.1';
   const spawn = options.spawnClients ?? true;
@@ -102,7 +108,14 @@ async function admitClients(state: RunState, coordinator: Coordinator, scenario:
 }
 
 /** The rounds, with the observer and the capture writer fed the same views of each update. */
-async function federate(state: RunState, coordinator: Coordinator, scenario: Scenario, options: RunOptions, events: RunEvents, log: (line: string) => void): Promise<Federated> {
+async function federate(
+  state: RunState,
+  coordinator: Coordinator,
+  scenario: Scenario,
+  options: RunOptions,
+  events: RunEvents,
+  log: (line: string) => void,
+): Promise<Federated> {
   const f = scenario.federation;
   const truth = new WireEvaluationChannel(coordinator.hub);
   state.truth = truth;
@@ -110,7 +123,15 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
   const secagg = scenario.defenses.secureAggregation;
   const aggregateTruth = secagg ? new AggregateTruth(truth) : null;
   const evaluation = aggregateTruth ?? truth;
-  if (scenario.attack.name !== 'none') state.observer = createObserver({ scenario, outDir: options.outDir, evaluation, events, log, ...(coordinator.planted.secrets ? { secrets: coordinator.planted.secrets } : {}) });
+  if (scenario.attack.name !== 'none')
+    state.observer = createObserver({
+      scenario,
+      outDir: options.outDir,
+      evaluation,
+      events,
+      log,
+      ...(coordinator.planted.secrets ? { secrets: coordinator.planted.secrets } : {}),
+    });
   const observer = state.observer;
   const captures = f.capture ? new CaptureWriter(path.join(options.outDir, 'captures'), scenario, evaluation, log) : null;
   const observe = (observed: ObservedUpdate, payload: ServerPayload) => {
@@ -130,7 +151,9 @@ async function federate(state: RunState, coordinator: Coordinator, scenario: Sce
     strategy: strategyFor({ scenario, model: coordinator.definition, planted: coordinator.planted }),
     observe,
     exampleCap: coordinator.exampleCap,
-    ...(secagg && aggregateTruth ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) } : {}),
+    ...(secagg && aggregateTruth
+      ? { collect: secureAggregationStage({ config: secagg, seed: scenario.seed, onAggregate: (r, ids) => aggregateTruth.record(r, ids) }) }
+      : {}),
     onRound: (r: RoundRecord, params: Float32Array) => {
       journal.roundDone(r, params);
       events.emit('round', r, f.rounds);
@@ -164,7 +187,11 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     );
   }
 
-  const journal = new RunJournal(options.outDir, { scenario, scenarioFile: loaded.file, backend, startedAt }, { prior: options.resume, log });
+  const journal = new RunJournal(
+    options.outDir,
+    { scenario, scenarioFile: loaded.file, backend, startedAt },
+    { prior: options.resume, log },
+  );
   const state: RunState = { coordinator: null, clients: null, observer: null, truth: null, journal };
   const events = options.events ?? createRunEvents();
   const onAttackDone = (e: AttackDoneEvent) => journal.attackDone(e.record);

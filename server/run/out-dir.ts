@@ -79,7 +79,8 @@ export function prepareOutDir(dir: string, options: { overwrite?: boolean; flag?
   try {
     st = fs.statSync(abs);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutDirError(`${flag} ${abs}: ${explain(err as NodeJS.ErrnoException, abs)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new OutDirError(`${flag} ${abs}: ${explain(err as NodeJS.ErrnoException, abs)}`);
   }
   if (st && !st.isDirectory()) throw new OutDirError(`${flag} ${abs} is a file; give a folder`);
   if (st) {
@@ -91,7 +92,8 @@ export function prepareOutDir(dir: string, options: { overwrite?: boolean; flag?
       );
     }
     if (entries.length > 0) {
-      if (precious(abs)) throw new OutDirError(`${flag} ${abs}: --overwrite will not empty the root, your home folder or the current folder`);
+      if (precious(abs))
+        throw new OutDirError(`${flag} ${abs}: --overwrite will not empty the root, your home folder or the current folder`);
       for (const e of entries) fs.rmSync(path.join(abs, e), { recursive: true, force: true });
     }
   } else {

@@ -25,13 +25,24 @@ export function guardArgs(scenario: { client: { guards: readonly string[] } }, h
   return ['--guards', guards.join(','), ...(guards.includes('pin-model') ? ['--model-hash', honestModelHash] : [])];
 }
 
-export function spawnClientProcesses(url: string, tokens: string[], perProcess: number, env: NodeJS.ProcessEnv = process.env, extraArgs: readonly string[] = []): ClientProcesses {
+export function spawnClientProcesses(
+  url: string,
+  tokens: string[],
+  perProcess: number,
+  env: NodeJS.ProcessEnv = process.env,
+  extraArgs: readonly string[] = [],
+): ClientProcesses {
   const children: ChildProcess[] = [];
   for (let i = 0; i < tokens.length; i += perProcess) {
     const group = tokens.slice(i, i + perProcess);
     // Tokens by environment, not argv: argv is visible to every user in `ps`.
     // --allow-evaluation: these are the simulation's own clients; their ground truth scores the attacks.
-    children.push(fork(CLIENT_MAIN, ['--server', url, '--allow-evaluation', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') } }));
+    children.push(
+      fork(CLIENT_MAIN, ['--server', url, '--allow-evaluation', ...extraArgs], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...env, FEDLEAK_CLIENT_TOKENS: group.join(',') },
+      }),
+    );
   }
   let stopping = false;
   const exited = children.map(
@@ -44,7 +55,12 @@ export function spawnClientProcesses(url: string, tokens: string[], perProcess: 
   const failed = new Promise<never>((_, reject) => {
     children.forEach((c, i) =>
       exited[i].then((code) => {
-        if (!stopping && code !== 0) reject(new Error(`client process ${c.pid} (clients ${i * perProcess}–${Math.min(tokens.length, (i + 1) * perProcess) - 1}) exited with code ${code}`));
+        if (!stopping && code !== 0)
+          reject(
+            new Error(
+              `client process ${c.pid} (clients ${i * perProcess}–${Math.min(tokens.length, (i + 1) * perProcess) - 1}) exited with code ${code}`,
+            ),
+          );
       }),
     );
   });

@@ -37,7 +37,8 @@ export function sweepVariants(loaded: LoadedScenario): SweepVariant[] {
     const raw = JSON.parse(JSON.stringify(loaded.raw)) as Record<string, unknown>;
     delete raw.sweep;
     for (const [dotted, value] of Object.entries(entry.set)) {
-      if (dotted === 'sweep' || dotted.startsWith('sweep.')) throw new ScenarioError(`${loaded.file}: sweep[${i}].set cannot set "${dotted}"`);
+      if (dotted === 'sweep' || dotted.startsWith('sweep.'))
+        throw new ScenarioError(`${loaded.file}: sweep[${i}].set cannot set "${dotted}"`);
       applyOverride(raw, dotted, value);
     }
     const scenario = validateScenario(raw, `${loaded.file} (sweep variant "${entry.label}")`, { baseDir: path.dirname(loaded.file) });
@@ -69,16 +70,29 @@ export function sweepRow(variant: SweepVariant, results: RunResults): SweepRow {
             count: scored.length,
           },
     ...(privacy ? { privacy } : {}),
-    ...(results.release ? { release: results.release.attacks.map((a) => ({ access: a.access, masking: a.masking, classAccuracy: a.classAccuracy, queries: a.queries })) } : {}),
+    ...(results.release
+      ? {
+          release: results.release.attacks.map((a) => ({
+            access: a.access,
+            masking: a.masking,
+            classAccuracy: a.classAccuracy,
+            queries: a.queries,
+          })),
+        }
+      : {}),
   };
 }
 
 /** The variants' release sections in one: every attack labelled with its variant, the first variant's model and evaluator. */
 function mergeRelease(parts: { label: string; release: ReleaseResults }[]): ReleaseResults | undefined {
   if (parts.length === 0) return undefined;
-  const attacks = parts.flatMap(({ label, release }) => release.attacks.map((a) => ({ ...a, variant: label, ...(a.image ? { image: path.join(label, a.image) } : {}) })));
+  const attacks = parts.flatMap(({ label, release }) =>
+    release.attacks.map((a) => ({ ...a, variant: label, ...(a.image ? { image: path.join(label, a.image) } : {}) })),
+  );
   const monitors = parts.map((p) => p.release.monitor).filter((m) => m !== undefined);
-  const monitor = monitors.length ? { benignQueries: monitors.reduce((s, m) => s + m.benignQueries, 0), benignFlagged: monitors.reduce((s, m) => s + m.benignFlagged, 0) } : undefined;
+  const monitor = monitors.length
+    ? { benignQueries: monitors.reduce((s, m) => s + m.benignQueries, 0), benignFlagged: monitors.reduce((s, m) => s + m.benignFlagged, 0) }
+    : undefined;
   return { model: parts[0].release.model, evaluator: parts[0].release.evaluator, attacks, ...(monitor ? { monitor } : {}) };
 }
 

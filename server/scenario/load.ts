@@ -84,7 +84,11 @@ export function applyOverride(target: Record<string, unknown>, dotted: string, v
 /** Validates a parsed scenario object; `source` names the file (or origin) in errors. */
 export function validateScenario(raw: unknown, source: string, options: { baseDir?: string } = {}): Scenario {
   const result = scenarioSchema.safeParse(raw);
-  if (!result.success) failWith(source, result.error.issues.map((i) => describeIssue(i)));
+  if (!result.success)
+    failWith(
+      source,
+      result.error.issues.map((i) => describeIssue(i)),
+    );
   const problems = [...publicScenarioProblems(result.data), ...aggregationProblems(result.data), ...crossFieldProblems(result.data, raw)];
   if (problems.length) failWith(source, problems);
   const s = result.data;
@@ -110,7 +114,10 @@ export function resolvePluginAttack(attack: PluginAttackConfig, source: string, 
     failWith(source, [`attack.plugin: ${err instanceof Error ? err.message : String(err)}`]);
   }
   const definition = definitions.find((d) => d.name === attack.name);
-  if (!definition) failWith(source, [`attack.name: "${attack.name}" is not in plug-in ${file}, which exports ${definitions.map((d) => `"${d.name}"`).join(', ')}`]);
+  if (!definition)
+    failWith(source, [
+      `attack.name: "${attack.name}" is not in plug-in ${file}, which exports ${definitions.map((d) => `"${d.name}"`).join(', ')}`,
+    ]);
   const { settings, problems } = parsePluginSettings(definition, attack.settings);
   if (problems.length) failWith(source, problems);
   return { ...attack, plugin: file, settings: settings as Record<string, unknown> };

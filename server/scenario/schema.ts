@@ -11,7 +11,14 @@ import { threatModelSchema } from '../observer/threat-model';
 import { clientSchema, serverSchema } from './malicious-schema';
 import { releaseSchema } from '../release/schema';
 
-export { attackSchema, builtinAttackSchema, pluginAttackSchema, type AttackConfig, type BuiltinAttackConfig, type PluginAttackConfig } from './attack-schema';
+export {
+  attackSchema,
+  builtinAttackSchema,
+  pluginAttackSchema,
+  type AttackConfig,
+  type BuiltinAttackConfig,
+  type PluginAttackConfig,
+} from './attack-schema';
 
 export { dataSchema, type DataConfig } from '../../shared/data/schema';
 export { initSchema, modelSchema, type ModelConfig } from '../../shared/models/schema';

@@ -18,7 +18,8 @@ export function checkSecureAggregationScenario(scenario: Scenario): void {
       `${where} and defenses.dp cannot be combined: server-side DP-FedAvg clips each client's update, which secure aggregation hides from the server`,
     );
   }
-  if (cohort > MAX_SHARES) throw new ScenarioError(`${where}: ${cohort} clients per round; Shamir sharing over GF(2^8) allows at most ${MAX_SHARES}`);
+  if (cohort > MAX_SHARES)
+    throw new ScenarioError(`${where}: ${cohort} clients per round; Shamir sharing over GF(2^8) allows at most ${MAX_SHARES}`);
   if (cohort * sa.quantizationRange >= MODULUS) {
     throw new ScenarioError(
       `${where}.quantizationRange ${sa.quantizationRange} × ${cohort} clients ≥ 2^32: the masked sum could wrap; ` +
@@ -26,7 +27,9 @@ export function checkSecureAggregationScenario(scenario: Scenario): void {
     );
   }
   if (sa.threshold > 1 && (!Number.isInteger(sa.threshold) || sa.threshold > cohort)) {
-    throw new ScenarioError(`${where}.threshold ${sa.threshold}: a count must be a whole number of clients ≤ the ${cohort} per round (or give a fraction ≤ 1)`);
+    throw new ScenarioError(
+      `${where}.threshold ${sa.threshold}: a count must be a whole number of clients ≤ the ${cohort} per round (or give a fraction ≤ 1)`,
+    );
   }
   sa.dropouts.forEach((d, i) => {
     const m = /^c(\d+)$/.exec(d.client);

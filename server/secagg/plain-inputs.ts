@@ -22,7 +22,12 @@ export function fetchPlainInputs(hub: ClientHub, round: number, clients: string[
     };
     const unhandle = hub.handle('eval.secagg-input', (clientId, msg) => {
       if (pending.get(msg.requestId) !== clientId || msg.round !== round) {
-        hub.reject(clientId, 'bad-message', `eval.secagg-input for request ${msg.requestId} (round ${msg.round}) that was not asked of ${clientId}`, 'eval.secagg-input');
+        hub.reject(
+          clientId,
+          'bad-message',
+          `eval.secagg-input for request ${msg.requestId} (round ${msg.round}) that was not asked of ${clientId}`,
+          'eval.secagg-input',
+        );
         return;
       }
       pending.delete(msg.requestId);

@@ -106,9 +106,14 @@ export class SecAggServer {
   constructor(params: SecAggServerParams) {
     const n = params.participants.length;
     if (n < 1) throw new SecAggError(`secure aggregation round ${params.round}: no participants`);
-    if (n > MAX_SHARES) throw new SecAggError(`secure aggregation round ${params.round}: ${n} participants; Shamir sharing over GF(2^8) allows at most ${MAX_SHARES}`);
+    if (n > MAX_SHARES)
+      throw new SecAggError(
+        `secure aggregation round ${params.round}: ${n} participants; Shamir sharing over GF(2^8) allows at most ${MAX_SHARES}`,
+      );
     if (!Number.isInteger(params.vectorLength) || params.vectorLength < 1) {
-      throw new SecAggError(`secure aggregation round ${params.round}: vectorLength must be a positive integer, got ${params.vectorLength}`);
+      throw new SecAggError(
+        `secure aggregation round ${params.round}: vectorLength must be a positive integer, got ${params.vectorLength}`,
+      );
     }
     checkHeadroom(params, n);
     this.params = params;
@@ -237,10 +242,13 @@ export class SecAggServer {
         const expected = new Set(this.u1.filter((v) => v !== u && this.graph.neighbours(u).has(v)));
         const seen = new Set<string>();
         for (const s of m.shares) {
-          if (!expected.has(s.to)) throw new SecAggError(`${u}: share addressed to ${s.to} in round ${r}, who is not an advertised neighbour`);
+          if (!expected.has(s.to))
+            throw new SecAggError(`${u}: share addressed to ${s.to} in round ${r}, who is not an advertised neighbour`);
           if (seen.has(s.to)) throw new SecAggError(`${u}: two shares addressed to ${s.to} in round ${r}`);
           if (s.ciphertext.length !== sealedLength(2 * SHARE_BYTES)) {
-            throw new SecAggError(`${u}: encrypted share for ${s.to} in round ${r} has ${s.ciphertext.length} bytes, expected ${sealedLength(2 * SHARE_BYTES)}`);
+            throw new SecAggError(
+              `${u}: encrypted share for ${s.to} in round ${r} has ${s.ciphertext.length} bytes, expected ${sealedLength(2 * SHARE_BYTES)}`,
+            );
           }
           seen.add(s.to);
         }
@@ -274,7 +282,8 @@ export class SecAggServer {
   async closeStage(): Promise<{ outgoing: Outgoing[]; result?: SecAggRoundResult }> {
     const p = this.params;
     const stage = this.stageName;
-    for (const id of this.waiting) this.rejections.push({ from: id, stage, reason: `no answer to ${STAGE_NAMES[stage]} before the stage closed` });
+    for (const id of this.waiting)
+      this.rejections.push({ from: id, stage, reason: `no answer to ${STAGE_NAMES[stage]} before the stage closed` });
     this.waiting.clear();
     switch (stage) {
       case 'advertise': {
@@ -334,7 +343,9 @@ export class SecAggServer {
         }
       }
       default:
-        throw new SecAggError(`secure aggregation round ${p.round}: closeStage after the round ${stage === 'done' ? 'completed' : 'aborted'}`);
+        throw new SecAggError(
+          `secure aggregation round ${p.round}: closeStage after the round ${stage === 'done' ? 'completed' : 'aborted'}`,
+        );
     }
   }
 
@@ -403,7 +414,12 @@ export class SecAggServer {
       threshold: this.threshold,
       survivors,
       dropped: this.params.participants.filter((id) => !survivors.includes(id)),
-      stages: { advertise: [...this.u1], shareKeys: [...this.u2], maskedInput: [...this.u3], unmask: this.u3.filter((id) => this.unmasks.has(id)) },
+      stages: {
+        advertise: [...this.u1],
+        shareKeys: [...this.u2],
+        maskedInput: [...this.u3],
+        unmask: this.u3.filter((id) => this.unmasks.has(id)),
+      },
       masked,
       ...(sum ? { sum, aggregate: dequantizeSum(sum, this.u3.length, this.params) } : {}),
       clippedValues,
@@ -422,14 +438,24 @@ export class SecAggServer {
     for (const v of this.u3) {
       const shares = collect(u4, this.unmasks, v, 'seed');
       const commitment = this.shared.get(v)!.seedCommitment;
-      const seed = await this.robustCombine(shares, this.graph.shamirThreshold(v), (s) => bytesEqual(commitSeed(s, p.round, v), commitment), `self-mask seed of ${v}`);
+      const seed = await this.robustCombine(
+        shares,
+        this.graph.shamirThreshold(v),
+        (s) => bytesEqual(commitSeed(s, p.round, v), commitment),
+        `self-mask seed of ${v}`,
+      );
       subtractInto(sum, prgWords(seed, n));
     }
     const survivors = new Set(this.u3);
     for (const v of this.u2.filter((id) => !survivors.has(id))) {
       const shares = collect(u4, this.unmasks, v, 'key');
       const maskKey = this.advertised.get(v)!.maskKey;
-      const secret = await this.robustCombine(shares, this.graph.shamirThreshold(v), (s) => safeEqualPublic(s, maskKey), `mask key of dropped ${v}`);
+      const secret = await this.robustCombine(
+        shares,
+        this.graph.shamirThreshold(v),
+        (s) => safeEqualPublic(s, maskKey),
+        `mask key of dropped ${v}`,
+      );
       for (const u of this.u3) {
         if (!this.graph.neighbours(v).has(u)) continue;
         const mask = prgWords(agree(secret, this.advertised.get(u)!.maskKey, 'pairwise-mask'), n);
@@ -457,7 +483,11 @@ export class SecAggServer {
     }
     const attempt = async (subset: typeof shares): Promise<Uint8Array | null> => {
       try {
-        const s = await combineShares(subset.map((x) => x.share), threshold, what);
+        const s = await combineShares(
+          subset.map((x) => x.share),
+          threshold,
+          what,
+        );
         return verify(s) ? s : null;
       } catch (err) {
         if (err instanceof SecAggError) return null;
@@ -470,7 +500,11 @@ export class SecAggServer {
       for (let i = 0; i < shares.length; i++) {
         const s = await attempt(shares.filter((_, j) => j !== i));
         if (s) {
-          this.rejections.push({ from: shares[i]!.holder, stage: 'unmask', reason: `${shares[i]!.holder} sent a wrong share of the ${what}; reconstructed without it` });
+          this.rejections.push({
+            from: shares[i]!.holder,
+            stage: 'unmask',
+            reason: `${shares[i]!.holder} sent a wrong share of the ${what}; reconstructed without it`,
+          });
           return s;
         }
       }
@@ -491,7 +525,8 @@ function checkShareList(list: { of: string; share: Uint8Array }[], wanted: Set<s
   for (const s of list) {
     if (!wanted.has(s.of)) throw new SecAggError(`${what}: unexpected share of ${s.of}`);
     if (seen.has(s.of)) throw new SecAggError(`${what}: two shares of ${s.of}`);
-    if (s.share.length !== SHARE_BYTES) throw new SecAggError(`${what}: share of ${s.of} has ${s.share.length} bytes, expected ${SHARE_BYTES}`);
+    if (s.share.length !== SHARE_BYTES)
+      throw new SecAggError(`${what}: share of ${s.of} has ${s.share.length} bytes, expected ${SHARE_BYTES}`);
     seen.add(s.of);
   }
   for (const v of wanted) if (!seen.has(v)) throw new SecAggError(`${what}: missing share of ${v}`);

@@ -52,10 +52,17 @@ export function hubTransport(hub: ClientHub): SecAggTransport {
 }
 
 /** How far the unmasked sum is from the plain sum of the same inputs (evaluation channel only). */
-async function unmaskingError(ctx: StageContext, survivors: readonly string[], aggregate: Float32Array, timeoutMs: number): Promise<number> {
+async function unmaskingError(
+  ctx: StageContext,
+  survivors: readonly string[],
+  aggregate: Float32Array,
+  timeoutMs: number,
+): Promise<number> {
   const plain = await fetchPlainInputs(ctx.hub, ctx.round, [...survivors], timeoutMs);
   if (plain.size !== survivors.length) {
-    ctx.log(`server: round ${ctx.round}: only ${plain.size} of ${survivors.length} plain inputs came back on the evaluation channel; maxAbsError not computed`);
+    ctx.log(
+      `server: round ${ctx.round}: only ${plain.size} of ${survivors.length} plain inputs came back on the evaluation channel; maxAbsError not computed`,
+    );
     return Number.NaN;
   }
   let worst = 0;
@@ -98,7 +105,15 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
     const views: ObservedUpdate[] = [];
     for (const [clientId, words] of cfg.views.includes('masked') ? result.masked : []) {
       const n = numExamples.get(clientId) ?? training.batchSize;
-      views.push({ round, sender: clientId, kind, numExamples: n, update: dequantizeSum(words, 1, cfg), view: 'masked', bytes: words.byteLength });
+      views.push({
+        round,
+        sender: clientId,
+        kind,
+        numExamples: n,
+        update: dequantizeSum(words, 1, cfg),
+        view: 'masked',
+        bytes: words.byteLength,
+      });
     }
 
     const record: SecureAggregationRecord = {
@@ -120,7 +135,16 @@ export function secureAggregationStage(options: SecureAggregationStageOptions): 
     const total = result.survivors.reduce((s, id) => s + (numExamples.get(id) ?? training.batchSize), 0);
     options.onAggregate?.(round, result.survivors);
     if (cfg.views.includes('aggregate')) {
-      views.push({ round, sender: 'aggregate', kind, numExamples: total, update: mean, view: 'aggregate', bytes: 0, contributors: [...result.survivors] });
+      views.push({
+        round,
+        sender: 'aggregate',
+        kind,
+        numExamples: total,
+        update: mean,
+        view: 'aggregate',
+        bytes: 0,
+        contributors: [...result.survivors],
+      });
     }
     record.maxAbsError = await unmaskingError(ctx, result.survivors, result.aggregate, cfg.stageTimeoutMs);
     return { updates: [], dropped: result.dropped, aggregate: { mean, clients: result.survivors }, views, secureAggregation: record };

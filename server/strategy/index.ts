@@ -61,6 +61,14 @@ export function strategyFor(env: StrategyEnv): Strategy {
 export type { AcceptedUpdate, Aggregation, RoundContext, RoundPlan, Strategy } from './types';
 export { withDpFedAvg } from './dp-fedavg';
 export { fedMeanStrategy } from './fed-mean';
-export { aggregationProblems, aggregationRule, aggregationSchema, describeAggregation, krumScores, type AggregationConfig, type UpdateAdjustment } from './aggregation';
+export {
+  aggregationProblems,
+  aggregationRule,
+  aggregationSchema,
+  describeAggregation,
+  krumScores,
+  type AggregationConfig,
+  type UpdateAdjustment,
+} from './aggregation';
 export { withPlantedModel } from './malicious';
 export { broadcastPlan, roundPayload, roundStartMessage, trainingConfig } from './payload';

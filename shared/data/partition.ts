@@ -141,7 +141,10 @@ export function partitionByClass(labels: ArrayLike<number>, numClasses: number, 
           `must hold it; use fewer clients, fewer classesPerClient, or more data`,
       );
     }
-    splitProportionally(classLists[y], owners.map(() => 1)).forEach((piece, j) => shards[owners[j]].push(...piece));
+    splitProportionally(
+      classLists[y],
+      owners.map(() => 1),
+    ).forEach((piece, j) => shards[owners[j]].push(...piece));
   }
   return shards.map((s) => s.sort((a, b) => a - b));
 }

@@ -17,7 +17,8 @@ function mergedFields(): MergedFields {
   const shape: Record<string, z.ZodType> = {};
   for (const entry of DATASET_ENTRIES) {
     for (const [field, schema] of Object.entries(entry.fields) as [string, z.ZodType][]) {
-      if (shape[field] && shape[field] !== schema) throw new Error(`dataset registry: data.${field} is declared by two datasets; share one schema`);
+      if (shape[field] && shape[field] !== schema)
+        throw new Error(`dataset registry: data.${field} is declared by two datasets; share one schema`);
       shape[field] = schema;
     }
   }

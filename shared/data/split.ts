@@ -12,7 +12,8 @@ export interface SplitIndices {
 }
 
 export function splitIndices(n: number, testFraction: number, limit: number, rng: Rng): SplitIndices {
-  if (!(testFraction > 0 && testFraction < 1)) throw new DataError(`data.testFraction must be between 0 and 1 (exclusive), got ${testFraction}`);
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new DataError(`data.testFraction must be between 0 and 1 (exclusive), got ${testFraction}`);
   if (!Number.isInteger(limit) || limit < 0) throw new DataError(`data.limit must be a non-negative integer, got ${limit}`);
   const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const used = limit > 0 ? order.slice(0, Math.min(limit, n)) : order;

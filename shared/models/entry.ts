@@ -28,5 +28,12 @@ export function modelEntry<N extends string, F extends z.ZodRawShape>(
   definition: (config: z.infer<z.ZodObject<F>>, inputShape: ImageShape, numClasses: number) => ModelDefinition,
   extra: Pick<ModelEntry<N, F>, 'initialParams' | 'problems'> = {},
 ): ModelEntry<N, F> {
-  return { name, summary, fields, schema: z.strictObject({ name: z.literal(name), ...fields }) as z.ZodObject<{ name: z.ZodLiteral<N> } & F>, definition, ...extra };
+  return {
+    name,
+    summary,
+    fields,
+    schema: z.strictObject({ name: z.literal(name), ...fields }) as z.ZodObject<{ name: z.ZodLiteral<N> } & F>,
+    definition,
+    ...extra,
+  };
 }

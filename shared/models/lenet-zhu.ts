@@ -20,6 +20,9 @@ export function lenetZhuDefinition(inputShape: ImageShape, numClasses: number, i
   return g.build();
 }
 
-export const lenetZhuModel = modelEntry('lenet-zhu', "DLG's LeNetZhu: 3 × [Conv 5×5, 12 filters, padding 2, strides 2/2/1 → sigmoid] → Dense", { init: initField }, (c, shape, k) =>
-  lenetZhuDefinition(shape, k, c.init),
+export const lenetZhuModel = modelEntry(
+  'lenet-zhu',
+  "DLG's LeNetZhu: 3 × [Conv 5×5, 12 filters, padding 2, strides 2/2/1 → sigmoid] → Dense",
+  { init: initField },
+  (c, shape, k) => lenetZhuDefinition(shape, k, c.init),
 );

@@ -25,6 +25,9 @@ export function denseHead(g: GraphBuilder, hidden: readonly number[], activation
   g.dense(`dense${hidden.length + 1}`, { units: numClasses });
 }
 
-export const mlpModel = modelEntry('mlp', 'flatten → [Dense(w) → activation] per hidden width → Dense(classes), all with bias', { hidden: hiddenField, activation: activationField, init: initField }, (c, shape, k) =>
-  mlpDefinition(shape, k, c),
+export const mlpModel = modelEntry(
+  'mlp',
+  'flatten → [Dense(w) → activation] per hidden width → Dense(classes), all with bias',
+  { hidden: hiddenField, activation: activationField, init: initField },
+  (c, shape, k) => mlpDefinition(shape, k, c),
 );

@@ -19,7 +19,9 @@ function mergedFields(): MergedFields {
   for (const entry of MODEL_ENTRIES) {
     for (const [field, schema] of Object.entries(entry.fields) as [string, z.ZodType][]) {
       if (shape[field] && shape[field] !== schema) {
-        throw new Error(`model registry: models "${owner[field]}" and "${entry.name}" declare model.${field} differently; share one schema (shared/models/fields.ts)`);
+        throw new Error(
+          `model registry: models "${owner[field]}" and "${entry.name}" declare model.${field} differently; share one schema (shared/models/fields.ts)`,
+        );
       }
       shape[field] = schema;
       owner[field] ??= entry.name;

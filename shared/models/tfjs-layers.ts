@@ -21,7 +21,8 @@ function checkTask(path: string, got: { inputShape: number[]; numClasses: number
   if (got.inputShape.join(',') !== inputShape.join(',')) {
     throw new ModelDefinitionError(`model.path ${path}: the model takes [${got.inputShape}] images, the data has [${inputShape}]`);
   }
-  if (got.numClasses !== numClasses) throw new ModelDefinitionError(`model.path ${path}: the model outputs ${got.numClasses} classes, the data has ${numClasses}`);
+  if (got.numClasses !== numClasses)
+    throw new ModelDefinitionError(`model.path ${path}: the model outputs ${got.numClasses} classes, the data has ${numClasses}`);
 }
 
 export const tfjsLayersModel = modelEntry(

@@ -146,18 +146,23 @@ export class SecAggClient {
   }
 
   private expectStage(expected: ClientStage, type: string): void {
-    if (this.stage !== expected) throw new SecAggError(`${this.clientId}: unexpected ${type} in stage ${this.stage} of round ${this.params?.round}`);
+    if (this.stage !== expected)
+      throw new SecAggError(`${this.clientId}: unexpected ${type} in stage ${this.stage} of round ${this.params?.round}`);
   }
 
   private advertise(m: AdvertiseRequest): AdvertiseKeys {
     if (this.stage !== 'idle') {
-      throw new SecAggError(`${this.clientId}: AdvertiseKeys for round ${m.round}, but this session already runs round ${this.params?.round}`);
+      throw new SecAggError(
+        `${this.clientId}: AdvertiseKeys for round ${m.round}, but this session already runs round ${this.params?.round}`,
+      );
     }
     if (!m.participants.includes(this.clientId)) {
       throw new SecAggError(`${this.clientId}: not among the participants of round ${m.round}`);
     }
     if (m.threshold > m.participants.length) {
-      throw new SecAggError(`${this.clientId}: threshold ${m.threshold} exceeds the ${m.participants.length} participants of round ${m.round}`);
+      throw new SecAggError(
+        `${this.clientId}: threshold ${m.threshold} exceeds the ${m.participants.length} participants of round ${m.round}`,
+      );
     }
     checkHeadroom(m, m.participants.length);
     this.params = m;
@@ -165,7 +170,13 @@ export class SecAggClient {
     this.encryption = generateKeyPair();
     this.masking = generateKeyPair();
     this.stage = 'advertised';
-    return { type: 'secagg.advertise-keys', round: m.round, clientId: this.clientId, encryptionKey: this.encryption.publicKey, maskKey: this.masking.publicKey };
+    return {
+      type: 'secagg.advertise-keys',
+      round: m.round,
+      clientId: this.clientId,
+      encryptionKey: this.encryption.publicKey,
+      maskKey: this.masking.publicKey,
+    };
   }
 
   private async shareKeys(m: ShareKeysRequest): Promise<ShareKeys> {
@@ -206,7 +217,9 @@ export class SecAggClient {
     const recipients = graph.participants.filter((id) => id === me || this.peers.has(id));
     const t = graph.shamirThreshold(me);
     if (recipients.length < t) {
-      throw new SecAggError(`${me}: only ${recipients.length} of my neighbourhood advertised keys in round ${params.round}; ${t} needed to share secrets`);
+      throw new SecAggError(
+        `${me}: only ${recipients.length} of my neighbourhood advertised keys in round ${params.round}; ${t} needed to share secrets`,
+      );
     }
     this.seed = randomSeed();
     const seedShares = await shareSecret(this.seed, recipients.length, t);
@@ -224,7 +237,13 @@ export class SecAggClient {
       shares.push({ to: v, ciphertext: seal(key, plaintext, shareAad(params.round, me, v)) });
     });
     this.stage = 'shared';
-    return { type: 'secagg.share-keys', round: params.round, clientId: me, seedCommitment: commitSeed(this.seed, params.round, me), shares };
+    return {
+      type: 'secagg.share-keys',
+      round: params.round,
+      clientId: me,
+      seedCommitment: commitSeed(this.seed, params.round, me),
+      shares,
+    };
   }
 
   private maskedInput(m: MaskedInputRequest): MaskedInput {
@@ -233,7 +252,8 @@ export class SecAggClient {
     const graph = this.graph!;
     const me = this.clientId;
     const survivors = uniqueSet(m.survivors, `${me}: MaskedInputCollection survivors`);
-    if (!survivors.has(me)) throw new SecAggError(`${me}: MaskedInputCollection of round ${params.round} does not list me among the survivors`);
+    if (!survivors.has(me))
+      throw new SecAggError(`${me}: MaskedInputCollection of round ${params.round} does not list me among the survivors`);
     if (survivors.size < params.threshold) {
       throw new SecAggError(`${me}: only ${survivors.size} clients shared keys in round ${params.round}; threshold is ${params.threshold}`);
     }
@@ -247,12 +267,14 @@ export class SecAggClient {
     }
     const got = new Set<string>();
     for (const s of m.shares) {
-      if (!expected.has(s.from)) throw new SecAggError(`${me}: unexpected share from ${s.from} in round ${params.round} (not a surviving neighbour)`);
+      if (!expected.has(s.from))
+        throw new SecAggError(`${me}: unexpected share from ${s.from} in round ${params.round} (not a surviving neighbour)`);
       if (got.has(s.from)) throw new SecAggError(`${me}: two shares from ${s.from} in round ${params.round}`);
       got.add(s.from);
       const key = this.channelKey(s.from);
       const plain = open(key, s.ciphertext, shareAad(params.round, s.from, me), `${me}: share from ${s.from} in round ${params.round}`);
-      if (plain.length !== 2 * SHARE_BYTES) throw new SecAggError(`${me}: share from ${s.from} has ${plain.length} bytes, expected ${2 * SHARE_BYTES}`);
+      if (plain.length !== 2 * SHARE_BYTES)
+        throw new SecAggError(`${me}: share from ${s.from} has ${plain.length} bytes, expected ${2 * SHARE_BYTES}`);
       this.held.set(s.from, { seed: plain.slice(0, SHARE_BYTES), key: plain.slice(SHARE_BYTES) });
     }
     for (const v of expected) if (!got.has(v)) throw new SecAggError(`${me}: missing share from ${v} in round ${params.round}`);
@@ -277,7 +299,14 @@ export class SecAggClient {
     }
     this.survivorsAtMasking = survivors;
     this.stage = 'masked';
-    return { type: 'secagg.masked-input', round: params.round, clientId: me, masked: wordsToBytes(y), clipped: q.clipped, numExamples: this.numExamples };
+    return {
+      type: 'secagg.masked-input',
+      round: params.round,
+      clientId: me,
+      masked: wordsToBytes(y),
+      clipped: q.clipped,
+      numExamples: this.numExamples,
+    };
   }
 
   private unmask(m: UnmaskRequest): Unmask {
@@ -305,8 +334,10 @@ export class SecAggClient {
     if (survivors.size < params.threshold) {
       throw new SecAggError(`${me}: only ${survivors.size} masked inputs in round ${params.round}; threshold is ${params.threshold}`);
     }
-    for (const v of survivors) if (this.revealed.get(v) === 'key') throw new SecAggError(`${me}: already revealed the key share of ${v}; refusing its seed share`);
-    for (const v of dropped) if (this.revealed.get(v) === 'seed') throw new SecAggError(`${me}: already revealed the seed share of ${v}; refusing its key share`);
+    for (const v of survivors)
+      if (this.revealed.get(v) === 'key') throw new SecAggError(`${me}: already revealed the key share of ${v}; refusing its seed share`);
+    for (const v of dropped)
+      if (this.revealed.get(v) === 'seed') throw new SecAggError(`${me}: already revealed the seed share of ${v}; refusing its key share`);
     const seedShares: Unmask['seedShares'] = [];
     const keyShares: Unmask['keyShares'] = [];
     const neighbours = graph.neighbours(me);

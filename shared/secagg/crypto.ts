@@ -79,7 +79,8 @@ export function checkPublicKey(publicKey: Uint8Array, what: string): void {
   } catch {
     throw new SecAggError(`${what} is a low-order X25519 point (every agreement with it gives the all-zero secret)`);
   }
-  if (shared.every((b) => b === 0)) throw new SecAggError(`${what} is a low-order X25519 point (every agreement with it gives the all-zero secret)`);
+  if (shared.every((b) => b === 0))
+    throw new SecAggError(`${what} is a low-order X25519 point (every agreement with it gives the all-zero secret)`);
 }
 
 function privateKeyObject(secretKey: Uint8Array): KeyObject {

@@ -98,7 +98,11 @@ const recomputingGrads: tf.GradConfig[] = [
       const [x, savedY] = saved;
       return {
         // One fused kernel (with a fused gradient) on the cpu backend; dy·y·(1 − y) elsewhere.
-        x: () => sigmoidBackward(output(savedY, () => tf.sigmoid(x)), dy as Tensor),
+        x: () =>
+          sigmoidBackward(
+            output(savedY, () => tf.sigmoid(x)),
+            dy as Tensor,
+          ),
       };
     },
   },
@@ -117,7 +121,13 @@ const recomputingGrads: tf.GradConfig[] = [
     outputsToSave: [true],
     gradFunc: (dy, saved) => {
       const [x, savedY] = saved;
-      return { x: () => tf.mul(dy as Tensor, output(savedY, () => tf.exp(x))) };
+      return {
+        x: () =>
+          tf.mul(
+            dy as Tensor,
+            output(savedY, () => tf.exp(x)),
+          ),
+      };
     },
   },
   {

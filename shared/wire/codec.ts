@@ -38,20 +38,29 @@ export function decodeFrame(data: Uint8Array, receiver: 'client' | 'server'): Wi
   try {
     raw = unpackr.unpack(data);
   } catch (err) {
-    throw new WireError('bad-frame', `frame of ${data.byteLength} bytes is not valid msgpack (${printable(err instanceof Error ? err.message : String(err), 120)})`);
+    throw new WireError(
+      'bad-frame',
+      `frame of ${data.byteLength} bytes is not valid msgpack (${printable(err instanceof Error ? err.message : String(err), 120)})`,
+    );
   }
   if (typeof raw !== 'object' || raw === null || Object.getPrototypeOf(raw) !== Object.prototype) {
     throw new WireError('bad-frame', 'frame is msgpack but not a map; every message is a map with fields "v" and "type"');
   }
   const map = raw as Record<string, unknown>;
   if (map.v !== PROTOCOL_VERSION) {
-    throw new WireError('bad-version', `protocol version ${describeValue(map.v)} is not supported; this peer speaks version ${PROTOCOL_VERSION}`);
+    throw new WireError(
+      'bad-version',
+      `protocol version ${describeValue(map.v)} is not supported; this peer speaks version ${PROTOCOL_VERSION}`,
+    );
   }
   if (typeof map.type !== 'string') throw new WireError('bad-message', 'field "type" is missing or not a string');
   const sender = receiver === 'server' ? 'client' : 'server';
   const spec = messageSpec(map.type);
   if (!spec || (spec.from !== sender && spec.from !== 'both')) {
-    throw new WireError('unknown-type', `unknown message type ${describeValue(map.type)} from a ${sender}; expected one of ${knownTypes(sender).join(', ')}`);
+    throw new WireError(
+      'unknown-type',
+      `unknown message type ${describeValue(map.type)} from a ${sender}; expected one of ${knownTypes(sender).join(', ')}`,
+    );
   }
   return spec.decode(new Fields(map.type, map));
 }

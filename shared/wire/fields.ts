@@ -33,7 +33,8 @@ export class Fields {
 
   oneOf<T extends string>(name: string, values: readonly T[]): T {
     const x = this.str(name);
-    if (!(values as readonly string[]).includes(x)) this.fail(name, `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(x)}`);
+    if (!(values as readonly string[]).includes(x))
+      this.fail(name, `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(x)}`);
     return x as T;
   }
 
@@ -84,7 +85,8 @@ export class Fields {
     const x = this.map[name];
     if (!Array.isArray(x)) this.fail(name, `expected an array of integers, got ${describe(x)}`);
     return x.map((v, i) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(`${name}[${i}]`, `expected an integer in [${min}, ${max}], got ${describe(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+        this.fail(`${name}[${i}]`, `expected an integer in [${min}, ${max}], got ${describe(v)}`);
       return v;
     });
   }
@@ -101,7 +103,8 @@ export class Fields {
   /** A nested map, returned as a plain object (no further checks). */
   object(name: string): Record<string, unknown> {
     const x = this.map[name];
-    if (typeof x !== 'object' || x === null || Array.isArray(x) || x instanceof Uint8Array) this.fail(name, `expected a map, got ${describe(x)}`);
+    if (typeof x !== 'object' || x === null || Array.isArray(x) || x instanceof Uint8Array)
+      this.fail(name, `expected a map, got ${describe(x)}`);
     return x as Record<string, unknown>;
   }
 }

@@ -194,14 +194,25 @@ registerMessage({
   from: 'client',
   decode: (f) => {
     const shape = f.intArray('shape', 1, 1 << 16);
-    if (shape.length !== 3) throw new WireError('bad-message', `eval.truth.shape: expected [height, width, channels], got ${shape.length} numbers`);
+    if (shape.length !== 3)
+      throw new WireError('bad-message', `eval.truth.shape: expected [height, width, channels], got ${shape.length} numbers`);
     const count = f.int('count', 0);
     const images = f.float32('images');
     const labels = f.int32('labels');
     const want = count * shape[0] * shape[1] * shape[2];
-    if (images.length !== want) throw new WireError('wrong-length', `eval.truth.images: ${images.length} values, expected count·h·w·c = ${want}`);
-    if (labels.length !== count) throw new WireError('wrong-length', `eval.truth.labels: ${labels.length} labels, expected count = ${count}`);
-    return { type: 'eval.truth', requestId: f.int('requestId'), round: f.int('round', 1, MAX_ROUND), count, shape: [shape[0], shape[1], shape[2]], images, labels };
+    if (images.length !== want)
+      throw new WireError('wrong-length', `eval.truth.images: ${images.length} values, expected count·h·w·c = ${want}`);
+    if (labels.length !== count)
+      throw new WireError('wrong-length', `eval.truth.labels: ${labels.length} labels, expected count = ${count}`);
+    return {
+      type: 'eval.truth',
+      requestId: f.int('requestId'),
+      round: f.int('round', 1, MAX_ROUND),
+      count,
+      shape: [shape[0], shape[1], shape[2]],
+      images,
+      labels,
+    };
   },
 });
 
@@ -239,7 +250,11 @@ registerMessage({
   },
 });
 
-registerMessage({ type: 'update.accepted', from: 'server', decode: (f) => ({ type: 'update.accepted', round: f.int('round', 1, MAX_ROUND) }) });
+registerMessage({
+  type: 'update.accepted',
+  from: 'server',
+  decode: (f) => ({ type: 'update.accepted', round: f.int('round', 1, MAX_ROUND) }),
+});
 
 registerMessage({
   type: 'eval.truth-request',
@@ -247,7 +262,11 @@ registerMessage({
   decode: (f) => ({ type: 'eval.truth-request', requestId: f.int('requestId'), round: f.int('round', 1, MAX_ROUND) }),
 });
 
-registerMessage({ type: 'shutdown', from: 'server', decode: (f) => ({ type: 'shutdown', reason: f.has('reason') ? f.str('reason') : '' }) });
+registerMessage({
+  type: 'shutdown',
+  from: 'server',
+  decode: (f) => ({ type: 'shutdown', reason: f.has('reason') ? f.str('reason') : '' }),
+});
 
 registerMessage({
   type: 'error',

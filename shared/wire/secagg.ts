@@ -104,9 +104,27 @@ registerMessage({
 registerMessage({
   type: 'eval.secagg-input',
   from: 'client',
-  decode: (f) => ({ type: 'eval.secagg-input', requestId: f.int('requestId'), round: f.int('round', 1), available: f.bool('available'), update: f.float32('update') }),
+  decode: (f) => ({
+    type: 'eval.secagg-input',
+    requestId: f.int('requestId'),
+    round: f.int('round', 1),
+    available: f.bool('available'),
+    update: f.float32('update'),
+  }),
 });
 
 /** The secure-aggregation message types each side sends. */
-export const SECAGG_CLIENT_TYPES = ['secagg.advertise-keys', 'secagg.share-keys', 'secagg.masked-input', 'secagg.unmask', 'secagg.refuse'] as const;
-export const SECAGG_SERVER_TYPES = ['secagg.advertise-request', 'secagg.share-keys-request', 'secagg.masked-input-request', 'secagg.unmask-request', 'secagg.abort'] as const;
+export const SECAGG_CLIENT_TYPES = [
+  'secagg.advertise-keys',
+  'secagg.share-keys',
+  'secagg.masked-input',
+  'secagg.unmask',
+  'secagg.refuse',
+] as const;
+export const SECAGG_SERVER_TYPES = [
+  'secagg.advertise-request',
+  'secagg.share-keys-request',
+  'secagg.masked-input-request',
+  'secagg.unmask-request',
+  'secagg.abort',
+] as const;

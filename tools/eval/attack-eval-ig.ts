@@ -22,7 +22,18 @@ import { inferLabels, multisetLabelAccuracy } from '../../server/observer/attack
 import { MNIST_SHAPE, TRIAL_CASES, clientUpdate, makeTrial, pickExamples, type TrialCaseName } from './eval-trials';
 import { median } from '../../server/metrics/median';
 
-async function evalAttack(name: TrialCaseName, trials: number, iterations: number, firstSeed: number, ds: Dataset, lr: number, restarts: number, tvWeight: number, attackLr: number, init: { mean: number; std: number }): Promise<void> {
+async function evalAttack(
+  name: TrialCaseName,
+  trials: number,
+  iterations: number,
+  firstSeed: number,
+  ds: Dataset,
+  lr: number,
+  restarts: number,
+  tvWeight: number,
+  attackLr: number,
+  init: { mean: number; std: number },
+): Promise<void> {
   const c = TRIAL_CASES[name];
   const psnrs: number[] = [];
   for (let t = 0; t < trials; t++) {
@@ -30,7 +41,11 @@ async function evalAttack(name: TrialCaseName, trials: number, iterations: numbe
     const { input, images, labels } = makeTrial(name, seed, ds, lr, { iterations, restarts, tvWeight, learningRate: attackLr, init });
     const n = labels.length;
     const out = c.attackName === 'analytic' ? await analytic(input) : await invertingGradients(input);
-    const score = scoreReconstruction({ images: out.images, labels: out.labels, count: out.count }, { images, labels, count: n }, MNIST_SHAPE);
+    const score = scoreReconstruction(
+      { images: out.images, labels: out.labels, count: out.count },
+      { images, labels, count: n },
+      MNIST_SHAPE,
+    );
     psnrs.push(score.psnr);
     process.stdout.write(
       `${name} seed ${seed}: PSNR ${score.psnr.toFixed(2)} dB, SSIM ${score.ssim.toFixed(3)}, labels ${(100 * score.labelAccuracy).toFixed(0)}% ` +
@@ -49,13 +64,24 @@ async function evalLabels(trials: number, firstSeed: number, ds: Dataset): Promi
     const rng = new Rng(seed);
     const globalParams = model.initParams(rng.fork('model'));
     const { images, labels } = pickExamples(ds, rng.fork('batch'), 8);
-    const gradient = clientUpdate({ model: config, steps: 1, batchSize: 8, kind: 'gradient', attackName: 'inverting-gradients' }, globalParams, images, labels, 0.1);
+    const gradient = clientUpdate(
+      { model: config, steps: 1, batchSize: 8, kind: 'gradient', attackName: 'inverting-gradients' },
+      globalParams,
+      images,
+      labels,
+      0.1,
+    );
     const params = unflattenParams(globalParams, model.specs);
     const guess = inferLabels({ model, params, gradient, count: 8, seed });
     tf.dispose(params);
     const acc = multisetLabelAccuracy(guess, labels);
     total += acc;
-    process.stdout.write(`labels seed ${seed}: ${(100 * acc).toFixed(1)}% (${guess.join('')} vs ${labels.slice().sort((a, b) => a - b).join('')})\n`);
+    process.stdout.write(
+      `labels seed ${seed}: ${(100 * acc).toFixed(1)}% (${guess.join('')} vs ${labels
+        .slice()
+        .sort((a, b) => a - b)
+        .join('')})\n`,
+    );
   }
   process.stdout.write(`labels: batch 8 accuracy ${((100 * total) / trials).toFixed(1)}% over ${trials} batches\n`);
 }
@@ -72,7 +98,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const which = args[0];
   if (!which || !(which in TRIAL_CASES || which === 'labels')) {
-    throw new Error(`usage: attack-eval-ig <${[...Object.keys(TRIAL_CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]`);
+    throw new Error(
+      `usage: attack-eval-ig <${[...Object.keys(TRIAL_CASES), 'labels'].join('|')}> [--trials N] [--iterations N] [--seed N] [--lr X] [--restarts N] [--tv X] [--attack-lr X] [--init MEAN,STD]`,
+    );
   }
   await initBackend();
   const ds = loadMnist();
@@ -91,7 +119,18 @@ async function main(): Promise<void> {
   const initIndex = args.indexOf('--init');
   const [mean, std] = initIndex < 0 ? [0, 1] : (args[initIndex + 1] ?? '').split(',').map(Number);
   if (!Number.isFinite(mean) || !(std >= 0)) throw new Error(`--init ${args[initIndex + 1]}: expected MEAN,STD`);
-  await evalAttack(which as TrialCaseName, option(args, '--trials', 5), option(args, '--iterations', 2000), seed, ds, lr, Math.max(1, option(args, '--restarts', 1)), tv, attackLr, { mean, std });
+  await evalAttack(
+    which as TrialCaseName,
+    option(args, '--trials', 5),
+    option(args, '--iterations', 2000),
+    seed,
+    ds,
+    lr,
+    Math.max(1, option(args, '--restarts', 1)),
+    tv,
+    attackLr,
+    { mean, std },
+  );
 }
 
 if (require.main === module) {

@@ -45,7 +45,17 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { attack: 'dlg', model: 'lenet-zhu', trials: 5, iterations: 300, seed: 1, first: 0, labelsOnly: false, lineSearch: 'none', json: false };
+  const o: Options = {
+    attack: 'dlg',
+    model: 'lenet-zhu',
+    trials: 5,
+    iterations: 300,
+    seed: 1,
+    first: 0,
+    labelsOnly: false,
+    lineSearch: 'none',
+    json: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -84,7 +94,10 @@ async function main(): Promise<void> {
   const attackConfig = attackSchema.parse({ name: o.attack, iterations: o.iterations, lineSearch: o.lineSearch });
   const attack = getAttack(o.attack);
   const rows: { psnr: number; ssim: number; labelOk: boolean; evaluations: number; seconds: number }[] = [];
-  const grid: { images: Float32Array; count: number }[] = [{ images: new Float32Array(o.trials * size), count: o.trials }, { images: new Float32Array(o.trials * size), count: o.trials }];
+  const grid: { images: Float32Array; count: number }[] = [
+    { images: new Float32Array(o.trials * size), count: o.trials },
+    { images: new Float32Array(o.trials * size), count: o.trials },
+  ];
 
   for (let k = 0; k < o.trials; k++) {
     const index = o.first + k;
@@ -98,7 +111,16 @@ async function main(): Promise<void> {
       return flattenParams(grads, model.specs);
     });
     const training = { algorithm: 'fedsgd', batchSize: 1, localSteps: 1, learningRate: 0.1, localEpochs: 0 } as const;
-    const { observed, payload } = simulatedObservation({ model: modelConfig, inputShape: shape, numClasses: data.numClasses, globalParams, update, kind: 'gradient', training, numExamples: 1 });
+    const { observed, payload } = simulatedObservation({
+      model: modelConfig,
+      inputShape: shape,
+      numClasses: data.numClasses,
+      globalParams,
+      update,
+      kind: 'gradient',
+      training,
+      numExamples: 1,
+    });
     const input = attackInput(observed, payload, { settings: attackConfig, seed: o.seed + k });
     if (o.labelsOnly) {
       const got = idlgLabels(input)[0];
@@ -115,7 +137,17 @@ async function main(): Promise<void> {
       if (o.attack === 'dlg') rng.fork('dummy-label').fillNormal(x0.subarray(size));
       fs.mkdirSync(o.exportDir, { recursive: true });
       const file = path.join(o.exportDir, `${o.attack}-seed${input.seed}-digit${index}.json`);
-      const record = { attack: o.attack, specs: model.specs, params: Array.from(globalParams), update: Array.from(update), image: Array.from(image), label, x0: Array.from(x0), recon: Array.from(out.images), labels: out.labels };
+      const record = {
+        attack: o.attack,
+        specs: model.specs,
+        params: Array.from(globalParams),
+        update: Array.from(update),
+        image: Array.from(image),
+        label,
+        x0: Array.from(x0),
+        recon: Array.from(out.images),
+        labels: out.labels,
+      };
       fs.writeFileSync(file, JSON.stringify(record));
     }
     const score = scoreReconstruction(out, { images: image, labels: [label], count: 1 }, shape);
@@ -141,14 +173,21 @@ async function main(): Promise<void> {
     medianSsim: o.labelsOnly ? null : median(rows.map((r) => r.ssim)),
     totalEvaluations: rows.reduce((s, r) => s + r.evaluations, 0),
     totalSeconds: rows.reduce((s, r) => s + r.seconds, 0),
-    msPerEvaluation: (1000 * rows.reduce((s, r) => s + r.seconds, 0)) / Math.max(1, rows.reduce((s, r) => s + r.evaluations, 0)),
+    msPerEvaluation:
+      (1000 * rows.reduce((s, r) => s + r.seconds, 0)) /
+      Math.max(
+        1,
+        rows.reduce((s, r) => s + r.evaluations, 0),
+      ),
   };
   if (o.png && !o.labelsOnly) writeImageGrid(o.png, grid, shape);
   if (o.json) console.log(JSON.stringify(summary));
   else {
     console.log(
       `${o.attack} on ${o.model} (${backend.name}${backend.fastKernels ? ', fast kernels' : ''}): labels ${labelsOk}/${o.trials}` +
-        (o.labelsOnly ? '' : `, median PSNR ${summary.medianPsnr?.toFixed(2)} dB, median SSIM ${summary.medianSsim?.toFixed(4)}, ${summary.msPerEvaluation.toFixed(1)} ms/evaluation`),
+        (o.labelsOnly
+          ? ''
+          : `, median PSNR ${summary.medianPsnr?.toFixed(2)} dB, median SSIM ${summary.medianSsim?.toFixed(4)}, ${summary.msPerEvaluation.toFixed(1)} ms/evaluation`),
     );
   }
 }

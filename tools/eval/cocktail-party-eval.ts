@@ -58,7 +58,15 @@ function secureSum(updates: Float32Array[], rng: Rng): Float32Array {
  * The server's view of one round: the mean of the clients' FedSGD gradients (equal batches), either
  * exact or through secure aggregation's fixed-point encoding.
  */
-function aggregateOf(ds: Dataset, n: number, batch: number, hidden: number, activation: 'relu' | 'sigmoid' | 'tanh', seed: number, secagg: boolean): Aggregate {
+function aggregateOf(
+  ds: Dataset,
+  n: number,
+  batch: number,
+  hidden: number,
+  activation: 'relu' | 'sigmoid' | 'tanh',
+  seed: number,
+  secagg: boolean,
+): Aggregate {
   const rng = new Rng(seed);
   const model = buildModel(modelSchema.parse({ name: 'mlp', hidden: [hidden], activation }), SHAPE, 10);
   const params = model.initParams(rng.fork('model'));
@@ -113,7 +121,9 @@ function absCorrelation(a: Float32Array, b: Float32Array): number {
 /** Median |correlation| after matching on it: the figure the issue quotes for plain FastICA. */
 function matchedCorrelation(recon: Float32Array, truth: Float32Array, n: number): number[] {
   const count = recon.length / D;
-  const c = Array.from({ length: count }, (_, i) => Array.from({ length: n }, (_, j) => absCorrelation(recon.subarray(i * D, (i + 1) * D), truth.subarray(j * D, (j + 1) * D))));
+  const c = Array.from({ length: count }, (_, i) =>
+    Array.from({ length: n }, (_, j) => absCorrelation(recon.subarray(i * D, (i + 1) * D), truth.subarray(j * D, (j + 1) * D))),
+  );
   return minCostAssignment(c.map((row) => row.map((v) => -v))).flatMap((j, i) => (j >= 0 ? [c[i][j]] : []));
 }
 

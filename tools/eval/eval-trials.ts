@@ -28,9 +28,27 @@ export interface TrialCase {
 }
 
 export const TRIAL_CASES = {
-  'ig-fedsgd': { model: modelSchema.parse({ name: 'lenet-zhu' }), steps: 1, batchSize: 4, kind: 'gradient', attackName: 'inverting-gradients' },
-  'ig-fedavg': { model: modelSchema.parse({ name: 'lenet-zhu' }), steps: 2, batchSize: 2, kind: 'weight-delta', attackName: 'inverting-gradients' },
-  analytic: { model: modelSchema.parse({ name: 'mlp', hidden: [200], activation: 'relu' }), steps: 1, batchSize: 1, kind: 'gradient', attackName: 'analytic' },
+  'ig-fedsgd': {
+    model: modelSchema.parse({ name: 'lenet-zhu' }),
+    steps: 1,
+    batchSize: 4,
+    kind: 'gradient',
+    attackName: 'inverting-gradients',
+  },
+  'ig-fedavg': {
+    model: modelSchema.parse({ name: 'lenet-zhu' }),
+    steps: 2,
+    batchSize: 2,
+    kind: 'weight-delta',
+    attackName: 'inverting-gradients',
+  },
+  analytic: {
+    model: modelSchema.parse({ name: 'mlp', hidden: [200], activation: 'relu' }),
+    steps: 1,
+    batchSize: 1,
+    kind: 'gradient',
+    attackName: 'analytic',
+  },
 } satisfies Record<string, TrialCase>;
 export type TrialCaseName = keyof typeof TRIAL_CASES;
 
@@ -48,7 +66,14 @@ export function clientUpdate(c: TrialCase, globalParams: Float32Array, images: F
   const n = labels.length;
   const update = tf.tidy(() => {
     const targets = Array.from({ length: c.steps }, (_, s) => oneHot(labels.slice(s * c.batchSize, (s + 1) * c.batchSize), 10));
-    const u = simulatedUpdate(model, params, tf.tensor4d(images, [n, ...MNIST_SHAPE]), targets, { steps: c.steps, batchSize: c.batchSize, learningRate: lr }, c.kind);
+    const u = simulatedUpdate(
+      model,
+      params,
+      tf.tensor4d(images, [n, ...MNIST_SHAPE]),
+      targets,
+      { steps: c.steps, batchSize: c.batchSize, learningRate: lr },
+      c.kind,
+    );
     return flattenParams(u, model.specs);
   });
   tf.dispose(params);
@@ -70,8 +95,21 @@ export interface SimulatedRound {
 }
 
 export function simulatedObservation(r: SimulatedRound): { observed: ObservedUpdate; payload: ServerPayload } {
-  const payload: ServerPayload = { round: 1, model: definitionFor(r.model, r.inputShape, r.numClasses), params: r.globalParams, training: r.training };
-  const observed: ObservedUpdate = { round: 1, sender: r.sender ?? 'c0', kind: r.kind, numExamples: r.numExamples, update: r.update, view: 'plain', bytes: 0 };
+  const payload: ServerPayload = {
+    round: 1,
+    model: definitionFor(r.model, r.inputShape, r.numClasses),
+    params: r.globalParams,
+    training: r.training,
+  };
+  const observed: ObservedUpdate = {
+    round: 1,
+    sender: r.sender ?? 'c0',
+    kind: r.kind,
+    numExamples: r.numExamples,
+    update: r.update,
+    view: 'plain',
+    bytes: 0,
+  };
   return { observed, payload };
 }
 
@@ -91,8 +129,23 @@ export function makeTrial(which: TrialCaseName | TrialCase, seed: number, ds: Da
   const n = c.steps * c.batchSize;
   const { images, labels } = pickExamples(ds, rng.fork('batch'), n);
   const update = clientUpdate(c, globalParams, images, labels, lr);
-  const training: TrainingConfig = { algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg', batchSize: c.batchSize, localSteps: c.steps, learningRate: lr, localEpochs: 0 };
-  const { observed, payload } = simulatedObservation({ model: c.model, inputShape: MNIST_SHAPE, numClasses: 10, globalParams, update, kind: c.kind, training, numExamples: n });
+  const training: TrainingConfig = {
+    algorithm: c.kind === 'gradient' ? 'fedsgd' : 'fedavg',
+    batchSize: c.batchSize,
+    localSteps: c.steps,
+    learningRate: lr,
+    localEpochs: 0,
+  };
+  const { observed, payload } = simulatedObservation({
+    model: c.model,
+    inputShape: MNIST_SHAPE,
+    numClasses: 10,
+    globalParams,
+    update,
+    kind: c.kind,
+    training,
+    numExamples: n,
+  });
   const input = attackInput(observed, payload, { settings: attackSchema.parse({ ...attack, name: c.attackName }), seed });
   return { input, images, labels };
 }

@@ -28,7 +28,14 @@ import { accuracy, trainClassifier, type TrainOptions } from '../../server/relea
 import { EVALUATOR_MODEL, type Evaluator } from '../../server/release/score';
 import { runMiFaceAttack } from '../../server/release/run-attack';
 import {
-  apiSchema, maskingLabel, miFaceSchema, parseMasking, releaseResultsSchema, type Masking, type ReleaseAttackRecord, type ReleaseResults,
+  apiSchema,
+  maskingLabel,
+  miFaceSchema,
+  parseMasking,
+  releaseResultsSchema,
+  type Masking,
+  type ReleaseAttackRecord,
+  type ReleaseResults,
 } from '../../server/release/schema';
 
 interface TargetSpec {
@@ -40,7 +47,11 @@ interface TargetSpec {
 /** The sketch's recipes: softmax 5 epochs at lr 0.1, MLP (300 sigmoid) 10 epochs at lr 0.5, batch 32. */
 const TARGETS: TargetSpec[] = [
   { name: 'softmax', config: modelSchema.parse({ name: 'mlp', hidden: [] }), train: { epochs: 5, learningRate: 0.1, batchSize: 32 } },
-  { name: 'mlp', config: modelSchema.parse({ name: 'mlp', hidden: [300], activation: 'sigmoid' }), train: { epochs: 10, learningRate: 0.5, batchSize: 32 } },
+  {
+    name: 'mlp',
+    config: modelSchema.parse({ name: 'mlp', hidden: [300], activation: 'sigmoid' }),
+    train: { epochs: 10, learningRate: 0.5, batchSize: 32 },
+  },
 ];
 
 interface Options {
@@ -60,7 +71,16 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { out: 'runs/release-eval', models: ['softmax', 'mlp'], maskings: ['full', 'round-3', 'round-2', 'round-1', 'top-1', 'label-only'].map(parseMasking), iterations: 5000, benign: 10000, whiteBox: true, seed: 0, rate: 0 };
+  const o: Options = {
+    out: 'runs/release-eval',
+    models: ['softmax', 'mlp'],
+    maskings: ['full', 'round-3', 'round-2', 'round-1', 'top-1', 'label-only'].map(parseMasking),
+    iterations: 5000,
+    benign: 10000,
+    whiteBox: true,
+    seed: 0,
+    rate: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--out') o.out = value;
@@ -84,7 +104,10 @@ function parseArgs(argv: string[]): Options {
 
 /** Trains once per (architecture, recipe, data) and keeps the parameters in <out>/cache. */
 function trained(cacheDir: string, name: string, model: Model, config: ModelConfig, data: Dataset, opts: TrainOptions): Float32Array {
-  const tag = createHash('sha256').update(JSON.stringify([name, config, opts, data.labels.length, data.name])).digest('hex').slice(0, 12);
+  const tag = createHash('sha256')
+    .update(JSON.stringify([name, config, opts, data.labels.length, data.name]))
+    .digest('hex')
+    .slice(0, 12);
   const file = path.join(cacheDir, `${name}-${tag}.f32`);
   if (fs.existsSync(file)) return new Float32Array(new Uint8Array(fs.readFileSync(file)).buffer);
   const started = performance.now();
@@ -97,7 +120,12 @@ function trained(cacheDir: string, name: string, model: Model, config: ModelConf
 
 async function benignFalsePositives(model: Model, params: Float32Array, digits: Dataset, count: number, seed: number): Promise<number> {
   const key = generateKey();
-  const api = await startPredictionApi({ model, params, keys: [key], config: apiSchema.parse({ requestsPerSecond: 0, inputsPerSecond: 0, monitor: { action: 'log' } }) });
+  const api = await startPredictionApi({
+    model,
+    params,
+    keys: [key],
+    config: apiSchema.parse({ requestsPerSecond: 0, inputsPerSecond: 0, monitor: { action: 'log' } }),
+  });
   try {
     const client = new PredictClient(api.url, key);
     const rng = new Rng(seed).fork('benign');
@@ -120,16 +148,38 @@ async function benignFalsePositives(model: Model, params: Float32Array, digits: 
   }
 }
 
-async function blackBox(target: { model: Model; params: Float32Array }, masking: Masking, o: Options, evaluator: Evaluator, train: Dataset, outDir: string): Promise<ReleaseAttackRecord> {
+async function blackBox(
+  target: { model: Model; params: Float32Array },
+  masking: Masking,
+  o: Options,
+  evaluator: Evaluator,
+  train: Dataset,
+  outDir: string,
+): Promise<ReleaseAttackRecord> {
   const key = generateKey();
   const config = apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: o.rate, monitor: { action: 'log' } });
   const api = await startPredictionApi({ model: target.model, params: target.params, config, keys: [key] });
   try {
-    const attack = miFaceSchema.parse({ name: 'mi-face', access: 'black-box', iterations: o.iterations, classes: o.classes, process: o.process, estimator: { delta: o.delta } });
+    const attack = miFaceSchema.parse({
+      name: 'mi-face',
+      access: 'black-box',
+      iterations: o.iterations,
+      classes: o.classes,
+      process: o.process,
+      estimator: { delta: o.delta },
+    });
     return await runMiFaceAttack({
-      config: attack, target, evaluator, train, outDir, seed: o.seed,
+      config: attack,
+      target,
+      evaluator,
+      train,
+      outDir,
+      seed: o.seed,
       access: { kind: 'black-box', url: api.url, key, masking: maskingLabel(masking), flag: () => api.monitor.flagOf(keyId(key)) },
-      onClass: (r) => process.stderr.write(`  black-box ${maskingLabel(masking)} class ${r.label}: cost ${r.cost.toFixed(3)}, ${r.iterations} steps, ${r.queries} queries (${r.stoppedBy})\n`),
+      onClass: (r) =>
+        process.stderr.write(
+          `  black-box ${maskingLabel(masking)} class ${r.label}: cost ${r.cost.toFixed(3)}, ${r.iterations} steps, ${r.queries} queries (${r.stoppedBy})\n`,
+        ),
     });
   } finally {
     await api.close();
@@ -154,10 +204,25 @@ async function main(): Promise<void> {
   const train = subset(mnist, split.train, 'mnist-train');
   const heldOut = subset(mnist, split.test, 'mnist-heldout');
   const evalModel = buildModel(EVALUATOR_MODEL, mnist.shape, 10);
-  const evalParams = trained(cache, 'evaluator', evalModel, EVALUATOR_MODEL, heldOut, { epochs: 8, learningRate: 0.05, batchSize: 32, seed: o.seed });
-  const evaluator: Evaluator = { model: evalModel, params: evalParams, testAccuracy: accuracy(evalModel, evalParams, train), trainedOn: heldOut.labels.length };
-  process.stderr.write(`evaluator (convnet on ${heldOut.labels.length} held-out digits): accuracy ${evaluator.testAccuracy.toFixed(4)} on the training split\n`);
-  const lines = ['| model | access | masking | class accuracy | p(label) | SSIM own / other | queries | flagged | seconds |', '|---|---|---|---|---|---|---|---|---|'];
+  const evalParams = trained(cache, 'evaluator', evalModel, EVALUATOR_MODEL, heldOut, {
+    epochs: 8,
+    learningRate: 0.05,
+    batchSize: 32,
+    seed: o.seed,
+  });
+  const evaluator: Evaluator = {
+    model: evalModel,
+    params: evalParams,
+    testAccuracy: accuracy(evalModel, evalParams, train),
+    trainedOn: heldOut.labels.length,
+  };
+  process.stderr.write(
+    `evaluator (convnet on ${heldOut.labels.length} held-out digits): accuracy ${evaluator.testAccuracy.toFixed(4)} on the training split\n`,
+  );
+  const lines = [
+    '| model | access | masking | class accuracy | p(label) | SSIM own / other | queries | flagged | seconds |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   const all: Record<string, ReleaseResults> = {};
   for (const spec of TARGETS.filter((t) => o.models.includes(t.name))) {
     const model = buildModel(spec.config, mnist.shape, 10);

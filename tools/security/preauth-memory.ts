@@ -19,7 +19,14 @@ interface Report {
 
 async function serve(): Promise<void> {
   const params = 650000;
-  const hub = new ClientHub({ tokens: new Map([['t'.repeat(32), { clientId: 'c0', clientIndex: 0 }]]), publicScenario: {}, paramCount: params, maxFrameBytes: 4 * params + 65536, log: () => undefined, ...(process.argv.includes('--no-limits') ? { limits: { maxPending: 1e9, preAuthMaxBytes: Infinity } } : {}) });
+  const hub = new ClientHub({
+    tokens: new Map([['t'.repeat(32), { clientId: 'c0', clientIndex: 0 }]]),
+    publicScenario: {},
+    paramCount: params,
+    maxFrameBytes: 4 * params + 65536,
+    log: () => undefined,
+    ...(process.argv.includes('--no-limits') ? { limits: { maxPending: 1e9, preAuthMaxBytes: Infinity } } : {}),
+  });
   const port = await hub.listen(0);
   // Peak, not just the end state: sample while the flood is on.
   let peak = 0;
@@ -30,15 +37,21 @@ async function serve(): Promise<void> {
 
 async function attack(n: number): Promise<void> {
   const server = fork(__filename, ['--serve', ...process.argv.filter((a) => a === '--no-limits')]);
-  const { port, base } = await new Promise<{ port: number; base: NodeJS.MemoryUsage }>((resolve) => server.once('message', (m) => resolve(m as { port: number; base: NodeJS.MemoryUsage })));
+  const { port, base } = await new Promise<{ port: number; base: NodeJS.MemoryUsage }>((resolve) =>
+    server.once('message', (m) => resolve(m as { port: number; base: NodeJS.MemoryUsage })),
+  );
   const frame = Buffer.alloc(2.6e6);
   const codes = await Promise.all(
-    Array.from({ length: n }, () => new Promise<number>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-      ws.on('open', () => ws.send(frame));
-      ws.on('error', () => undefined);
-      ws.on('close', (code) => resolve(code));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+          ws.on('open', () => ws.send(frame));
+          ws.on('error', () => undefined);
+          ws.on('close', (code) => resolve(code));
+        }),
+    ),
   );
   server.send('report');
   const r = await new Promise<Report>((resolve) => server.once('message', (m) => resolve(m as Report)));
@@ -46,7 +59,9 @@ async function attack(n: number): Promise<void> {
   const byCode: Record<number, number> = {};
   for (const c of codes) byCode[c] = (byCode[c] ?? 0) + 1;
   const mb = (x: number) => (x / 1e6).toFixed(1);
-  process.stdout.write(`${n} unauthenticated connections × 2.6 MB: close codes ${JSON.stringify(byCode)}, gate ${JSON.stringify(r.stats)}, server RSS peak +${mb(r.peak - base.rss)} MB, after +${mb(r.mem.rss - base.rss)} MB, arrayBuffers ${mb(r.mem.arrayBuffers)} MB\n`);
+  process.stdout.write(
+    `${n} unauthenticated connections × 2.6 MB: close codes ${JSON.stringify(byCode)}, gate ${JSON.stringify(r.stats)}, server RSS peak +${mb(r.peak - base.rss)} MB, after +${mb(r.mem.rss - base.rss)} MB, arrayBuffers ${mb(r.mem.arrayBuffers)} MB\n`,
+  );
 }
 
 if (process.argv.includes('--serve')) void serve();

@@ -90,16 +90,23 @@ export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
     );
   }
   if (input.observed.kind === 'weight-delta' && input.payload.training.localSteps > 1) {
-    process.emitWarning(`analytic: a fedavg delta after ${input.payload.training.localSteps} local steps mixes several steps' gradients; recovery is approximate`);
+    process.emitWarning(
+      `analytic: a fedavg delta after ${input.payload.training.localSteps} local steps mixes several steps' gradients; recovery is approximate`,
+    );
   }
   const parts = splitFlat(input.observed.update, model.specs);
   const kernel = parts[model.firstDenseLayer.kernel];
   const bias = parts[model.firstDenseLayer.bias];
   const size = inputShape[0] * inputShape[1] * inputShape[2];
   if (kernel.length !== size * bias.length) {
-    throw new Error(`analytic: first dense kernel has ${kernel.length} values, expected ${size}·${bias.length} for input ${inputShape.join('×')}`);
+    throw new Error(
+      `analytic: first dense kernel has ${kernel.length} values, expected ${size}·${bias.length} for input ${inputShape.join('×')}`,
+    );
   }
-  const batch = Math.max(1, input.observed.kind === 'gradient' ? input.observed.numExamples || input.payload.training.batchSize : input.payload.training.batchSize);
+  const batch = Math.max(
+    1,
+    input.observed.kind === 'gradient' ? input.observed.numExamples || input.payload.training.batchSize : input.payload.training.batchSize,
+  );
   const ratios = unitRatios(kernel, bias);
   if (ratios.length === 0) throw new Error('analytic: every first-layer bias gradient is zero; the update reveals no input');
 
@@ -117,7 +124,8 @@ export const analytic = async (input: AttackInput): Promise<AttackOutput> => {
   });
 
   // Labels from the logit layer: a fedavg delta is −lr·gradient after one step.
-  const gradient = input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / input.payload.training.learningRate);
+  const gradient =
+    input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / input.payload.training.learningRate);
   const params = unflattenParams(input.payload.params, model.specs);
   let labels: number[];
   try {
@@ -145,5 +153,7 @@ export const analyticAttack: AttackDefinition<BuiltinAttackSettings> = {
   run: analytic,
   requires: () => ['updates', 'architecture'],
   modelProblem: (model) =>
-    model.firstDenseLayer === null ? `model "${model.name}" has no dense first layer with bias (analytic recovery divides the first layer's weight gradient by its bias gradient); use model.name "mlp"` : null,
+    model.firstDenseLayer === null
+      ? `model "${model.name}" has no dense first layer with bias (analytic recovery divides the first layer's weight gradient by its bias gradient); use model.name "mlp"`
+      : null,
 };

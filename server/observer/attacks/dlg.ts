@@ -49,7 +49,8 @@ export function localStepCount(input: AttackInput): number {
 export function victimBatchSize(input: AttackInput): number {
   const t = input.payload.training;
   const declared = input.observed.numExamples;
-  if (!Number.isInteger(declared) || declared < 0) throw new Error(`attack input: numExamples must be a non-negative integer, got ${declared}`);
+  if (!Number.isInteger(declared) || declared < 0)
+    throw new Error(`attack input: numExamples must be a non-negative integer, got ${declared}`);
   const perClientUse = input.observed.kind === 'gradient' ? t.batchSize : localStepCount(input) * t.batchSize;
   const used = perClientUse * contributorCount(input);
   return declared > 0 ? Math.min(declared, used) : used;
@@ -105,7 +106,8 @@ function checkInput(input: AttackInput, model: Model, name: string): void {
   if (input.payload.params.length !== total) {
     throw new Error(`${name}: globalParams has ${input.payload.params.length} values, model ${model.name} needs ${total}`);
   }
-  if (input.observed.update.length !== total) throw new Error(`${name}: update has ${input.observed.update.length} values, model ${model.name} needs ${total}`);
+  if (input.observed.update.length !== total)
+    throw new Error(`${name}: update has ${input.observed.update.length} values, model ${model.name} needs ${total}`);
   if (input.observed.kind === 'weight-delta' && !(input.payload.training.learningRate > 0)) {
     throw new Error(`${name}: a fedavg weight delta needs training.learningRate > 0, got ${input.payload.training.learningRate}`);
   }
@@ -116,7 +118,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /** The dummy batch size, checked against what L-BFGS matching attempts and against fixed labels. */
 function dummyBatchSize(input: AttackInput, options: LbfgsMatchingOptions): number {
   const n = attackedSlots(input, options.attackName).attackedSlots;
-  if (options.labels && options.labels.length !== n) throw new Error(`${options.attackName}: ${options.labels.length} fixed labels for a batch of ${n}`);
+  if (options.labels && options.labels.length !== n)
+    throw new Error(`${options.attackName}: ${options.labels.length} fixed labels for a batch of ${n}`);
   return n;
 }
 
@@ -149,7 +152,9 @@ class MatchingObjective {
     this.params = splitFlat(input.payload.params, specs).map((p, i) => tf.tensor(p, specs[i].shape, 'float32'));
     this.target = splitFlat(observedGradient(input), specs).map((g, i) => tf.tensor(g, specs[i].shape, 'float32'));
     const labels = options.labels;
-    this.fixedTargets = labels ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), numClasses).toFloat() as Tensor2D) : null;
+    this.fixedTargets = labels
+      ? tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), numClasses).toFloat() as Tensor2D)
+      : null;
     this.shape = [this.n, ...inputShape];
   }
 
@@ -165,7 +170,9 @@ class MatchingObjective {
       const data = tf.tensor4d(xs.subarray(0, this.imageSize), this.shape);
       const variables: Tensor[] = [data];
       if (this.labelSize > 0) variables.push(tf.tensor2d(xs.subarray(this.imageSize), [this.n, this.numClasses]));
-      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => this.objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(variables);
+      const { value, grads } = tf.valueAndGrads((...v: Tensor[]) => this.objective(v[0] as Tensor4D, (v[1] as Tensor2D) ?? null))(
+        variables,
+      );
       return tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
     });
     const values = packed.dataSync() as Float32Array;
@@ -214,7 +221,13 @@ async function lbfgsRun(
   const x0 = new Float32Array(f.imageSize + f.labelSize);
   rng.fork('dummy-data').fillNormal(x0.subarray(0, f.imageSize));
   if (f.labelSize > 0) rng.fork('dummy-label').fillNormal(x0.subarray(f.imageSize));
-  const opt = new Lbfgs(x0, { lr: input.settings.learningRate ?? 1, historySize: 100, maxIter: 20, maxEval: 25, lineSearch: input.settings.lineSearch });
+  const opt = new Lbfgs(x0, {
+    lr: input.settings.learningRate ?? 1,
+    historySize: 100,
+    maxIter: 20,
+    maxEval: 25,
+    lineSearch: input.settings.lineSearch,
+  });
   let steps = 0;
   for (let k = 0; k < input.settings.iterations; k++) {
     const before = Float64Array.from(opt.x);
@@ -225,7 +238,14 @@ async function lbfgsRun(
       const preview = previewOf(opt.x);
       // The total counts every restart's steps, so progress never runs past it.
       const total = input.settings.iterations * input.settings.restarts;
-      onProgress({ iteration: stepOffset + steps, objective: objectiveNow, total, restart, restarts: input.settings.restarts, ...(preview ? { preview } : {}) });
+      onProgress({
+        iteration: stepOffset + steps,
+        objective: objectiveNow,
+        total,
+        restart,
+        restarts: input.settings.restarts,
+        ...(preview ? { preview } : {}),
+      });
     }
     if (!Number.isFinite(objectiveNow)) break;
     if (options.stopBelow !== undefined && objectiveNow < options.stopBelow) break;
@@ -241,7 +261,11 @@ async function lbfgsRun(
  * Gradient matching by L-BFGS with PyTorch's semantics, best of `attack.restarts` runs. Restart 0
  * uses the attack seed itself; further restarts fork from it. The lowest finite objective wins.
  */
-export async function lbfgsGradientMatching(input: AttackInput, options: LbfgsMatchingOptions, onProgress?: (p: AttackProgress) => void): Promise<AttackOutput> {
+export async function lbfgsGradientMatching(
+  input: AttackInput,
+  options: LbfgsMatchingOptions,
+  onProgress?: (p: AttackProgress) => void,
+): Promise<AttackOutput> {
   await initBackend();
   const started = process.hrtime.bigint();
   const f = new MatchingObjective(input, options);

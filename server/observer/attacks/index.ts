@@ -14,7 +14,15 @@ import { trapWeightsAttack } from './trap-weights';
 import { cocktailPartyAttack } from './cocktail-party/attack';
 import { loadAttackPlugin } from './plugins';
 
-export const BUILTIN_ATTACKS = [dlgAttack, idlgAttack, invertingGradientsAttack, analyticAttack, imprintAttack, trapWeightsAttack, cocktailPartyAttack] as const;
+export const BUILTIN_ATTACKS = [
+  dlgAttack,
+  idlgAttack,
+  invertingGradientsAttack,
+  analyticAttack,
+  imprintAttack,
+  trapWeightsAttack,
+  cocktailPartyAttack,
+] as const;
 
 export type BuiltinAttackName = (typeof BUILTIN_ATTACKS)[number]['name'];
 

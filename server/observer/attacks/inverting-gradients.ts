@@ -86,7 +86,14 @@ export function unrollPlan(input: AttackInput): UnrollPlan {
  * The update the client would send for dummy images `x` (count = steps · batchSize) with fixed
  * one-hot targets per step: the gradient (1 step, lr 1 and sign flipped back) or Σ −lr·∇L.
  */
-export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tensor4D, targets: readonly Tensor2D[], plan: UnrollPlan, kind: UpdateKind): Tensor[] {
+export function simulatedUpdate(
+  model: Model,
+  params: readonly Tensor[],
+  x: Tensor4D,
+  targets: readonly Tensor2D[],
+  plan: UnrollPlan,
+  kind: UpdateKind,
+): Tensor[] {
   if (kind === 'gradient') return parameterGradients(model, params, x, targets[0]);
   let theta: Tensor[] = params.slice();
   let delta: Tensor[] | null = null;
@@ -104,13 +111,17 @@ export function simulatedUpdate(model: Model, params: readonly Tensor[], x: Tens
 /** θ_global + (s/steps)·delta for s = 0…steps−1 (the first entry is `params` itself, not a copy). */
 export function stepParamEstimates(params: readonly Tensor[], delta: readonly Tensor[], plan: UnrollPlan, kind: UpdateKind): Tensor[][] {
   if (kind === 'gradient' || plan.steps === 1) return [params.slice()];
-  return Array.from({ length: plan.steps }, (_, s) => (s === 0 ? params.slice() : tf.tidy(() => params.map((p, i) => tf.add(p, tf.mul(delta[i], s / plan.steps))))));
+  return Array.from({ length: plan.steps }, (_, s) =>
+    s === 0 ? params.slice() : tf.tidy(() => params.map((p, i) => tf.add(p, tf.mul(delta[i], s / plan.steps)))),
+  );
 }
 
 /** Fixed one-hot targets per step, from labels already arranged step by step. */
 function stepTargets(labels: readonly number[], plan: UnrollPlan, numClasses: number): Tensor2D[] {
   // tidy: oneHot's intermediate int tensors would otherwise outlive the attack.
-  return tf.tidy(() => Array.from({ length: plan.steps }, (_, s) => oneHot(labels.slice(s * plan.batchSize, (s + 1) * plan.batchSize), numClasses)));
+  return tf.tidy(() =>
+    Array.from({ length: plan.steps }, (_, s) => oneHot(labels.slice(s * plan.batchSize, (s + 1) * plan.batchSize), numClasses)),
+  );
 }
 
 /**
@@ -164,13 +175,22 @@ export const SCREEN_FRACTION = 0.1;
  * repeats (deals that differ only inside a step, or by equal labels, give the same update). Deal-major
  * order: the first deal under each candidate, then the second, … (see MAX_SCREENED_OPTIONS).
  */
-export function screeningOptions(candidates: readonly (readonly number[])[], deals: readonly (readonly number[])[], batchSize: number): number[][] {
+export function screeningOptions(
+  candidates: readonly (readonly number[])[],
+  deals: readonly (readonly number[])[],
+  batchSize: number,
+): number[][] {
   const out: number[][] = [];
   const seen = new Set<string>();
   for (const deal of deals) {
     for (const labels of candidates) {
       const dealt = deal.map((i) => labels[i]);
-      const key = Array.from({ length: dealt.length / batchSize }, (_, s) => dealt.slice(s * batchSize, (s + 1) * batchSize).sort((a, b) => a - b).join(',')).join('|');
+      const key = Array.from({ length: dealt.length / batchSize }, (_, s) =>
+        dealt
+          .slice(s * batchSize, (s + 1) * batchSize)
+          .sort((a, b) => a - b)
+          .join(','),
+      ).join('|');
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(dealt);
@@ -259,7 +279,8 @@ function trial(p: Problem, opts: TrialOptions): TrialResult {
       steps++;
       const objective = value.dataSync()[0];
       value.dispose();
-      if (p.onProgress && (it % 10 === 0 || it + 1 === opts.iterations)) p.onProgress({ iteration: opts.iterationOffset + it + 1, objective, total: p.plannedSteps });
+      if (p.onProgress && (it % 10 === 0 || it + 1 === opts.iterations))
+        p.onProgress({ iteration: opts.iterationOffset + it + 1, objective, total: p.plannedSteps });
       if (settings.stopBelow !== undefined && objective < settings.stopBelow) break;
     }
     // Score the projected final images (the last value was taken before the last step).
@@ -285,7 +306,8 @@ function screeningSteps(p: Problem): number {
  */
 function screenedTrial(p: Problem, options: readonly number[][], r: Rng, offset: number): LabelledResult {
   const iterations = p.input.settings.iterations;
-  if (options.length === 1) return { ...trial(p, { labels: options[0], iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
+  if (options.length === 1)
+    return { ...trial(p, { labels: options[0], iterations, rng: r, iterationOffset: offset }), labels: options[0].slice() };
   const start = startImages(p, r.fork('screen'));
   let chosen = options[0];
   let bestValue = Infinity;
@@ -306,18 +328,23 @@ function screenedTrial(p: Problem, options: readonly number[][], r: Rng, offset:
 function labelOptions(p: Problem): number[][] {
   const { input, plan, count } = p;
   // Labels: the update as a gradient estimate (fedavg: −delta / (lr · steps)).
-  const gradientEstimate = input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / (plan.learningRate * plan.steps));
+  const gradientEstimate =
+    input.observed.kind === 'gradient' ? input.observed.update : input.observed.update.map((v) => -v / (plan.learningRate * plan.steps));
   // FedAvg: the steps saw the examples at θ_global + (s/steps)·delta (approximately); p̂ is averaged there.
   const softmaxAt = stepParamEstimates(p.params, p.target, plan, input.observed.kind);
   let candidates: number[][];
   try {
-    candidates = inferLabelCandidates({ model: p.model, params: p.params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt }, LABEL_CANDIDATES);
+    candidates = inferLabelCandidates(
+      { model: p.model, params: p.params, gradient: gradientEstimate, count, seed: input.seed, softmaxAt },
+      LABEL_CANDIDATES,
+    );
   } finally {
     softmaxAt.slice(1).forEach((ps) => tf.dispose(ps));
   }
   // FedAvg: which step saw which label is not in the delta either; the deals are screened too.
   const arrangements = plan.steps > 1 ? orderedPartitions(count, plan.steps, plan.batchSize, MAX_ARRANGEMENTS + 1) : [];
-  const deals = arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS ? arrangements : [Array.from({ length: count }, (_, i) => i)];
+  const deals =
+    arrangements.length > 1 && arrangements.length <= MAX_ARRANGEMENTS ? arrangements : [Array.from({ length: count }, (_, i) => i)];
   return screeningOptions(candidates, deals, plan.batchSize).slice(0, MAX_SCREENED_OPTIONS);
 }
 

@@ -51,7 +51,10 @@ export interface AttackOutput {
   restartStarts?: number[];
 }
 
-export type Attack<Settings = BuiltinAttackSettings> = (input: AttackInput<Settings>, onProgress?: (p: AttackProgress) => void) => Promise<AttackOutput>;
+export type Attack<Settings = BuiltinAttackSettings> = (
+  input: AttackInput<Settings>,
+  onProgress?: (p: AttackProgress) => void,
+) => Promise<AttackOutput>;
 
 /**
  * An attack as the registry holds it: its name, the schema of its settings, and the function. A

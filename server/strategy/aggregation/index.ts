@@ -17,7 +17,10 @@ const RULES = [mean, normBounded, median, trimmedMean, krum] as const;
 type SchemasOf<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K] extends { schema: infer S } ? S : never };
 
 export const aggregationSchema = z
-  .preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.discriminatedUnion('name', RULES.map((r) => r.schema) as unknown as SchemasOf<typeof RULES>))
+  .preprocess(
+    (v) => (typeof v === 'string' ? { name: v } : v),
+    z.discriminatedUnion('name', RULES.map((r) => r.schema) as unknown as SchemasOf<typeof RULES>),
+  )
   .default({ name: 'mean' });
 
 export type AggregationConfig = z.infer<typeof aggregationSchema>;
@@ -46,10 +49,17 @@ export function aggregationProblems(s: {
   const a = s.federation.aggregation;
   if (a.name === 'mean') return [];
   const problems: string[] = [];
-  if (s.defenses.dp) problems.push(`federation.aggregation: "${a.name}" cannot be combined with defenses.dp (DP-FedAvg has its own clipped mean); use "mean"`);
-  if (s.defenses.secureAggregation) problems.push(`federation.aggregation: "${a.name}" needs the individual updates, which defenses.secureAggregation hides from the server; use "mean"`);
+  if (s.defenses.dp)
+    problems.push(
+      `federation.aggregation: "${a.name}" cannot be combined with defenses.dp (DP-FedAvg has its own clipped mean); use "mean"`,
+    );
+  if (s.defenses.secureAggregation)
+    problems.push(
+      `federation.aggregation: "${a.name}" needs the individual updates, which defenses.secureAggregation hides from the server; use "mean"`,
+    );
   const n = s.federation.clientsPerRound;
-  if (a.name === 'krum' && n <= 2 * a.f + 2) problems.push(`federation.aggregation: krum with f = ${a.f} needs federation.clientsPerRound > 2f + 2 = ${2 * a.f + 2}, got ${n}`);
+  if (a.name === 'krum' && n <= 2 * a.f + 2)
+    problems.push(`federation.aggregation: krum with f = ${a.f} needs federation.clientsPerRound > 2f + 2 = ${2 * a.f + 2}, got ${n}`);
   if (a.name === 'krum' && a.m > n) problems.push(`federation.aggregation.m (${a.m}) exceeds federation.clientsPerRound (${n})`);
   return problems;
 }

@@ -25,7 +25,9 @@ export function krumScores(vectors: readonly Float32Array[], neighbours: number)
   const dist = Array.from({ length: n }, () => new Float64Array(n));
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) dist[i][j] = dist[j][i] = squaredDistance(vectors[i], vectors[j]);
   return dist.map((row, i) => {
-    const others = Array.from(row).filter((_, j) => j !== i).sort((a, b) => a - b);
+    const others = Array.from(row)
+      .filter((_, j) => j !== i)
+      .sort((a, b) => a - b);
     return others.slice(0, neighbours).reduce((a, b) => a + b, 0);
   });
 }
@@ -34,13 +36,24 @@ function krumRule(settings: KrumSettings): AggregationRule {
   return (updates) => {
     const n = updates.length;
     const neighbours = Math.max(1, n - settings.f - 2);
-    const scores = krumScores(updates.map((u) => u.update), Math.min(neighbours, n - 1));
+    const scores = krumScores(
+      updates.map((u) => u.update),
+      Math.min(neighbours, n - 1),
+    );
     // Ties (and Infinity) resolve by selected order, so results do not depend on arrival.
     const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     const keep = new Set(order.slice(0, Math.min(settings.m, n)).map(([, i]) => i));
     const weak = n > 2 * settings.f + 2 ? '' : ` (only ${n} updates for f = ${settings.f}: Krum's guarantee needs n > 2f + 2)`;
     const adjustments: UpdateAdjustment[] = updates.flatMap((u, i) =>
-      keep.has(i) ? [] : [{ client: u.clientId, action: 'rejected' as const, reason: `krum score ${scores[i].toPrecision(4)} not among the ${settings.m} lowest${weak}` }],
+      keep.has(i)
+        ? []
+        : [
+            {
+              client: u.clientId,
+              action: 'rejected' as const,
+              reason: `krum score ${scores[i].toPrecision(4)} not among the ${settings.m} lowest${weak}`,
+            },
+          ],
     );
     return { mean: weightedMean(updates.filter((_, i) => keep.has(i))), adjustments };
   };

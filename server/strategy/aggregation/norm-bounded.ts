@@ -21,7 +21,11 @@ function normBoundedRule(settings: z.infer<typeof normBoundedSchema>): Aggregati
     const bounded = updates.map((u) => {
       const norm = l2Norm(u.update);
       if (norm <= bound) return u;
-      adjustments.push({ client: u.clientId, action: 'clipped', reason: `L2 norm ${norm.toPrecision(4)} > normBound ${bound}: scaled down to ${bound}` });
+      adjustments.push({
+        client: u.clientId,
+        action: 'clipped',
+        reason: `L2 norm ${norm.toPrecision(4)} > normBound ${bound}: scaled down to ${bound}`,
+      });
       const scale = bound / norm;
       return { ...u, update: u.update.map((v) => v * scale) };
     });

@@ -28,6 +28,9 @@ export interface RuleEntry<Schema extends z.ZodObject<{ name: z.ZodLiteral<strin
   create(settings: z.infer<Schema>): AggregationRule;
 }
 
-export function defineRule<Schema extends z.ZodObject<{ name: z.ZodLiteral<string> }>>(schema: Schema, create: (settings: z.infer<Schema>) => AggregationRule): RuleEntry<Schema> {
+export function defineRule<Schema extends z.ZodObject<{ name: z.ZodLiteral<string> }>>(
+  schema: Schema,
+  create: (settings: z.infer<Schema>) => AggregationRule,
+): RuleEntry<Schema> {
   return { schema, create };
 }

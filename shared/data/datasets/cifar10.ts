@@ -11,9 +11,13 @@ export const cifar10Dataset = datasetEntry(
     files: filesField,
   },
   {
-    problems: (c) => (!c.files || c.files.length === 0 ? ['data.files: at least one CIFAR-10 binary batch file is required when data.dataset is "cifar10"'] : []),
+    problems: (c) =>
+      !c.files || c.files.length === 0
+        ? ['data.files: at least one CIFAR-10 binary batch file is required when data.dataset is "cifar10"']
+        : [],
     load(c) {
-      if (!c.files || c.files.length === 0) throw new DataError('data.dataset is "cifar10" but data.files is not set (a list of CIFAR-10 binary batch files)');
+      if (!c.files || c.files.length === 0)
+        throw new DataError('data.dataset is "cifar10" but data.files is not set (a list of CIFAR-10 binary batch files)');
       return loadCifar10(c.files);
     },
   },

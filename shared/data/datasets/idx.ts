@@ -20,7 +20,9 @@ export const idxDataset = datasetEntry(
     problems: (c) => (!c.images || !c.labels ? [MISSING] : []),
     load(c) {
       if (!c.images || !c.labels) {
-        throw new DataError('data.dataset is "idx" but data.images and data.labels are not both set (paths of the IDX images and labels files)');
+        throw new DataError(
+          'data.dataset is "idx" but data.images and data.labels are not both set (paths of the IDX images and labels files)',
+        );
       }
       return loadIdx(c.images, c.labels, c.classes);
     },

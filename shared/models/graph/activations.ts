@@ -8,7 +8,21 @@ import { z } from 'zod';
 import { tf, type Tensor } from '../../tensor/tf';
 import { logSoftmax } from '../../tensor/second-order-grads';
 
-export const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'gelu', 'softmax', 'leakyRelu'] as const;
+export const ACTIVATIONS = [
+  'linear',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'tanh',
+  'elu',
+  'selu',
+  'softplus',
+  'softsign',
+  'swish',
+  'gelu',
+  'softmax',
+  'leakyRelu',
+] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
 export const activationNameSchema = z.enum(ACTIVATIONS);
 

@@ -40,8 +40,17 @@ export class GraphBuilder {
     return this;
   }
 
-  conv2d(name: string, c: { filters: number; kernelSize: number; stride: number; padding: number | 'same' | 'valid'; activation?: ActivationName }): this {
-    return this.add(name, 'conv2d', { filters: c.filters, kernelSize: [c.kernelSize, c.kernelSize], strides: [c.stride, c.stride], padding: c.padding, activation: c.activation ?? 'linear' });
+  conv2d(
+    name: string,
+    c: { filters: number; kernelSize: number; stride: number; padding: number | 'same' | 'valid'; activation?: ActivationName },
+  ): this {
+    return this.add(name, 'conv2d', {
+      filters: c.filters,
+      kernelSize: [c.kernelSize, c.kernelSize],
+      strides: [c.stride, c.stride],
+      padding: c.padding,
+      activation: c.activation ?? 'linear',
+    });
   }
 
   dense(name: string, c: { units: number; activation?: ActivationName }): this {

@@ -36,7 +36,13 @@ function forward(layers: readonly ResolvedLayer[], params: readonly Tensor[], im
     const outputs: Tensor[] = [];
     for (const layer of layers) {
       const inputs = layer.inputs.map((i) => (i < 0 ? images : outputs[i]));
-      outputs.push(opSpec(layer.op).apply(layer.config, inputs, layer.params.map((p) => params[p])));
+      outputs.push(
+        opSpec(layer.op).apply(
+          layer.config,
+          inputs,
+          layer.params.map((p) => params[p]),
+        ),
+      );
     }
     return outputs[outputs.length - 1] as Tensor2D;
   });
@@ -58,7 +64,10 @@ export function interpret(def: ModelDefinition): Model {
     initParams: (rng: Rng) => initFlat(specs, scheme, rng),
     logitDense,
     get logitLayer(): LayerRef {
-      if (!logitDense) throw new ModelDefinitionError(`model "${def.name}" does not end in a dense layer with bias and linear activation, so it has no logit layer (the label rules of iDLG need one)`);
+      if (!logitDense)
+        throw new ModelDefinitionError(
+          `model "${def.name}" does not end in a dense layer with bias and linear activation, so it has no logit layer (the label rules of iDLG need one)`,
+        );
       return logitDense;
     },
     firstDenseLayer: firstDenseOf(layers),

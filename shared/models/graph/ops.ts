@@ -43,7 +43,13 @@ export function windowOutputSize(size: number, window: number, stride: number, p
   return Math.floor((size + 2 * pad - window) / stride) + 1;
 }
 
-function windowedShape(input: Shape, window: [number, number], strides: [number, number], padding: 'valid' | 'same' | number, channels: number): Shape {
+function windowedShape(
+  input: Shape,
+  window: [number, number],
+  strides: [number, number],
+  padding: 'valid' | 'same' | number,
+  channels: number,
+): Shape {
   const oh = windowOutputSize(input[0], window[0], strides[0], padding);
   const ow = windowOutputSize(input[1], window[1], strides[1], padding);
   if (oh < 1 || ow < 1) throw new Error(`input ${input[0]}×${input[1]} is too small for window ${window[0]}×${window[1]} (no output)`);
@@ -210,7 +216,8 @@ const reshape: OpSpec<z.infer<typeof reshapeConfig>> = {
   params: () => [],
   outputShape(c, [x]) {
     const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-    if (size(c.targetShape) !== size(x)) throw new Error(`cannot reshape [${x}] (${size(x)} values) to [${c.targetShape}] (${size(c.targetShape)})`);
+    if (size(c.targetShape) !== size(x))
+      throw new Error(`cannot reshape [${x}] (${size(x)} values) to [${c.targetShape}] (${size(c.targetShape)})`);
     return [...c.targetShape];
   },
   apply: (c, [x]) => tf.reshape(x, [x.shape[0], ...c.targetShape]),

@@ -88,19 +88,37 @@ export function parseModelDefinition(raw: unknown, source: string): ModelDefinit
   return parsed.data;
 }
 
-function resolveInputs(node: LayerNode, index: number, positions: Map<string, number>, shapes: Shape[], def: ModelDefinition): { inputs: number[]; shapes: Shape[] } {
+function resolveInputs(
+  node: LayerNode,
+  index: number,
+  positions: Map<string, number>,
+  shapes: Shape[],
+  def: ModelDefinition,
+): { inputs: number[]; shapes: Shape[] } {
   const inputs = node.inputs.map((name) => {
     if (name === INPUT) return -1;
     const at = positions.get(name);
-    if (at === undefined) throw new ModelDefinitionError(`${where(node, index)}: input "${name}" is not an earlier layer or "${INPUT}" (dangling or out of topological order)`);
+    if (at === undefined)
+      throw new ModelDefinitionError(
+        `${where(node, index)}: input "${name}" is not an earlier layer or "${INPUT}" (dangling or out of topological order)`,
+      );
     return at;
   });
   return { inputs, shapes: inputs.map((i) => (i < 0 ? [...def.inputShape] : shapes[i])) };
 }
 
-function resolveParams(node: LayerNode, index: number, expected: { role: string; shape: number[] }[], paramIndex: Map<string, number>, used: Set<number>, def: ModelDefinition): number[] {
+function resolveParams(
+  node: LayerNode,
+  index: number,
+  expected: { role: string; shape: number[] }[],
+  paramIndex: Map<string, number>,
+  used: Set<number>,
+  def: ModelDefinition,
+): number[] {
   if (node.params.length !== expected.length) {
-    throw new ModelDefinitionError(`${where(node, index)}: needs ${expected.length} parameter(s) (${expected.map((e) => e.role).join(', ') || 'none'}), lists ${node.params.length}`);
+    throw new ModelDefinitionError(
+      `${where(node, index)}: needs ${expected.length} parameter(s) (${expected.map((e) => e.role).join(', ') || 'none'}), lists ${node.params.length}`,
+    );
   }
   return expected.map((want, k) => {
     const name = node.params[k];
@@ -116,14 +134,25 @@ function resolveParams(node: LayerNode, index: number, expected: { role: string;
   });
 }
 
-function resolveLayer(node: LayerNode, index: number, def: ModelDefinition, positions: Map<string, number>, shapes: Shape[], paramIndex: Map<string, number>, used: Set<number>): ResolvedLayer {
-  if (!isOpName(node.op)) throw new ModelDefinitionError(`${where(node, index)}: unknown op "${node.op}"; supported: ${Object.keys(OPS).join(', ')}`);
+function resolveLayer(
+  node: LayerNode,
+  index: number,
+  def: ModelDefinition,
+  positions: Map<string, number>,
+  shapes: Shape[],
+  paramIndex: Map<string, number>,
+  used: Set<number>,
+): ResolvedLayer {
+  if (!isOpName(node.op))
+    throw new ModelDefinitionError(`${where(node, index)}: unknown op "${node.op}"; supported: ${Object.keys(OPS).join(', ')}`);
   const spec = opSpec(node.op);
   const parsed = spec.config.safeParse(node.config);
   if (!parsed.success) throw new ModelDefinitionError(`${where(node, index)}: config: ${zodFaults(parsed.error)}`);
   const arity = spec.inputs;
   if ('exact' in arity ? node.inputs.length !== arity.exact : node.inputs.length < arity.min) {
-    throw new ModelDefinitionError(`${where(node, index)}: takes ${'exact' in arity ? arity.exact : `at least ${arity.min}`} input(s), has ${node.inputs.length}`);
+    throw new ModelDefinitionError(
+      `${where(node, index)}: takes ${'exact' in arity ? arity.exact : `at least ${arity.min}`} input(s), has ${node.inputs.length}`,
+    );
   }
   const ins = resolveInputs(node, index, positions, shapes, def);
   let outputShape: Shape;
@@ -155,7 +184,10 @@ export function resolveLayers(def: ModelDefinition): ResolvedLayer[] {
   const shapes: Shape[] = [];
   const used = new Set<number>();
   const layers = def.layers.map((node, i) => {
-    if (node.name === INPUT || positions.has(node.name)) throw new ModelDefinitionError(`${where(node, i)}: the name "${node.name}" is ${node.name === INPUT ? 'reserved for the model input' : 'used twice'}`);
+    if (node.name === INPUT || positions.has(node.name))
+      throw new ModelDefinitionError(
+        `${where(node, i)}: the name "${node.name}" is ${node.name === INPUT ? 'reserved for the model input' : 'used twice'}`,
+      );
     const layer = resolveLayer(node, i, def, positions, shapes, paramIndex, used);
     positions.set(node.name, i);
     shapes.push(layer.outputShape);
@@ -170,11 +202,16 @@ export function resolveLayers(def: ModelDefinition): ResolvedLayer[] {
 function checkOutput(def: ModelDefinition, layers: ResolvedLayer[]): void {
   const last = layers[layers.length - 1];
   if (last.outputShape.length !== 1 || last.outputShape[0] !== def.numClasses) {
-    throw new ModelDefinitionError(`${where(last.node, layers.length - 1)}: the last layer gives shape [${last.outputShape}] per example, the logits need [${def.numClasses}] (numClasses)`);
+    throw new ModelDefinitionError(
+      `${where(last.node, layers.length - 1)}: the last layer gives shape [${last.outputShape}] per example, the logits need [${def.numClasses}] (numClasses)`,
+    );
   }
   // Every layer must feed the output: a dead branch is almost certainly a wrong input name.
   const live = new Set<number>([layers.length - 1]);
   for (let i = layers.length - 1; i >= 0; i--) if (live.has(i)) for (const j of layers[i].inputs) if (j >= 0) live.add(j);
   const dead = layers.findIndex((_l, i) => !live.has(i));
-  if (dead >= 0) throw new ModelDefinitionError(`${where(layers[dead].node, dead)}: its output reaches no later layer (only the last layer's output is the model's)`);
+  if (dead >= 0)
+    throw new ModelDefinitionError(
+      `${where(layers[dead].node, dead)}: its output reaches no later layer (only the last layer's output is the model's)`,
+    );
 }

@@ -8,7 +8,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INPUT, MODEL_DEFINITION_FORMAT, ModelDefinitionError, parseModelDefinition, type LayerNode, type ModelDefinition } from '../graph/validate';
+import {
+  INPUT,
+  MODEL_DEFINITION_FORMAT,
+  ModelDefinitionError,
+  parseModelDefinition,
+  type LayerNode,
+  type ModelDefinition,
+} from '../graph/validate';
 import { ACTIVATIONS, type ActivationName } from '../graph/activations';
 
 export interface ImportedModel {
@@ -33,7 +40,21 @@ interface WeightSpec {
   quantization?: unknown;
 }
 
-const SUPPORTED = ['InputLayer', 'Dense', 'Conv2D', 'Flatten', 'Activation', 'ReLU', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'Reshape', 'Add', 'Concatenate'];
+const SUPPORTED = [
+  'InputLayer',
+  'Dense',
+  'Conv2D',
+  'Flatten',
+  'Activation',
+  'ReLU',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'ZeroPadding2D',
+  'Reshape',
+  'Add',
+  'Concatenate',
+];
 
 class ImportError extends ModelDefinitionError {}
 
@@ -49,21 +70,31 @@ function layerName(l: KerasLayer): string {
 function activationOf(value: unknown, where: string): ActivationName {
   const name = value === null || value === undefined ? 'linear' : String(value);
   const mapped = name === 'leaky_relu' ? 'leakyRelu' : name;
-  if (!(ACTIVATIONS as readonly string[]).includes(mapped)) fail(where, `activation "${name}" is not supported; supported: ${ACTIVATIONS.join(', ')}`);
+  if (!(ACTIVATIONS as readonly string[]).includes(mapped))
+    fail(where, `activation "${name}" is not supported; supported: ${ACTIVATIONS.join(', ')}`);
   return mapped as ActivationName;
 }
 
 function pairOf(value: unknown, where: string, field: string): [number, number] {
   const v = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x > 0)) fail(where, `${field} ${JSON.stringify(value)} is not two positive integers`);
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x > 0))
+    fail(where, `${field} ${JSON.stringify(value)} is not two positive integers`);
   return [v[0] as number, v[1] as number];
 }
 
 /** ZeroPadding2D's padding: p, [ph, pw] or [[top, bottom], [left, right]]. */
 function zeroPaddingOf(value: unknown, where: string): [[number, number], [number, number]] {
   const ok = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
-  if (ok(value)) return [[value, value], [value, value]];
-  if (Array.isArray(value) && value.length === 2 && value.every(ok)) return [[value[0], value[0]], [value[1], value[1]]];
+  if (ok(value))
+    return [
+      [value, value],
+      [value, value],
+    ];
+  if (Array.isArray(value) && value.length === 2 && value.every(ok))
+    return [
+      [value[0], value[0]],
+      [value[1], value[1]],
+    ];
   if (Array.isArray(value) && value.length === 2 && value.every((p) => Array.isArray(p) && p.length === 2 && p.every(ok))) {
     return [value[0] as [number, number], value[1] as [number, number]];
   }
@@ -71,7 +102,8 @@ function zeroPaddingOf(value: unknown, where: string): [[number, number], [numbe
 }
 
 function requireChannelsLast(c: Record<string, unknown>, where: string): void {
-  if (c.data_format !== undefined && c.data_format !== 'channels_last') fail(where, `data_format "${String(c.data_format)}" is not supported (channels_last only)`);
+  if (c.data_format !== undefined && c.data_format !== 'channels_last')
+    fail(where, `data_format "${String(c.data_format)}" is not supported (channels_last only)`);
 }
 
 /** One keras layer as a fedleak op + config + parameter roles; null for InputLayer. */
@@ -81,12 +113,23 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
     case 'InputLayer':
       return null;
     case 'Dense':
-      return { op: 'dense', config: { units: c.units, useBias: c.use_bias !== false, activation: activationOf(c.activation, where) }, roles: c.use_bias !== false ? ['kernel', 'bias'] : ['kernel'] };
+      return {
+        op: 'dense',
+        config: { units: c.units, useBias: c.use_bias !== false, activation: activationOf(c.activation, where) },
+        roles: c.use_bias !== false ? ['kernel', 'bias'] : ['kernel'],
+      };
     case 'Conv2D': {
       requireChannelsLast(c, where);
       const dilation = pairOf(c.dilation_rate ?? 1, where, 'dilation_rate');
       if (dilation[0] !== 1 || dilation[1] !== 1) fail(where, `dilation_rate [${dilation}] is not supported (1 only)`);
-      const config = { filters: c.filters, kernelSize: pairOf(c.kernel_size, where, 'kernel_size'), strides: pairOf(c.strides ?? 1, where, 'strides'), padding: c.padding ?? 'valid', useBias: c.use_bias !== false, activation: activationOf(c.activation, where) };
+      const config = {
+        filters: c.filters,
+        kernelSize: pairOf(c.kernel_size, where, 'kernel_size'),
+        strides: pairOf(c.strides ?? 1, where, 'strides'),
+        padding: c.padding ?? 'valid',
+        useBias: c.use_bias !== false,
+        activation: activationOf(c.activation, where),
+      };
       return { op: 'conv2d', config, roles: config.useBias ? ['kernel', 'bias'] : ['kernel'] };
     }
     case 'Flatten':
@@ -100,7 +143,11 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
     case 'AveragePooling2D': {
       requireChannelsLast(c, where);
       const poolSize = pairOf(c.pool_size ?? 2, where, 'pool_size');
-      const config = { poolSize, strides: c.strides === null || c.strides === undefined ? poolSize : pairOf(c.strides, where, 'strides'), padding: c.padding ?? 'valid' };
+      const config = {
+        poolSize,
+        strides: c.strides === null || c.strides === undefined ? poolSize : pairOf(c.strides, where, 'strides'),
+        padding: c.padding ?? 'valid',
+      };
       return { op: l.class_name === 'MaxPooling2D' ? 'maxPool2d' : 'avgPool2d', config, roles: [] };
     }
     case 'GlobalAveragePooling2D':
@@ -115,7 +162,8 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
     case 'Add':
       return { op: 'add', config: {}, roles: [] };
     case 'Concatenate':
-      if (c.axis !== undefined && c.axis !== -1 && c.axis !== 3) fail(where, `axis ${String(c.axis)} is not supported (the channel axis, -1, only)`);
+      if (c.axis !== undefined && c.axis !== -1 && c.axis !== 3)
+        fail(where, `axis ${String(c.axis)} is not supported (the channel axis, -1, only)`);
       return { op: 'concatenate', config: {}, roles: [] };
     default:
       return fail(where, `layer class ${l.class_name} is not supported; supported: ${SUPPORTED.join(', ')}`);
@@ -141,7 +189,10 @@ function inputShapeOf(layers: KerasLayer[]): [number, number, number] {
   if (!shape) fail('model.json', 'no layer declares batch_input_shape (the model input shape)');
   const dims = shape.slice(1);
   if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && (d as number) > 0)) {
-    fail(`model.json: input shape [${shape.join(', ')}]`, 'fedleak models take images [height, width, channels]; start the model with an image input and a Flatten layer');
+    fail(
+      `model.json: input shape [${shape.join(', ')}]`,
+      'fedleak models take images [height, width, channels]; start the model with an image input and a Flatten layer',
+    );
   }
   return dims as [number, number, number];
 }
@@ -157,8 +208,10 @@ function topologyOf(modelTopology: unknown): Topology {
   const top = (t.model_config ?? t) as { class_name?: string; config?: { layers?: unknown } | unknown[] };
   const config = top.config;
   const layers = (Array.isArray(config) ? config : (config as { layers?: unknown })?.layers) as KerasLayer[] | undefined;
-  if (!Array.isArray(layers) || layers.length === 0) fail('model.json', 'modelTopology has no layers (is this a tfjs LayersModel model.json?)');
-  if (top.class_name !== 'Sequential' && top.class_name !== 'Model' && top.class_name !== 'Functional') fail('model.json', `model class ${String(top.class_name)} is not supported (Sequential or functional Model)`);
+  if (!Array.isArray(layers) || layers.length === 0)
+    fail('model.json', 'modelTopology has no layers (is this a tfjs LayersModel model.json?)');
+  if (top.class_name !== 'Sequential' && top.class_name !== 'Model' && top.class_name !== 'Functional')
+    fail('model.json', `model class ${String(top.class_name)} is not supported (Sequential or functional Model)`);
   return { layers, functional: top.class_name !== 'Sequential' };
 }
 
@@ -198,7 +251,12 @@ function dropFinalSoftmax(layers: LayerNode[]): boolean {
 }
 
 /** Builds the definition and parameters from the parts of a saved model (already read). */
-export function importTfjsArtifacts(modelTopology: unknown, weightSpecs: readonly WeightSpec[], weightData: Uint8Array, name: string): ImportedModel {
+export function importTfjsArtifacts(
+  modelTopology: unknown,
+  weightSpecs: readonly WeightSpec[],
+  weightData: Uint8Array,
+  name: string,
+): ImportedModel {
   const topo = topologyOf(modelTopology);
   for (const w of weightSpecs) {
     if ((w.dtype ?? 'float32') !== 'float32') fail(`weight "${w.name}"`, `dtype ${String(w.dtype)} is not supported (float32 only)`);
@@ -211,10 +269,18 @@ export function importTfjsArtifacts(modelTopology: unknown, weightSpecs: readonl
   const numClasses = typeof outUnits === 'number' ? outUnits : 0;
   if (numClasses < 2) fail('model.json', 'the last layer must be a Dense layer with at least 2 units (the class logits)');
   const total = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-  if (weightData.byteLength !== 4 * total) fail('weights', `the shards hold ${weightData.byteLength} bytes, the manifest needs ${4 * total} (${total} float32 values)`);
+  if (weightData.byteLength !== 4 * total)
+    fail('weights', `the shards hold ${weightData.byteLength} bytes, the manifest needs ${4 * total} (${total} float32 values)`);
   const params = new Float32Array(total);
   new Uint8Array(params.buffer).set(weightData);
-  const raw: ModelDefinition = { format: MODEL_DEFINITION_FORMAT, name, inputShape: inputShapeOf(topo.layers), numClasses, layers, params: weightSpecs.map((w) => ({ name: w.name, shape: [...w.shape] })) };
+  const raw: ModelDefinition = {
+    format: MODEL_DEFINITION_FORMAT,
+    name,
+    inputShape: inputShapeOf(topo.layers),
+    numClasses,
+    layers,
+    params: weightSpecs.map((w) => ({ name: w.name, shape: [...w.shape] })),
+  };
   return { definition: parseModelDefinition(raw, `imported ${name}`), params, droppedSoftmax };
 }
 

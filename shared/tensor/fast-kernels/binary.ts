@@ -20,7 +20,8 @@ const WASM_MIN_SIZE = 256;
  */
 function wasmBinary(op: BinaryOp, a: Float32Array, b: Float32Array, total: number): Float32Array | null {
   if (total < WASM_MIN_SIZE) return null;
-  const mode = a.length === total && b.length === total ? 0 : a.length === total && b.length === 1 ? 1 : a.length === 1 && b.length === total ? 2 : -1;
+  const mode =
+    a.length === total && b.length === total ? 0 : a.length === total && b.length === 1 ? 1 : a.length === 1 && b.length === total ? 2 : -1;
   if (mode < 0) return null;
   const w = wasmGemm();
   if (!w) return null;
@@ -110,7 +111,18 @@ function flat(op: BinaryOp, out: Float32Array, a: Float32Array, b: Float32Array)
   }
 }
 
-function inner(op: BinaryOp, out: Float32Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
+function inner(
+  op: BinaryOp,
+  out: Float32Array,
+  o: number,
+  a: Float32Array,
+  ia: number,
+  sa: number,
+  b: Float32Array,
+  ib: number,
+  sb: number,
+  n: number,
+): void {
   switch (op) {
     case 'add':
       for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia] + b[ib];
@@ -133,7 +145,13 @@ function inner(op: BinaryOp, out: Float32Array, o: number, a: Float32Array, ia: 
   }
 }
 
-export function broadcastBinary(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[]): { values: Float32Array; shape: number[] } {
+export function broadcastBinary(
+  op: BinaryOp,
+  a: Float32Array,
+  aShape: readonly number[],
+  b: Float32Array,
+  bShape: readonly number[],
+): { values: Float32Array; shape: number[] } {
   const shape = broadcastShape(aShape, bShape);
   let total = 1;
   for (const d of shape) total *= d;

@@ -85,7 +85,11 @@ export function sigmoidBackward(y: Tensor, dy: Tensor): Tensor {
  */
 export function softCrossEntropyFused(logits: Tensor, targets: Tensor): Tensor | null {
   const ok =
-    logits.rank === 2 && sameShape(logits.shape, targets.shape) && logits.dtype === 'float32' && targets.dtype === 'float32' && hasKernel(SOFT_CE);
+    logits.rank === 2 &&
+    sameShape(logits.shape, targets.shape) &&
+    logits.dtype === 'float32' &&
+    targets.dtype === 'float32' &&
+    hasKernel(SOFT_CE);
   return ok ? (tf.engine().runKernel(SOFT_CE, { logits, targets }) as Tensor) : null;
 }
 
@@ -299,7 +303,8 @@ const GRADIENTS: tf.GradConfig[] = [
         logits: () => tf.engine().runKernel(SOFT_CE_GRAD_LOGITS, { logits, targets, dy, g: gt }) as Tensor,
         targets: () => tf.engine().runKernel(SOFT_CE_GRAD_TARGETS, { logits, dy, g: gt }) as Tensor,
         // ∂/∂dy = Σ G ⊙ (s · Σt − t) / N: the gradient at dy = 1.
-        dy: () => tf.reshape(tf.sum(tf.mul(gt, tf.engine().runKernel(SOFT_CE_GRAD, { logits, targets, dy: tf.onesLike(dy) }) as Tensor)), dy.shape),
+        dy: () =>
+          tf.reshape(tf.sum(tf.mul(gt, tf.engine().runKernel(SOFT_CE_GRAD, { logits, targets, dy: tf.onesLike(dy) }) as Tensor)), dy.shape),
       };
     },
   },

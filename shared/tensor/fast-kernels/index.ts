@@ -142,7 +142,9 @@ function conv2DKernel(args: KernelArgs): TensorInfo {
   const backend = asCpuBackend(args.backend);
   const g = geometry(x.shape, filter.shape, attrs);
   const gemm = convImpl === 'wasm' ? wasmGemm() : null;
-  const out = gemm ? conv2dForwardWasm(gemm, f32(backend, x), f32(backend, filter), g) : conv2dForward(f32(backend, x), f32(backend, filter), g);
+  const out = gemm
+    ? conv2dForwardWasm(gemm, f32(backend, x), f32(backend, filter), g)
+    : conv2dForward(f32(backend, x), f32(backend, filter), g);
   return backend.makeTensorInfo([g.batch, g.outH, g.outW, g.outC], 'float32', out);
 }
 
@@ -153,7 +155,9 @@ function conv2DBackpropInputKernel(args: KernelArgs): TensorInfo {
   const backend = asCpuBackend(args.backend);
   const g = geometry(attrs.inputShape, filter.shape, attrs);
   const gemm = convImpl === 'wasm' ? wasmGemm() : null;
-  const dx = gemm ? conv2dBackpropInputWasm(gemm, f32(backend, dy), f32(backend, filter), g) : conv2dBackpropInput(f32(backend, dy), f32(backend, filter), g);
+  const dx = gemm
+    ? conv2dBackpropInputWasm(gemm, f32(backend, dy), f32(backend, filter), g)
+    : conv2dBackpropInput(f32(backend, dy), f32(backend, filter), g);
   return backend.makeTensorInfo([...attrs.inputShape], 'float32', dx);
 }
 
@@ -164,7 +168,9 @@ function conv2DBackpropFilterKernel(args: KernelArgs): TensorInfo {
   const backend = asCpuBackend(args.backend);
   const g = geometry(x.shape, attrs.filterShape, attrs);
   const gemm = convImpl === 'wasm' ? wasmGemm() : null;
-  const dw = gemm ? conv2dBackpropFilterWasm(gemm, f32(backend, x), f32(backend, dy), g) : conv2dBackpropFilter(f32(backend, x), f32(backend, dy), g);
+  const dw = gemm
+    ? conv2dBackpropFilterWasm(gemm, f32(backend, x), f32(backend, dy), g)
+    : conv2dBackpropFilter(f32(backend, x), f32(backend, dy), g);
   return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
 }
 

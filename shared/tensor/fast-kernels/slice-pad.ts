@@ -23,7 +23,13 @@ interface Box {
  * that rows are as long as possible (NHWC with one channel would otherwise copy one float at a time).
  */
 function collapse(box: Box): Box {
-  const b: Box = { size: [...box.size], srcShape: [...box.srcShape], srcBegin: [...box.srcBegin], dstShape: [...box.dstShape], dstBegin: [...box.dstBegin] };
+  const b: Box = {
+    size: [...box.size],
+    srcShape: [...box.srcShape],
+    srcBegin: [...box.srcBegin],
+    dstShape: [...box.dstShape],
+    dstBegin: [...box.dstBegin],
+  };
   while (b.size.length > 1) {
     const d = b.size.length - 1;
     if (b.srcShape[d] !== b.size[d] || b.dstShape[d] !== b.size[d]) break;
@@ -69,7 +75,12 @@ export function sliceF32(x: Float32Array, shape: readonly number[], begin: reado
 }
 
 /** x padded with `paddings[d] = [before, after]` elements of `constant` on each axis. */
-export function padF32(x: Float32Array, shape: readonly number[], paddings: readonly (readonly [number, number])[], constant: number): { values: Float32Array; shape: number[] } {
+export function padF32(
+  x: Float32Array,
+  shape: readonly number[],
+  paddings: readonly (readonly [number, number])[],
+  constant: number,
+): { values: Float32Array; shape: number[] } {
   const outShape = shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
   const out = new Float32Array(outShape.reduce((a, b) => a * b, 1));
   if (constant !== 0) out.fill(constant);
@@ -77,6 +88,12 @@ export function padF32(x: Float32Array, shape: readonly number[], paddings: read
     out.set(x);
     return { values: out, shape: outShape };
   }
-  copyBox(x, out, { size: [...shape], srcShape: [...shape], srcBegin: shape.map(() => 0), dstShape: outShape, dstBegin: paddings.map((p) => p[0]) });
+  copyBox(x, out, {
+    size: [...shape],
+    srcShape: [...shape],
+    srcBegin: shape.map(() => 0),
+    dstShape: outShape,
+    dstBegin: paddings.map((p) => p[0]),
+  });
   return { values: out, shape: outShape };
 }

@@ -18,7 +18,18 @@ interface WasmApi {
 }
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-type GemmFn = (a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, nb: number, k: number) => void;
+type GemmFn = (
+  a: number,
+  sai: number,
+  sak: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+  m: number,
+  nb: number,
+  k: number,
+) => void;
 /** (src, batch, inH, inW, inC, outH, outW, fh, fw, strideH, strideW, padTop, padLeft, dst, kp) */
 type PatchFn = (...args: number[]) => void;
 

@@ -9,7 +9,17 @@
  *    negentropy term, so it is left out here).
  */
 import type { Rng } from '../../../../shared/random';
-import { identity, matrix, multiply, multiplyTransposed, normaliseRows, orthonormaliseRows, symmetricEigen, transpose, type Matrix } from './linalg';
+import {
+  identity,
+  matrix,
+  multiply,
+  multiplyTransposed,
+  normaliseRows,
+  orthonormaliseRows,
+  symmetricEigen,
+  transpose,
+  type Matrix,
+} from './linalg';
 
 export interface Whitened {
   /** k×d whitened signals: rows zero-mean, unit variance, mutually uncorrelated. */
@@ -82,7 +92,8 @@ export function fastIca(z: Matrix, options: FastIcaOptions): Matrix {
       meanDerivative[i] = s / d;
     }
     const next = multiplyTransposed(g, z);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) next.data[i * k + j] = next.data[i * k + j] / d - meanDerivative[i] * w.data[i * k + j];
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++) next.data[i * k + j] = next.data[i * k + j] / d - meanDerivative[i] * w.data[i * k + j];
     const updated = orthonormaliseRows(next);
     const change = maxAlignmentChange(updated, w);
     w = updated;

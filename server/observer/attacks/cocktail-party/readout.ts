@@ -84,16 +84,22 @@ export function cocktailParty(gradientMatrix: ArrayLike<number>, opts: CocktailP
 
 function mixturesOf(gradient: ArrayLike<number>, o: CocktailPartyOptions): Matrix {
   const inputs = o.shape[0] * o.shape[1] * o.shape[2];
-  if (!Number.isInteger(o.examples) || o.examples < 1) throw new Error(`cocktail-party: examples must be a positive integer, got ${o.examples}`);
+  if (!Number.isInteger(o.examples) || o.examples < 1)
+    throw new Error(`cocktail-party: examples must be a positive integer, got ${o.examples}`);
   if (gradient.length !== inputs * o.units) {
-    throw new Error(`cocktail-party: the gradient has ${gradient.length} values; a dense layer ${inputs}→${o.units} has ${inputs * o.units}`);
+    throw new Error(
+      `cocktail-party: the gradient has ${gradient.length} values; a dense layer ${inputs}→${o.units} has ${inputs * o.units}`,
+    );
   }
   if (o.biasGradient && o.biasGradient.length !== o.units) {
     throw new Error(`cocktail-party: biasGradient has ${o.biasGradient.length} values for ${o.units} units`);
   }
-  if (o.binaryPrior && !o.biasGradient) throw new Error('cocktail-party: binaryPrior needs biasGradient (it fixes the scale the prior refers to)');
+  if (o.binaryPrior && !o.biasGradient)
+    throw new Error('cocktail-party: binaryPrior needs biasGradient (it fixes the scale the prior refers to)');
   if (o.examples > Math.min(o.units, inputs)) {
-    throw new Error(`cocktail-party: ${o.examples} examples cannot be separated from ${o.units} mixtures of ${inputs} pixels (at most ${Math.min(o.units, inputs)})`);
+    throw new Error(
+      `cocktail-party: ${o.examples} examples cannot be separated from ${o.units} mixtures of ${inputs} pixels (at most ${Math.min(o.units, inputs)})`,
+    );
   }
   const m = matrix(o.units, inputs);
   const outIn = o.layout === 'out-in';
@@ -122,7 +128,11 @@ function imagesFromBias(combos: Matrix, uncentred: Matrix, bias: Float64Array, o
     }
   }
   if (o.binaryPrior) {
-    images = refineAndSelect(starts, spanOf(uncentred, bias, k), k, { iterations: o.refineIterations ?? 300, learningRate: 0.05, outOfRange: 10 });
+    images = refineAndSelect(starts, spanOf(uncentred, bias, k), k, {
+      iterations: o.refineIterations ?? 300,
+      learningRate: 0.05,
+      outOfRange: 10,
+    });
   }
   const out = matrix(k, d);
   images.forEach((image, i) => {

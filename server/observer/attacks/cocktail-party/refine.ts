@@ -80,7 +80,13 @@ export function refineImage(start: ArrayLike<number>, span: Span, o: RefineOptio
  * Refines every start and keeps the `count` lowest-penalty results that differ from each other
  * (|correlation| below `distinct`): several starts fall into the same digit's basin.
  */
-export function refineAndSelect(starts: readonly ArrayLike<number>[], span: Span, count: number, o: RefineOptions, distinct = 0.8): Float64Array[] {
+export function refineAndSelect(
+  starts: readonly ArrayLike<number>[],
+  span: Span,
+  count: number,
+  o: RefineOptions,
+  distinct = 0.8,
+): Float64Array[] {
   const refined = starts.map((s) => refineImage(s, span, o)).sort((a, b) => a.penalty - b.penalty);
   const chosen: Float64Array[] = [];
   for (const r of refined) {
