@@ -74,6 +74,121 @@ export interface SessionOptions {
   guards?: GuardConfig;
 }
 
+/** The connection's state and handlers; resolves `done` once, when the connection closes. */
+class ClientSession {
+  private state: Participant | null = null;
+  /** Set when this client refused the server's model (bad-model, or a guard): it stays connected but cannot train. */
+  private refused: Refused | null = null;
+  private clean = false;
+  private reason = '';
+  private readonly ws: WebSocket;
+
+  constructor(
+    url: string,
+    private readonly token: string,
+    private readonly log: (line: string) => void,
+    private readonly verbose: boolean,
+    private readonly options: SessionOptions,
+    private readonly allowEvaluation: boolean,
+    private readonly done: (end: SessionEnd) => void,
+  ) {
+    this.ws = new WebSocket(url, { maxPayload: 0 });
+    this.ws.on('open', () => this.send({ type: 'hello', token: this.token, agent: `fedleak-client/${process.pid}` }));
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
+    this.ws.on('error', (err) => {
+      this.reason ||= errorText(err);
+    });
+    this.ws.on('close', (code, why) => this.onClose(code, why));
+  }
+
+  private name(): string {
+    return this.state?.welcome.clientId ?? this.refused?.clientId ?? 'client';
+  }
+
+  private readonly send = (msg: WireMessage): void => {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
+  };
+
+  private onWelcome(w: Welcome): void {
+    const io: ParticipantIo = { send: this.send, disconnect: (why) => this.ws.close(1000, why), log: this.log };
+    this.state = acceptWelcome(w, this.options, io, (r) => (this.refused = r));
+    const state = this.state;
+    if (!state) return;
+    this.send({ type: 'ready' });
+    if (this.verbose)
+      this.log(
+        `${w.clientId}: connected, ${state.shard.labels.length} training examples${this.options.own ? ` (own data ${this.options.own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`,
+      );
+  }
+
+  private onMessage(msg: WireMessage): void {
+    if (refuseEvaluation(msg, this.allowEvaluation, { clientName: this.name(), send: this.send, log: this.log })) return;
+    switch (msg.type) {
+      case 'welcome':
+        if (this.state || this.refused) throw new WireError('bad-message', 'a second welcome on the same connection');
+        this.onWelcome(msg);
+        return;
+      case 'round.start':
+        if (this.refused?.guard) throw refusalError(this.refused.guard);
+        if (this.refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${this.refused.why}`);
+        if (!this.state) throw new WireError('bad-message', 'round.start before welcome');
+        playRound(this.state, msg);
+        return;
+      case 'eval.truth-request':
+        if (!this.state) throw new WireError('bad-message', 'eval.truth-request before welcome');
+        this.send(truthAnswer(this.state, msg));
+        return;
+      case 'update.accepted':
+        return;
+      case 'shutdown':
+        this.clean = true;
+        this.reason = msg.reason || 'server shut down';
+        this.ws.close(1000, 'bye');
+        return;
+      case 'error':
+        this.log(`${this.name()}: server error ${msg.code}${msg.ref ? ` (about ${msg.ref})` : ''}: ${msg.message}`);
+        if (msg.code === 'unauthorized') this.reason = `refused by the server: ${msg.message}`;
+        return;
+      default:
+        // A client that refused the model sits secure aggregation out too (the server already dropped it).
+        if (this.state?.secagg?.handle(msg) || (this.refused && msg.type.startsWith('secagg.'))) return;
+        throw new WireError('unknown-type', `message type ${msg.type} is not expected by a client`);
+    }
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    let msg: WireMessage | null = null;
+    try {
+      if (!isBinary) throw new WireError('bad-frame', 'text frame; the protocol uses binary frames only');
+      msg = decodeFrame(data, 'client');
+      this.onMessage(msg);
+    } catch (err) {
+      const code = err instanceof WireError ? err.code : 'internal';
+      // ref names the message we could not act on; for round.start the server drops us from that round.
+      const ref = msg ? { ref: msg.type } : {};
+      this.log(`${this.name()}: ${msg ? `could not act on ${msg.type}` : 'rejected a server message'}: ${code}: ${errorText(err)}`);
+      this.send({ type: 'error', code, message: errorText(err), ...ref });
+      // Without a usable welcome this client cannot take part; give up rather than hang. A refused
+      // model is different: the server learns why and decides (it ends the run with shutdown).
+      if (!this.state && !this.refused) {
+        this.reason = `cannot start: ${errorText(err)}`;
+        this.ws.close(1008, 'bad welcome');
+      }
+    }
+  }
+
+  private onClose(code: number, why: Buffer): void {
+    if (!this.clean && !this.reason) this.reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
+    if (this.refused) this.reason = `refused the server's model: ${this.refused.why}`;
+    // A guard's refusal is the client doing its job: a clean end when the server shut down.
+    this.done({
+      clientId: this.state?.welcome.clientId ?? this.refused?.clientId ?? null,
+      clean: this.clean && (!this.refused || this.refused.guard !== undefined),
+      reason: this.reason,
+    });
+  }
+}
+
 export function runSession(
   url: string,
   token: string,
@@ -83,95 +198,6 @@ export function runSession(
 ): Promise<SessionEnd> {
   const allowEvaluation = (options.allowEvaluation ?? false) || (options.own?.shareTruth ?? false);
   return new Promise((resolve) => {
-    let state: Participant | null = null;
-    /** Set when this client refused the server's model (bad-model, or a guard): it stays connected but cannot train. */
-    let refused: Refused | null = null;
-    let clean = false;
-    let reason = '';
-    const ws = new WebSocket(url, { maxPayload: 0 });
-    const name = () => state?.welcome.clientId ?? refused?.clientId ?? 'client';
-    const send = (msg: WireMessage) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
-    };
-
-    const onWelcome = (w: Welcome) => {
-      state = acceptWelcome(w, options, { send, disconnect: (why) => ws.close(1000, why), log }, (r) => (refused = r));
-      if (!state) return;
-      send({ type: 'ready' });
-      if (verbose)
-        log(
-          `${w.clientId}: connected, ${state.shard.labels.length} training examples${options.own ? ` (own data ${options.own.source})` : ''}, model ${state.model.name} (${paramCount(state.model.specs)} parameters)`,
-        );
-    };
-
-    const onMessage = (msg: WireMessage) => {
-      if (refuseEvaluation(msg, allowEvaluation, { clientName: name(), send, log })) return;
-      switch (msg.type) {
-        case 'welcome':
-          if (state || refused) throw new WireError('bad-message', 'a second welcome on the same connection');
-          onWelcome(msg);
-          return;
-        case 'round.start':
-          if (refused?.guard) throw refusalError(refused.guard);
-          if (refused) throw new WireError('bad-model', `cannot train: the model in welcome was refused: ${refused.why}`);
-          if (!state) throw new WireError('bad-message', 'round.start before welcome');
-          playRound(state, msg);
-          return;
-        case 'eval.truth-request':
-          if (!state) throw new WireError('bad-message', 'eval.truth-request before welcome');
-          send(truthAnswer(state, msg));
-          return;
-        case 'update.accepted':
-          return;
-        case 'shutdown':
-          clean = true;
-          reason = msg.reason || 'server shut down';
-          ws.close(1000, 'bye');
-          return;
-        case 'error':
-          log(`${name()}: server error ${msg.code}${msg.ref ? ` (about ${msg.ref})` : ''}: ${msg.message}`);
-          if (msg.code === 'unauthorized') reason = `refused by the server: ${msg.message}`;
-          return;
-        default:
-          // A client that refused the model sits secure aggregation out too (the server already dropped it).
-          if (state?.secagg?.handle(msg) || (refused && msg.type.startsWith('secagg.'))) return;
-          throw new WireError('unknown-type', `message type ${msg.type} is not expected by a client`);
-      }
-    };
-
-    ws.on('open', () => send({ type: 'hello', token, agent: `fedleak-client/${process.pid}` }));
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      let msg: WireMessage | null = null;
-      try {
-        if (!isBinary) throw new WireError('bad-frame', 'text frame; the protocol uses binary frames only');
-        msg = decodeFrame(data, 'client');
-        onMessage(msg);
-      } catch (err) {
-        const code = err instanceof WireError ? err.code : 'internal';
-        // ref names the message we could not act on; for round.start the server drops us from that round.
-        const ref = msg ? { ref: msg.type } : {};
-        log(`${name()}: ${msg ? `could not act on ${msg.type}` : 'rejected a server message'}: ${code}: ${errorText(err)}`);
-        send({ type: 'error', code, message: errorText(err), ...ref });
-        // Without a usable welcome this client cannot take part; give up rather than hang. A refused
-        // model is different: the server learns why and decides (it ends the run with shutdown).
-        if (!state && !refused) {
-          reason = `cannot start: ${errorText(err)}`;
-          ws.close(1008, 'bad welcome');
-        }
-      }
-    });
-    ws.on('error', (err) => {
-      reason ||= errorText(err);
-    });
-    ws.on('close', (code, why) => {
-      if (!clean && !reason) reason = `connection closed (${code}${why.length ? ` ${why.toString()}` : ''})`;
-      if (refused) reason = `refused the server's model: ${refused.why}`;
-      // A guard's refusal is the client doing its job: a clean end when the server shut down.
-      resolve({
-        clientId: state?.welcome.clientId ?? refused?.clientId ?? null,
-        clean: clean && (!refused || refused.guard !== undefined),
-        reason,
-      });
-    });
+    new ClientSession(url, token, log, verbose, options, allowEvaluation, resolve);
   });
 }

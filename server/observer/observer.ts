@@ -32,7 +32,7 @@ import { relativeDataLeakage } from './verdict';
 import type { ImageShape } from '../../shared/models/types';
 import { pairScores, scoreReconstruction } from '../metrics';
 import { writeComparisonPng } from '../report/png';
-import type { AttackOutput } from './attacks/types';
+import type { AttackOutput, AttackProgress } from './attacks/types';
 import { attackInput, attackSeed } from './attack-input';
 import type { EvaluationChannel, GroundTruth, ObservedUpdate, ServerPayload, UpdateObserver } from './hook';
 import { AttackWorkerPool } from './worker-pool';
@@ -92,6 +92,22 @@ function recoveredCount(
 ): { psnrDb: number; count: number; of: number } {
   const hit = new Set(pairs.filter((p) => p.original >= 0 && p.psnr >= RECOVERED_PSNR_DB).map((p) => p.original));
   return { psnrDb: RECOVERED_PSNR_DB, count: hit.size, of };
+}
+
+/** The optional part of an attack-progress event: restart numbering and a preview of the current images. */
+function progressExtra(p: AttackProgress, inputShape: ImageShape) {
+  return {
+    ...(p.restart !== undefined ? { restart: p.restart, restarts: p.restarts } : {}),
+    ...(p.preview
+      ? {
+          preview: {
+            images: p.preview,
+            count: p.preview.length / (inputShape[0] * inputShape[1] * inputShape[2]),
+            shape: inputShape,
+          },
+        }
+      : {}),
+  };
 }
 
 /** An update with the payload of its round, as handed to observe(). */
@@ -177,11 +193,21 @@ class HonestButCuriousObserver implements Observer {
     this.inFlight.add(job);
   }
 
-  private async attackOne({ update, payload }: Observation): Promise<void> {
+  private async attackOne(o: Observation): Promise<void> {
+    const { update } = o;
+    const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
+    const output = await this.runAttack(o, key);
+    if (!output) return;
+    const truth = await this.fetchTruth(update, output);
+    if (!truth) return;
+    this.recordResult(update, o.payload.model.inputShape, key, output, truth);
+  }
+
+  /** Runs the attack in the pool, emitting its progress and keeping its trace; null (recorded by fail()) when it failed. */
+  private async runAttack({ update, payload }: Observation, key: string): Promise<AttackOutput | null> {
     const { scenario, events } = this.opts;
     const inputShape = payload.model.inputShape;
     const id = { round: update.round, target: update.sender, view: update.view, attack: this.attackName };
-    const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
     const seed = attackSeed(scenario.seed, update.round, update.sender, update.view);
     const input = attackInput(update, payload, {
       settings: attackSettingsOf(scenario.attack),
@@ -195,36 +221,35 @@ class HonestButCuriousObserver implements Observer {
     try {
       output = await this.pool.run(this.attackName, input, (p) => {
         trace.push([p.iteration, p.objective]);
-        const extra = {
-          ...(p.restart !== undefined ? { restart: p.restart, restarts: p.restarts } : {}),
-          ...(p.preview
-            ? {
-                preview: {
-                  images: p.preview,
-                  count: p.preview.length / (inputShape[0] * inputShape[1] * inputShape[2]),
-                  shape: inputShape,
-                },
-              }
-            : {}),
-        };
-        events?.emit('attack-progress', { ...id, iteration: p.iteration, objective: p.objective, total: p.total, ...extra });
+        events?.emit('attack-progress', {
+          ...id,
+          iteration: p.iteration,
+          objective: p.objective,
+          total: p.total,
+          ...progressExtra(p, inputShape),
+        });
       });
     } catch (err) {
       this.fail(update, `attack ${this.attackName} failed: ${errorText(err)}`);
-      return;
+      return null;
     }
     this.traceMap.set(key, thin(trace, 1000));
     if (output.restartStarts && output.restartStarts.length > 0) this.restartMap.set(key, output.restartStarts);
+    return output;
+  }
 
-    // Ground truth only now, after the attack finished, and only on the main thread.
-    let truth: GroundTruth;
+  /** Ground truth only now, after the attack finished, and only on the main thread; null (recorded by fail()) when unavailable. */
+  private async fetchTruth(update: ObservedUpdate, output: AttackOutput): Promise<GroundTruth | null> {
     try {
-      truth = await this.opts.evaluation.fetchTruth(update.round, update.sender);
+      return await this.opts.evaluation.fetchTruth(update.round, update.sender);
     } catch (err) {
       this.fail(update, `ground truth unavailable: ${errorText(err)}`, output);
-      return;
+      return null;
     }
+  }
 
+  /** Scores the reconstruction, writes its comparison PNG and records it (a failure here is recorded by fail()). */
+  private recordResult(update: ObservedUpdate, inputShape: ImageShape, key: string, output: AttackOutput, truth: GroundTruth): void {
     try {
       const score = scoreReconstruction(
         { images: output.images, labels: output.labels, count: output.count },
@@ -235,37 +260,49 @@ class HonestButCuriousObserver implements Observer {
       const imageFile = path.join(this.opts.outDir, 'images', `${key}.png`);
       fs.mkdirSync(path.dirname(imageFile), { recursive: true });
       writeComparisonPng(imageFile, truth.images, truth.count, output.images, output.count, inputShape, score.assignment);
-      const record: AttackRecord = {
-        round: update.round,
-        target: update.sender,
-        attack: this.attackName,
-        view: update.view,
-        batchSize: output.truncated?.batchSize ?? truth.count,
-        attackedSlots: output.count,
-        ...(output.truncated ? { truncated: true } : {}),
-        mse: score.mse,
-        psnr: score.psnr,
-        ssim: score.ssim,
-        labelAccuracy: score.labelAccuracy,
-        iterations: output.iterations,
-        evaluations: output.evaluations,
-        finalObjective: output.finalObjective,
-        seconds: output.seconds,
-        image: imageRel,
-        recoveredLabels: output.labels,
-        trueLabels: truth.labels,
-        perImage: pairScores(score),
-        rdlv: medianRdlv(output.images, truth.images, inputShape),
-        threatModel: this.threatModel,
-        ...(this.opts.variant ? { variant: this.opts.variant } : {}),
-        ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
-        ...(PLANTED_ATTACKS.has(this.attackName) ? { recovered: recoveredCount(pairScores(score), truth.count) } : {}),
-      };
+      const record = this.successRecord(update, inputShape, output, truth, score, imageRel);
       this.records.push(record);
-      events?.emit('attack-done', { record, imageFile });
+      this.opts.events?.emit('attack-done', { record, imageFile });
     } catch (err) {
       this.fail(update, `scoring failed: ${errorText(err)}`, output, truth);
     }
+  }
+
+  /** The AttackRecord of a scored reconstruction. */
+  private successRecord(
+    update: ObservedUpdate,
+    inputShape: ImageShape,
+    output: AttackOutput,
+    truth: GroundTruth,
+    score: ReturnType<typeof scoreReconstruction>,
+    imageRel: string,
+  ): AttackRecord {
+    return {
+      round: update.round,
+      target: update.sender,
+      attack: this.attackName,
+      view: update.view,
+      batchSize: output.truncated?.batchSize ?? truth.count,
+      attackedSlots: output.count,
+      ...(output.truncated ? { truncated: true } : {}),
+      mse: score.mse,
+      psnr: score.psnr,
+      ssim: score.ssim,
+      labelAccuracy: score.labelAccuracy,
+      iterations: output.iterations,
+      evaluations: output.evaluations,
+      finalObjective: output.finalObjective,
+      seconds: output.seconds,
+      image: imageRel,
+      recoveredLabels: output.labels,
+      trueLabels: truth.labels,
+      perImage: pairScores(score),
+      rdlv: medianRdlv(output.images, truth.images, inputShape),
+      threatModel: this.threatModel,
+      ...(this.opts.variant ? { variant: this.opts.variant } : {}),
+      ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
+      ...(PLANTED_ATTACKS.has(this.attackName) ? { recovered: recoveredCount(pairScores(score), truth.count) } : {}),
+    };
   }
 
   /** A failed attack becomes a log line and a record with `error`, never a crash. */
