@@ -72,17 +72,8 @@ function installErrorHandlers(app: FastifyInstance, bodyLimit: number, maxBatch:
   );
 }
 
-export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ app: FastifyInstance; monitor: QueryMonitor }> {
-  const { model, config } = opts;
-  const inputSize = model.inputShape[0] * model.inputShape[1] * model.inputShape[2];
-  const maxBatch = config.inputsPerSecond > 0 ? Math.min(config.maxBatch, config.inputsPerSecond) : config.maxBatch;
-  const app = Fastify({ logger: false, bodyLimit: bodyLimitFor(inputSize, maxBatch), requestTimeout: 30000, connectionTimeout: 30000 });
-  const ring = new KeyRing(opts.keys);
-  const monitor = new QueryMonitor(config.monitor, inputSize, opts.onFlag);
-  const budget = new InputBudget(config.inputsPerSecond);
-  const params: Tensor[] = unflattenParams(opts.params, model.specs);
-  const keyOf = new WeakMap<FastifyRequest, string>();
-
+/** The key check (onRequest, before the body is read): a missing, unknown or blocked key is refused. */
+function installKeyCheck(app: FastifyInstance, ring: KeyRing, monitor: QueryMonitor, keyOf: WeakMap<FastifyRequest, string>): void {
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization;
     const token = typeof header === 'string' && /^Bearer [^\s]+$/.test(header) ? header.slice(7) : null;
@@ -109,7 +100,10 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
     }
     keyOf.set(req, id);
   });
+}
 
+/** Requests per second per key (@fastify/rate-limit, preParsing). */
+async function registerRateLimit(app: FastifyInstance, config: ApiConfig, keyOf: WeakMap<FastifyRequest, string>): Promise<void> {
   // Awaited: the plugin must be loaded before the routes are declared, or they go unlimited.
   await app.register(rateLimit, {
     global: true,
@@ -123,9 +117,22 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
       message: `more than ${ctx.max} requests per second for this key; retry after ${ctx.after}`,
     }),
   });
+}
 
-  installErrorHandlers(app, bodyLimitFor(inputSize, maxBatch), maxBatch);
+/** What the routes need: the model, its parameters, the limits and the per-key state. */
+interface RouteContext {
+  model: Model;
+  config: ApiConfig;
+  params: Tensor[];
+  maxBatch: number;
+  monitor: QueryMonitor;
+  budget: InputBudget;
+  keyOf: WeakMap<FastifyRequest, string>;
+}
 
+/** GET /v1/model: the protocol, the model's shape and the limits. */
+function installModelRoute(app: FastifyInstance, ctx: RouteContext): void {
+  const { model, config, maxBatch } = ctx;
   app.get('/v1/model', async () => ({
     protocol: PROTOCOL_VERSION,
     model: model.name,
@@ -136,7 +143,26 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
     requestsPerSecond: config.requestsPerSecond,
     inputsPerSecond: config.inputsPerSecond,
   }));
+}
 
+/** The masked scores of a batch; the monitor observes the inputs and the unmasked scores. */
+function predict(ctx: RouteContext, id: string, parsed: { batch: number; values: Float32Array }) {
+  const { model, config, params, monitor } = ctx;
+  const probs = tf.tidy(() => {
+    const images = tf.tensor4d(parsed.values, [parsed.batch, ...model.inputShape]) as Tensor4D;
+    return tf.softmax(model.apply(params, images));
+  });
+  const scores = probs.dataSync() as Float32Array;
+  probs.dispose();
+  monitor.observe(id, parsed.values, scores, model.numClasses);
+  const k = model.numClasses;
+  const outputs = Array.from({ length: parsed.batch }, (_, i) => maskScores(scores.subarray(i * k, (i + 1) * k), config.masking));
+  return { masking: maskingLabel(config.masking), outputs };
+}
+
+/** POST /v1/predict: the body's shape, then inputs per second, then the model. */
+function installPredictRoute(app: FastifyInstance, ctx: RouteContext): void {
+  const { model, config, maxBatch, budget, keyOf } = ctx;
   app.post('/v1/predict', async (req, reply) => {
     const id = keyOf.get(req) as string;
     let parsed: { batch: number; values: Float32Array };
@@ -156,17 +182,27 @@ export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ 
         `more than ${config.inputsPerSecond} inputs per second for this key; retry after ${allowed.retryAfterSeconds} s`,
       );
     }
-    const probs = tf.tidy(() => {
-      const images = tf.tensor4d(parsed.values, [parsed.batch, ...model.inputShape]) as Tensor4D;
-      return tf.softmax(model.apply(params, images));
-    });
-    const scores = probs.dataSync() as Float32Array;
-    probs.dispose();
-    monitor.observe(id, parsed.values, scores, model.numClasses);
-    const k = model.numClasses;
-    const outputs = Array.from({ length: parsed.batch }, (_, i) => maskScores(scores.subarray(i * k, (i + 1) * k), config.masking));
-    return { masking: maskingLabel(config.masking), outputs };
+    return predict(ctx, id, parsed);
   });
+}
+
+export async function buildPredictionApp(opts: PredictionApiOptions): Promise<{ app: FastifyInstance; monitor: QueryMonitor }> {
+  const { model, config } = opts;
+  const inputSize = model.inputShape[0] * model.inputShape[1] * model.inputShape[2];
+  const maxBatch = config.inputsPerSecond > 0 ? Math.min(config.maxBatch, config.inputsPerSecond) : config.maxBatch;
+  const app = Fastify({ logger: false, bodyLimit: bodyLimitFor(inputSize, maxBatch), requestTimeout: 30000, connectionTimeout: 30000 });
+  const ring = new KeyRing(opts.keys);
+  const monitor = new QueryMonitor(config.monitor, inputSize, opts.onFlag);
+  const budget = new InputBudget(config.inputsPerSecond);
+  const params: Tensor[] = unflattenParams(opts.params, model.specs);
+  const keyOf = new WeakMap<FastifyRequest, string>();
+  const ctx: RouteContext = { model, config, params, maxBatch, monitor, budget, keyOf };
+
+  installKeyCheck(app, ring, monitor, keyOf);
+  await registerRateLimit(app, config, keyOf);
+  installErrorHandlers(app, bodyLimitFor(inputSize, maxBatch), maxBatch);
+  installModelRoute(app, ctx);
+  installPredictRoute(app, ctx);
 
   app.addHook('onClose', async () => params.forEach((t) => t.dispose()));
   return { app, monitor };

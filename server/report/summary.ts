@@ -89,10 +89,10 @@ export function attackTable(attacks: readonly AttackRecord[]): string {
   return markdownTable(ATTACK_HEADER, attacks.map(attackRow), ATTACK_RIGHT);
 }
 
-export function summaryMarkdown(results: RunResults): string {
-  const out: string[] = [];
+/** The title, the verdict, what ran and when. */
+function headerLines(results: RunResults): string[] {
   const s = results.scenario;
-  out.push(`# ${s.name}`, '');
+  const out: string[] = [`# ${s.name}`, ''];
   // Generated from what ran, not the file's description: an override or a defence must show here.
   out.push(`**Verdict:** ${(results.verdict ?? resultsVerdict(results)).sentence}`, '');
   const base = scenarioFromFile(results.scenarioFile, (raw, source) =>
@@ -105,8 +105,12 @@ export function summaryMarkdown(results: RunResults): string {
     `Started ${results.startedAt}, finished ${results.finishedAt}.`,
     '',
   );
+  return out;
+}
 
-  out.push('## Training', '');
+/** Training: one row per round. */
+function trainingLines(results: RunResults): string[] {
+  const out: string[] = ['## Training', ''];
   if (results.rounds.length === 0 && results.sweep)
     out.push("A sweep: each variant's rounds are in `<variant>/summary.md` and `<variant>/results.json`.");
   else if (results.rounds.length === 0) out.push('No rounds completed.');
@@ -127,9 +131,13 @@ export function summaryMarkdown(results: RunResults): string {
     );
   }
   out.push('');
+  return out;
+}
 
-  out.push('## Attacks', '');
-  if (results.attacks.length === 0) out.push(`No attack results (attack.name is "${s.attack.name}").`);
+/** Attacks: one row per result, then the medians of the scored ones. */
+function attackLines(results: RunResults): string[] {
+  const out: string[] = ['## Attacks', ''];
+  if (results.attacks.length === 0) out.push(`No attack results (attack.name is "${results.scenario.attack.name}").`);
   else {
     out.push(attackTable(results.attacks));
     const ok = results.attacks.filter((a) => !a.error);
@@ -140,47 +148,63 @@ export function summaryMarkdown(results: RunResults): string {
     );
   }
   out.push('');
+  return out;
+}
 
-  out.push(...maliciousSummary(results));
+/** The sweep table, one row per variant; nothing when the run is not a sweep. */
+function sweepLines(results: RunResults): string[] {
+  if (!results.sweep || results.sweep.length === 0) return [];
+  return [
+    '## Sweep',
+    '',
+    markdownTable(
+      [
+        'variant',
+        'final test accuracy',
+        'accuracy cost',
+        'PSNR dB',
+        'SSIM',
+        'labels',
+        'attacks',
+        'ε',
+        'released model (MI-FACE class accuracy)',
+      ],
+      results.sweep.map((row) => [
+        row.variant,
+        percent(row.finalTestAccuracy),
+        row.accuracyCost === undefined ? '–' : `${(100 * row.accuracyCost).toFixed(1)} pp`,
+        row.attack ? psnr(row.attack.psnr) : '–',
+        row.attack ? fixed(row.attack.ssim, 3) : '–',
+        row.attack ? percent(row.attack.labelAccuracy) : '–',
+        row.attack ? String(row.attack.count) : '0',
+        row.privacy ? fixed(row.privacy.epsilon, 3) : '–',
+        sweepReleaseCell(row),
+      ]),
+      [false, true, true, true, true, true, true, true, false],
+    ),
+    '',
+  ];
+}
 
-  if (results.sweep && results.sweep.length > 0) {
-    out.push('## Sweep', '');
-    out.push(
-      markdownTable(
-        [
-          'variant',
-          'final test accuracy',
-          'accuracy cost',
-          'PSNR dB',
-          'SSIM',
-          'labels',
-          'attacks',
-          'ε',
-          'released model (MI-FACE class accuracy)',
-        ],
-        results.sweep.map((row) => [
-          row.variant,
-          percent(row.finalTestAccuracy),
-          row.accuracyCost === undefined ? '–' : `${(100 * row.accuracyCost).toFixed(1)} pp`,
-          row.attack ? psnr(row.attack.psnr) : '–',
-          row.attack ? fixed(row.attack.ssim, 3) : '–',
-          row.attack ? percent(row.attack.labelAccuracy) : '–',
-          row.attack ? String(row.attack.count) : '0',
-          row.privacy ? fixed(row.privacy.epsilon, 3) : '–',
-          sweepReleaseCell(row),
-        ]),
-        [false, true, true, true, true, true, true, true, false],
-      ),
-      '',
-    );
-  }
-  out.push(...releaseMarkdown(results, markdownTable));
-  if (results.privacy) {
-    const p = results.privacy;
-    out.push(
-      `Privacy: (ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta}) after ${p.steps} steps, noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate}.`,
-      '',
-    );
-  }
+/** The privacy accounting line; nothing without differential privacy. */
+function privacyLines(results: RunResults): string[] {
+  if (!results.privacy) return [];
+  const p = results.privacy;
+  return [
+    `Privacy: (ε = ${fixed(p.epsilon, 3)}, δ = ${p.delta}) after ${p.steps} steps, noise multiplier ${p.noiseMultiplier}, sample rate ${p.sampleRate}.`,
+    '',
+  ];
+}
+
+export function summaryMarkdown(results: RunResults): string {
+  const out: string[] = [
+    ...headerLines(results),
+    ...trainingLines(results),
+    ...attackLines(results),
+    ...maliciousSummary(results),
+    ...sweepLines(results),
+    ...releaseMarkdown(results, markdownTable),
+    ...privacyLines(results),
+  ];
   return `${out.join('\n')}\n`;
 }
