@@ -25,7 +25,34 @@ function reducedSweepFile(): string {
   return file;
 }
 
-const RUNS: Array<{ name: string; args: () => string[]; minImages: number }> = [
+/**
+ * model-inversion-mnist shrunk to seconds, as test/release-integration.test.ts does: 600 digits,
+ * one round, four clients, two classes, few attack steps, one sweep variant.
+ */
+function reducedModelInversionFile(): string {
+  const raw = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'model-inversion-mnist.json'), 'utf8')) as {
+    data: Record<string, unknown>;
+    federation: Record<string, unknown>;
+    release: Record<string, unknown>;
+    sweep: unknown[];
+  };
+  raw.data.limit = 600;
+  Object.assign(raw.federation, { rounds: 1, clients: 4, clientsPerRound: 4, clientsPerProcess: 4 });
+  raw.release.evaluator = { epochs: 1 };
+  raw.release.benignQueries = 40;
+  raw.release.attacks = [
+    { name: 'mi-face', access: 'white-box', classes: [0, 1], iterations: 30 },
+    { name: 'mi-face', access: 'black-box', classes: [0], iterations: 4 },
+    { name: 'mi-face', access: 'black-box', classes: [0], iterations: 4, masking: { mode: 'label-only' } },
+  ];
+  raw.sweep = raw.sweep.slice(0, 1);
+  const file = path.join(tmp, 'model-inversion-small.json');
+  fs.writeFileSync(file, JSON.stringify(raw));
+  return file;
+}
+
+/** heading: an <h1>/<h2> the report must contain besides the verdict. */
+const RUNS: Array<{ name: string; args: () => string[]; minImages: number; heading?: RegExp }> = [
   { name: 'quickstart', args: () => ['quickstart', '--set', 'federation.rounds=2'], minImages: 1 },
   {
     name: 'secagg-mnist',
@@ -41,6 +68,8 @@ const RUNS: Array<{ name: string; args: () => string[]; minImages: number }> = [
     ],
     minImages: 1,
   },
+  // The released-model section (server/report/release-section.ts) with the reconstructed classes.
+  { name: 'release-model', args: () => [reducedModelInversionFile()], minImages: 1, heading: /^Released model$/ },
 ];
 
 describe('report.html in Chromium', function () {
@@ -77,6 +106,11 @@ describe('report.html in Chromium', function () {
       expect(images.broken, 'images that did not load').to.deep.equal([]);
       expect(images.total).to.be.at.least(run.minImages);
       expect(headings.join(' | ')).to.match(/verdict/i);
+      if (run.heading)
+        expect(
+          headings.map((h) => h.trim()).some((h) => run.heading?.test(h)),
+          headings.join(' | '),
+        ).to.equal(true);
     });
   }
 });
