@@ -32,6 +32,7 @@ function scenario(over: Record<string, unknown>): ReturnType<typeof validateScen
         evalLimit: 50,
         roundTimeoutMs: 60000,
       },
+      threatModel: 'G',
       server: { behaviour: 'imprint', bins: 128, publicExamples: 60 },
       attack: { name: 'imprint', rounds: [1], maxTargets: 0, workers: 1 },
       ...over,

@@ -25,6 +25,7 @@ import { Rng } from '../../shared/random';
 import type { AttackSecrets } from '../../shared/contract';
 import type { Scenario } from '../scenario/schema';
 import { attackSettingsOf, isPluginAttack } from '../scenario/attack-schema';
+import { behaviourRequires } from '../scenario/malicious-schema';
 import type { AttackRecord, AttackThreatModel } from '../report/results';
 import { getAttackDefinition, requiredCapabilities } from './attacks';
 import { resolveThreatModel } from './threat-model';
@@ -354,6 +355,8 @@ function attackThreatModel(scenario: Scenario, attackName: string): AttackThreat
   } catch {
     required = [];
   }
+  // What the server's behaviour needed too (a planted model: modify-model), after the attack's own.
+  required = [...new Set([...required, ...behaviourRequires(scenario.server)])];
   return { name: granted.name, granted: [...granted.capabilities], required };
 }
 

@@ -12,6 +12,7 @@ import { checkAttackAllowed, resolveThreatModel } from '../observer/threat-model
 import { requiredCapabilities, type AttackDefinition } from '../observer/attacks/types';
 import { getAttackDefinition } from '../observer/attacks';
 import { attackSettingsOf, isPluginAttack } from './attack-schema';
+import { behaviourRequires } from './malicious-schema';
 import type { Scenario } from './schema';
 
 /** The attack's definition, or null for "none" or a plug-in not registered in this thread. */
@@ -56,6 +57,19 @@ export function attackProblems(s: Scenario, definition: AttackDefinition | null 
   return problems;
 }
 
+/**
+ * A malicious server behaviour against the threat model: a server that plants a model needs
+ * "modify-model" (and what it fits the planted parameters on) granted, whatever the attack.
+ */
+export function serverBehaviourProblems(s: Scenario): string[] {
+  const permission = checkAttackAllowed(
+    behaviourRequires(s.server),
+    resolveThreatModel(s.threatModel),
+    `server.behaviour "${s.server.behaviour}"`,
+  );
+  return permission.allowed ? [] : [`threatModel: ${permission.message}`];
+}
+
 /** `data.*` fields written in the scenario that only another dataset reads. */
 export function datasetFieldProblems(s: Scenario, raw: unknown): string[] {
   const written = rawData(raw);
@@ -92,5 +106,5 @@ function rawData(raw: unknown): Record<string, unknown> {
 
 export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
   // A plug-in's definition is loaded by resolvePluginAttack; its declared requirements are checked there.
-  return [...(isPluginAttack(s.attack) ? [] : attackProblems(s)), ...datasetFieldProblems(s, raw)];
+  return [...serverBehaviourProblems(s), ...(isPluginAttack(s.attack) ? [] : attackProblems(s)), ...datasetFieldProblems(s, raw)];
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { GUARD_NAMES } from '../../shared/guards';
+import type { Capability } from '../observer/threat-model';
 
 const honest = z.strictObject({ behaviour: z.literal('honest') });
 
@@ -30,6 +31,24 @@ export const serverSchema = z.discriminatedUnion('behaviour', [honest, imprint, 
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type ImprintBehaviour = z.infer<typeof imprint>;
 export type TrapBehaviour = z.infer<typeof trapWeights>;
+
+/**
+ * What the server must be able to do for its behaviour (server/observer/threat-model.ts): nothing
+ * beyond the honest protocol for "honest"; for a planted model, sending clients a modified model
+ * built on the honest architecture, and public examples from the clients' distribution where the
+ * planted parameters are fitted on them (imprint's bin boundaries; trap-weights' calibrated factor).
+ * The scenario is refused at load when its threatModel grants less (server/scenario/cross-checks.ts).
+ */
+export function behaviourRequires(config: ServerConfig): Capability[] {
+  switch (config.behaviour) {
+    case 'honest':
+      return [];
+    case 'imprint':
+      return ['architecture', 'modify-model', 'surrogate-data'];
+    case 'trap-weights':
+      return config.calibrate ? ['architecture', 'modify-model', 'surrogate-data'] : ['architecture', 'modify-model'];
+  }
+}
 
 export const clientSchema = z.strictObject({
   /** Guards every simulated client runs (client/guards); a refusal keeps that client out of the round. */

@@ -41,4 +41,7 @@ export const imprintAttack: AttackDefinition<BuiltinAttackSettings> = {
   name: 'imprint',
   settings: builtinAttackEntry('imprint'),
   run: imprint,
+  // Reads the planted block (modify-model) whose bin boundaries were fitted on public examples from
+  // the clients' distribution (surrogate-data); labels and the batch size come from the training settings.
+  requires: () => ['updates', 'architecture', 'hyperparameters', 'modify-model', 'surrogate-data'],
 };

@@ -37,4 +37,7 @@ export const trapWeightsAttack: AttackDefinition<BuiltinAttackSettings> = {
   name: 'trap-weights',
   settings: builtinAttackEntry('trap-weights'),
   run: trapAttack,
+  // Reads the crafted first layer (modify-model); labels and the batch size come from the training
+  // settings. The public examples of a calibrated trap are the server behaviour's need (behaviourRequires).
+  requires: () => ['updates', 'architecture', 'hyperparameters', 'modify-model'],
 };
