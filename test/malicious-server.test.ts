@@ -88,9 +88,9 @@ describe('malicious server: planted models, their attacks and the client guards 
   it('the same federation with an honest server: the analytic readout has no dense first layer to read, refused before training', () => {
     // The honest server's only single-example readout needs a dense first layer; lenet-zhu has none, so
     // the scenario is refused at load time and nothing is recovered.
-    expect(() => scenario({ server: { behaviour: 'honest' }, attack: { name: 'analytic', rounds: [1], workers: 1 }, defenses: SECAGG })).to.throw(
-      /dense first layer/,
-    );
+    expect(() =>
+      scenario({ server: { behaviour: 'honest' }, attack: { name: 'analytic', rounds: [1], workers: 1 }, defenses: SECAGG }),
+    ).to.throw(/dense first layer/);
   });
 
   it('trap-weights recovers examples from plain updates; the architecture is unchanged', async () => {
