@@ -39,13 +39,18 @@ export function fedleakVersion(): string {
 
 /** Fills in the format tag, version and finish time. */
 export function assembleResults(parts: ResultsParts): RunResults {
-  return {
+  const verdict = resultsVerdict(parts);
+  const results: RunResults = {
     format: RESULTS_FORMAT,
-    verdict: resultsVerdict(parts),
+    verdict,
     ...parts,
     fedleakVersion: parts.fedleakVersion ?? fedleakVersion(),
     finishedAt: parts.finishedAt ?? new Date().toISOString(),
   };
+  // Parts may carry an earlier verdict (the journal's, before the release step): the one from these parts wins,
+  // in its place right after `format`.
+  results.verdict = verdict;
+  return results;
 }
 
 const METRICS = new Set<string>(['mse', 'psnr', 'ssim', 'labelAccuracy']);

@@ -52,7 +52,19 @@ function targetKey(a: AttackRecord): string {
   return `${a.variant ?? ''}/${a.round}/${a.view}/${a.target}`;
 }
 
-export function resultsVerdict(results: Pick<RunResults, 'scenario' | 'attacks'>, threshold = DEFAULT_RECOGNISABLE_SSIM): ResultsVerdict {
+/** One sentence on the released model: the best class accuracy any attack on it reached, and through which access. */
+function releaseSentence(release: RunResults['release']): string {
+  const attacks = release?.attacks ?? [];
+  if (attacks.length === 0) return '';
+  const best = attacks.reduce((a, b) => (b.classAccuracy > a.classAccuracy ? b : a));
+  const pct = Math.round(100 * best.classAccuracy);
+  return ` Through the released model, model inversion reconstructed ${pct} % of the attacked classes recognisably at best (${best.access}, outputs ${best.masking}; ${attacks.length} attack${attacks.length === 1 ? '' : 's'}).`;
+}
+
+export function resultsVerdict(
+  results: Pick<RunResults, 'scenario' | 'attacks' | 'release'>,
+  threshold = DEFAULT_RECOGNISABLE_SSIM,
+): ResultsVerdict {
   const s = results.scenario;
   // One outcome per attacked update; a failed attack leaked nothing that was shown.
   const records = results.attacks;
@@ -65,7 +77,10 @@ export function resultsVerdict(results: Pick<RunResults, 'scenario' | 'attacks'>
   const defences = activeDefences(s);
   const v = runVerdict({ outcomes, threatModel, defences, threshold });
   const failed = records.filter((a) => a.error).length;
-  const sentence = failed > 0 ? `${v.sentence} ${failed} of ${records.length} attacks failed and are counted as not leaking.` : v.sentence;
+  const updates = records.length === 0 && results.release ? 'No update was attacked.' : v.sentence;
+  const sentence =
+    (failed > 0 ? `${updates} ${failed} of ${records.length} attacks failed and are counted as not leaking.` : updates) +
+    releaseSentence(results.release);
   return {
     sentence,
     threshold,
