@@ -1,7 +1,7 @@
 /**
  * The draw page's script: client/browser/main (compiled to dist) bundled for the browser with
  * esbuild on first request, then kept in memory. Node built-ins reached through shared/ (the data
- * loaders behind the scenario schema) are never called in a page: they become empty modules (os
+ * loaders behind the scenario schema, and image folders' decoders pngjs and jpeg-js) are never called in a page: they become empty modules (os
  * answers only the byte order, which the wire format checks).
  */
 import * as path from 'node:path';
@@ -26,10 +26,16 @@ async function build(): Promise<string> {
       {
         name: 'node-builtins-empty',
         setup(b) {
-          b.onResolve({ filter: /^(node:)?(fs|path|zlib|os|crypto|url|worker_threads|child_process)$/ }, (args) => ({
-            path: args.path,
-            namespace: 'empty',
-          }));
+          b.onResolve(
+            {
+              filter:
+                /^((node:)?(fs|path|zlib|os|crypto|url|worker_threads|child_process|util|stream|assert|buffer|events)|pngjs|jpeg-js)$/,
+            },
+            (args) => ({
+              path: args.path,
+              namespace: 'empty',
+            }),
+          );
           b.onLoad({ filter: /.*/, namespace: 'empty' }, (args) => ({
             // The wire format checks the host's byte order at load time: answer it from a typed array.
             contents: /(^|:)os$/.test(args.path) ? BROWSER_OS : 'module.exports = {};',
