@@ -14,7 +14,7 @@ export interface TorchResult {
 
 /** Where the DLG peer lives: ../shared/peers/dlg_torch.py next to the repository. */
 export function torchScriptPath(): string {
-  return path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'peers', 'dlg_torch.py');
+  return path.resolve(__dirname, '..', '..', '..', 'shared', 'peers', 'dlg_torch.py');
 }
 
 /** Our own IG peer, in the source tree (dist/bench → bench). */
