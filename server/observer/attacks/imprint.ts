@@ -8,7 +8,7 @@
 import { modelFromDefinition } from '../../../shared/models/definition';
 import type { ImprintSecrets } from '../../malicious/imprint';
 import { imprintReadoutFromUpdate } from '../../malicious/imprint-readout';
-import { plantedLabels } from './planted-labels';
+import { examplesBehind, readoutOutput } from './planted-labels';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 import type { AttackDefinition, AttackInput, AttackOutput } from './types';
 
@@ -24,17 +24,9 @@ export async function imprint(input: AttackInput<unknown>): Promise<AttackOutput
   const started = performance.now();
   const secrets = imprintSecrets(input);
   const model = modelFromDefinition(input.payload.model);
-  const expected = Math.max(1, input.observed.numExamples || input.payload.training.batchSize);
+  const expected = examplesBehind(input);
   const read = imprintReadoutFromUpdate(input.observed.update, model.specs, secrets, { expected, pad: false });
-  return {
-    images: read.images,
-    count: read.count,
-    labels: plantedLabels(input, model, expected, read.count),
-    iterations: 0,
-    evaluations: 0,
-    finalObjective: read.hits,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return readoutOutput(input, model, read, read.hits, started);
 }
 
 export const imprintAttack: AttackDefinition<BuiltinAttackSettings> = {

@@ -1,9 +1,9 @@
-/** Labels for the planted-layer attacks: the count rule on the logit layer (label-inference.ts), as analytic does. */
+/** Labels and outputs for the planted-layer attacks (imprint, trap weights): the count rule on the logit layer (label-inference.ts), as analytic does. */
 import { unflattenParams } from '../../../shared/models';
 import type { Model } from '../../../shared/models/types';
 import { tf } from '../../../shared/tensor/tf';
 import { inferLabels } from './label-inference';
-import type { AttackInput } from './types';
+import type { AttackInput, AttackOutput } from './types';
 
 export function plantedLabels(input: AttackInput<unknown>, model: Model, count: number, want: number): number[] {
   if (want === 0) return [];
@@ -15,4 +15,28 @@ export function plantedLabels(input: AttackInput<unknown>, model: Model, count: 
   } finally {
     tf.dispose(params);
   }
+}
+
+/** Examples behind the update, as the planted readouts expect them (at least one). */
+export function examplesBehind(input: AttackInput<unknown>): number {
+  return Math.max(1, input.observed.numExamples || input.payload.training.batchSize);
+}
+
+/** The AttackOutput of a one-shot readout (no optimisation): images, labels from the planted model, the readout's own figure. */
+export function readoutOutput(
+  input: AttackInput<unknown>,
+  model: Model,
+  read: { images: Float32Array; count: number },
+  figure: number,
+  startedMs: number,
+): AttackOutput {
+  return {
+    images: read.images,
+    count: read.count,
+    labels: plantedLabels(input, model, examplesBehind(input), read.count),
+    iterations: 0,
+    evaluations: 0,
+    finalObjective: figure,
+    seconds: (performance.now() - startedMs) / 1000,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { modelFromDefinition } from '../../../shared/models/definition';
 import { trapReadoutFromUpdate } from '../../malicious/trap-readout';
-import { plantedLabels } from './planted-labels';
+import { examplesBehind, readoutOutput } from './planted-labels';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
 import type { AttackDefinition, AttackInput, AttackOutput } from './types';
 
@@ -20,17 +20,9 @@ export async function trapAttack(input: AttackInput<unknown>): Promise<AttackOut
   const model = modelFromDefinition(input.payload.model);
   const layer = model.firstDenseLayer;
   if (!layer) throw new Error(`trap-weights: model "${model.name}" has no dense first layer`);
-  const expected = Math.max(1, input.observed.numExamples || input.payload.training.batchSize);
+  const expected = examplesBehind(input);
   const read = trapReadoutFromUpdate(input.observed.update, model.specs, layer, { expected });
-  return {
-    images: read.images,
-    count: read.count,
-    labels: plantedLabels(input, model, expected, read.count),
-    iterations: 0,
-    evaluations: 0,
-    finalObjective: read.inRangeUnits,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return readoutOutput(input, model, read, read.inRangeUnits, started);
 }
 
 export const trapWeightsAttack: AttackDefinition<BuiltinAttackSettings> = {
