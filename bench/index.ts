@@ -1,6 +1,7 @@
 /**
  * `fedleak bench`: DLG objective evaluation speed (lenet-zhu on 1×32×32×3 and 1×28×28×1), a full
- * DLG run on a real MNIST digit, Inverting Gradients steps (bench/ig-step.ts), the runtime's round figures (bench/rounds.ts) and secure
+ * DLG run on a real MNIST digit, Inverting Gradients steps (bench/ig-step.ts on lenet-zhu, bench/ig-resnet.ts on
+ * the CIFAR ResNet and an imported tfjs model), the runtime's round figures (bench/rounds.ts) and secure
  * aggregation's round latency (bench/secagg.ts).
  * Warm-up evaluations are excluded; figures are medians over several timed runs.
  */
@@ -16,14 +17,15 @@ import { benchSecagg } from './secagg';
 import { benchRobustness, formatRobustness, ROBUSTNESS_DEFAULTS, type RobustnessCell } from './robustness';
 import { benchPreauth, type PreauthResult } from './robustness-preauth';
 import { benchIgSteps, type IgStepResult } from './ig-step';
+import { benchIgNetworks, formatIgNetworks, type IgNetResult } from './ig-resnet';
 
-export const BENCH_PARTS = ['dlg', 'full', 'ig', 'rounds', 'secagg', 'robustness'] as const;
+export const BENCH_PARTS = ['dlg', 'full', 'ig', 'ig-resnet', 'rounds', 'secagg', 'robustness'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
   parts: ReadonlySet<BenchPart>;
   quick: boolean;
-  /** Run ../shared/peers/dlg_torch.py right before our evaluation timing and report the ratio. */
+  /** Run the PyTorch peers (bench/*_torch.py, one thread) next to our timings and report the ratios. */
   torch: boolean;
   /** Also time the stock tfjs kernels (in this process, fewer evaluations). */
   stock: boolean;
@@ -60,6 +62,8 @@ export interface BenchResult {
   dlgFull?: DlgFullResult;
   /** Inverting Gradients ms per step, fedsgd and fedavg (with the PyTorch ratio under --torch). */
   ig?: IgStepResult[];
+  /** Inverting Gradients ms per step on resnet depth 8 and an imported tfjs model, fedsgd batch 1 and 8 (bench/ig-resnet.ts). */
+  igResnet?: IgNetResult[];
   rounds?: Record<string, unknown>;
   secagg?: Record<string, unknown>;
   /** Byzantine accuracy table (bench/robustness.ts) and pre-auth server memory (bench/robustness-preauth.ts). */
@@ -121,6 +125,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
 
   if (options.parts.has('ig')) result.ig = await benchIgSteps({ quick: options.quick, torch: options.torch, log });
+  if (options.parts.has('ig-resnet')) result.igResnet = await benchIgNetworks({ quick: options.quick, torch: options.torch, log });
 
   if (options.parts.has('rounds')) {
     log('bench: federated rounds (real client processes)…');
@@ -203,6 +208,7 @@ export function formatBench(r: BenchResult): string {
       `Inverting Gradients ${g.mode} (lenet-zhu, MNIST): ${g.msPerStep} ms per step over ${g.steps} steps (4800 steps ≈ ${g.projected4800Seconds} s)${peer}`,
     );
   }
+  if (r.igResnet) lines.push(...formatIgNetworks(r.igResnet));
   for (const [title, part] of [
     ['rounds', r.rounds],
     ['secagg', r.secagg],

@@ -1,6 +1,7 @@
 /**
- * The PyTorch peers `fedleak bench --torch` compares with: ../shared/peers/dlg_torch.py (the DLG
- * objective) and bench/ig_torch.py (one Inverting Gradients step), both on one thread.
+ * The PyTorch peers `fedleak bench --torch` compares with, all in bench/ and all on one thread:
+ * dlg_torch.py (the DLG objective), ig_torch.py (one Inverting Gradients step on lenet-zhu) and
+ * ig_resnet_torch.py (one Inverting Gradients step on the CIFAR ResNet or the bench's imported model).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,14 +13,9 @@ export interface TorchResult {
   raw: Record<string, unknown>;
 }
 
-/** Where the DLG peer lives: ../shared/peers/dlg_torch.py next to the repository. */
-export function torchScriptPath(): string {
-  return path.resolve(__dirname, '..', '..', '..', 'shared', 'peers', 'dlg_torch.py');
-}
-
-/** Our own IG peer, in the source tree (dist/bench → bench). */
-export function igTorchScriptPath(): string {
-  return path.resolve(__dirname, '..', '..', 'bench', 'ig_torch.py');
+/** The peer scripts stay in the source tree and ship with the package ("files": bench/*.py): dist/bench → bench. */
+export function peerScriptPath(script: 'dlg_torch.py' | 'ig_torch.py' | 'ig_resnet_torch.py'): string {
+  return path.resolve(__dirname, '..', '..', 'bench', script);
 }
 
 /**
@@ -51,7 +47,7 @@ function runPeer(script: string, args: string[], field: string): TorchResult | {
 /** dlg_torch.py, evaluation timing only (--steps 1). */
 export function runTorchPeer(opts: { size: number; channels: number; evals: number }): TorchResult | { error: string } {
   return runPeer(
-    torchScriptPath(),
+    peerScriptPath('dlg_torch.py'),
     ['--steps', '1', '--size', String(opts.size), '--channels', String(opts.channels), '--evals', String(opts.evals)],
     'msPerEval',
   );
@@ -59,5 +55,20 @@ export function runTorchPeer(opts: { size: number; channels: number; evals: numb
 
 /** ig_torch.py: ms per Inverting Gradients step (fedsgd batch 4, or fedavg 2 steps × batch 2). */
 export function runIgTorchPeer(opts: { mode: 'fedsgd' | 'fedavg'; steps: number }): TorchResult | { error: string } {
-  return runPeer(igTorchScriptPath(), ['--mode', opts.mode, '--steps', String(opts.steps)], 'msPerStep');
+  return runPeer(peerScriptPath('ig_torch.py'), ['--mode', opts.mode, '--steps', String(opts.steps)], 'msPerStep');
+}
+
+/** The network ig_resnet_torch.py runs: fedleak's `resnet` or the bench's imported residual CNN. */
+export type IgResnetPeerNet = { net: 'resnet'; depth: 8 | 14 | 18 | 20; width: number } | { net: 'residual-cnn' };
+
+function igResnetNetArgs(n: IgResnetPeerNet): string[] {
+  return n.net === 'resnet' ? ['--net', 'resnet', '--depth', String(n.depth), '--width', String(n.width)] : ['--net', n.net];
+}
+
+/** ig_resnet_torch.py: ms per fedsgd Inverting Gradients step; `raw.params` is its trainable parameter count. */
+export function runIgResnetTorchPeer(
+  opts: IgResnetPeerNet & { batch: number; steps: number; warmup: number },
+): TorchResult | { error: string } {
+  const args = [...igResnetNetArgs(opts), '--batch', String(opts.batch), '--steps', String(opts.steps), '--warmup', String(opts.warmup)];
+  return runPeer(peerScriptPath('ig_resnet_torch.py'), args, 'msPerStep');
 }

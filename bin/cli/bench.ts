@@ -22,12 +22,12 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description(
-      'Time the DLG objective (lenet-zhu, 32×32×3 and 28×28×1), a full DLG run on an MNIST digit, Inverting Gradients steps (fedsgd, fedavg), federated rounds, secure aggregation, and robustness (Byzantine accuracy table, pre-auth memory).',
+      'Time the DLG objective (lenet-zhu, 32×32×3 and 28×28×1), a full DLG run on an MNIST digit, Inverting Gradients steps (lenet-zhu fedsgd and fedavg; resnet depth 8 and an imported tfjs model, batch 1 and 8), federated rounds, secure aggregation, and robustness (Byzantine accuracy table, pre-auth memory).',
     )
     .option('--json', 'print one JSON object instead of the summary')
     .option('--only <parts>', `comma-separated parts to run: ${BENCH_PARTS.join(', ')}`)
     .option('--quick', 'fewer timed runs and a 30-step DLG run')
-    .option('--torch', 'run the PyTorch peers (one thread: ../shared/peers/dlg_torch.py, bench/ig_torch.py) and report the ratios')
+    .option('--torch', 'run the PyTorch peers (one thread: bench/dlg_torch.py, bench/ig_torch.py, bench/ig_resnet_torch.py) and report the ratios')
     .option('--stock', 'also time the stock tfjs cpu kernels')
     .option('--profile', 'per-kernel CPU time of one evaluation')
     .option('--full-steps <n>', 'L-BFGS steps of the full DLG run (default 300)')
