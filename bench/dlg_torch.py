@@ -24,6 +24,7 @@ import json
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 
@@ -40,19 +41,22 @@ def parse_args():
     return p.parse_args()
 
 
-def lenet_zhu_params(channels, size, classes):
-    """The parameters in fedleak's order (conv1 kernel, bias, conv2 …, dense kernel, bias), all U(-0.5, 0.5)."""
+def lenet_zhu(channels, size, classes):
+    """lenet-zhu with every weight and bias redrawn U(-0.5, 0.5).
+
+    Built from nn layers, whose own init draws first: seed k then gives the same weights, image
+    and dummies as the DLG reference runs quoted in docs/kernels.md.
+    """
     side = (size + 3) // 4  # after the two stride-2 convs with padding 2
-    shapes = [(12, channels, 5, 5), (12,), (12, 12, 5, 5), (12,), (12, 12, 5, 5), (12,),
-              (classes, 12 * side * side), (classes,)]
-    return [torch.empty(s).uniform_(-0.5, 0.5).requires_grad_(True) for s in shapes]
-
-
-def lenet_zhu(x, w):
-    h = torch.sigmoid(F.conv2d(x, w[0], w[1], stride=2, padding=2))
-    h = torch.sigmoid(F.conv2d(h, w[2], w[3], stride=2, padding=2))
-    h = torch.sigmoid(F.conv2d(h, w[4], w[5], stride=1, padding=2))
-    return F.linear(h.flatten(1), w[6], w[7])
+    net = nn.Sequential(
+        nn.Conv2d(channels, 12, 5, stride=2, padding=2), nn.Sigmoid(),
+        nn.Conv2d(12, 12, 5, stride=2, padding=2), nn.Sigmoid(),
+        nn.Conv2d(12, 12, 5, stride=1, padding=2), nn.Sigmoid(),
+        nn.Flatten(), nn.Linear(12 * side * side, classes))
+    with torch.no_grad():
+        for q in net.parameters():
+            q.uniform_(-0.5, 0.5)
+    return net
 
 
 def soft_cross_entropy(logits, soft_labels):
@@ -64,16 +68,17 @@ def main():
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     shape = (1, a.channels, a.size, a.size)
-    params = lenet_zhu_params(a.channels, a.size, a.classes)
+    net = lenet_zhu(a.channels, a.size, a.classes)
+    params = list(net.parameters())
 
     image = torch.rand(shape)
     label = a.seed % a.classes
     one_hot = F.one_hot(torch.tensor([label]), a.classes).float()
-    client_grads = [g.detach() for g in torch.autograd.grad(soft_cross_entropy(lenet_zhu(image, params), one_hot), params)]
+    client_grads = [g.detach() for g in torch.autograd.grad(soft_cross_entropy(net(image), one_hot), params)]
 
     def objective(dummy_x, dummy_y):
         """Squared distance between the dummy's parameter gradient and the client's (differentiable again)."""
-        loss = soft_cross_entropy(lenet_zhu(dummy_x, params), F.softmax(dummy_y, dim=-1))
+        loss = soft_cross_entropy(net(dummy_x), F.softmax(dummy_y, dim=-1))
         grads = torch.autograd.grad(loss, params, create_graph=True)
         return sum(((g - c) ** 2).sum() for g, c in zip(grads, client_grads))
 

@@ -92,7 +92,7 @@ export function igInputOn(config: ModelConfig, batch: number, iterations: number
 function modelConfigOf(raw: Record<string, unknown>): ModelConfig {
   const parsed = modelSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  throw new Error(parsed.error.issues.map((i) => `model.${i.path.join('.')}: ${i.message}`).join('; '));
+  throw new Error(parsed.error.issues.map((i) => `${['model', ...i.path].join('.')}: ${i.message}`).join('; '));
 }
 
 interface Timing {
@@ -132,7 +132,7 @@ function withTorch(result: IgNetResult, c: IgNetCase, t: Timing): IgNetResult {
   return { ...out, torchRatio: round(result.msPerStep / torch.msPerEval, 2) };
 }
 
-/** The bench's default cases: resnet depth 8 and the imported residual CNN (saved under `importDir`), batch 1 and 8. */
+/** The bench's default cases: resnet depth 8 and the imported residual CNN (its model.json at `importedModelJson`), batch 1 and 8. */
 export function defaultIgNetCases(importedModelJson: string): IgNetCase[] {
   const nets: Omit<IgNetCase, 'batch'>[] = [
     { label: 'resnet depth 8', model: { name: 'resnet', depth: 8, width: 1 }, peer: { net: 'resnet', depth: 8, width: 1 } },
@@ -141,17 +141,20 @@ export function defaultIgNetCases(importedModelJson: string): IgNetCase[] {
   return nets.flatMap((n) => [1, 8].map((batch) => ({ ...n, batch })));
 }
 
-/** Runs the cases (default: defaultIgNetCases on a freshly saved imported model); one case's failure does not stop the others. */
+/**
+ * Saves the imported model to a temp folder and runs the cases made from its model.json path
+ * (default: defaultIgNetCases); one case's failure does not stop the others.
+ */
 export async function benchIgNetworks(opts: {
   quick: boolean;
   torch: boolean;
   log: (line: string) => void;
-  cases?: IgNetCase[];
+  cases?: (importedModelJson: string) => IgNetCase[];
 }): Promise<IgNetResult[]> {
   const timing: Timing = opts.quick ? { warmupSteps: 2, steps: 5, runs: 1 } : { warmupSteps: 5, steps: 20, runs: 3 };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedleak-bench-model-'));
   try {
-    const cases = opts.cases ?? defaultIgNetCases(await saveLayersModel(residualCnn(), dir));
+    const cases = (opts.cases ?? defaultIgNetCases)(await saveLayersModel(residualCnn(), dir));
     const results: IgNetResult[] = [];
     for (const c of cases) {
       opts.log(`bench: inverting-gradients on ${c.label}, fedsgd batch ${c.batch}, ${timing.runs} × ${timing.steps} steps…`);

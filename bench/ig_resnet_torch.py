@@ -24,7 +24,7 @@ random: speed does not depend on content.
 
 Install PyTorch from Debian:  apt-get install -y python3-torch
 Run:  python3 ig_resnet_torch.py [--net resnet|residual-cnn] [--depth 8] [--width 1] [--batch 1]
-      [--threads 1] [--steps 20] [--warmup 5] [--json]
+      [--threads 1] [--steps 20] [--warmup 5] [--params-only] [--json]
 Prints the trainable parameter count (BN's scale and shift included, its running statistics not)
 and ms per step (median of 3 timed runs of --steps steps each).
 """
@@ -51,6 +51,7 @@ def parse_args():
     p.add_argument('--steps', type=int, default=20, help='steps per timed run')
     p.add_argument('--warmup', type=int, default=5)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--params-only', action='store_true', help='print the parameter count and stop (no timing)')
     p.add_argument('--json', action='store_true')
     return p.parse_args()
 
@@ -147,6 +148,10 @@ def main():
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     net = CifarResNet(a.depth, a.width) if a.net == 'resnet' else ResidualCnn()
+    params = sum(p.numel() for p in net.parameters())
+    if a.params_only:
+        print(json.dumps({'net': a.net, 'params': params}) if a.json else params)
+        return
     net.train()  # batch statistics in every forward, as in breaching's attack on a training client
     step = make_step(net, a.batch)
     for _ in range(a.warmup):
@@ -162,7 +167,7 @@ def main():
         'depth': a.depth if a.net == 'resnet' else None,
         'width': a.width if a.net == 'resnet' else None,
         'batch': a.batch,
-        'params': sum(p.numel() for p in net.parameters()),
+        'params': params,
         'msPerStep': round(statistics.median(runs), 3),
         'runsMs': [round(r, 3) for r in runs],
         'threads': a.threads,
