@@ -69,7 +69,10 @@ export function igInputOn(config: ModelConfig, batch: number, iterations: number
   const labels = Array.from({ length: batch }, () => labelRng.int(CLASSES));
   const params = unflattenParams(globalParams, model.specs);
   const update = tf.tidy(() =>
-    flattenParams(parameterGradients(model, params, tf.tensor4d(images, [batch, ...SHAPE]) as Tensor4D, oneHot(labels, CLASSES)), model.specs),
+    flattenParams(
+      parameterGradients(model, params, tf.tensor4d(images, [batch, ...SHAPE]) as Tensor4D, oneHot(labels, CLASSES)),
+      model.specs,
+    ),
   );
   tf.dispose(params);
   const training = { algorithm: 'fedsgd' as const, batchSize: batch, localSteps: 1, learningRate: 0.1, localEpochs: 0 };
@@ -180,7 +183,9 @@ export async function benchIgNetworks(opts: {
 export function formatIgNetworks(results: readonly IgNetResult[]): string[] {
   return results.map((r) => {
     const head = `Inverting Gradients fedsgd on ${r.label}, 32×32×3 batch ${r.batch}`;
-    const ours = r.error ? `not run: ${r.error}` : `${r.msPerStep} ms per step (${r.params} parameters, median of ${r.runsMs?.length} runs × ${r.steps} steps)`;
+    const ours = r.error
+      ? `not run: ${r.error}`
+      : `${r.msPerStep} ms per step (${r.params} parameters, median of ${r.runsMs?.length} runs × ${r.steps} steps)`;
     const peer =
       r.torchRatio !== undefined
         ? `; PyTorch one thread ${r.torchMsPerStep} ms → ratio ${r.torchRatio}`

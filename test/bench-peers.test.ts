@@ -71,7 +71,9 @@ describe('bench PyTorch peers', function () {
       quick: true,
       torch: true,
       log: () => undefined,
-      cases: (modelJson) => [{ label: 'imported', model: { name: 'tfjs-layers', path: modelJson }, batch: 2, peer: { net: 'residual-cnn' } }],
+      cases: (modelJson) => [
+        { label: 'imported', model: { name: 'tfjs-layers', path: modelJson }, batch: 2, peer: { net: 'residual-cnn' } },
+      ],
     });
     expect(r.error, r.error).to.equal(undefined);
     expect(r.torchError, r.torchError).to.equal(undefined);

@@ -27,7 +27,10 @@ export function registerBenchCommand(program: Command): void {
     .option('--json', 'print one JSON object instead of the summary')
     .option('--only <parts>', `comma-separated parts to run: ${BENCH_PARTS.join(', ')}`)
     .option('--quick', 'fewer timed runs and a 30-step DLG run')
-    .option('--torch', 'run the PyTorch peers (one thread: bench/dlg_torch.py, bench/ig_torch.py, bench/ig_resnet_torch.py) and report the ratios')
+    .option(
+      '--torch',
+      'run the PyTorch peers (one thread: bench/dlg_torch.py, bench/ig_torch.py, bench/ig_resnet_torch.py) and report the ratios',
+    )
     .option('--stock', 'also time the stock tfjs cpu kernels')
     .option('--profile', 'per-kernel CPU time of one evaluation')
     .option('--full-steps <n>', 'L-BFGS steps of the full DLG run (default 300)')
