@@ -15,6 +15,7 @@ import { registerFusedKernels } from './fused';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
 import { wasmGemm } from './wasm-gemm';
 import { padF32, sliceF32 } from './slice-pad';
+import { argmaxIndexes, maxPoolArgmax, maxPoolGrad, type PoolGeometry } from './max-pool';
 
 export { squaredDistance, sigmoidBackward, softCrossEntropyFused } from './fused';
 
@@ -54,6 +55,9 @@ export const FAST_KERNEL_NAMES = [
   'Neg',
   'Slice',
   'PadV2',
+  'MaxPool',
+  'MaxPoolGrad',
+  'MaxPoolWithArgmax',
 ] as const;
 export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
 
@@ -260,6 +264,68 @@ function padKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
 }
 
+interface PoolAttrs {
+  filterSize: Pair;
+  strides: Pair;
+  pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function poolGeometry(xShape: number[], a: PoolAttrs): PoolGeometry {
+  const info = tf.backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
+  return {
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    channels: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+function maxPoolKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!isFloat(x)) return stockKernel('MaxPool').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const g = poolGeometry(x.shape, args.attrs as unknown as PoolAttrs);
+  return backend.makeTensorInfo([g.batch, g.outH, g.outW, g.channels], 'float32', maxPoolArgmax(f32(backend, x), g).values);
+}
+
+function maxPoolGradKernel(args: KernelArgs): TensorInfo {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  if (!isFloat(dy, input)) return stockKernel('MaxPoolGrad').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const g = poolGeometry(input.shape, args.attrs as unknown as PoolAttrs);
+  return backend.makeTensorInfo([...input.shape], 'float32', maxPoolGrad(f32(backend, dy), f32(backend, input), g));
+}
+
+function maxPoolWithArgmaxKernel(args: KernelArgs): TensorInfo[] {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!isFloat(x)) return stockKernel('MaxPoolWithArgmax').kernelFunc(args) as TensorInfo[];
+  const attrs = args.attrs as unknown as PoolAttrs & { includeBatchInIndex: boolean };
+  const backend = asCpuBackend(args.backend);
+  const g = poolGeometry(x.shape, { filterSize: attrs.filterSize, strides: attrs.strides, pad: attrs.pad });
+  const { values, argmax } = maxPoolArgmax(f32(backend, x), g);
+  const shape = [g.batch, g.outH, g.outW, g.channels];
+  return [
+    backend.makeTensorInfo(shape, 'float32', values),
+    backend.makeTensorInfo(shape, 'int32', argmaxIndexes(argmax, g, attrs.includeBatchInIndex)),
+  ];
+}
+
 const FAST: Record<FastKernelName, KernelFunc> = {
   Conv2D: conv2DKernel,
   Conv2DBackpropInput: conv2DBackpropInputKernel,
@@ -275,6 +341,9 @@ const FAST: Record<FastKernelName, KernelFunc> = {
   Neg: negKernel,
   Slice: sliceKernel,
   PadV2: padKernel,
+  MaxPool: maxPoolKernel,
+  MaxPoolGrad: maxPoolGradKernel,
+  MaxPoolWithArgmax: maxPoolWithArgmaxKernel,
 };
 
 let registered = false;
