@@ -9,7 +9,7 @@ import { asCpuBackend, f32, sizeOf, type CpuBackendLike, type TensorInfo } from 
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeometry } from './conv';
 import { broadcastBinary, broadcastShape, type BinaryOp } from './binary';
 import { batchMatMul, batchMatMulWasm } from './matmul';
-import { neg, sigmoid, sumAxes } from './reduce-unary';
+import { neg, relu, sigmoid, step, sumAxes } from './reduce-unary';
 import { LEAN_GRADIENTS } from './lean-grads';
 import { registerFusedKernels } from './fused';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputWasm, conv2dForwardWasm } from './conv-wasm';
@@ -58,6 +58,8 @@ export const FAST_KERNEL_NAMES = [
   'MaxPool',
   'MaxPoolGrad',
   'MaxPoolWithArgmax',
+  'Relu',
+  'Step',
 ] as const;
 export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
 
@@ -245,6 +247,21 @@ function negKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo([...x.shape], 'float32', neg(f32(backend, x)));
 }
 
+function reluKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!isFloat(x)) return stockKernel('Relu').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  return backend.makeTensorInfo([...x.shape], 'float32', relu(f32(backend, x)));
+}
+
+function stepKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!isFloat(x)) return stockKernel('Step').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const { alpha } = args.attrs as unknown as { alpha: number };
+  return backend.makeTensorInfo([...x.shape], 'float32', step(f32(backend, x), alpha));
+}
+
 function sliceKernel(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
@@ -344,6 +361,8 @@ const FAST: Record<FastKernelName, KernelFunc> = {
   MaxPool: maxPoolKernel,
   MaxPoolGrad: maxPoolGradKernel,
   MaxPoolWithArgmax: maxPoolWithArgmaxKernel,
+  Relu: reluKernel,
+  Step: stepKernel,
 };
 
 let registered = false;

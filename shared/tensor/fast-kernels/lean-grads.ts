@@ -62,6 +62,15 @@ export const LEAN_GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
+    // tfjs-core casts Step's float32 output to float32 again: one kernel more per ReLU, twice under double backprop.
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => tf.mul(dy as Tensor, asFloat(tf.step(x))) };
+    },
+  },
+  {
     kernelName: 'Square',
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => {

@@ -2,7 +2,7 @@
  * Sum over any set of axes without the transpose that tfjs's stock Sum does first (bias
  * gradients reduce over the batch and spatial axes of every conv layer); the sigmoid in SIMD (or
  * a plain loop) instead of a per-element callback; Neg as a loop (the stock one multiplies by −1
- * through the generic broadcasting path).
+ * through the generic broadcasting path); Relu and Step (its derivative) as loops.
  */
 import { wasmGemm } from './wasm-gemm';
 
@@ -80,5 +80,22 @@ export function sigmoid(x: Float32Array): Float32Array {
 export function neg(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = -x[i];
+  return out;
+}
+
+/** max(0, x) as tfjs computes it (NaN stays NaN, −0 becomes 0), without its per-element callback. */
+export function relu(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.max(0, x[i]);
+  return out;
+}
+
+/** tfjs's Step: 1 where x > 0, `alpha` elsewhere, NaN where x is NaN (ReLU's derivative). */
+export function step(x: Float32Array, alpha: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    out[i] = v > 0 ? 1 : v !== v ? NaN : alpha;
+  }
   return out;
 }

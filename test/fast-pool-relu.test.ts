@@ -1,8 +1,9 @@
 /**
- * fedleak's max-pooling kernels (MaxPool, MaxPoolGrad, MaxPoolWithArgmax) against the stock tfjs
- * cpu kernels they replace: bit-identical outputs over pool sizes, strides, 'valid'/'same'/numeric
- * padding and batch sizes, on values with many ties (the first maximum must win, as in tfjs) and on
- * windows that lie partly in the padding.
+ * fedleak's max-pooling kernels (MaxPool, MaxPoolGrad, MaxPoolWithArgmax) and Relu / Step against
+ * the stock tfjs cpu kernels they replace: bit-identical outputs over pool sizes, strides,
+ * 'valid'/'same'/numeric padding and batch sizes, on values with many ties (the first maximum must
+ * win, as in tfjs), on windows that lie partly in the padding, and on NaN, ±0 and ±∞; and the lean
+ * ReLU gradient, once and twice differentiated.
  */
 import { expect } from 'chai';
 import { tf, type Tensor } from '../shared/tensor/tf';
@@ -45,14 +46,14 @@ function tiedValues(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => Math.round(rng.normal() * 2) / 2);
 }
 
-describe('fast max-pooling kernels vs stock tfjs kernels', function () {
+describe('fast max-pooling, Relu and Step kernels vs stock tfjs kernels', function () {
   this.timeout(60000);
   before(async () => {
     await initBackend({ quiet: true });
   });
 
   it('are registered on the cpu backend', () => {
-    for (const name of ['MaxPool', 'MaxPoolGrad', 'MaxPoolWithArgmax'] as const) {
+    for (const name of ['MaxPool', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Relu', 'Step'] as const) {
       expect(FAST_KERNEL_NAMES).to.include(name);
       expect(tf.getKernel(name, 'cpu')?.kernelFunc).to.equal(fastKernel(name));
     }
@@ -113,5 +114,28 @@ describe('fast max-pooling kernels vs stock tfjs kernels', function () {
     expectIdentical('MaxPoolGrad', { dy, input: x, output }, attrs, 'MaxPoolGrad −∞');
     expectIdentical('MaxPoolWithArgmax', { x }, { ...attrs, includeBatchInIndex: true }, 'MaxPoolWithArgmax −∞');
     tf.dispose([x, output, dy]);
+  });
+
+  it('Relu and Step are bit-identical on NaN, ±0, ±∞ and random values', () => {
+    const special = [NaN, 0, -0, Infinity, -Infinity, 1e-30, -1e-30];
+    const x = tf.tensor1d([...special, ...new Rng(3).fillNormal(new Float32Array(300))]);
+    expectIdentical('Relu', { x }, {}, 'Relu');
+    for (const alpha of [0, 0.25]) expectIdentical('Step', { x }, { alpha }, `Step alpha ${alpha}`);
+    x.dispose();
+  });
+
+  it('the ReLU gradient and its gradient are dy·step(x) and 0', () => {
+    const xs = [-2, -0.5, 0.5, 3];
+    const w = tf.tensor1d([1.5, -2, 0.25, 4]);
+    const x = tf.tensor1d(xs);
+    // f = Σ w·relu(x)²: f' = 2w·relu(x)·step(x); the gradient of Σ f' w.r.t. x is 2w·step(x) (step' = 0).
+    const f = (v: Tensor) => tf.sum(tf.mul(w, tf.square(tf.relu(v))));
+    const first = tf.grad(f)(x);
+    const second = tf.grad((v: Tensor) => tf.sum(tf.grad(f)(v)))(x);
+    const wv = [1.5, -2, 0.25, 4];
+    const plain = (t: Tensor) => Array.from(t.dataSync(), (v) => v + 0); // −0 (a negative weight times 0) as 0
+    expect(plain(first)).to.deep.equal(xs.map((v, i) => (v > 0 ? 2 * wv[i] * v : 0)));
+    expect(plain(second)).to.deep.equal(xs.map((v, i) => (v > 0 ? 2 * wv[i] : 0)));
+    tf.dispose([w, x, first, second]);
   });
 });
