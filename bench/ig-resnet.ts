@@ -23,6 +23,7 @@ import { parameterGradients } from '../server/observer/gradient-matching';
 import { simulatedObservation } from '../tools/eval/eval-trials';
 import { residualCnn, saveLayersModel, RESIDUAL_CNN_CLASSES, RESIDUAL_CNN_SHAPE } from './imported-model';
 import { runIgResnetTorchPeer, type IgResnetPeerNet } from './peers';
+import { cpuMs } from './kernel-profile';
 
 export interface IgNetCase {
   /** Shown in the output: "resnet depth 8", "imported residual CNN". */
@@ -43,13 +44,18 @@ export interface IgNetResult {
   /** fedleak's trainable parameter count (the model's specs). */
   params?: number;
   msPerStep?: number;
+  /** This process's CPU ms per step (user + system; V8's GC threads included): steadier than wall time under load. */
+  cpuMsPerStep?: number;
   /** Steps per timed run. */
   steps?: number;
   runsMs?: number[];
   torchParams?: number;
   torchMsPerStep?: number;
+  torchCpuMsPerStep?: number;
   /** msPerStep / torchMsPerStep (the issue's goal: ≤ 1.5). */
   torchRatio?: number;
+  /** cpuMsPerStep / torchCpuMsPerStep. */
+  torchCpuRatio?: number;
   torchError?: string;
   /** Why fedleak's side did not run (e.g. the model is not registered). */
   error?: string;
@@ -104,20 +110,28 @@ interface Timing {
   runs: number;
 }
 
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+type FedleakTiming = Pick<IgNetResult, 'params' | 'msPerStep' | 'cpuMsPerStep' | 'steps' | 'runsMs'>;
+
 /** fedleak's side of one case: a short untimed attack (V8 and the kernels warm up), then `runs` timed attacks. */
-async function timeFedleak(c: IgNetCase, t: Timing): Promise<Pick<IgNetResult, 'params' | 'msPerStep' | 'steps' | 'runsMs'>> {
+async function timeFedleak(c: IgNetCase, t: Timing): Promise<FedleakTiming> {
   const config = modelConfigOf(c.model);
   const warm = igInputOn(config, c.batch, t.warmupSteps);
   await invertingGradients(warm.input);
   const runsMs: number[] = [];
+  const cpuRunsMs: number[] = [];
   for (let r = 0; r < t.runs; r++) {
-    const out = await invertingGradients(igInputOn(config, c.batch, t.steps, r + 1).input);
+    const { input } = igInputOn(config, c.batch, t.steps, r + 1);
+    const cpuStart = cpuMs();
+    const out = await invertingGradients(input);
+    cpuRunsMs.push((cpuMs() - cpuStart) / out.iterations);
     runsMs.push((1000 * out.seconds) / out.iterations);
   }
-  const sorted = [...runsMs].sort((a, b) => a - b);
   return {
     params: paramCount(warm.model.specs),
-    msPerStep: round(sorted[Math.floor(sorted.length / 2)]),
+    msPerStep: round(median(runsMs)),
+    cpuMsPerStep: round(median(cpuRunsMs)),
     steps: t.steps,
     runsMs: runsMs.map((v) => round(v)),
   };
@@ -126,13 +140,21 @@ async function timeFedleak(c: IgNetCase, t: Timing): Promise<Pick<IgNetResult, '
 function withTorch(result: IgNetResult, c: IgNetCase, t: Timing): IgNetResult {
   const torch = runIgResnetTorchPeer({ ...c.peer, batch: c.batch, steps: t.steps, warmup: t.warmupSteps });
   if ('error' in torch) return { ...result, torchError: torch.error };
-  const torchParams = typeof torch.raw.params === 'number' ? torch.raw.params : undefined;
-  const out: IgNetResult = { ...result, torchParams, torchMsPerStep: round(torch.msPerEval) };
+  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  const torchParams = num(torch.raw.params);
+  const torchCpu = num(torch.raw.cpuMsPerStep);
+  const out: IgNetResult = {
+    ...result,
+    torchParams,
+    torchMsPerStep: round(torch.msPerEval),
+    ...(torchCpu !== undefined ? { torchCpuMsPerStep: round(torchCpu) } : {}),
+  };
   if (result.params === undefined || result.msPerStep === undefined) return out;
   if (torchParams !== result.params) {
     return { ...out, torchError: `not the same network: fedleak has ${result.params} parameters, the PyTorch peer ${torchParams ?? '?'}` };
   }
-  return { ...out, torchRatio: round(result.msPerStep / torch.msPerEval, 2) };
+  const cpuRatio = torchCpu && result.cpuMsPerStep !== undefined ? { torchCpuRatio: round(result.cpuMsPerStep / torchCpu, 2) } : {};
+  return { ...out, torchRatio: round(result.msPerStep / torch.msPerEval, 2), ...cpuRatio };
 }
 
 /** The bench's default cases: resnet depth 8 and the imported residual CNN (its model.json at `importedModelJson`), batch 1 and 8. */
@@ -185,10 +207,10 @@ export function formatIgNetworks(results: readonly IgNetResult[]): string[] {
     const head = `Inverting Gradients fedsgd on ${r.label}, 32×32×3 batch ${r.batch}`;
     const ours = r.error
       ? `not run: ${r.error}`
-      : `${r.msPerStep} ms per step (${r.params} parameters, median of ${r.runsMs?.length} runs × ${r.steps} steps)`;
+      : `${r.msPerStep} ms per step, CPU ${r.cpuMsPerStep} ms (${r.params} parameters, median of ${r.runsMs?.length} runs × ${r.steps} steps)`;
     const peer =
       r.torchRatio !== undefined
-        ? `; PyTorch one thread ${r.torchMsPerStep} ms → ratio ${r.torchRatio}`
+        ? `; PyTorch one thread ${r.torchMsPerStep} ms, CPU ${r.torchCpuMsPerStep} ms → ratio ${r.torchRatio} (CPU ${r.torchCpuRatio})`
         : r.torchError
           ? `; PyTorch peer: ${r.torchError}`
           : r.torchMsPerStep !== undefined
