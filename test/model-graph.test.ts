@@ -78,7 +78,7 @@ function same(a: Tensor, b: Tensor, what: string): void {
 
 /** Gradient of the DLG objective w.r.t. dummy images: exercises double backprop through every op. */
 function dlgImageGradient(apply: Model['apply'], params: Tensor[], x0: Tensor4D, x: Tensor4D, target: Tensor2D): Tensor {
-  const fake = { apply } as Model;
+  const fake = { apply, stateParams: [] as number[] } as unknown as Model;
   const trueGrads = parameterGradients(fake, params, x0, target);
   return tf.grad((z: Tensor) => squaredGradientDistance(parameterGradients(fake, params, z as Tensor4D, target), trueGrads))(x);
 }
@@ -355,6 +355,41 @@ const PROBES: ProbeCase[] = [
     ),
   },
 
+  {
+    label: 'batchNorm on batch statistics (training mode, what attacks replay)',
+    def: probeDefinition(
+      [
+        {
+          name: 'bn',
+          op: 'batchNorm',
+          inputs: ['conv'],
+          config: { momentum: 0.9, epsilon: 1e-5 },
+          params: ['bn/g', 'bn/b', 'bn/m', 'bn/v'],
+        },
+      ],
+      [
+        { name: 'bn/g', shape: [2] },
+        { name: 'bn/b', shape: [2] },
+        { name: 'bn/m', shape: [2] },
+        { name: 'bn/v', shape: [2] },
+      ],
+      72,
+    ),
+  },
+  {
+    label: 'batchNorm without scale and center, then relu',
+    def: probeDefinition(
+      [
+        { name: 'bn', op: 'batchNorm', inputs: ['conv'], config: { center: false, scale: false }, params: ['bn/m', 'bn/v'] },
+        { name: 'act', op: 'activation', inputs: ['bn'], config: { activation: 'relu' }, params: [] },
+      ],
+      [
+        { name: 'bn/m', shape: [2] },
+        { name: 'bn/v', shape: [2] },
+      ],
+      72,
+    ),
+  },
   {
     label: 'add (residual)',
     def: probeDefinition(

@@ -127,11 +127,11 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
 
   it('refuses an unsupported layer with one error naming the layer, its class and what is supported', async () => {
     const keras = tf.sequential({
-      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 3 })],
+      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.layerNormalization(), tf.layers.dense({ units: 3 })],
     });
     const file = await saveToFolder(keras, dir);
     expect(() => importTfjsLayersModel(file)).to.throw(
-      /model\.json layer "batch_normalization_BatchNormalization\d+" \(#1, BatchNormalization\): layer class BatchNormalization is not supported; supported: InputLayer, Dense, Conv2D/,
+      /model\.json layer "layer_normalization_LayerNormalization\d+" \(#1, LayerNormalization\): layer class LayerNormalization is not supported; supported: InputLayer, Dense, Conv2D/,
     );
   });
 

@@ -20,14 +20,28 @@ export function fanIn(spec: ParamSpec, kernelSpec: ParamSpec): number {
   return s.length === 4 ? s[0] * s[1] * s[2] : s[0];
 }
 
-/** Fills a flat vector; biases use the fan-in of the kernel that precedes them in `specs`. */
-export function initFlat(specs: readonly ParamSpec[], scheme: InitScheme, rng: Rng): Float32Array {
+/**
+ * Fills a flat vector; biases use the fan-in of the kernel that precedes them in `specs`. A parameter
+ * with a constant in `fills` (batch norm's gamma, beta, moving statistics) takes it and draws nothing.
+ */
+export function initFlat(
+  specs: readonly ParamSpec[],
+  scheme: InitScheme,
+  rng: Rng,
+  fills: readonly (number | undefined)[] = [],
+): Float32Array {
   const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const out = new Float32Array(total);
   let offset = 0;
   let lastKernel: ParamSpec | null = null;
   for (const spec of specs) {
     const size = spec.shape.reduce((a, b) => a * b, 1);
+    const fill = fills[specs.indexOf(spec)];
+    if (fill !== undefined) {
+      out.fill(fill, offset, offset + size);
+      offset += size;
+      continue;
+    }
     if (spec.shape.length > 1) lastKernel = spec;
     const bound = scheme.kind === 'uniform' ? scheme.range : 1 / Math.sqrt(fanIn(spec, lastKernel ?? spec));
     rng.fillUniform(out.subarray(offset, offset + size), -bound, bound);

@@ -54,6 +54,8 @@ const SUPPORTED = [
   'Reshape',
   'Add',
   'Concatenate',
+  'BatchNormalization',
+  'Dropout',
 ];
 
 class ImportError extends ModelDefinitionError {}
@@ -165,9 +167,27 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       if (c.axis !== undefined && c.axis !== -1 && c.axis !== 3)
         fail(where, `axis ${String(c.axis)} is not supported (the channel axis, -1, only)`);
       return { op: 'concatenate', config: {}, roles: [] };
+    case 'BatchNormalization':
+      return batchNormOf(c, where);
+    case 'Dropout':
+      if (c.noise_shape !== undefined && c.noise_shape !== null) fail(where, 'Dropout with noise_shape is not supported');
+      return { op: 'dropout', config: { rate: c.rate }, roles: [] };
     default:
       return fail(where, `layer class ${l.class_name} is not supported; supported: ${SUPPORTED.join(', ')}`);
   }
+}
+
+/** BatchNormalization on the channel axis; its weights in tfjs order: gamma, beta, moving_mean, moving_variance. */
+function batchNormOf(c: Record<string, unknown>, where: string): { op: string; config: Record<string, unknown>; roles: string[] } {
+  const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : c.axis;
+  if (axis !== undefined && axis !== -1 && axis !== 3)
+    fail(where, `axis ${JSON.stringify(c.axis)} is not supported (the channel axis, -1, only)`);
+  for (const field of ['beta_constraint', 'gamma_constraint', 'beta_regularizer', 'gamma_regularizer'])
+    if (c[field] !== undefined && c[field] !== null) fail(where, `${field} is not supported`);
+  const center = c.center !== false;
+  const scale = c.scale !== false;
+  const config = { momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3, center, scale };
+  return { op: 'batchNorm', config, roles: [...(scale ? ['gamma'] : []), ...(center ? ['beta'] : []), 'moving_mean', 'moving_variance'] };
 }
 
 /** Names of the layers feeding a functional layer (its first and only call). */
