@@ -92,6 +92,41 @@ const conv2d: OpSpec<z.infer<typeof conv2dConfig>> = {
   },
 };
 
+const depthwiseConv2dConfig = z.strictObject({
+  kernelSize: pair,
+  strides: pair.default([1, 1]),
+  /** As conv2d: 'valid', 'same', or a symmetric count of zero rows/columns on each side. */
+  padding: z.union([z.enum(['valid', 'same']), z.number().int().nonnegative()]).default('valid'),
+  /** Output channels per input channel. */
+  depthMultiplier: positiveInt.default(1),
+  useBias: z.boolean().default(true),
+  activation: activationField,
+});
+
+/**
+ * One kh×kw filter per input channel and multiplier (no mixing across channels); output channel
+ * c·depthMultiplier + m. Parameters in tfjs `getWeights()` order: depthwise kernel, then bias.
+ */
+const depthwiseConv2d: OpSpec<z.infer<typeof depthwiseConv2dConfig>> = {
+  tfjsClasses: ['DepthwiseConv2D'],
+  config: depthwiseConv2dConfig,
+  inputs: { exact: 1 },
+  params: (c, [x]) => [
+    { role: 'depthwiseKernel', shape: [c.kernelSize[0], c.kernelSize[1], x[2], c.depthMultiplier] },
+    ...(c.useBias ? [{ role: 'bias', shape: [x[2] * c.depthMultiplier] }] : []),
+  ],
+  outputShape(c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return windowedShape(x, c.kernelSize, c.strides, c.padding, x[2] * c.depthMultiplier);
+  },
+  apply(c, [x], [kernel, bias]) {
+    // Unequal strides are fine: tfjs only forbids strides > 1 together with dilation > 1.
+    let y: Tensor = tf.depthwiseConv2d(x as Tensor4D, kernel as Tensor4D, c.strides, c.padding);
+    if (bias) y = tf.add(y, bias);
+    return applyActivation(y, c.activation);
+  },
+};
+
 const denseConfig = z.strictObject({ units: positiveInt, useBias: z.boolean().default(true), activation: activationField });
 
 const dense: OpSpec<z.infer<typeof denseConfig>> = {
@@ -337,6 +372,7 @@ export const OPS = {
   concatenate,
   batchNorm,
   dropout,
+  depthwiseConv2d,
 } as const;
 
 export type OpName = keyof typeof OPS;

@@ -44,6 +44,7 @@ const SUPPORTED = [
   'InputLayer',
   'Dense',
   'Conv2D',
+  'DepthwiseConv2D',
   'Flatten',
   'Activation',
   'ReLU',
@@ -108,6 +109,27 @@ function requireChannelsLast(c: Record<string, unknown>, where: string): void {
     fail(where, `data_format "${String(c.data_format)}" is not supported (channels_last only)`);
 }
 
+/** Dilation 1 only (as for Conv2D): fedleak's ops have no dilated convolutions. */
+function requireNoDilation(c: Record<string, unknown>, where: string): void {
+  const dilation = pairOf(c.dilation_rate ?? 1, where, 'dilation_rate');
+  if (dilation[0] !== 1 || dilation[1] !== 1) fail(where, `dilation_rate [${dilation}] is not supported (1 only)`);
+}
+
+/** DepthwiseConv2D → depthwiseConv2d; its weights are "<layer>/depthwise_kernel" then "<layer>/bias". */
+function depthwiseConv2dOf(c: Record<string, unknown>, where: string): { op: string; config: Record<string, unknown>; roles: string[] } {
+  requireChannelsLast(c, where);
+  requireNoDilation(c, where);
+  const config = {
+    kernelSize: pairOf(c.kernel_size, where, 'kernel_size'),
+    strides: pairOf(c.strides ?? 1, where, 'strides'),
+    padding: c.padding ?? 'valid',
+    depthMultiplier: c.depth_multiplier ?? 1,
+    useBias: c.use_bias !== false,
+    activation: activationOf(c.activation, where),
+  };
+  return { op: 'depthwiseConv2d', config, roles: config.useBias ? ['depthwise_kernel', 'bias'] : ['depthwise_kernel'] };
+}
+
 /** One keras layer as a fedleak op + config + parameter roles; null for InputLayer. */
 function convertLayer(l: KerasLayer, where: string): { op: string; config: Record<string, unknown>; roles: string[] } | null {
   const c = l.config;
@@ -122,8 +144,7 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       };
     case 'Conv2D': {
       requireChannelsLast(c, where);
-      const dilation = pairOf(c.dilation_rate ?? 1, where, 'dilation_rate');
-      if (dilation[0] !== 1 || dilation[1] !== 1) fail(where, `dilation_rate [${dilation}] is not supported (1 only)`);
+      requireNoDilation(c, where);
       const config = {
         filters: c.filters,
         kernelSize: pairOf(c.kernel_size, where, 'kernel_size'),
@@ -134,6 +155,8 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       };
       return { op: 'conv2d', config, roles: config.useBias ? ['kernel', 'bias'] : ['kernel'] };
     }
+    case 'DepthwiseConv2D':
+      return depthwiseConv2dOf(c, where);
     case 'Flatten':
       return { op: 'flatten', config: {}, roles: [] };
     case 'Activation':
