@@ -4,7 +4,7 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../tensor/tf';
 import type { Rng } from '../../random';
-import { initFlat, type InitScheme } from '../init';
+import { initFlat, type InitScheme, type ParamInitTrait } from '../init';
 import type { DenseRef, Model } from '../types';
 import { opSpec } from './ops';
 import { TRAINING_FORWARD, type ForwardMode } from './forward-mode';
@@ -53,17 +53,17 @@ function forward(layers: readonly ResolvedLayer[], params: readonly Tensor[], im
 }
 
 /** Per parameter: its constant initial value when the op fixes one, and whether it is state rather than trained. */
-function roleTraits(layers: readonly ResolvedLayer[], count: number): { fills: (number | undefined)[]; state: number[] } {
-  const fills = new Array<number | undefined>(count).fill(undefined);
+function roleTraits(layers: readonly ResolvedLayer[], count: number): { init: ParamInitTrait[]; state: number[] } {
+  const init = Array.from({ length: count }, (): ParamInitTrait => ({}));
   const state: number[] = [];
   for (const layer of layers) {
     const roles = opSpec(layer.op).params(layer.config, layer.inputShapes);
     roles.forEach((role, k) => {
-      fills[layer.params[k]] = role.fill;
+      init[layer.params[k]] = { fill: role.fill, fanIn: role.fanIn };
       if (role.state) state.push(layer.params[k]);
     });
   }
-  return { fills, state: state.sort((a, b) => a - b) };
+  return { init, state: state.sort((a, b) => a - b) };
 }
 
 /** Builds the model a (schema-valid) definition describes; throws ModelDefinitionError naming the faulty layer. */
@@ -81,7 +81,7 @@ export function interpret(def: ModelDefinition): Model {
     definition: def,
     stateParams: traits.state,
     apply: (params, images, mode = TRAINING_FORWARD) => forward(layers, params, images, mode),
-    initParams: (rng: Rng) => initFlat(specs, scheme, rng, traits.fills),
+    initParams: (rng: Rng) => initFlat(specs, scheme, rng, traits.init),
     logitDense,
     get logitLayer(): LayerRef {
       if (!logitDense)

@@ -18,6 +18,8 @@ export interface ParamRole {
   shape: number[];
   /** A constant initial value (batch norm's gamma 1, beta 0, …) instead of the model's init scheme. */
   fill?: number;
+  /** The fan-in of a kernel when it is not kh·kw·inC (a depthwise kernel: kh·kw, as PyTorch counts a grouped conv). */
+  fanIn?: number;
   /** Not trained by gradient: state the op keeps (batch norm's moving statistics); it still travels in the parameter vector. */
   state?: true;
 }
@@ -112,7 +114,11 @@ const depthwiseConv2d: OpSpec<z.infer<typeof depthwiseConv2dConfig>> = {
   config: depthwiseConv2dConfig,
   inputs: { exact: 1 },
   params: (c, [x]) => [
-    { role: 'depthwiseKernel', shape: [c.kernelSize[0], c.kernelSize[1], x[2], c.depthMultiplier] },
+    {
+      role: 'depthwiseKernel',
+      shape: [c.kernelSize[0], c.kernelSize[1], x[2], c.depthMultiplier],
+      fanIn: c.kernelSize[0] * c.kernelSize[1],
+    },
     ...(c.useBias ? [{ role: 'bias', shape: [x[2] * c.depthMultiplier] }] : []),
   ],
   outputShape(c, [x]) {
