@@ -41,7 +41,7 @@ export interface IgNetCase {
 export interface IgNetResult {
   label: string;
   batch: number;
-  /** fedleak's trainable parameter count (the model's specs). */
+  /** fedleak's trained parameter count: the model's specs without state (batch norm's moving statistics), as PyTorch counts parameters. */
   params?: number;
   msPerStep?: number;
   /** This process's CPU ms per step (user + system; V8's GC threads included): steadier than wall time under load. */
@@ -110,6 +110,12 @@ interface Timing {
   runs: number;
 }
 
+/** Parameters trained by gradient: the specs without the state entries (batch norm's moving statistics, PyTorch's buffers). */
+export function trainedParamCount(model: Model): number {
+  const state = new Set(model.stateParams);
+  return paramCount(model.specs.filter((_s, i) => !state.has(i)));
+}
+
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 type FedleakTiming = Pick<IgNetResult, 'params' | 'msPerStep' | 'cpuMsPerStep' | 'steps' | 'runsMs'>;
@@ -129,7 +135,7 @@ async function timeFedleak(c: IgNetCase, t: Timing): Promise<FedleakTiming> {
     runsMs.push((1000 * out.seconds) / out.iterations);
   }
   return {
-    params: paramCount(warm.model.specs),
+    params: trainedParamCount(warm.model),
     msPerStep: round(median(runsMs)),
     cpuMsPerStep: round(median(cpuRunsMs)),
     steps: t.steps,

@@ -2,7 +2,7 @@
  * The PyTorch peers of `fedleak bench --torch` live in the repository and ship with the package, and
  * each runs the same network as fedleak's side: the DLG peer prints the fields the bench reads, the
  * imported-model IG peer counts the parameters fedleak imports from the model.json the bench saves,
- * and the ResNet peer counts what fedleak's `resnet` entry builds (once that entry is registered).
+ * and the ResNet peer counts the trained parameters fedleak's `resnet` builds at each depth.
  * The torch parts run Debian's /usr/bin/python3 (python3-torch) and are skipped without torch.
  */
 import { expect } from 'chai';
@@ -10,11 +10,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../shared/tensor/backend';
-import { definitionFor } from '../shared/models';
-import { paramCount } from '../shared/models/types';
+import { definitionFor, modelFromDefinition } from '../shared/models';
 import { modelSchema } from '../server/scenario/schema';
 import { peerScriptPath } from '../bench/peers';
-import { benchIgNetworks } from '../bench/ig-resnet';
+import { benchIgNetworks, trainedParamCount } from '../bench/ig-resnet';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPTS = ['dlg_torch.py', 'ig_torch.py', 'ig_resnet_torch.py'] as const;
@@ -82,8 +81,8 @@ describe('bench PyTorch peers', function () {
     expect(r.torchRatio).to.be.a('number').above(0);
   });
 
-  it("the ResNet peer counts the parameters of fedleak's resnet at every depth", function () {
-    if (!torch || !modelSchema.safeParse({ name: 'resnet' }).success) this.skip();
+  it("the ResNet peer counts the trained parameters of fedleak's resnet at every depth", function () {
+    if (!torch) this.skip();
     for (const [depth, width] of [
       [8, 1],
       [14, 1],
@@ -92,7 +91,7 @@ describe('bench PyTorch peers', function () {
       [8, 2],
     ]) {
       const config = modelSchema.parse({ name: 'resnet', depth, width });
-      const ours = paramCount(definitionFor(config, [32, 32, 3], 10).params);
+      const ours = trainedParamCount(modelFromDefinition(definitionFor(config, [32, 32, 3], 10)));
       const peer = runJson('ig_resnet_torch.py', ['--params-only', '--depth', String(depth), '--width', String(width)]);
       expect(peer.params, `depth ${depth} width ${width}`).to.equal(ours);
     }

@@ -60,6 +60,7 @@ export const FAST_KERNEL_NAMES = [
   'MaxPoolWithArgmax',
   'Relu',
   'Step',
+  'Mean',
 ] as const;
 export type FastKernelName = (typeof FAST_KERNEL_NAMES)[number];
 
@@ -233,6 +234,22 @@ function sumKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(outShape, 'float32', values);
 }
 
+/** As the stock Mean (each value divided by the count in float32, then summed), without Sum's transpose. */
+function meanKernel(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  if (!isFloat(x)) return stockKernel('Mean').kernelFunc(args) as TensorInfo;
+  const backend = asCpuBackend(args.backend);
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const xv = f32(backend, x);
+  const scaled = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) scaled[i] = xv[i] / count;
+  const { values, shape } = sumAxes(scaled, x.shape, axes);
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape;
+  return backend.makeTensorInfo(outShape, 'float32', values);
+}
+
 function sigmoidKernel(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
   if (!isFloat(x)) return stockKernel('Sigmoid').kernelFunc(args) as TensorInfo;
@@ -363,6 +380,7 @@ const FAST: Record<FastKernelName, KernelFunc> = {
   MaxPoolWithArgmax: maxPoolWithArgmaxKernel,
   Relu: reluKernel,
   Step: stepKernel,
+  Mean: meanKernel,
 };
 
 let registered = false;

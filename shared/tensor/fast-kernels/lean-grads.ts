@@ -62,6 +62,19 @@ export const LEAN_GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
+    // tfjs-core multiplies dy by ones of x's shape, then divides that full-size product by the count;
+    // dividing the small dy first and broadcasting once gives the same values with one large kernel.
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+      const count = axes.reduce((n, a) => n * x.shape[a], 1);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      return { x: () => tf.mul(tf.div(tf.reshape(dy as Tensor, expanded), count), tf.ones(x.shape, 'float32')) };
+    },
+  },
+  {
     // tfjs-core casts Step's float32 output to float32 again: one kernel more per ReLU, twice under double backprop.
     kernelName: 'Relu',
     inputsToSave: ['x'],

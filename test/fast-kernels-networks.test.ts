@@ -1,9 +1,9 @@
 /**
- * fedleak's max-pooling kernels (MaxPool, MaxPoolGrad, MaxPoolWithArgmax) and Relu / Step against
- * the stock tfjs cpu kernels they replace: bit-identical outputs over pool sizes, strides,
- * 'valid'/'same'/numeric padding and batch sizes, on values with many ties (the first maximum must
- * win, as in tfjs), on windows that lie partly in the padding, and on NaN, ±0 and ±∞; and the lean
- * ReLU gradient, once and twice differentiated.
+ * The fast kernels real networks (max pooling, ReLU, batch norm's means) need, against the stock
+ * tfjs cpu kernels they replace: MaxPool, MaxPoolGrad, MaxPoolWithArgmax bit-identical over pool
+ * sizes, strides, 'valid'/'same'/numeric padding and batch sizes, on values with many ties (the
+ * first maximum must win, as in tfjs) and windows partly in the padding; Relu and Step on NaN, ±0,
+ * ±∞; Mean over every set of axes; and the lean ReLU and Mean gradients, once and twice differentiated.
  */
 import { expect } from 'chai';
 import { tf, type Tensor } from '../shared/tensor/tf';
@@ -46,14 +46,14 @@ function tiedValues(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => Math.round(rng.normal() * 2) / 2);
 }
 
-describe('fast max-pooling, Relu and Step kernels vs stock tfjs kernels', function () {
+describe('fast max-pooling, Relu, Step and Mean kernels vs stock tfjs kernels', function () {
   this.timeout(60000);
   before(async () => {
     await initBackend({ quiet: true });
   });
 
   it('are registered on the cpu backend', () => {
-    for (const name of ['MaxPool', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Relu', 'Step'] as const) {
+    for (const name of ['MaxPool', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Relu', 'Step', 'Mean'] as const) {
       expect(FAST_KERNEL_NAMES).to.include(name);
       expect(tf.getKernel(name, 'cpu')?.kernelFunc).to.equal(fastKernel(name));
     }
@@ -137,5 +137,46 @@ describe('fast max-pooling, Relu and Step kernels vs stock tfjs kernels', functi
     expect(plain(first)).to.deep.equal(xs.map((v, i) => (v > 0 ? 2 * wv[i] * v : 0)));
     expect(plain(second)).to.deep.equal(xs.map((v, i) => (v > 0 ? 2 * wv[i] : 0)));
     tf.dispose([w, x, first, second]);
+  });
+
+  it('Mean is bit-identical over every set of axes, with and without keepDims', () => {
+    const rng = new Rng(11);
+    const x = tf.tensor4d(rng.fillNormal(new Float32Array(3 * 5 * 4 * 6)), [3, 5, 4, 6]);
+    for (let mask = 1; mask < 16; mask++) {
+      const axis = [0, 1, 2, 3].filter((a) => mask & (1 << a));
+      for (const keepDims of [false, true]) expectIdentical('Mean', { x }, { axis, keepDims }, `Mean axes [${axis}] keepDims ${keepDims}`);
+    }
+    x.dispose();
+  });
+
+  it("the Mean gradient is tfjs's (dy / count at every reduced position), and its gradient too", () => {
+    const rng = new Rng(5);
+    const x = tf.tensor4d(rng.fillNormal(new Float32Array(2 * 3 * 3 * 4)), [2, 3, 3, 4]);
+    // Batch norm's variance: mean((x − mean(x))²) over N, H, W; its gradient is 2(x − μ)/count per channel (the μ term sums to 0).
+    const variance = (v: Tensor) => tf.sum(tf.mul(tf.mean(tf.square(tf.sub(v, tf.mean(v, [0, 1, 2]))), [0, 1, 2]), [1, 2, 3, 4]));
+    const got = tf.grad(variance)(x);
+    const want = tf.tidy(() => tf.mul(tf.sub(x, tf.mean(x, [0, 1, 2])), tf.div(tf.mul(2, tf.tensor1d([1, 2, 3, 4])), 18)));
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]);
+    expect(diff).to.be.below(1e-6);
+    // d/dx Σ (gradient · w) for a fixed w against central differences.
+    const w = tf.tensor4d(rng.fillNormal(new Float32Array(x.size)), x.shape);
+    const inner = (v: Tensor) => tf.sum(tf.mul(tf.grad(variance)(v), w));
+    const second = tf.grad(inner)(x).dataSync();
+    const xv = x.dataSync();
+    for (const i of [0, 7, 20, 71]) {
+      const at = (d: number) =>
+        tf.tidy(
+          () =>
+            inner(
+              tf.tensor4d(
+                xv.map((v, j) => (j === i ? v + d : v)),
+                x.shape as [number, number, number, number],
+              ),
+            ).dataSync()[0],
+        );
+      const fd = (at(1e-2) - at(-1e-2)) / 2e-2;
+      expect(second[i], `element ${i}`).to.be.closeTo(fd, 1e-3 * Math.max(1, Math.abs(fd)));
+    }
+    tf.dispose([x, got, want, w]);
   });
 });
