@@ -145,6 +145,44 @@ function inner(
   }
 }
 
+/**
+ * Rows of `cols` contiguous values on both sides, one side repeating its row (a per-channel scale or
+ * shift on NHWC: [1, 1, 1, C] with [N, H, W, C]): the op chosen once, not once per row as in `inner`.
+ */
+function rows(
+  op: BinaryOp,
+  out: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  count: number,
+  cols: number,
+  sa: number,
+  sb: number,
+): void {
+  for (let r = 0, o = 0, ia = 0, ib = 0; r < count; r++, o += cols, ia += sa, ib += sb) {
+    switch (op) {
+      case 'add':
+        for (let j = 0; j < cols; j++) out[o + j] = a[ia + j] + b[ib + j];
+        break;
+      case 'sub':
+        for (let j = 0; j < cols; j++) out[o + j] = a[ia + j] - b[ib + j];
+        break;
+      case 'mul':
+        for (let j = 0; j < cols; j++) out[o + j] = a[ia + j] * b[ib + j];
+        break;
+      case 'div':
+        for (let j = 0; j < cols; j++) out[o + j] = a[ia + j] / b[ib + j];
+        break;
+      case 'squaredDifference':
+        for (let j = 0; j < cols; j++) {
+          const d = a[ia + j] - b[ib + j];
+          out[o + j] = d * d;
+        }
+        break;
+    }
+  }
+}
+
 export function broadcastBinary(
   op: BinaryOp,
   a: Float32Array,
@@ -169,6 +207,10 @@ export function broadcastBinary(
     return { values: out, shape };
   }
   const last = runs[runs.length - 1];
+  if (runs.length === 2 && last.strideA === 1 && last.strideB === 1) {
+    rows(op, out, a, b, runs[0].size, last.size, runs[0].strideA, runs[0].strideB);
+    return { values: out, shape };
+  }
   const outer = runs.length - 1;
   const counter = new Array<number>(outer).fill(0);
   let ia = 0;
