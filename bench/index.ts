@@ -19,7 +19,7 @@ import { benchPreauth, type PreauthResult } from './robustness-preauth';
 import { benchIgSteps, type IgStepResult } from './ig-step';
 import { benchIgNetworks, formatIgNetworks, type IgNetResult } from './ig-resnet';
 
-export const BENCH_PARTS = ['dlg', 'full', 'ig', 'ig-resnet', 'rounds', 'secagg', 'robustness'] as const;
+export const BENCH_PARTS = ['dlg', 'full', 'ig', 'rounds', 'secagg', 'robustness', 'ig-resnet'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
