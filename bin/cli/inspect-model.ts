@@ -67,10 +67,10 @@ function attackLines(attacks: readonly AttackApplicability[]): string[] {
 
 export function formatInspectReport(r: InspectReport): string {
   const m = r.model;
-  const from = r.settings ? `${r.origin}, settings ${JSON.stringify(r.settings)}` : `imported from ${r.origin}`;
+  const head = r.settings ? `model ${m.name}: built-in, settings ${JSON.stringify(r.settings)}` : `model ${r.origin}: tfjs LayersModel`;
   const softmax = r.droppedSoftmax ? '; its final softmax was removed (fedleak models output logits)' : '';
   return [
-    `model ${m.name}: ${from}${softmax}`,
+    `${head}${softmax}`,
     `input ${dims(m.inputShape)}, ${m.numClasses} classes, ${count(m.totalParams)} parameters in ${m.paramTensors} tensors`,
     '',
     ...layerLines(m),
