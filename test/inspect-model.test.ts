@@ -18,6 +18,7 @@ import { importTfjsLayersModel } from '../shared/models/import/tfjs-layers';
 import { Rng } from '../shared/random';
 import { attackNames } from '../server/observer/attacks';
 import type { InspectReport } from '../bin/cli/inspect-model';
+import { builtinModelEntries } from '../bin/cli/model-source';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'fedleak.js');
@@ -202,6 +203,27 @@ describe('fedleak inspect-model', function () {
     expect(report.applicability.notes.join('\n')).to.match(/no dense logit layer/);
   });
 
+  it('--plugin: a plug-in attack is judged by its own requires and modelProblem', async () => {
+    const file = path.join(dir, 'conv-only.js');
+    fs.writeFileSync(
+      file,
+      `exports.attack = {
+        name: 'conv-only',
+        run: async () => { throw new Error('not run here'); },
+        requires: () => ['updates', 'architecture', 'batchnorm-statistics'],
+        modelProblem: (model) => (model.firstDenseLayer ? 'wants a conv first layer, "' + model.name + '" starts dense' : null),
+      };\n`,
+    );
+    const mlp = byAttack(await inspect(['mlp', '--plugin', file])).get('conv-only');
+    expect(mlp).to.deep.include({ applies: false, problem: 'wants a conv first layer, "mlp" starts dense', weakestThreatModel: 'E' });
+    expect(mlp?.requires).to.deep.equal(['updates', 'architecture', 'batchnorm-statistics']);
+    expect(byAttack(await inspect(['lenet-zhu', '--plugin', file])).get('conv-only')?.applies).to.equal(true);
+    fs.writeFileSync(file, "exports.attack = { name: 'bad', run: async () => null, requires: ['updates'] };\n");
+    const bad = await fedleak(['inspect-model', 'mlp', '--plugin', file]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.match(/--plugin .*conv-only\.js: attack plug-in .*: attack\.requires must be a function/);
+  });
+
   it('bad input: a missing file, an unknown model, a bad --shape, a bad --set → one clear line, exit 1', async () => {
     const cases: [string[], RegExp][] = [
       [
@@ -284,6 +306,21 @@ describe('fedleak export-model', function () {
       expect(back.params.length).to.equal(params.length);
       expect(Buffer.from(back.params.buffer).equals(Buffer.from(params.buffer))).to.equal(true);
     });
+  });
+
+  it('every built-in entry of the registry: its exported folder inspects like the built-in (same traits, same attacks apply)', async () => {
+    for (const entry of builtinModelEntries()) {
+      const task = ['--shape', '32,32,3', '--classes', '4'];
+      const out = path.join(dir, `registry-${entry.name}`);
+      const r = await fedleak(['export-model', entry.name, '--out', out, ...task]);
+      expect(r.code, r.stderr).to.equal(0);
+      const builtin = await inspect([entry.name, ...task]);
+      const exported = await inspect([out]);
+      expect(exported.model.totalParams, entry.name).to.equal(builtin.model.totalParams);
+      expect(exported.applicability.traits, entry.name).to.deep.equal(builtin.applicability.traits);
+      const applies = (report: InspectReport) => report.applicability.attacks.map((a) => [a.attack, a.applies]);
+      expect(applies(exported), entry.name).to.deep.equal(applies(builtin));
+    }
   });
 
   it('refuses to overwrite a model.json unless --force; a model file is not a built-in to export', async () => {

@@ -5,12 +5,26 @@
 import type { Command } from 'commander';
 import { modelFromDefinition } from '../../shared/models/definition';
 import { summarizeDefinition, type ModelSummary } from '../../shared/models/summary';
+import * as path from 'node:path';
 import { attackApplicability, type AttackApplicability, type ModelApplicability } from '../../server/observer/applicability';
+import { registerAttackPlugin } from '../../server/observer/attacks';
+import { UserError } from './errors';
 import { collect } from './options';
 import { DEFAULT_CLASSES, DEFAULT_SHAPE, resolveModel, userFacing, type ModelOptions, type ModelSource } from './model-source';
 
 interface InspectOptions extends ModelOptions {
   json?: boolean;
+  plugin: string[];
+}
+
+function registerPlugins(files: readonly string[]): void {
+  for (const file of files) {
+    try {
+      registerAttackPlugin(path.resolve(file));
+    } catch (err) {
+      throw new UserError(`--plugin ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 }
 
 export interface InspectReport {
@@ -92,8 +106,10 @@ export function registerInspectModelCommand(program: Command): void {
     .option('--shape <h,w,c>', `input shape of a built-in model (default ${DEFAULT_SHAPE.join(',')})`)
     .option('--classes <k>', `classes of a built-in model (default ${DEFAULT_CLASSES})`)
     .option('--set <model.field=value>', 'a built-in model setting, e.g. --set model.hidden=[64] (repeatable; value is JSON)', collect, [])
+    .option('--plugin <file>', 'also judge the attacks of a plug-in module (repeatable)', collect, [])
     .option('--json', 'print the report as JSON')
     .action((model: string, opts: InspectOptions) => {
+      registerPlugins(opts.plugin);
       const report = inspectModel(resolveModel(model, opts));
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
     });
