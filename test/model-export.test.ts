@@ -84,7 +84,8 @@ describe('model export to a tfjs LayersModel (Keras topology table)', function (
 
   it('a graph with every op: tfjs builds it and predicts fedleak’s logits within 1e-5', async () => {
     const def = everyOpDefinition();
-    expect(Object.keys(OPS).filter((op) => !def.layers.some((l) => l.op === op))).to.deep.equal([]);
+    const uncovered = Object.keys(OPS).filter((op) => !def.layers.some((l) => l.op === op));
+    expect(uncovered, 'a new op needs an entry in KERAS_EXPORTS and a layer in everyOpDefinition').to.deep.equal([]);
     const model = modelFromDefinition(def);
     const params = model.initParams(new Rng(4));
     writeTfjsLayersModel(dir, def, params, 'test');
