@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, type Tensor4D } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
-import { definitionFor, modelFromDefinition, unflattenParams, type ModelDefinition } from '../shared/models';
+import { definitionFor, INFERENCE_FORWARD, modelFromDefinition, unflattenParams, type ModelDefinition } from '../shared/models';
 import { modelSchema } from '../shared/models/schema';
 import { importTfjsLayersModel } from '../shared/models/import/tfjs-layers';
 import { Rng } from '../shared/random';
@@ -94,7 +94,8 @@ function maxPredictGap(keras: tf.LayersModel, def: ModelDefinition, params: Floa
   const [h, w, c] = def.inputShape;
   return tf.tidy(() => {
     const x = tf.randomUniform([3, h, w, c], 0, 1, 'float32', seed) as Tensor4D;
-    const ours = model.apply(unflattenParams(params, model.specs), x);
+    // predict is inference: batch norm on its moving statistics.
+    const ours = model.apply(unflattenParams(params, model.specs), x, INFERENCE_FORWARD);
     const theirs = keras.predict(x) as tf.Tensor;
     expect(theirs.shape).to.deep.equal(ours.shape);
     return tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0];
@@ -264,6 +265,8 @@ describe('fedleak export-model', function () {
 
   const cases = [
     { name: 'lenet-zhu', args: ['--shape', '32,32,3', '--classes', '5'], model: {}, shape: [32, 32, 3], classes: 5 },
+    { name: 'resnet', args: ['--shape', '16,16,3', '--set', 'model.depth=14'], model: { depth: 14 }, shape: [16, 16, 3], classes: 10 },
+    { name: 'convnet-ig', args: ['--shape', '32,32,3', '--set', 'model.width=8'], model: { width: 8 }, shape: [32, 32, 3], classes: 10 },
     {
       name: 'mlp',
       args: ['--set', 'model.hidden=[24,12]', '--set', 'model.activation="tanh"'],

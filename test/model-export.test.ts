@@ -10,7 +10,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, type Tensor4D } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
-import { modelFromDefinition, unflattenParams, MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../shared/models';
+import {
+  INFERENCE_FORWARD,
+  modelFromDefinition,
+  splitFlat,
+  unflattenParams,
+  MODEL_DEFINITION_FORMAT,
+  type ModelDefinition,
+} from '../shared/models';
 import { OPS } from '../shared/models/graph/ops';
 import { KERAS_EXPORTS, tfjsModelJson, writeTfjsLayersModel } from '../shared/models/export/tfjs-layers';
 import { Rng } from '../shared/random';
@@ -39,14 +46,20 @@ function everyOpDefinition(): ModelDefinition {
         ],
       }),
       layer('ap', 'avgPool2d', ['zp'], { poolSize: [2, 2] }),
-      layer('c3', 'conv2d', ['ap'], { filters: 2, kernelSize: [1, 1], useBias: false, activation: 'swish' }, ['c3/kernel']),
+      layer('dw', 'depthwiseConv2d', ['ap'], { kernelSize: [3, 3], padding: 1, depthMultiplier: 2, activation: 'tanh' }, [
+        'dw/kernel',
+        'dw/bias',
+      ]),
+      layer('c3', 'conv2d', ['dw'], { filters: 2, kernelSize: [1, 1], useBias: false, activation: 'swish' }, ['c3/kernel']),
       layer('cat', 'concatenate', ['ap', 'c3'], {}),
       layer('gap', 'globalAvgPool2d', ['cat'], {}),
       layer('fl', 'flatten', ['c3'], {}),
       layer('cat2', 'concatenate', ['gap', 'fl'], {}),
       layer('rs', 'reshape', ['cat2'], { targetShape: [37] }),
       layer('d1', 'dense', ['rs'], { units: 4, activation: 'relu6' }, ['d1/kernel', 'd1/bias']),
-      layer('lr', 'activation', ['d1'], { activation: 'leakyRelu', alpha: 0.1 }),
+      layer('bn', 'batchNorm', ['d1'], { momentum: 0.9, epsilon: 1e-5 }, ['bn/gamma', 'bn/beta', 'bn/mean', 'bn/variance']),
+      layer('do', 'dropout', ['bn'], { rate: 0.25 }),
+      layer('lr', 'activation', ['do'], { activation: 'leakyRelu', alpha: 0.1 }),
       layer('d2', 'dense', ['lr'], { units: 3 }, ['d2/kernel', 'd2/bias']),
     ],
     params: [
@@ -54,9 +67,15 @@ function everyOpDefinition(): ModelDefinition {
       { name: 'c1/bias', shape: [3] },
       { name: 'c2/kernel', shape: [3, 3, 2, 3] },
       { name: 'c2/bias', shape: [3] },
-      { name: 'c3/kernel', shape: [1, 1, 3, 2] },
+      { name: 'dw/kernel', shape: [3, 3, 3, 2] },
+      { name: 'dw/bias', shape: [6] },
+      { name: 'c3/kernel', shape: [1, 1, 6, 2] },
       { name: 'd1/kernel', shape: [37, 4] },
       { name: 'd1/bias', shape: [4] },
+      { name: 'bn/gamma', shape: [4] },
+      { name: 'bn/beta', shape: [4] },
+      { name: 'bn/mean', shape: [4] },
+      { name: 'bn/variance', shape: [4] },
       { name: 'd2/kernel', shape: [4, 3] },
       { name: 'd2/bias', shape: [3] },
     ],
@@ -88,6 +107,10 @@ describe('model export to a tfjs LayersModel (Keras topology table)', function (
     expect(uncovered, 'a new op needs an entry in KERAS_EXPORTS and a layer in everyOpDefinition').to.deep.equal([]);
     const model = modelFromDefinition(def);
     const params = model.initParams(new Rng(4));
+    // Batch norm's statistics and affine part away from their neutral 1/0 start, so the export of each shows.
+    const bn = model.specs.findIndex((s) => s.name === 'bn/gamma');
+    const views = splitFlat(params, model.specs);
+    for (let k = bn; k < bn + 4; k++) new Rng(5 + k).fillUniform(views[k], 0.5, 1.5);
     writeTfjsLayersModel(dir, def, params, 'test');
     const json = tfjsModelJson(def, 'test');
     const classes = json.modelTopology.config.layers.map((l) => `${l.name}:${l.class_name}`);
@@ -102,7 +125,7 @@ describe('model export to a tfjs LayersModel (Keras topology table)', function (
     const keras = await loadWithTfjs(dir);
     const gap = tf.tidy(() => {
       const x = tf.randomUniform([4, 7, 7, 2], 0, 1, 'float32', 9) as Tensor4D;
-      const ours = model.apply(unflattenParams(params, model.specs), x);
+      const ours = model.apply(unflattenParams(params, model.specs), x, INFERENCE_FORWARD);
       return tf.max(tf.abs(tf.sub(ours, keras.predict(x) as tf.Tensor))).dataSync()[0];
     });
     expect(gap).to.be.below(1e-5);
@@ -114,7 +137,7 @@ describe('model export to a tfjs LayersModel (Keras topology table)', function (
     delete KERAS_EXPORTS.globalAvgPool2d;
     try {
       expect(() => tfjsModelJson(everyOpDefinition(), 'test')).to.throw(
-        /model export: layer "gap" \(#9, op globalAvgPool2d\): no Keras layer for op "globalAvgPool2d"; exportable ops: conv2d, dense/,
+        /model export: layer "gap" \(#10, op globalAvgPool2d\): no Keras layer for op "globalAvgPool2d"; exportable ops: conv2d, dense/,
       );
     } finally {
       KERAS_EXPORTS.globalAvgPool2d = saved;

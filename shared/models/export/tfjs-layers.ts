@@ -47,39 +47,50 @@ function withActivation(main: KerasPiece, activation: ActivationName): KerasPiec
   ];
 }
 
-/** PyTorch-style symmetric numeric padding has no Keras conv option: ZeroPadding2D, then a 'valid' conv. */
+/** PyTorch-style symmetric numeric padding has no Keras conv option: a ZeroPadding2D helper before a 'valid' conv. */
+function paddingPieces(padding: number | string): KerasPiece[] {
+  if (typeof padding !== 'number' || padding === 0) return [];
+  const p = padding;
+  const config = {
+    padding: [
+      [p, p],
+      [p, p],
+    ],
+    ...CHANNELS_LAST,
+  };
+  return [{ className: 'ZeroPadding2D', config, suffix: 'pad' }];
+}
+
 function convPieces(c: ConfigOf<'conv2d'>): KerasPiece[] {
-  const numeric = typeof c.padding === 'number';
   const conv: KerasPiece = {
     className: 'Conv2D',
     config: {
       filters: c.filters,
       kernel_size: [...c.kernelSize],
       strides: [...c.strides],
-      padding: numeric ? 'valid' : c.padding,
+      padding: typeof c.padding === 'number' ? 'valid' : c.padding,
       ...CHANNELS_LAST,
       dilation_rate: [1, 1],
       use_bias: c.useBias,
     },
   };
-  const p = c.padding;
-  const pad: KerasPiece[] =
-    typeof p === 'number' && p > 0
-      ? [
-          {
-            className: 'ZeroPadding2D',
-            config: {
-              padding: [
-                [p, p],
-                [p, p],
-              ],
-              ...CHANNELS_LAST,
-            },
-            suffix: 'pad',
-          },
-        ]
-      : [];
-  return [...pad, ...withActivation(conv, c.activation)];
+  return [...paddingPieces(c.padding), ...withActivation(conv, c.activation)];
+}
+
+function depthwisePieces(c: ConfigOf<'depthwiseConv2d'>): KerasPiece[] {
+  const conv: KerasPiece = {
+    className: 'DepthwiseConv2D',
+    config: {
+      kernel_size: [...c.kernelSize],
+      strides: [...c.strides],
+      padding: typeof c.padding === 'number' ? 'valid' : c.padding,
+      depth_multiplier: c.depthMultiplier,
+      ...CHANNELS_LAST,
+      dilation_rate: [1, 1],
+      use_bias: c.useBias,
+    },
+  };
+  return [...paddingPieces(c.padding), ...withActivation(conv, c.activation)];
 }
 
 function poolPieces(className: string, c: { poolSize: [number, number]; strides?: [number, number]; padding: string }): KerasPiece[] {
@@ -106,6 +117,13 @@ export const KERAS_EXPORTS: { [K in OpName]?: KerasExport<ConfigOf<K>> } = {
   reshape: { layers: (c) => [{ className: 'Reshape', config: { target_shape: [...c.targetShape] } }] },
   add: { layers: () => [{ className: 'Add', config: {} }] },
   concatenate: { layers: () => [{ className: 'Concatenate', config: { axis: -1 } }] },
+  depthwiseConv2d: { layers: depthwisePieces },
+  batchNorm: {
+    layers: (c) => [
+      { className: 'BatchNormalization', config: { axis: -1, momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale } },
+    ],
+  },
+  dropout: { layers: (c) => [{ className: 'Dropout', config: { rate: c.rate } }] },
 };
 
 /** A layer of a Keras functional-model topology, as tfjs serialises it. */
