@@ -52,13 +52,21 @@ function targetKey(a: AttackRecord): string {
   return `${a.variant ?? ''}/${a.round}/${a.view}/${a.target}`;
 }
 
-/** One sentence on the released model: the best class accuracy any attack on it reached, and through which access. */
+/** One sentence on the released model: the best class accuracy any inversion reached, and through which access. */
 function releaseSentence(release: RunResults['release']): string {
   const attacks = release?.attacks ?? [];
-  if (attacks.length === 0) return '';
-  const best = attacks.reduce((a, b) => (b.classAccuracy > a.classAccuracy ? b : a));
-  const pct = Math.round(100 * best.classAccuracy);
-  return ` Through the released model, model inversion reconstructed ${pct} % of the attacked classes recognisably at best (${best.access}, outputs ${best.masking}; ${attacks.length} attack${attacks.length === 1 ? '' : 's'}).`;
+  const inversions = attacks.filter((a) => a.attack === 'mi-face');
+  let sentence = '';
+  if (inversions.length > 0) {
+    const best = inversions.reduce((a, b) => (b.classAccuracy > a.classAccuracy ? b : a));
+    const pct = Math.round(100 * best.classAccuracy);
+    sentence += ` Through the released model, model inversion reconstructed ${pct} % of the attacked classes recognisably at best (${best.access}, outputs ${best.masking}; ${inversions.length} attack${inversions.length === 1 ? '' : 's'}).`;
+  }
+  for (const a of attacks) {
+    if (a.attack !== 'attribute-inference') continue;
+    sentence += ` Attribute inference (${a.access}, outputs ${a.masking}, evidence ${a.evidence}) guessed "${a.sensitive}" right for ${Math.round(100 * a.attributeAccuracy)} % of ${a.records} records, against ${Math.round(100 * a.baselineAccuracy)} % from its prior alone.`;
+  }
+  return sentence;
 }
 
 export function resultsVerdict(
