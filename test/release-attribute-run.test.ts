@@ -32,7 +32,16 @@ function scenario(csv: string, attacks: unknown[], extra: Record<string, unknown
     seed: 1,
     data: { dataset: 'csv', path: csv, label: 'dose', categorical: ['race', 'cyp2c9', 'vkorc1'], testFraction: 0.3 },
     model: { name: 'mlp', hidden: [16] },
-    federation: { clients: 2, clientsPerRound: 2, clientsPerProcess: 2, rounds: 20, algorithm: 'fedavg', localEpochs: 2, batchSize: 32, learningRate: 0.1 },
+    federation: {
+      clients: 2,
+      clientsPerRound: 2,
+      clientsPerProcess: 2,
+      rounds: 20,
+      algorithm: 'fedavg',
+      localEpochs: 2,
+      batchSize: 32,
+      learningRate: 0.1,
+    },
     release: { api: { requestsPerSecond: 0, inputsPerSecond: 0 }, attacks },
     ...extra,
   };
@@ -80,9 +89,13 @@ describe('release: attribute inference on a CSV model (fedleak run, real process
   });
 
   it('refuses an unusable sensitive column at load time, naming the field', async () => {
-    const bad = (sensitive: string, extra: Record<string, unknown> = {}) => () =>
-      validateScenario(scenario(csv, [{ name: 'attribute-inference', sensitive }], extra), 'bad.json');
-    expect(bad('genotype')).to.throw(/release\.attacks\.0\.sensitive: unknown column "genotype": the model's input columns are age_decade, /);
+    const bad =
+      (sensitive: string, extra: Record<string, unknown> = {}) =>
+      () =>
+        validateScenario(scenario(csv, [{ name: 'attribute-inference', sensitive }], extra), 'bad.json');
+    expect(bad('genotype')).to.throw(
+      /release\.attacks\.0\.sensitive: unknown column "genotype": the model's input columns are age_decade, /,
+    );
     expect(bad('height_cm')).to.throw(/release\.attacks\.0\.sensitive: column "height_cm" is numeric with \d+ distinct values/);
     expect(bad('dose')).to.throw(/release\.attacks\.0\.sensitive: "dose" is the label column/);
     expect(bad('vkorc1', { data: { dataset: 'mnist' } })).to.throw(

@@ -102,9 +102,15 @@ describe('release: attribute inference on classifiers (evidence, sensitive colum
     const full = { mode: 'full' } as const;
     expect(labelLogLikelihood({ label: 0, scores: [0.7, 0.2, 0.1] }, 1, full, null)).to.be.closeTo(Math.log(0.2), 1e-12);
     // Rounded to 0 at 1 decimal: anything below half a step.
-    expect(labelLogLikelihood({ label: 0, scores: [1, 0, 0] }, 2, { mode: 'round', decimals: 1 }, null)).to.be.closeTo(Math.log(0.05), 1e-12);
+    expect(labelLogLikelihood({ label: 0, scores: [1, 0, 0] }, 2, { mode: 'round', decimals: 1 }, null)).to.be.closeTo(
+      Math.log(0.05),
+      1e-12,
+    );
     // Top-1 hid classes 1 and 2: they share what class 0 leaves.
-    expect(labelLogLikelihood({ label: 0, scores: [0.6, null, null] }, 2, { mode: 'top-k', k: 1 }, null)).to.be.closeTo(Math.log(0.2), 1e-12);
+    expect(labelLogLikelihood({ label: 0, scores: [0.6, null, null] }, 2, { mode: 'top-k', k: 1 }, null)).to.be.closeTo(
+      Math.log(0.2),
+      1e-12,
+    );
     const confusion = confusionMatrix([0, 0, 0, 1], [0, 0, 1, 1], 2);
     // Predicted 0: true labels 0, 0, 1, plus one of each by smoothing.
     expect(confusion[0]).to.deep.equal([3 / 5, 2 / 5]);

@@ -41,7 +41,14 @@ function categoricalColumn(name: string, features: string[]): SensitiveColumn {
   const offset = indices[0];
   if (indices.length === 0 || indices.some((i, k) => i !== offset + k))
     throw new SensitiveColumnError(`cannot locate the one-hot inputs of column "${name}" (another column's name starts with "${prefix}"?)`);
-  return { name, kind: 'categorical', offset, width: indices.length, values: indices.map((i) => features[i].slice(prefix.length)), levels: [] };
+  return {
+    name,
+    kind: 'categorical',
+    offset,
+    width: indices.length,
+    values: indices.map((i) => features[i].slice(prefix.length)),
+    levels: [],
+  };
 }
 
 function numericColumn(name: string, offset: number, datasets: readonly Dataset[]): SensitiveColumn {
@@ -63,7 +70,8 @@ function numericColumn(name: string, offset: number, datasets: readonly Dataset[
 
 /** The column `name` of the loaded CSV (`datasets`: its splits, for a numeric column's values), or a SensitiveColumnError. */
 export function sensitiveColumn(name: string, data: DataConfig, datasets: readonly Dataset[]): SensitiveColumn {
-  if (data.dataset !== 'csv') throw new SensitiveColumnError(`attribute inference needs a table (data.dataset "csv"), not "${data.dataset}"`);
+  if (data.dataset !== 'csv')
+    throw new SensitiveColumnError(`attribute inference needs a table (data.dataset "csv"), not "${data.dataset}"`);
   if (name === data.label)
     throw new SensitiveColumnError(`"${name}" is the label column (the class the model predicts); pick one of the feature columns`);
   const features = datasets[0].preprocessing?.features;

@@ -119,7 +119,7 @@ async function miFaceRecord(env: AttackEnv, attack: MiFaceConfig): Promise<Relea
 
 async function attributeRecord(env: AttackEnv, attack: AttributeInferenceConfig): Promise<ReleaseAttackRecord> {
   const { o, model, monitorLog } = env;
-  if (!o.data) throw new Error('release: attribute-inference needs the scenario\'s data section (RunReleaseOptions.data)');
+  if (!o.data) throw new Error("release: attribute-inference needs the scenario's data section (RunReleaseOptions.data)");
   const base = { config: attack, target: { model, params: o.params }, data: o.data, train: o.train, heldOut: o.heldOut, seed: o.seed };
   if (attack.access === 'white-box') return runAttributeInference({ ...base, access: { kind: 'white-box' } });
   // The targets' own key fetches their real answers; the monitor watches the attacker's key apart.
@@ -136,7 +136,8 @@ async function attributeRecord(env: AttackEnv, attack: AttributeInferenceConfig)
 
 function describeRecord(r: ReleaseAttackRecord): string {
   const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
-  if (r.attack === 'mi-face') return `release: mi-face ${r.access} (${r.masking}): class accuracy ${pct(r.classAccuracy)}, ${r.queries} queries`;
+  if (r.attack === 'mi-face')
+    return `release: mi-face ${r.access} (${r.masking}): class accuracy ${pct(r.classAccuracy)}, ${r.queries} queries`;
   return (
     `release: attribute-inference of "${r.sensitive}" ${r.access} (${r.masking}, evidence ${r.evidence}): ` +
     `${pct(r.attributeAccuracy)} vs prior baseline ${pct(r.baselineAccuracy)} over ${r.records} records, ${r.queries} queries`

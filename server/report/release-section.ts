@@ -99,14 +99,16 @@ function attributeAttacks(r: ReleaseResults): AttributeAttackRecord[] {
 }
 
 function facts(r: ReleaseResults): string[] {
-  const lines = [`Released model: ${r.model.name}, ${r.model.params} parameters, test accuracy ${(100 * r.model.testAccuracy).toFixed(1)} %.`];
+  const lines = [
+    `Released model: ${r.model.name}, ${r.model.params} parameters, test accuracy ${(100 * r.model.testAccuracy).toFixed(1)} %.`,
+  ];
   if (miFaceAttacks(r).length)
     lines.push(
       `Evaluator (a convnet trained on the held-out split only): ${(100 * r.evaluator.testAccuracy).toFixed(1)} % on the training split; an inversion counts when it classifies it as the target class.`,
     );
   if (attributeAttacks(r).length)
     lines.push(
-      'Attribute inference: the MAP guess of the sensitive column from the rest of each record, the evidence named and the column\'s training prior, against always guessing its most frequent value (members: training records; non-members: held-out records).',
+      "Attribute inference: the MAP guess of the sensitive column from the rest of each record, the evidence named and the column's training prior, against always guessing its most frequent value (members: training records; non-members: held-out records).",
     );
   if (r.monitor)
     lines.push(
@@ -150,9 +152,6 @@ export function releaseHtml(results: RunResults, image: (rel: string) => string 
       const caption = `MI-FACE ${a.access}, output ${a.masking}${a.variant ? ` [${a.variant}]` : ''}: inversions (top, class order) above their nearest own-class training example.`;
       return uri ? figure(uri, caption) : '';
     });
-  const body =
-    facts(r).map(paragraph).join('') +
-    (r.attacks.length ? tables(r, table).join('') : paragraph(NO_ATTACK)) +
-    pictures.join('');
+  const body = facts(r).map(paragraph).join('') + (r.attacks.length ? tables(r, table).join('') : paragraph(NO_ATTACK)) + pictures.join('');
   return section('released-model', 'Released model', body);
 }

@@ -93,7 +93,11 @@ export function sweepRow(variant: SweepVariant, results: RunResults): SweepRow {
 function mergeRelease(parts: { label: string; release: ReleaseResults }[]): ReleaseResults | undefined {
   if (parts.length === 0) return undefined;
   const attacks = parts.flatMap(({ label, release }) =>
-    release.attacks.map((a) => ({ ...a, variant: label, ...(a.attack === 'mi-face' && a.image ? { image: path.join(label, a.image) } : {}) })),
+    release.attacks.map((a) => ({
+      ...a,
+      variant: label,
+      ...(a.attack === 'mi-face' && a.image ? { image: path.join(label, a.image) } : {}),
+    })),
   );
   const monitors = parts.map((p) => p.release.monitor).filter((m) => m !== undefined);
   const monitor = monitors.length

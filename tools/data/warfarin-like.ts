@@ -57,7 +57,17 @@ const BANDS: readonly [upTo: number, name: string][] = [
   [Infinity, '49-plus'],
 ];
 
-export const WARFARIN_LIKE_HEADER = ['age_decade', 'height_cm', 'weight_kg', 'race', 'amiodarone', 'enzyme_inducer', 'cyp2c9', 'vkorc1', 'dose'];
+export const WARFARIN_LIKE_HEADER = [
+  'age_decade',
+  'height_cm',
+  'weight_kg',
+  'race',
+  'amiodarone',
+  'enzyme_inducer',
+  'cyp2c9',
+  'vkorc1',
+  'dose',
+];
 
 function pick<T>(rng: Rng, items: readonly T[], weights: readonly number[]): T {
   let u = rng.next() * weights.reduce((a, b) => a + b, 0);
