@@ -86,6 +86,11 @@ describe('release: attribute inference on a CSV model (fedleak run, real process
     expect(age.perValue.map((v) => v.value)).to.deep.equal(['2', '3', '4', '5', '6', '7', '8', '9']);
     expect(age.records).to.equal(200);
     expect(fs.readFileSync(path.join(dir, 'out', 'summary.md'), 'utf8')).to.include('vkorc1 (both)');
+    expect(results.verdict?.sentence).to.match(/Attribute inference guessed "vkorc1" right for \d+ % of 1000 records at best/);
+    // The released-model verdict: ≥ 10 points over the prior is a leak.
+    expect(fs.readFileSync(path.join(dir, 'out', 'report.html'), 'utf8')).to.match(
+      /Attribute inference beat the prior-only guess by \d+ points/,
+    );
   });
 
   it('refuses an unusable sensitive column at load time, naming the field', async () => {

@@ -8,6 +8,7 @@ import { resolveThreatModel } from '../observer/threat-model';
 import { DEFAULT_RECOGNISABLE_SSIM, runVerdict, type TargetVerdict } from '../observer/verdict';
 import type { Scenario } from '../scenario/schema';
 import type { AttackRecord, RunResults } from './results';
+import type { AttributeAttackRecord } from '../release/schema';
 
 export interface ResultsVerdict {
   sentence: string;
@@ -62,10 +63,19 @@ function releaseSentence(release: RunResults['release']): string {
     const pct = Math.round(100 * best.classAccuracy);
     sentence += ` Through the released model, model inversion reconstructed ${pct} % of the attacked classes recognisably at best (${best.access}, outputs ${best.masking}; ${inversions.length} attack${inversions.length === 1 ? '' : 's'}).`;
   }
+  // One clause per sensitive column: its best attack.
+  const best = new Map<string, AttributeAttackRecord>();
   for (const a of attacks) {
     if (a.attack !== 'attribute-inference') continue;
-    sentence += ` Attribute inference (${a.access}, outputs ${a.masking}, evidence ${a.evidence}) guessed "${a.sensitive}" right for ${Math.round(100 * a.attributeAccuracy)} % of ${a.records} records, against ${Math.round(100 * a.baselineAccuracy)} % from its prior alone.`;
+    const seen = best.get(a.sensitive);
+    if (!seen || a.attributeAccuracy > seen.attributeAccuracy) best.set(a.sensitive, a);
   }
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
+  const clauses = [...best.values()].map(
+    (a) =>
+      `"${a.sensitive}" right for ${pct(a.attributeAccuracy)} of ${a.records} records at best (${a.access}, outputs ${a.masking}, evidence ${a.evidence}) against ${pct(a.baselineAccuracy)} from its prior alone`,
+  );
+  if (clauses.length) sentence += ` Attribute inference guessed ${clauses.join('; ')}.`;
   return sentence;
 }
 
