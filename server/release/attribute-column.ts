@@ -81,7 +81,7 @@ export function sensitiveColumn(name: string, data: DataConfig, datasets: readon
   const offset = features.indexOf(name);
   if (offset < 0)
     throw new SensitiveColumnError(
-      `unknown column "${name}": the model's input columns are ${sourceColumns(features, categorical).join(', ')}`,
+      `column "${name}" is not an input of the model (not in the table, or left out of data.features); its input columns are ${sourceColumns(features, categorical).join(', ')}`,
     );
   return numericColumn(name, offset, datasets);
 }
