@@ -16,7 +16,7 @@ import { refusalError, roundRefusal, updateRefusal } from './guards';
 import { chainMods, defenseMods, finiteGuard, type Next } from './mods';
 import { secAggMod } from './secagg/mod';
 import { ClientSecAgg } from './secagg/session';
-import { computeUpdate } from './train';
+import { computeUpdate, dropoutSeed } from './train';
 import { distinctInOrder, roundBatches } from './schedule';
 import { checkDataLocation, type OwnData } from './local-data';
 
@@ -82,7 +82,10 @@ export function playRound(p: Participant, r: RoundStart): void {
   const refusal = roundRefusal(p.guards, p.model.specs, r.params);
   if (refusal) throw refusalError(refusal);
   const batches = roundBatches(p.shard.labels.length, r, p.scenario.seed, p.welcome.clientIndex, r.round);
-  const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate, p.scenario.federation.weightDecay);
+  const raw = computeUpdate(p.model, r.params, p.shard, batches, r.algorithm, r.learningRate, {
+    weightDecay: p.scenario.federation.weightDecay,
+    dropoutSeed: dropoutSeed(p.scenario.seed, p.welcome.clientIndex, r.round),
+  });
   const used = distinctInOrder(batches);
   // Examples are read only when leakage-gate is on (subset copies them).
   const leak = p.guards?.guards.includes('leakage-gate')

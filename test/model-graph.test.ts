@@ -78,7 +78,7 @@ function same(a: Tensor, b: Tensor, what: string): void {
 
 /** Gradient of the DLG objective w.r.t. dummy images: exercises double backprop through every op. */
 function dlgImageGradient(apply: Model['apply'], params: Tensor[], x0: Tensor4D, x: Tensor4D, target: Tensor2D): Tensor {
-  const fake = { apply } as Model;
+  const fake = { apply, stateParams: [] as number[] } as unknown as Model;
   const trueGrads = parameterGradients(fake, params, x0, target);
   return tf.grad((z: Tensor) => squaredGradientDistance(parameterGradients(fake, params, z as Tensor4D, target), trueGrads))(x);
 }
@@ -243,6 +243,56 @@ function probeDefinition(middle: ModelDefinition['layers'], middleParams: ModelD
   );
 }
 
+interface DepthwiseCase {
+  label: string;
+  config: Record<string, unknown>;
+  /** Output shape on a 6×6×2 input. */
+  out: [number, number, number];
+}
+
+/** 'same', 'valid', numeric padding; stride 2 (also unequal); multiplier 2; with and without bias. */
+const DEPTHWISE_CASES: DepthwiseCase[] = [
+  { label: '3×3 same, stride 1', config: { kernelSize: [3, 3], padding: 'same', activation: 'sigmoid' }, out: [6, 6, 2] },
+  {
+    label: '3×3 valid, stride 2, multiplier 2',
+    config: { kernelSize: [3, 3], strides: [2, 2], depthMultiplier: 2, activation: 'tanh' },
+    out: [2, 2, 4],
+  },
+  {
+    label: '2×3 same, strides [2, 1], multiplier 2, no bias',
+    config: { kernelSize: [2, 3], strides: [2, 1], padding: 'same', depthMultiplier: 2, useBias: false, activation: 'elu' },
+    out: [3, 6, 4],
+  },
+  { label: '3×3 padding 1, stride 2', config: { kernelSize: [3, 3], strides: [2, 2], padding: 1, activation: 'relu' }, out: [3, 3, 2] },
+];
+
+/** A depthwiseConv2d layer "dw" on `input` (2 channels) and its parameter entries. */
+function depthwiseLayer(c: DepthwiseCase, input: string): { layer: ModelDefinition['layers'][number]; params: ModelDefinition['params'] } {
+  const kernel = c.config.kernelSize as [number, number];
+  const multiplier = (c.config.depthMultiplier as number | undefined) ?? 1;
+  const bias = c.config.useBias !== false;
+  return {
+    layer: {
+      name: 'dw',
+      op: 'depthwiseConv2d',
+      inputs: [input],
+      config: c.config,
+      params: bias ? ['dw/kernel', 'dw/bias'] : ['dw/kernel'],
+    },
+    params: [
+      { name: 'dw/kernel', shape: [kernel[0], kernel[1], 2, multiplier] },
+      ...(bias ? [{ name: 'dw/bias', shape: [2 * multiplier] }] : []),
+    ],
+  };
+}
+
+function depthwiseProbes(): ProbeCase[] {
+  return DEPTHWISE_CASES.map((c) => {
+    const { layer, params } = depthwiseLayer(c, 'conv');
+    return { label: `depthwiseConv2d ${c.label}`, def: probeDefinition([layer], params, c.out[0] * c.out[1] * c.out[2]) };
+  });
+}
+
 interface ProbeCase {
   label: string;
   def: ModelDefinition;
@@ -301,6 +351,7 @@ const PROBES: ProbeCase[] = [
       36,
     ),
   },
+  ...depthwiseProbes(),
   {
     label: 'zeroPadding2d [[1, 2], [0, 1]] then maxPool2d',
     def: probeDefinition(
@@ -356,6 +407,41 @@ const PROBES: ProbeCase[] = [
   },
 
   {
+    label: 'batchNorm on batch statistics (training mode, what attacks replay)',
+    def: probeDefinition(
+      [
+        {
+          name: 'bn',
+          op: 'batchNorm',
+          inputs: ['conv'],
+          config: { momentum: 0.9, epsilon: 1e-5 },
+          params: ['bn/g', 'bn/b', 'bn/m', 'bn/v'],
+        },
+      ],
+      [
+        { name: 'bn/g', shape: [2] },
+        { name: 'bn/b', shape: [2] },
+        { name: 'bn/m', shape: [2] },
+        { name: 'bn/v', shape: [2] },
+      ],
+      72,
+    ),
+  },
+  {
+    label: 'batchNorm without scale and center, then relu',
+    def: probeDefinition(
+      [
+        { name: 'bn', op: 'batchNorm', inputs: ['conv'], config: { center: false, scale: false }, params: ['bn/m', 'bn/v'] },
+        { name: 'act', op: 'activation', inputs: ['bn'], config: { activation: 'relu' }, params: [] },
+      ],
+      [
+        { name: 'bn/m', shape: [2] },
+        { name: 'bn/v', shape: [2] },
+      ],
+      72,
+    ),
+  },
+  {
     label: 'add (residual)',
     def: probeDefinition(
       [
@@ -400,6 +486,54 @@ describe('model definitions: double backprop through every op and activation vs 
         const y = randomTensor(rng.fork('y'), [1, 3]);
         expect(scalarOf(f(x, y))).to.be.above(0);
         expectClose(directionalChecks(f, [x, y], rng.fork('dirs'), 4, 1e-2), 0.03, p.label);
+      });
+    });
+  }
+});
+
+/**
+ * Each branch of the two depthwise backprop gradients on its own. In the probes above the depthwise
+ * kernel is a small share of a whole-model objective, which can hide a wrong branch. Here a depthwise
+ * layer sits on the input: its kernel gradient dW (DepthwiseConv2dNativeBackpropFilter) and input
+ * gradient dx (…BackpropInput) are matched to random targets, differentiated w.r.t. x and W apart.
+ */
+describe('depthwiseConv2d: gradients of its backprop kernels, w.r.t. input and kernel apart, vs finite differences', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend({ quiet: true });
+  });
+
+  for (const c of DEPTHWISE_CASES) {
+    it(c.label, () => {
+      tf.tidy(() => {
+        const { layer, params: dwParams } = depthwiseLayer(c, 'input');
+        const flatSize = c.out[0] * c.out[1] * c.out[2];
+        const model = modelFromDefinition(
+          definition(
+            [layer, { ...FLAT, inputs: ['dw'] }, DENSE_OUT],
+            [...dwParams, { name: 'out/kernel', shape: [flatSize, 3] }, OUT_PARAMS[1]],
+            [6, 6, 2],
+          ),
+        );
+        const rng = new Rng(99);
+        const [w0, ...rest] = unflattenParams(model.initParams(rng.fork('params')), model.specs);
+        const x0 = randomTensor(rng.fork('x0'), [1, 6, 6, 2]);
+        const target = tf.softmax(randomTensor(rng.fork('t'), [1, 3])) as Tensor2D;
+        const loss = (x: Tensor, w: Tensor): Tensor => softCrossEntropy(model.apply([w, ...rest], x as Tensor4D), target);
+        const kernelGradient = (x: Tensor, w: Tensor): Tensor => tf.grad((k: Tensor) => loss(x, k))(w);
+        const inputGradient = (x: Tensor, w: Tensor): Tensor => tf.grad((z: Tensor) => loss(z, w))(x);
+        const kernelTarget = randomTensor(rng.fork('gw'), w0.shape, 0.1);
+        const inputTarget = randomTensor(rng.fork('gx'), x0.shape, 0.1);
+        const objectives: Array<[string, (z: Tensor) => Tensor, Tensor]> = [
+          ['BackpropFilter w.r.t. x', (x) => squaredGradientDistance([kernelGradient(x, w0)], [kernelTarget]), x0],
+          ['BackpropFilter w.r.t. W', (w) => squaredGradientDistance([kernelGradient(x0, w)], [kernelTarget]), w0],
+          ['BackpropInput w.r.t. x', (x) => squaredGradientDistance([inputGradient(x, w0)], [inputTarget]), x0],
+          ['BackpropInput w.r.t. W', (w) => squaredGradientDistance([inputGradient(x0, w)], [inputTarget]), w0],
+        ];
+        for (const [what, f, at] of objectives) {
+          const g = (z: Tensor): Tensor => tf.tidy(() => f(z));
+          expectClose(directionalChecks(g, [at], rng.fork(what), 4, 1e-2), 0.03, `${c.label}: ${what}`);
+        }
       });
     });
   }

@@ -81,6 +81,48 @@ function branchingModel(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
+interface DepthwiseVariant {
+  padding: 'valid' | 'same';
+  strides: number | [number, number];
+  depthMultiplier: number;
+  useBias: boolean;
+}
+
+/** Every combination of valid/same, stride 1/2, multiplier 1/2, with/without bias (plus unequal strides). */
+function depthwiseVariants(): DepthwiseVariant[] {
+  const out: DepthwiseVariant[] = [];
+  for (const padding of ['valid', 'same'] as const)
+    for (const strides of [1, 2])
+      for (const depthMultiplier of [1, 2]) for (const useBias of [true, false]) out.push({ padding, strides, depthMultiplier, useBias });
+  out.push({ padding: 'same', strides: [2, 1], depthMultiplier: 2, useBias: true });
+  return out;
+}
+
+/**
+ * Sequential DepthwiseConv2D → Flatten → Dense on 7×6×3 images; a Conv2D after it on every second
+ * variant. All weights random (tfjs initialises biases to zero, which would hide a misplaced bias).
+ */
+function depthwiseModel(v: DepthwiseVariant, index: number): tf.LayersModel {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.depthwiseConv2d({ inputShape: [7, 6, 3], kernelSize: [3, 2], ...v, activation: index % 2 ? 'relu' : 'tanh' }),
+      ...(index % 2 ? [tf.layers.conv2d({ filters: 2, kernelSize: 1 })] : []),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3, activation: 'softmax' }),
+    ],
+  });
+  model.setWeights(model.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', 100 * index + i)));
+  return model;
+}
+
+function depthwiseCases(): { label: string; build: () => tf.LayersModel; softmax: boolean }[] {
+  return depthwiseVariants().map((v, i) => ({
+    label: `DepthwiseConv2D ${v.padding}, strides ${JSON.stringify(v.strides)}, depthMultiplier ${v.depthMultiplier}, ${v.useBias ? 'bias' : 'no bias'}`,
+    build: () => depthwiseModel(v, i),
+    softmax: true,
+  }));
+}
+
 describe('tfjs LayersModel import (model.json + weight shards)', function () {
   this.timeout(60000);
   let dir = '';
@@ -104,6 +146,7 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
       build: branchingModel,
       softmax: true,
     },
+    ...depthwiseCases(),
   ]) {
     it(c.label, async () => {
       const keras = c.build();
@@ -127,11 +170,34 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
 
   it('refuses an unsupported layer with one error naming the layer, its class and what is supported', async () => {
     const keras = tf.sequential({
-      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 3 })],
+      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.layerNormalization(), tf.layers.dense({ units: 3 })],
     });
     const file = await saveToFolder(keras, dir);
     expect(() => importTfjsLayersModel(file)).to.throw(
-      /model\.json layer "batch_normalization_BatchNormalization\d+" \(#1, BatchNormalization\): layer class BatchNormalization is not supported; supported: InputLayer, Dense, Conv2D/,
+      /model\.json layer "layer_normalization_LayerNormalization\d+" \(#1, LayerNormalization\): layer class LayerNormalization is not supported; supported: InputLayer, Dense, Conv2D/,
+    );
+  });
+
+  it('refuses a DepthwiseConv2D option it cannot reproduce, naming the layer and the option', async () => {
+    const file = await saveToFolder(depthwiseModel({ padding: 'same', strides: 1, depthMultiplier: 2, useBias: true }, 0), dir);
+    const original = fs.readFileSync(file, 'utf8');
+    const withConfig = (change: Record<string, unknown>): void => {
+      const json = JSON.parse(original) as { modelTopology: { config: { layers: { config: Record<string, unknown> }[] } } };
+      Object.assign(json.modelTopology.config.layers[0].config, change);
+      fs.writeFileSync(file, JSON.stringify(json));
+    };
+    const layer = /model\.json layer "depthwise_conv2d_DepthwiseConv2D\d+" \(#0, DepthwiseConv2D\)/.source;
+    withConfig({ dilation_rate: [2, 2] });
+    expect(() => importTfjsLayersModel(file)).to.throw(new RegExp(`${layer}: dilation_rate \\[2,2\\] is not supported \\(1 only\\)`));
+    withConfig({ data_format: 'channels_first' });
+    expect(() => importTfjsLayersModel(file)).to.throw(new RegExp(`${layer}: data_format "channels_first" is not supported`));
+    withConfig({ padding: 'causal' });
+    expect(() => importTfjsLayersModel(file)).to.throw(
+      /layer "depthwise_conv2d_DepthwiseConv2D\d+" \(#0, op depthwiseConv2d\): config: .*padding/,
+    );
+    withConfig({ depth_multiplier: 0 });
+    expect(() => importTfjsLayersModel(file)).to.throw(
+      /layer "depthwise_conv2d_DepthwiseConv2D\d+" \(#0, op depthwiseConv2d\): config: .*depthMultiplier/,
     );
   });
 

@@ -10,7 +10,7 @@ import { validatePublicScenario } from '../../shared/scenario/public';
 import type { Dataset } from '../../shared/data/types';
 import { Rng } from '../../shared/random';
 import { modelFromWelcome } from '../model';
-import { computeUpdate } from '../train';
+import { computeUpdate, dropoutSeed } from '../train';
 import { chainMods, defenseMods, finiteGuard, type Next } from '../mods';
 import type { Model } from '../../shared/models';
 
@@ -83,7 +83,9 @@ function onRoundStart(c: Connection, msg: RoundStart): void {
   if (!j) throw new WireError('bad-message', 'round.start before welcome');
   // One example: every batch of every local step is that example.
   const batches = Array.from({ length: msg.algorithm === 'fedsgd' ? 1 : msg.localSteps }, () => [0]);
-  const values = computeUpdate(j.model, msg.params, j.shard, batches, msg.algorithm, msg.learningRate);
+  const values = computeUpdate(j.model, msg.params, j.shard, batches, msg.algorithm, msg.learningRate, {
+    dropoutSeed: dropoutSeed(j.seed, j.welcome.clientIndex, msg.round),
+  });
   const rng = new Rng(j.seed).fork(`defenses/client-${j.welcome.clientIndex}/round-${msg.round}`);
   const kind = msg.algorithm === 'fedsgd' ? 'gradient' : 'weight-delta';
   j.send({ round: msg.round, kind, numExamples: 1, values }, { rng, specs: j.model.specs, report: {} });

@@ -1,6 +1,6 @@
 /** Test accuracy and mean softCrossEntropy of the global model on the server's held-out examples. */
 import { tf, type Tensor4D } from '../../shared/tensor/tf';
-import { oneHot, softCrossEntropy, unflattenParams, type Model } from '../../shared/models';
+import { INFERENCE_FORWARD, oneHot, softCrossEntropy, unflattenParams, type Model } from '../../shared/models';
 import type { Dataset } from '../../shared/data/types';
 import { exampleSize } from '../../shared/data/types';
 
@@ -20,7 +20,7 @@ export function evaluate(model: Model, params: Float32Array, test: Dataset, limi
       const labels = test.labels.subarray(start, start + m);
       const [lossT, predT] = tf.tidy(() => {
         const x = tf.tensor4d(test.images.subarray(start * size, (start + m) * size), [m, h, w, c]) as Tensor4D;
-        const logits = model.apply(ps, x);
+        const logits = model.apply(ps, x, INFERENCE_FORWARD);
         return [softCrossEntropy(logits, oneHot(labels, test.numClasses)), tf.argMax(logits, 1)];
       });
       const loss = lossT.dataSync()[0];

@@ -60,7 +60,7 @@ export function withImprintBlock(model: Model, block: ImprintBlock): Model {
     logitDense: inner.logitDense,
     logitLayer: inner.logitLayer,
     firstDenseLayer: inner.firstDenseLayer,
-    apply: (params, images) => inner.apply(params, images),
+    apply: (params, images, mode) => inner.apply(params, images, mode),
     initParams(rng: Rng): Float32Array {
       const blockParams = imprintBlockParams(block);
       const rest = model.initParams(rng);

@@ -5,6 +5,7 @@
  */
 import type { AttackSecrets, ObservedUpdate, ServerPayload } from '../../shared/contract';
 import { Rng } from '../../shared/random';
+import { stateParamsOf } from '../../shared/models';
 import type { AttackInput } from './attacks/types';
 
 export interface AttackInputOptions<Settings> {
@@ -25,7 +26,7 @@ export function attackInput<Settings>(
     throw new Error(`attack input: the update has ${observed.update.length} values but the round's parameters ${payload.params.length}`);
   }
   return {
-    observed,
+    observed: withoutState(observed, payload),
     payload,
     settings: options.settings,
     seed: options.seed,
@@ -39,4 +40,23 @@ export function attackInput<Settings>(
  */
 export function attackSeed(scenarioSeed: number, round: number, target: string, view: string): number {
   return new Rng(scenarioSeed).fork(`attack/${round}/${target}/${view}`).nextUint32();
+}
+
+/**
+ * Batch norm's moving statistics travel in the update as state, not gradient (client/train.ts); a
+ * gradient-matching objective would chase them, so attacks see them as zero. (They do reveal the
+ * batch's per-channel mean and variance: the batchnorm-statistics capability, not used yet.)
+ */
+function withoutState(observed: ObservedUpdate, payload: ServerPayload): ObservedUpdate {
+  const state = stateParamsOf(payload.model);
+  if (state.length === 0) return observed;
+  const update = observed.update.slice();
+  let offset = 0;
+  const isState = new Set(state);
+  payload.model.params.forEach((p, i) => {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    if (isState.has(i)) update.fill(0, offset, offset + size);
+    offset += size;
+  });
+  return { ...observed, update };
 }

@@ -6,6 +6,7 @@
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../shared/tensor/tf';
 import { softCrossEntropy } from '../../shared/models/loss';
 import type { Model } from '../../shared/models/types';
+import { parameterGrads } from '../../shared/models/gradients';
 import { softCrossEntropyFused, squaredDistance } from '../../shared/tensor/fast-kernels/fused';
 
 /**
@@ -15,8 +16,7 @@ import { softCrossEntropyFused, squaredDistance } from '../../shared/tensor/fast
  */
 export function parameterGradients(model: Model, params: readonly Tensor[], images: Tensor4D, targets: Tensor2D): Tensor[] {
   const loss = (logits: Tensor2D): Tensor => softCrossEntropyFused(logits, targets) ?? softCrossEntropy(logits, targets);
-  const lossOfParams = (...ps: Tensor[]) => loss(model.apply(ps, images));
-  return tf.grads(lossOfParams)(params as Tensor[]);
+  return parameterGrads(model, (ps) => loss(model.apply(ps, images)), params);
 }
 
 /**

@@ -9,7 +9,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { tf, type Tensor, type Tensor4D } from '../../shared/tensor/tf';
-import { unflattenParams, type Model } from '../../shared/models';
+import { INFERENCE_FORWARD, unflattenParams, type Model } from '../../shared/models';
 import { KeyRing } from './keys';
 import { maskScores } from './masking';
 import { QueryMonitor, type MonitorFlag } from './monitor';
@@ -150,7 +150,7 @@ function predict(ctx: RouteContext, id: string, parsed: { batch: number; values:
   const { model, config, params, monitor } = ctx;
   const probs = tf.tidy(() => {
     const images = tf.tensor4d(parsed.values, [parsed.batch, ...model.inputShape]) as Tensor4D;
-    return tf.softmax(model.apply(params, images));
+    return tf.softmax(model.apply(params, images, INFERENCE_FORWARD));
   });
   const scores = probs.dataSync() as Float32Array;
   probs.dispose();

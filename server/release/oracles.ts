@@ -10,7 +10,7 @@
  * All inputs of one estimate travel in one request (split if the server's maxBatch is smaller).
  */
 import { tf, type Tensor, type Tensor4D } from '../../shared/tensor/tf';
-import { unflattenParams, type Model } from '../../shared/models';
+import { INFERENCE_FORWARD, unflattenParams, type Model } from '../../shared/models';
 import { Rng } from '../../shared/random';
 import { observedConfidence, type PredictClient } from './client';
 import type { ConfidenceOracle, OracleAnswer } from './mi-face';
@@ -34,7 +34,7 @@ export class WhiteBoxOracle implements ConfidenceOracle {
         tf.sub(
           1,
           tf
-            .softmax(this.model.apply(this.params, img as Tensor4D))
+            .softmax(this.model.apply(this.params, img as Tensor4D, INFERENCE_FORWARD))
             .gather([label], 1)
             .sum(),
         ) as tf.Scalar;

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { tf, type Tensor4D } from '../../shared/tensor/tf';
-import { unflattenParams, type Model } from '../../shared/models';
+import { INFERENCE_FORWARD, unflattenParams, type Model } from '../../shared/models';
 import type { Dataset } from '../../shared/data';
 import { miFace, type ConfidenceOracle, type InversionResult } from './mi-face';
 import { BlackBoxOracle, WhiteBoxOracle } from './oracles';
@@ -42,7 +42,9 @@ export function trueConfidences(target: ReleasedTarget, inversions: readonly Inv
   const size = model.inputShape[0] * model.inputShape[1] * model.inputShape[2];
   const flat = new Float32Array(inversions.length * size);
   inversions.forEach((r, i) => flat.set(r.image, i * size));
-  const probs = tf.tidy(() => tf.softmax(model.apply(params, tf.tensor4d(flat, [inversions.length, ...model.inputShape]) as Tensor4D)));
+  const probs = tf.tidy(() =>
+    tf.softmax(model.apply(params, tf.tensor4d(flat, [inversions.length, ...model.inputShape]) as Tensor4D, INFERENCE_FORWARD)),
+  );
   const values = probs.dataSync();
   probs.dispose();
   params.forEach((t) => t.dispose());

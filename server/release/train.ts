@@ -4,7 +4,7 @@
  * (A federation's released model comes from `fedleak run`; this is not a federation.)
  */
 import { tf, type Tensor, type Tensor4D } from '../../shared/tensor/tf';
-import { flattenParams, oneHot, softCrossEntropy, unflattenParams, type Model } from '../../shared/models';
+import { flattenParams, oneHot, softCrossEntropy, INFERENCE_FORWARD, unflattenParams, type Model } from '../../shared/models';
 import { exampleSize, type Dataset } from '../../shared/data';
 import { Rng } from '../../shared/random';
 
@@ -62,7 +62,7 @@ export function predictLabels(model: Model, params: Float32Array | readonly Tens
     const size = images.length / count;
     const labels = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(start * size, (start + m) * size), [m, ...model.inputShape]) as Tensor4D;
-      return tf.argMax(model.apply(tensors, x), 1);
+      return tf.argMax(model.apply(tensors, x, INFERENCE_FORWARD), 1);
     });
     out.set(labels.dataSync() as Int32Array, start);
     labels.dispose();

@@ -21,3 +21,15 @@ export function definitionFor(config: ModelConfig, inputShape: ImageShape, numCl
 export function modelFromDefinition(def: ModelDefinition): Model {
   return interpret(parseModelDefinition(def, `model "${def.name}"`));
 }
+
+const stateCache = new WeakMap<ModelDefinition, readonly number[]>();
+
+/** Indices into `def.params` of state that is not trained by gradient (batch norm's moving statistics). */
+export function stateParamsOf(def: ModelDefinition): readonly number[] {
+  let state = stateCache.get(def);
+  if (!state) {
+    state = interpret(def).stateParams;
+    stateCache.set(def, state);
+  }
+  return state;
+}

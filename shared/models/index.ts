@@ -9,7 +9,16 @@ export function buildModel(config: ModelConfig, inputShape: ImageShape, numClass
 }
 
 export * from './types';
-export { definitionFor, modelFromDefinition, ModelDefinitionError, parseModelDefinition, MODEL_DEFINITION_FORMAT } from './definition';
+export { TRAINING_FORWARD, INFERENCE_FORWARD } from './graph/forward-mode';
+export type { ForwardMode, BatchStatistics } from './graph/forward-mode';
+export {
+  definitionFor,
+  modelFromDefinition,
+  stateParamsOf,
+  ModelDefinitionError,
+  parseModelDefinition,
+  MODEL_DEFINITION_FORMAT,
+} from './definition';
 export type { ModelDefinition, LayerNode } from './definition';
 export { initialParamsFor, modelConfigProblems } from './builtins';
 export { flattenParams, unflattenParams, splitFlat } from './params';

@@ -20,18 +20,34 @@ export function fanIn(spec: ParamSpec, kernelSpec: ParamSpec): number {
   return s.length === 4 ? s[0] * s[1] * s[2] : s[0];
 }
 
-/** Fills a flat vector; biases use the fan-in of the kernel that precedes them in `specs`. */
-export function initFlat(specs: readonly ParamSpec[], scheme: InitScheme, rng: Rng): Float32Array {
+/** What an op says of one parameter's initialisation: a constant value, or a kernel's own fan-in. */
+export interface ParamInitTrait {
+  fill?: number;
+  fanIn?: number;
+}
+
+/**
+ * Fills a flat vector; biases use the fan-in of the kernel that precedes them in `specs`. A parameter
+ * with a constant `fill` (batch norm's gamma, beta, moving statistics) takes it and draws nothing; a
+ * kernel with its own `fanIn` (depthwise) uses it, and so does the bias after it.
+ */
+export function initFlat(specs: readonly ParamSpec[], scheme: InitScheme, rng: Rng, traits: readonly ParamInitTrait[] = []): Float32Array {
   const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const out = new Float32Array(total);
   let offset = 0;
-  let lastKernel: ParamSpec | null = null;
-  for (const spec of specs) {
+  let lastFanIn: number | null = null;
+  specs.forEach((spec, i) => {
     const size = spec.shape.reduce((a, b) => a * b, 1);
-    if (spec.shape.length > 1) lastKernel = spec;
-    const bound = scheme.kind === 'uniform' ? scheme.range : 1 / Math.sqrt(fanIn(spec, lastKernel ?? spec));
+    const trait = traits[i] ?? {};
+    if (trait.fill !== undefined) {
+      out.fill(trait.fill, offset, offset + size);
+      offset += size;
+      return;
+    }
+    if (spec.shape.length > 1) lastFanIn = trait.fanIn ?? fanIn(spec, spec);
+    const bound = scheme.kind === 'uniform' ? scheme.range : 1 / Math.sqrt(lastFanIn ?? fanIn(spec, spec));
     rng.fillUniform(out.subarray(offset, offset + size), -bound, bound);
     offset += size;
-  }
+  });
   return out;
 }

@@ -4,10 +4,12 @@
  * these entries (shared/models/schema.ts).
  */
 import { convnetModel } from './convnet';
+import { convnetIgModel } from './convnet-ig';
+import { resnetModel } from './resnet';
 import { lenetZhuModel } from './lenet-zhu';
 import { mlpModel } from './mlp';
 import { tfjsLayersModel } from './tfjs-layers';
 
-export const MODEL_ENTRIES = [lenetZhuModel, mlpModel, convnetModel, tfjsLayersModel] as const;
+export const MODEL_ENTRIES = [lenetZhuModel, mlpModel, convnetModel, resnetModel, convnetIgModel, tfjsLayersModel] as const;
 
 export type BuiltinModelName = (typeof MODEL_ENTRIES)[number]['name'];

@@ -1,6 +1,7 @@
 import type { Tensor, Tensor2D, Tensor4D } from '../tensor/tf';
 import type { Rng } from '../random';
 import type { ModelDefinition } from './graph/validate';
+import type { ForwardMode } from './graph/forward-mode';
 
 /** Input images are NHWC in [0, 1]: [height, width, channels]. */
 export type ImageShape = [number, number, number];
@@ -34,8 +35,13 @@ export interface Model {
   readonly specs: readonly ParamSpec[];
   /** The definition this model was built from (what travels in `welcome`). */
   readonly definition: ModelDefinition;
-  /** Logits [batch, numClasses] for images [batch, h, w, c]. */
-  apply(params: readonly Tensor[], images: Tensor4D): Tensor2D;
+  /** Indices into `specs` of state that is not trained by gradient (batch norm's moving statistics), ascending. */
+  readonly stateParams: readonly number[];
+  /**
+   * Logits [batch, numClasses] for images [batch, h, w, c]. `mode` (default TRAINING_FORWARD: batch
+   * norm on batch statistics, no dropout) matters only for models with batch norm or dropout.
+   */
+  apply(params: readonly Tensor[], images: Tensor4D, mode?: ForwardMode): Tensor2D;
   /** Fresh parameters as one flat vector, deterministic for a given rng. */
   initParams(rng: Rng): Float32Array;
   /** The dense layer (with bias, linear) that produces the logits, or null when the last layer is not one. */

@@ -1,9 +1,10 @@
 /**
  * Gradients that tfjs-core does not register but double backprop (DLG and successors) needs.
  *
- * The first backward pass of a conv net emits Conv2DBackpropFilter (∂L/∂W) and, with average
- * pooling, AvgPoolGrad. Differentiating the gradient-matching objective again goes through those
- * kernels, so each needs its own gradient. Both kernels are linear in each input, which makes
+ * The first backward pass of a conv net emits Conv2DBackpropFilter (∂L/∂W), with depthwise
+ * convolutions DepthwiseConv2dNativeBackpropFilter and -Input, and with average pooling
+ * AvgPoolGrad. Differentiating the gradient-matching objective again goes through those kernels,
+ * so each needs its own gradient. These kernels are linear in each input, which makes
  * their gradients plain (transposed) convolutions and poolings of the upstream gradient.
  *
  * tfjs-core's gradients that use the kernel's saved *output* (Sigmoid, Tanh, Exp, LogSoftmax,
@@ -61,6 +62,72 @@ const conv2DBackpropFilterGrad: tf.GradConfig = {
     return {
       x: () => tf.conv2dTranspose(dy, g, xShape, strides, pad, dimRoundingMode),
       dy: () => tf.conv2d(x, g, strides, pad, 'NHWC', 1, dimRoundingMode),
+    };
+  },
+};
+
+type DepthwiseFilterAttrs = tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+type DepthwiseInputAttrs = tf.DepthwiseConv2dNativeBackpropInputAttrs;
+
+function depthwiseBackpropInput(xShape: Tensor4D['shape'], dy: Tensor4D, filter: Tensor4D, a: DepthwiseFilterAttrs): Tensor4D {
+  const attrs: DepthwiseInputAttrs = {
+    strides: a.strides,
+    pad: a.pad,
+    dilations: a.dilations,
+    dimRoundingMode: a.dimRoundingMode,
+    inputShape: xShape,
+  };
+  return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as Tensor4D;
+}
+
+function depthwiseBackpropFilter(x: Tensor4D, dy: Tensor4D, filterShape: Tensor4D['shape'], a: DepthwiseInputAttrs): Tensor4D {
+  const attrs: DepthwiseFilterAttrs = {
+    strides: a.strides,
+    pad: a.pad,
+    dilations: a.dilations,
+    dimRoundingMode: a.dimRoundingMode,
+    filterShape,
+  };
+  return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as Tensor4D;
+}
+
+function depthwiseForward(x: Tensor4D, filter: Tensor4D, a: DepthwiseFilterAttrs | DepthwiseInputAttrs): Tensor4D {
+  return tf.depthwiseConv2d(x, filter, a.strides, a.pad, 'NHWC', a.dilations, a.dimRoundingMode);
+}
+
+/**
+ * The two kernels of the depthwise convolution's first backward pass. With
+ * y = depthwiseConv2d(x, W), both are bilinear and ⟨G, dW⟩ = ⟨depthwiseConv2d(x, G), dy⟩ for the
+ * filter gradient dW = BackpropFilter(x, dy), ⟨G, dx⟩ = ⟨depthwiseConv2d(G, W), dy⟩ for the input
+ * gradient dx = BackpropInput(dy, W). So against an upstream G:
+ *   BackpropFilter: ∂/∂x = BackpropInput(dy, G), ∂/∂dy = depthwiseConv2d(x, G);
+ *   BackpropInput:  ∂/∂dy = depthwiseConv2d(G, W), ∂/∂W = BackpropFilter(G, dy).
+ * Same strides, padding and dilations as the forward convolution throughout.
+ */
+const depthwiseBackpropFilterGrad: tf.GradConfig = {
+  kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+  inputsToSave: ['x', 'dy'],
+  gradFunc: (upstream: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+    const g = upstream as Tensor4D;
+    const [x, dy] = saved as [Tensor4D, Tensor4D];
+    const a = attrs as unknown as DepthwiseFilterAttrs;
+    return {
+      x: () => depthwiseBackpropInput(x.shape, dy, g, a),
+      dy: () => depthwiseForward(x, g, a),
+    };
+  },
+};
+
+const depthwiseBackpropInputGrad: tf.GradConfig = {
+  kernelName: 'DepthwiseConv2dNativeBackpropInput',
+  inputsToSave: ['dy', 'filter'],
+  gradFunc: (upstream: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+    const g = upstream as Tensor4D;
+    const [dy, filter] = saved as [Tensor4D, Tensor4D];
+    const a = attrs as unknown as DepthwiseInputAttrs;
+    return {
+      dy: () => depthwiseForward(g, filter, a),
+      filter: () => depthwiseBackpropFilter(g, dy, filter.shape, a),
     };
   },
 };
@@ -254,6 +321,8 @@ export function registerSecondOrderGradients(): void {
   if (process.env.FEDLEAK_CLONE_SAVED_TENSORS !== '1') installSavedTensorAliases();
   tf.registerGradient(conv2DBackpropFilterGrad);
   tf.registerGradient(avgPoolGradGrad);
+  tf.registerGradient(depthwiseBackpropFilterGrad);
+  tf.registerGradient(depthwiseBackpropInputGrad);
   tf.registerGradient(maxPoolGradGrad);
   for (const config of recomputingGrads) tf.registerGradient(config);
   for (const config of zeroGrads) tf.registerGradient(config);

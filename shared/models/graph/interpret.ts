@@ -4,9 +4,10 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../tensor/tf';
 import type { Rng } from '../../random';
-import { initFlat, type InitScheme } from '../init';
+import { initFlat, type InitScheme, type ParamInitTrait } from '../init';
 import type { DenseRef, Model } from '../types';
 import { opSpec } from './ops';
+import { TRAINING_FORWARD, type ForwardMode } from './forward-mode';
 import { ModelDefinitionError, resolveLayers, type ModelDefinition, type ResolvedLayer } from './validate';
 
 type LayerRef = DenseRef;
@@ -31,21 +32,38 @@ export function firstDenseOf(layers: readonly ResolvedLayer[]): LayerRef | null 
   return { kernel: layers[first].params[0], bias: layers[first].params[1] };
 }
 
-function forward(layers: readonly ResolvedLayer[], params: readonly Tensor[], images: Tensor4D): Tensor2D {
-  return tf.tidy(() => {
+function forward(layers: readonly ResolvedLayer[], params: readonly Tensor[], images: Tensor4D, mode: ForwardMode): Tensor2D {
+  const run = () => {
     const outputs: Tensor[] = [];
-    for (const layer of layers) {
+    layers.forEach((layer, layerIndex) => {
       const inputs = layer.inputs.map((i) => (i < 0 ? images : outputs[i]));
+      const context = { mode, layerIndex, paramIndices: layer.params };
       outputs.push(
         opSpec(layer.op).apply(
           layer.config,
           inputs,
           layer.params.map((p) => params[p]),
+          context,
         ),
       );
-    }
+    });
     return outputs[outputs.length - 1] as Tensor2D;
-  });
+  };
+  return tf.tidy(run);
+}
+
+/** Per parameter: its constant initial value when the op fixes one, and whether it is state rather than trained. */
+function roleTraits(layers: readonly ResolvedLayer[], count: number): { init: ParamInitTrait[]; state: number[] } {
+  const init = Array.from({ length: count }, (): ParamInitTrait => ({}));
+  const state: number[] = [];
+  for (const layer of layers) {
+    const roles = opSpec(layer.op).params(layer.config, layer.inputShapes);
+    roles.forEach((role, k) => {
+      init[layer.params[k]] = { fill: role.fill, fanIn: role.fanIn };
+      if (role.state) state.push(layer.params[k]);
+    });
+  }
+  return { init, state: state.sort((a, b) => a - b) };
 }
 
 /** Builds the model a (schema-valid) definition describes; throws ModelDefinitionError naming the faulty layer. */
@@ -54,14 +72,16 @@ export function interpret(def: ModelDefinition): Model {
   const specs = def.params.map((p) => ({ name: p.name, shape: [...p.shape] }));
   const scheme: InitScheme = def.init ?? { kind: 'fan-in' };
   const logitDense = logitDenseOf(layers);
+  const traits = roleTraits(layers, specs.length);
   return {
     name: def.name,
     inputShape: [...def.inputShape],
     numClasses: def.numClasses,
     specs,
     definition: def,
-    apply: (params, images) => forward(layers, params, images),
-    initParams: (rng: Rng) => initFlat(specs, scheme, rng),
+    stateParams: traits.state,
+    apply: (params, images, mode = TRAINING_FORWARD) => forward(layers, params, images, mode),
+    initParams: (rng: Rng) => initFlat(specs, scheme, rng, traits.init),
     logitDense,
     get logitLayer(): LayerRef {
       if (!logitDense)

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../tensor/tf';
+import { Rng } from '../../random';
 import { activationNameSchema, applyActivation } from './activations';
+import type { OpContext } from './forward-mode';
 
 export type Shape = number[];
 
@@ -14,6 +16,12 @@ export type Shape = number[];
 export interface ParamRole {
   role: string;
   shape: number[];
+  /** A constant initial value (batch norm's gamma 1, beta 0, …) instead of the model's init scheme. */
+  fill?: number;
+  /** The fan-in of a kernel when it is not kh·kw·inC (a depthwise kernel: kh·kw, as PyTorch counts a grouped conv). */
+  fanIn?: number;
+  /** Not trained by gradient: state the op keeps (batch norm's moving statistics); it still travels in the parameter vector. */
+  state?: true;
 }
 
 export interface OpSpec<C> {
@@ -25,7 +33,7 @@ export interface OpSpec<C> {
   params(config: C, inputs: readonly Shape[]): ParamRole[];
   /** Throws a plain Error saying what does not fit; the validator names the layer. */
   outputShape(config: C, inputs: readonly Shape[]): Shape;
-  apply(config: C, inputs: readonly Tensor[], params: readonly Tensor[]): Tensor;
+  apply(config: C, inputs: readonly Tensor[], params: readonly Tensor[], context: OpContext): Tensor;
 }
 
 const positiveInt = z.number().int().positive();
@@ -81,6 +89,45 @@ const conv2d: OpSpec<z.infer<typeof conv2dConfig>> = {
   apply(c, [x], [kernel, bias]) {
     const strides: [number, number] | number = c.strides[0] === c.strides[1] ? c.strides[0] : c.strides;
     let y: Tensor = tf.conv2d(x as Tensor4D, kernel as Tensor4D, strides, c.padding);
+    if (bias) y = tf.add(y, bias);
+    return applyActivation(y, c.activation);
+  },
+};
+
+const depthwiseConv2dConfig = z.strictObject({
+  kernelSize: pair,
+  strides: pair.default([1, 1]),
+  /** As conv2d: 'valid', 'same', or a symmetric count of zero rows/columns on each side. */
+  padding: z.union([z.enum(['valid', 'same']), z.number().int().nonnegative()]).default('valid'),
+  /** Output channels per input channel. */
+  depthMultiplier: positiveInt.default(1),
+  useBias: z.boolean().default(true),
+  activation: activationField,
+});
+
+/**
+ * One kh×kw filter per input channel and multiplier (no mixing across channels); output channel
+ * c·depthMultiplier + m. Parameters in tfjs `getWeights()` order: depthwise kernel, then bias.
+ */
+const depthwiseConv2d: OpSpec<z.infer<typeof depthwiseConv2dConfig>> = {
+  tfjsClasses: ['DepthwiseConv2D'],
+  config: depthwiseConv2dConfig,
+  inputs: { exact: 1 },
+  params: (c, [x]) => [
+    {
+      role: 'depthwiseKernel',
+      shape: [c.kernelSize[0], c.kernelSize[1], x[2], c.depthMultiplier],
+      fanIn: c.kernelSize[0] * c.kernelSize[1],
+    },
+    ...(c.useBias ? [{ role: 'bias', shape: [x[2] * c.depthMultiplier] }] : []),
+  ],
+  outputShape(c, [x]) {
+    expectRank(x, 3, 'an image [height, width, channels]');
+    return windowedShape(x, c.kernelSize, c.strides, c.padding, x[2] * c.depthMultiplier);
+  },
+  apply(c, [x], [kernel, bias]) {
+    // Unequal strides are fine: tfjs only forbids strides > 1 together with dilation > 1.
+    let y: Tensor = tf.depthwiseConv2d(x as Tensor4D, kernel as Tensor4D, c.strides, c.padding);
     if (bias) y = tf.add(y, bias);
     return applyActivation(y, c.activation);
   },
@@ -240,6 +287,82 @@ const concatenate: OpSpec<z.infer<typeof concatenateConfig>> = {
   apply: (_c, xs) => tf.concat([...xs], -1),
 };
 
+const batchNormConfig = z.strictObject({
+  /** Keras convention: the fraction of the moving statistic kept per training step (PyTorch's momentum 0.1 is 0.9 here). */
+  momentum: z.number().min(0).max(1).default(0.99),
+  epsilon: z.number().positive().default(1e-3),
+  /** Learn a shift beta / a scale gamma (Keras `center` / `scale`). */
+  center: z.boolean().default(true),
+  scale: z.boolean().default(true),
+});
+type BatchNormConfig = z.infer<typeof batchNormConfig>;
+
+/** The last axis (channels), as Keras BatchNormalization with axis −1 and PyTorch BatchNorm2d on NHWC. */
+const batchNorm: OpSpec<BatchNormConfig> = {
+  tfjsClasses: ['BatchNormalization'],
+  config: batchNormConfig,
+  inputs: { exact: 1 },
+  params(c, [x]) {
+    const channels = [x[x.length - 1]];
+    return [
+      ...(c.scale ? [{ role: 'gamma', shape: channels, fill: 1 }] : []),
+      ...(c.center ? [{ role: 'beta', shape: channels, fill: 0 }] : []),
+      { role: 'movingMean', shape: channels, fill: 0, state: true as const },
+      { role: 'movingVariance', shape: channels, fill: 1, state: true as const },
+    ];
+  },
+  outputShape: (_c, [x]) => x,
+  apply(c, [x], params, context) {
+    const gamma = c.scale ? params[0] : null;
+    const beta = c.center ? params[c.scale ? 1 : 0] : null;
+    const [movingMean, movingVariance] = params.slice(params.length - 2);
+    let mean = movingMean;
+    let variance = movingVariance;
+    if (context.mode.batchNorm === 'batch') {
+      const axes = x.shape.slice(0, -1).map((_d, i) => i);
+      mean = tf.mean(x, axes);
+      variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+      const ids = context.paramIndices;
+      context.mode.onBatchStatistics?.({
+        movingMean: ids[ids.length - 2],
+        movingVariance: ids[ids.length - 1],
+        mean,
+        variance,
+        count: x.size / x.shape[x.shape.length - 1],
+        momentum: c.momentum,
+      });
+    }
+    // sqrt and div rather than rsqrt: their gradients stay differentiable (double backprop).
+    let y: Tensor = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, c.epsilon)));
+    if (gamma) y = tf.mul(y, gamma);
+    if (beta) y = tf.add(y, beta);
+    return y;
+  },
+};
+
+const dropoutConfig = z.strictObject({ rate: z.number().min(0).lt(1) });
+
+/**
+ * Inverted dropout: kept values are scaled by 1/(1 − rate). The mask comes from fedleak's generator
+ * (seed, layer), so any implementation can reproduce it (docs/protocol.md); without a seed it is the identity.
+ */
+const dropout: OpSpec<z.infer<typeof dropoutConfig>> = {
+  tfjsClasses: ['Dropout'],
+  config: dropoutConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape: (_c, [x]) => x,
+  apply(c, [x], _params, context) {
+    const seed = context.mode.dropoutSeed;
+    if (seed === undefined || c.rate === 0) return x;
+    const draws = new Float32Array(x.size);
+    new Rng(seed).fork(`dropout/layer-${context.layerIndex}`).fillUniform(draws, 0, 1);
+    const scale = 1 / (1 - c.rate);
+    const mask = draws.map((u) => (u >= c.rate ? scale : 0));
+    return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
+  },
+};
+
 /** op name → spec. The names are the `op` values of a definition's layers. */
 export const OPS = {
   conv2d,
@@ -253,6 +376,9 @@ export const OPS = {
   reshape,
   add,
   concatenate,
+  batchNorm,
+  dropout,
+  depthwiseConv2d,
 } as const;
 
 export type OpName = keyof typeof OPS;

@@ -44,6 +44,7 @@ const SUPPORTED = [
   'InputLayer',
   'Dense',
   'Conv2D',
+  'DepthwiseConv2D',
   'Flatten',
   'Activation',
   'ReLU',
@@ -54,6 +55,8 @@ const SUPPORTED = [
   'Reshape',
   'Add',
   'Concatenate',
+  'BatchNormalization',
+  'Dropout',
 ];
 
 class ImportError extends ModelDefinitionError {}
@@ -106,6 +109,27 @@ function requireChannelsLast(c: Record<string, unknown>, where: string): void {
     fail(where, `data_format "${String(c.data_format)}" is not supported (channels_last only)`);
 }
 
+/** Dilation 1 only (as for Conv2D): fedleak's ops have no dilated convolutions. */
+function requireNoDilation(c: Record<string, unknown>, where: string): void {
+  const dilation = pairOf(c.dilation_rate ?? 1, where, 'dilation_rate');
+  if (dilation[0] !== 1 || dilation[1] !== 1) fail(where, `dilation_rate [${dilation}] is not supported (1 only)`);
+}
+
+/** DepthwiseConv2D → depthwiseConv2d; its weights are "<layer>/depthwise_kernel" then "<layer>/bias". */
+function depthwiseConv2dOf(c: Record<string, unknown>, where: string): { op: string; config: Record<string, unknown>; roles: string[] } {
+  requireChannelsLast(c, where);
+  requireNoDilation(c, where);
+  const config = {
+    kernelSize: pairOf(c.kernel_size, where, 'kernel_size'),
+    strides: pairOf(c.strides ?? 1, where, 'strides'),
+    padding: c.padding ?? 'valid',
+    depthMultiplier: c.depth_multiplier ?? 1,
+    useBias: c.use_bias !== false,
+    activation: activationOf(c.activation, where),
+  };
+  return { op: 'depthwiseConv2d', config, roles: config.useBias ? ['depthwise_kernel', 'bias'] : ['depthwise_kernel'] };
+}
+
 /** One keras layer as a fedleak op + config + parameter roles; null for InputLayer. */
 function convertLayer(l: KerasLayer, where: string): { op: string; config: Record<string, unknown>; roles: string[] } | null {
   const c = l.config;
@@ -120,8 +144,7 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       };
     case 'Conv2D': {
       requireChannelsLast(c, where);
-      const dilation = pairOf(c.dilation_rate ?? 1, where, 'dilation_rate');
-      if (dilation[0] !== 1 || dilation[1] !== 1) fail(where, `dilation_rate [${dilation}] is not supported (1 only)`);
+      requireNoDilation(c, where);
       const config = {
         filters: c.filters,
         kernelSize: pairOf(c.kernel_size, where, 'kernel_size'),
@@ -132,6 +155,8 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       };
       return { op: 'conv2d', config, roles: config.useBias ? ['kernel', 'bias'] : ['kernel'] };
     }
+    case 'DepthwiseConv2D':
+      return depthwiseConv2dOf(c, where);
     case 'Flatten':
       return { op: 'flatten', config: {}, roles: [] };
     case 'Activation':
@@ -165,9 +190,27 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       if (c.axis !== undefined && c.axis !== -1 && c.axis !== 3)
         fail(where, `axis ${String(c.axis)} is not supported (the channel axis, -1, only)`);
       return { op: 'concatenate', config: {}, roles: [] };
+    case 'BatchNormalization':
+      return batchNormOf(c, where);
+    case 'Dropout':
+      if (c.noise_shape !== undefined && c.noise_shape !== null) fail(where, 'Dropout with noise_shape is not supported');
+      return { op: 'dropout', config: { rate: c.rate }, roles: [] };
     default:
       return fail(where, `layer class ${l.class_name} is not supported; supported: ${SUPPORTED.join(', ')}`);
   }
+}
+
+/** BatchNormalization on the channel axis; its weights in tfjs order: gamma, beta, moving_mean, moving_variance. */
+function batchNormOf(c: Record<string, unknown>, where: string): { op: string; config: Record<string, unknown>; roles: string[] } {
+  const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : c.axis;
+  if (axis !== undefined && axis !== -1 && axis !== 3)
+    fail(where, `axis ${JSON.stringify(c.axis)} is not supported (the channel axis, -1, only)`);
+  for (const field of ['beta_constraint', 'gamma_constraint', 'beta_regularizer', 'gamma_regularizer'])
+    if (c[field] !== undefined && c[field] !== null) fail(where, `${field} is not supported`);
+  const center = c.center !== false;
+  const scale = c.scale !== false;
+  const config = { momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3, center, scale };
+  return { op: 'batchNorm', config, roles: [...(scale ? ['gamma'] : []), ...(center ? ['beta'] : []), 'moving_mean', 'moving_variance'] };
 }
 
 /** Names of the layers feeding a functional layer (its first and only call). */
