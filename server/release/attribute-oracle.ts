@@ -4,7 +4,7 @@
  * every input counted by the protocol client).
  */
 import { tf, type Tensor4D } from '../../shared/tensor/tf';
-import { unflattenParams } from '../../shared/models';
+import { INFERENCE_FORWARD, unflattenParams } from '../../shared/models';
 import { PredictClient, type PredictOutput } from './client';
 import { maskScores } from './masking';
 import { parseMasking, type Masking } from './schema';
@@ -30,7 +30,9 @@ export function localProbabilities(target: ReleasedTarget, values: Float32Array,
     for (let start = 0; start < count; start += LOCAL_BATCH) {
       const n = Math.min(LOCAL_BATCH, count - start);
       const slice = values.subarray(start * size, (start + n) * size);
-      const probs = tf.tidy(() => tf.softmax(model.apply(params, tf.tensor4d(slice, [n, ...model.inputShape]) as Tensor4D)));
+      const probs = tf.tidy(() =>
+        tf.softmax(model.apply(params, tf.tensor4d(slice, [n, ...model.inputShape]) as Tensor4D, INFERENCE_FORWARD)),
+      );
       out.set(probs.dataSync(), start * classes);
       probs.dispose();
     }
