@@ -145,8 +145,8 @@ describe('batch norm and dropout', function () {
     const rng = new Rng(9);
     const data = dataset(rng, 6, [8, 8, 3], 4);
     const global = model.initParams(rng.fork('init'));
-    const stem = model.specs.findIndex((s) => s.name === 'stem/bn/movingMean');
-    const stemVar = model.specs.findIndex((s) => s.name === 'stem/bn/movingVariance');
+    const stem = model.specs.findIndex((s) => s.name === 'stem/bn/moving_mean');
+    const stemVar = model.specs.findIndex((s) => s.name === 'stem/bn/moving_variance');
     expect(stem).to.be.above(-1);
     // The stem's batch statistics, computed independently: conv (no bias) of the batch, per channel.
     const ps = unflattenParams(global, model.specs);

@@ -17,16 +17,16 @@ describe('registries', () => {
       const own = entry.schema.parse({ name: entry.name });
       // A model read from a file (tfjs-layers) says what it lacks instead (test/tfjs-import.test.ts runs it).
       if (entry.problems?.(own).length) {
-        expect(() => entry.definition(own, [8, 8, 1], 3)).to.throw(/model\.path/);
+        expect(() => entry.definition(own, [32, 32, 3], 3)).to.throw(/model\.path/);
         continue;
       }
-      const def = entry.definition(own, [8, 8, 1], 3);
+      const def = entry.definition(own, [32, 32, 3], 3);
       expect(modelFromDefinition(def).name).to.equal(entry.name);
       expect(modelSchema.parse({ name: entry.name }).name).to.equal(entry.name);
       // The entry's own schema refuses the fields of the others (the merged scenario section does not).
       if (!('channels' in entry.fields)) expect(() => entry.schema.parse({ name: entry.name, channels: [2] })).to.throw(/channels/);
     }
-    expect(() => modelSchema.parse({ name: 'resnet' })).to.throw(/lenet-zhu.*mlp.*convnet/);
+    expect(() => modelSchema.parse({ name: 'vgg' })).to.throw(/lenet-zhu.*mlp.*convnet/);
   });
 
   it('a field of another model is still accepted in the scenario and ignored, as before', () => {

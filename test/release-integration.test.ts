@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadScenario, validateScenario } from '../server/scenario/load';
 import { runScenario } from '../server/run';
-import { loadReleasedModel } from '../server/release';
+import { loadReleasedModel, type MiFaceAttackRecord } from '../server/release';
 import type { RunResults } from '../server/report/results';
 
 // dist/test → repository root
@@ -77,7 +77,7 @@ describe('release step of fedleak run (real processes, real HTTP)', function () 
     const run = await fedleak(['run', reducedModelInversion(dir), '-o', out]);
     expect(run.code, run.stderr).to.equal(0);
     const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
-    const attacks = results.release?.attacks ?? [];
+    const attacks = (results.release?.attacks ?? []).filter((a): a is MiFaceAttackRecord => a.attack === 'mi-face');
     expect(attacks.map((a) => [a.access, a.masking, a.variant])).to.deep.equal([
       ['white-box', 'full', 'softmax'],
       ['black-box', 'full', 'softmax'],

@@ -14,6 +14,8 @@ import { registerReportCommand } from './report';
 import { registerCompareCommand } from './compare';
 import { registerServeModelCommand } from './serve-model';
 import { registerInvertCommand } from './invert';
+import { registerInspectModelCommand } from './inspect-model';
+import { registerExportModelCommand } from './export-model';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerCompareCommand(program);
   registerServeModelCommand(program);
   registerInvertCommand(program);
+  registerInspectModelCommand(program);
+  registerExportModelCommand(program);
   return program;
 }
 

@@ -7,8 +7,8 @@
  *   v̂ = argmax_v  P_err(y − f(v, x_known)) · p(v)
  *
  * against the baseline that ignores the model: argmax_v p(v). Errors here are Gaussian with the
- * residual standard deviation on the training data. Written for any row predictor, so it serves
- * the tabular models of the own-data loader as well as the linear model of the tests.
+ * residual standard deviation on the training data. The classifiers of the CSV loader plug their own
+ * likelihoods into mapFromLogLikelihoods (attribute-evidence.ts, attribute-run.ts).
  */
 
 export interface AttributeModel {
@@ -39,25 +39,42 @@ function argMax(values: readonly number[]): number {
   return best;
 }
 
-export function mapAttribute(model: AttributeModel, attribute: SensitiveAttribute, known: Float64Array, y: number): AttributeGuess {
-  if (attribute.prior.length !== attribute.values)
-    throw new Error(`attribute inference: prior has ${attribute.prior.length} entries for ${attribute.values} values`);
-  if (!(model.errorStd > 0)) throw new Error(`attribute inference: errorStd must be positive, got ${model.errorStd}`);
-  // Log space: a poor fit makes the Gaussian likelihoods underflow to 0 for every value.
-  const logScores = attribute.prior.map((p, v) => {
-    const row = Float64Array.from(known);
-    attribute.fill(row, v);
-    const r = (y - model.predict(row)) / model.errorStd;
-    return Math.log(p) - 0.5 * r * r;
-  });
+/**
+ * The MAP estimate from the prior and each value's log-likelihood of what the attacker observed:
+ * posterior(v) ∝ p(v) · exp(logLikelihood(v)). Log space, so poor fits do not underflow to 0 for every value.
+ */
+export function mapFromLogLikelihoods(prior: readonly number[], logLikelihoods: readonly number[]): AttributeGuess {
+  if (prior.length !== logLikelihoods.length)
+    throw new Error(`attribute inference: prior has ${prior.length} entries for ${logLikelihoods.length} values`);
+  const logScores = prior.map((p, v) => Math.log(p) + logLikelihoods[v]);
   const top = Math.max(...logScores);
+  // Every value impossible (all priors 0): fall back to the prior's own order.
+  if (!Number.isFinite(top)) return { value: argMax(prior), posterior: prior.map(() => 1 / prior.length) };
   const weights = logScores.map((s) => Math.exp(s - top));
   const total = weights.reduce((a, b) => a + b, 0);
   const posterior = weights.map((w) => w / total);
   return { value: argMax(posterior), posterior };
 }
 
+/** Fredrikson 2014's estimator for a regression model: Gaussian error P_err(y − f(v, x_known)). */
+export function mapAttribute(model: AttributeModel, attribute: SensitiveAttribute, known: Float64Array, y: number): AttributeGuess {
+  if (attribute.prior.length !== attribute.values)
+    throw new Error(`attribute inference: prior has ${attribute.prior.length} entries for ${attribute.values} values`);
+  if (!(model.errorStd > 0)) throw new Error(`attribute inference: errorStd must be positive, got ${model.errorStd}`);
+  const logLikelihoods = attribute.prior.map((_, v) => {
+    const row = Float64Array.from(known);
+    attribute.fill(row, v);
+    const r = (y - model.predict(row)) / model.errorStd;
+    return -0.5 * r * r;
+  });
+  return mapFromLogLikelihoods(attribute.prior, logLikelihoods);
+}
+
 /** The prior-only baseline: the most probable value, whatever the model says. */
 export function baselineAttribute(attribute: SensitiveAttribute): number {
-  return argMax(attribute.prior);
+  return baselineAttributeOf(attribute.prior);
+}
+
+export function baselineAttributeOf(prior: readonly number[]): number {
+  return argMax(prior);
 }

@@ -7,16 +7,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../../shared/data';
+import type { DataConfig } from '../../shared/data/schema';
 import { buildModel, type Model } from '../../shared/models';
 import type { ModelConfig } from '../../shared/models/schema';
 import { startPredictionApi, type PredictionApi } from './api';
 import { generateKey, keyId, loadOrCreateKeys } from './keys';
 import { RELEASE_DIR, saveReleasedModel } from './model-file';
 import { runMiFaceAttack } from './run-attack';
+import { runAttributeInference } from './attribute-run';
 import { trainEvaluator, type Evaluator } from './score';
 import { sendBenignTraffic } from './benign';
 import { PredictClient } from './client';
-import { maskingLabel, type ApiConfig, type ReleaseAttackRecord, type ReleaseConfig, type ReleaseResults } from './schema';
+import {
+  maskingLabel,
+  type ApiConfig,
+  type AttributeInferenceConfig,
+  type MiFaceConfig,
+  type ReleaseAttackRecord,
+  type ReleaseConfig,
+  type ReleaseResults,
+} from './schema';
 
 export * from './schema';
 export { startPredictionApi, type PredictionApi } from './api';
@@ -30,6 +40,8 @@ export interface RunReleaseOptions {
   /** The federation's training data (all clients' shards) and the server's held-out test set. */
   train: Dataset;
   heldOut: Dataset;
+  /** The scenario's data section: attribute inference reads the CSV columns from it (required for that attack). */
+  data?: DataConfig;
   testAccuracy: number;
   seed: number;
   log?: (line: string) => void;
@@ -55,57 +67,88 @@ function evaluatorFor(o: RunReleaseOptions): Evaluator {
   return trained;
 }
 
-/** An API instance of its own for one attacker (or the benign client), with a fresh key: its monitor sees only that key. */
+/** An API instance of its own for one attacker (or the benign client), with fresh keys: its monitor sees only that key. */
 async function privateApi(
   o: RunReleaseOptions,
   model: Model,
   config: ApiConfig,
   monitorLog: string,
+  extraKeys: string[] = [],
 ): Promise<{ api: PredictionApi; key: string }> {
   const key = generateKey();
   const api = await startPredictionApi({
     model,
     params: o.params,
     config,
-    keys: [key],
+    keys: [key, ...extraKeys],
     onFlag: (f) => fs.appendFileSync(monitorLog, `${JSON.stringify(f)}\n`),
   });
   return { api, key };
 }
 
-async function runAttacks(
-  o: RunReleaseOptions,
-  model: Model,
-  evaluator: Evaluator,
-  monitorLog: string,
-  log: (line: string) => void,
-): Promise<ReleaseAttackRecord[]> {
+interface AttackEnv {
+  o: RunReleaseOptions;
+  model: Model;
+  /** Null when no mi-face attack needs one. */
+  evaluator: Evaluator | null;
+  monitorLog: string;
+}
+
+async function miFaceRecord(env: AttackEnv, attack: MiFaceConfig): Promise<ReleaseAttackRecord> {
+  const { o, model, monitorLog } = env;
+  const evaluator = env.evaluator as Evaluator;
+  const target = { model, params: o.params };
+  const base = { config: attack, target, evaluator, train: o.train, outDir: o.runDir, seed: o.seed };
+  if (attack.access === 'white-box') return runMiFaceAttack({ ...base, access: { kind: 'white-box' } });
+  // The attacker's own key on an instance with release.api's limits and monitor (and the attack's masking).
+  const config = { ...o.config.api, masking: attack.masking ?? o.config.api.masking };
+  const { api, key } = await privateApi(o, model, config, monitorLog);
+  try {
+    const access = {
+      kind: 'black-box',
+      url: api.url,
+      key,
+      masking: maskingLabel(config.masking),
+      flag: () => api.monitor.flagOf(keyId(key)),
+    } as const;
+    return await runMiFaceAttack({ ...base, access });
+  } finally {
+    await api.close();
+  }
+}
+
+async function attributeRecord(env: AttackEnv, attack: AttributeInferenceConfig): Promise<ReleaseAttackRecord> {
+  const { o, model, monitorLog } = env;
+  if (!o.data) throw new Error("release: attribute-inference needs the scenario's data section (RunReleaseOptions.data)");
+  const base = { config: attack, target: { model, params: o.params }, data: o.data, train: o.train, heldOut: o.heldOut, seed: o.seed };
+  if (attack.access === 'white-box') return runAttributeInference({ ...base, access: { kind: 'white-box' } });
+  // The targets' own key fetches their real answers; the monitor watches the attacker's key apart.
+  const victimKey = generateKey();
+  const config = { ...o.config.api, masking: attack.masking ?? o.config.api.masking };
+  const { api, key } = await privateApi(o, model, config, monitorLog, [victimKey]);
+  try {
+    const access = { kind: 'black-box', url: api.url, key, victimKey, flag: () => api.monitor.flagOf(keyId(key)) } as const;
+    return await runAttributeInference({ ...base, access });
+  } finally {
+    await api.close();
+  }
+}
+
+function describeRecord(r: ReleaseAttackRecord): string {
+  const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+  if (r.attack === 'mi-face')
+    return `release: mi-face ${r.access} (${r.masking}): class accuracy ${pct(r.classAccuracy)}, ${r.queries} queries`;
+  return (
+    `release: attribute-inference of "${r.sensitive}" ${r.access} (${r.masking}, evidence ${r.evidence}): ` +
+    `${pct(r.attributeAccuracy)} vs prior baseline ${pct(r.baselineAccuracy)} over ${r.records} records, ${r.queries} queries`
+  );
+}
+
+async function runAttacks(env: AttackEnv, log: (line: string) => void): Promise<ReleaseAttackRecord[]> {
   const records: ReleaseAttackRecord[] = [];
-  for (const attack of o.config.attacks) {
-    const target = { model, params: o.params };
-    const base = { config: attack, target, evaluator, train: o.train, outDir: o.runDir, seed: o.seed };
-    let record: ReleaseAttackRecord;
-    if (attack.access === 'white-box') record = await runMiFaceAttack({ ...base, access: { kind: 'white-box' } });
-    else {
-      // The attacker's own key on an instance with release.api's limits and monitor (and the attack's masking).
-      const config = { ...o.config.api, masking: attack.masking ?? o.config.api.masking };
-      const { api, key } = await privateApi(o, model, config, monitorLog);
-      try {
-        const access = {
-          kind: 'black-box',
-          url: api.url,
-          key,
-          masking: maskingLabel(config.masking),
-          flag: () => api.monitor.flagOf(keyId(key)),
-        } as const;
-        record = await runMiFaceAttack({ ...base, access });
-      } finally {
-        await api.close();
-      }
-    }
-    log(
-      `release: mi-face ${record.access} (${record.masking}): class accuracy ${(100 * record.classAccuracy).toFixed(0)} %, ${record.queries} queries`,
-    );
+  for (const attack of env.o.config.attacks) {
+    const record = attack.name === 'mi-face' ? await miFaceRecord(env, attack) : await attributeRecord(env, attack);
+    log(describeRecord(record));
     records.push(record);
   }
   return records;
@@ -150,8 +193,9 @@ export async function runRelease(o: RunReleaseOptions): Promise<ReleaseOutcome> 
     log(`release: model served on ${api.url}/v1/predict until the run ends, keys in ${keysFile}`);
   }
   try {
-    const evaluator = o.config.attacks.length > 0 ? evaluatorFor(o) : null;
-    const attacks = evaluator ? await runAttacks(o, model, evaluator, monitorLog, log) : [];
+    // Only MI-FACE is scored by the evaluator; attribute inference needs none.
+    const evaluator = o.config.attacks.some((a) => a.name === 'mi-face') ? evaluatorFor(o) : null;
+    const attacks = await runAttacks({ o, model, evaluator, monitorLog }, log);
     const monitor = o.config.benignQueries > 0 ? await benignMonitor(o, model, monitorLog) : null;
     const results: ReleaseResults = {
       model: { name: model.name, testAccuracy: o.testAccuracy, params: o.params.length },

@@ -12,7 +12,7 @@ import { BlackBoxOracle, WhiteBoxOracle } from './oracles';
 import { PredictClient } from './client';
 import type { MonitorFlag } from './monitor';
 import { classAccuracy, scoreInversions, writeInversionGrid, type Evaluator } from './score';
-import type { MiFaceConfig, ReleaseAttackRecord } from './schema';
+import type { MiFaceAttackRecord, MiFaceConfig } from './schema';
 
 export interface ReleasedTarget {
   model: Model;
@@ -51,7 +51,7 @@ export function trueConfidences(target: ReleasedTarget, inversions: readonly Inv
   return inversions.map((r, i) => values[i * model.numClasses + r.label]);
 }
 
-export async function runMiFaceAttack(opts: AttackRunOptions): Promise<ReleaseAttackRecord> {
+export async function runMiFaceAttack(opts: AttackRunOptions): Promise<MiFaceAttackRecord> {
   const { config, target, access } = opts;
   const size = target.model.inputShape.reduce((a, b) => a * b, 1);
   const labels = config.classes ?? Array.from({ length: target.model.numClasses }, (_, i) => i);
@@ -66,7 +66,7 @@ export async function runMiFaceAttack(opts: AttackRunOptions): Promise<ReleaseAt
   const perClass = scoreInversions(inversions, trueConfidences(target, inversions), opts.evaluator, opts.train, opts.compareLimit ?? 0);
   const masking = access.kind === 'black-box' ? access.masking : 'full';
   const flag = access.kind === 'black-box' && access.flag ? access.flag() : null;
-  const record: ReleaseAttackRecord = {
+  const record: MiFaceAttackRecord = {
     attack: 'mi-face',
     access: access.kind,
     masking,

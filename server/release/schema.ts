@@ -93,9 +93,35 @@ export const miFaceSchema = z.strictObject({
 });
 export type MiFaceConfig = z.infer<typeof miFaceSchema>;
 
+/** Output evidence the attribute-inference attacker holds about its target (docs/release.md). */
+export const attributeEvidenceSchema = z.enum(['label', 'scores', 'both']);
+export type AttributeEvidence = z.infer<typeof attributeEvidenceSchema>;
+
+export const attributeInferenceSchema = z.strictObject({
+  name: z.literal('attribute-inference'),
+  /** The CSV column the attacker infers: categorical (one-hot), or numeric with few distinct values. */
+  sensitive: z.string().min(1),
+  access: z.enum(['white-box', 'black-box']).default('white-box'),
+  /**
+   * What the attacker knows of the model's output for the target: its true label (Fredrikson 2014's
+   * known dose), the API's (masked) answer for the target's real record, or both.
+   */
+  evidence: attributeEvidenceSchema.default('label'),
+  /** Records attacked per split (training members, held-out non-members), a seeded sample; 0 = all. */
+  maxRecords: nonNegativeInt.default(1000),
+  /** σ of the Gaussian match between an observed and a candidate score vector (evidence scores/both). */
+  scoreNoise: z.number().positive().default(0.01),
+  /** Black-box: the masking of the API instance this attacker queries (default release.api.masking). */
+  masking: maskingSchema.optional(),
+});
+export type AttributeInferenceConfig = z.infer<typeof attributeInferenceSchema>;
+
+export const releaseAttackSchema = z.discriminatedUnion('name', [miFaceSchema, attributeInferenceSchema]);
+export type ReleaseAttackConfig = z.infer<typeof releaseAttackSchema>;
+
 export const releaseSchema = z.strictObject({
   api: apiSchema.default(apiSchema.parse({})),
-  attacks: z.array(miFaceSchema).default([]),
+  attacks: z.array(releaseAttackSchema).default([]),
   /** Held-out examples sent as benign traffic from a key of their own: the monitor's false positives (results.release.monitor). */
   benignQueries: nonNegativeInt.default(0),
   /** Evaluation classifier: a convnet trained on the held-out split, never on the attacked model's data. */
@@ -127,7 +153,7 @@ export interface ReleaseClassRecord {
   nearestIndex: number;
 }
 
-export interface ReleaseAttackRecord {
+export interface MiFaceAttackRecord {
   attack: 'mi-face';
   access: 'white-box' | 'black-box';
   /** full | top-<k> | round-<decimals> | label-only */
@@ -152,6 +178,50 @@ export interface ReleaseAttackRecord {
   variant?: string;
 }
 
+/** Attribute accuracy against the prior-only baseline on one set of records. */
+export interface AttributeScore {
+  records: number;
+  /** Fraction of the records whose sensitive value the MAP estimate got right. */
+  attributeAccuracy: number;
+  /** Fraction got right by always guessing the most frequent training value. */
+  baselineAccuracy: number;
+}
+
+export interface AttributeValueRecord {
+  /** The value as written in the CSV (numeric columns: the original, unstandardised number). */
+  value: string;
+  /** Its marginal prior: frequency among the training records. */
+  prior: number;
+  /** Attacked records holding this value, and how many of them the MAP estimate got right (recall). */
+  records: number;
+  correct: number;
+  /** How often the MAP estimate guessed this value. */
+  guessed: number;
+}
+
+export interface AttributeAttackRecord extends AttributeScore {
+  attack: 'attribute-inference';
+  access: 'white-box' | 'black-box';
+  masking: string;
+  /** The sensitive column and the evidence the attacker held (label | scores | both). */
+  sensitive: string;
+  evidence: AttributeEvidence;
+  /** Training records (members) and held-out records (non-members) separately; the top-level figures pool both. */
+  members: AttributeScore;
+  nonMembers: AttributeScore;
+  perValue: AttributeValueRecord[];
+  queries: number;
+  requests: number;
+  rateLimited: number;
+  flagged: boolean;
+  flaggedAfterQueries: number | null;
+  flagReason?: string;
+  seconds: number;
+  variant?: string;
+}
+
+export type ReleaseAttackRecord = MiFaceAttackRecord | AttributeAttackRecord;
+
 export interface ReleaseResults {
   model: { name: string; testAccuracy: number; params: number };
   evaluator: { testAccuracy: number; trainedOn: number };
@@ -174,7 +244,7 @@ const classRecordSchema = z.strictObject({
   nearestIndex: nonNegativeInt,
 });
 
-export const releaseAttackRecordSchema = z.strictObject({
+const miFaceRecordSchema = z.strictObject({
   attack: z.literal('mi-face'),
   access: z.enum(['white-box', 'black-box']),
   masking: z.string(),
@@ -190,6 +260,36 @@ export const releaseAttackRecordSchema = z.strictObject({
   image: z.string().optional(),
   variant: z.string().optional(),
 });
+
+const attributeScoreShape = {
+  records: nonNegativeInt,
+  attributeAccuracy: z.number().min(0).max(1),
+  baselineAccuracy: z.number().min(0).max(1),
+};
+
+const attributeRecordSchema = z.strictObject({
+  attack: z.literal('attribute-inference'),
+  access: z.enum(['white-box', 'black-box']),
+  masking: z.string(),
+  sensitive: z.string(),
+  evidence: attributeEvidenceSchema,
+  ...attributeScoreShape,
+  members: z.strictObject(attributeScoreShape),
+  nonMembers: z.strictObject(attributeScoreShape),
+  perValue: z.array(
+    z.strictObject({ value: z.string(), prior: z.number(), records: nonNegativeInt, correct: nonNegativeInt, guessed: nonNegativeInt }),
+  ),
+  queries: nonNegativeInt,
+  requests: nonNegativeInt,
+  rateLimited: nonNegativeInt,
+  flagged: z.boolean(),
+  flaggedAfterQueries: nonNegativeInt.nullable(),
+  flagReason: z.string().optional(),
+  seconds: z.number().nonnegative(),
+  variant: z.string().optional(),
+});
+
+export const releaseAttackRecordSchema = z.discriminatedUnion('attack', [miFaceRecordSchema, attributeRecordSchema]);
 
 export const releaseResultsSchema = z.strictObject({
   model: z.strictObject({ name: z.string(), testAccuracy: z.number(), params: nonNegativeInt }),

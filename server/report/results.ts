@@ -138,6 +138,18 @@ export interface AttackThreatModel {
   required: string[];
 }
 
+/** One attack on a sweep variant's released model: classAccuracy for mi-face, attribute figures for attribute-inference. */
+export interface SweepReleaseCell {
+  /** Absent in files written before attribute inference (then mi-face). */
+  attack?: 'mi-face' | 'attribute-inference';
+  access: 'white-box' | 'black-box';
+  masking: string;
+  classAccuracy?: number;
+  attributeAccuracy?: number;
+  baselineAccuracy?: number;
+  queries: number;
+}
+
 export interface SweepRow {
   variant: string;
   overrides: Record<string, unknown>;
@@ -147,7 +159,7 @@ export interface SweepRow {
   attack: { mse: number; psnr: number; ssim: number; labelAccuracy: number; count: number } | null;
   privacy?: PrivacyRecord;
   /** The variant's attacks on its released model (release.attacks), in order. */
-  release?: { access: 'white-box' | 'black-box'; masking: string; classAccuracy: number; queries: number }[];
+  release?: SweepReleaseCell[];
 }
 
 /** running: rewritten after each round / attack; interrupted: SIGINT/SIGTERM; aborted: no client came back. */

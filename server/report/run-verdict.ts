@@ -8,6 +8,7 @@ import { resolveThreatModel } from '../observer/threat-model';
 import { DEFAULT_RECOGNISABLE_SSIM, runVerdict, type TargetVerdict } from '../observer/verdict';
 import type { Scenario } from '../scenario/schema';
 import type { AttackRecord, RunResults } from './results';
+import type { AttributeAttackRecord } from '../release/schema';
 
 export interface ResultsVerdict {
   sentence: string;
@@ -52,13 +53,30 @@ function targetKey(a: AttackRecord): string {
   return `${a.variant ?? ''}/${a.round}/${a.view}/${a.target}`;
 }
 
-/** One sentence on the released model: the best class accuracy any attack on it reached, and through which access. */
+/** One sentence on the released model: the best class accuracy any inversion reached, and through which access. */
 function releaseSentence(release: RunResults['release']): string {
   const attacks = release?.attacks ?? [];
-  if (attacks.length === 0) return '';
-  const best = attacks.reduce((a, b) => (b.classAccuracy > a.classAccuracy ? b : a));
-  const pct = Math.round(100 * best.classAccuracy);
-  return ` Through the released model, model inversion reconstructed ${pct} % of the attacked classes recognisably at best (${best.access}, outputs ${best.masking}; ${attacks.length} attack${attacks.length === 1 ? '' : 's'}).`;
+  const inversions = attacks.filter((a) => a.attack === 'mi-face');
+  let sentence = '';
+  if (inversions.length > 0) {
+    const best = inversions.reduce((a, b) => (b.classAccuracy > a.classAccuracy ? b : a));
+    const pct = Math.round(100 * best.classAccuracy);
+    sentence += ` Through the released model, model inversion reconstructed ${pct} % of the attacked classes recognisably at best (${best.access}, outputs ${best.masking}; ${inversions.length} attack${inversions.length === 1 ? '' : 's'}).`;
+  }
+  // One clause per sensitive column: its best attack.
+  const best = new Map<string, AttributeAttackRecord>();
+  for (const a of attacks) {
+    if (a.attack !== 'attribute-inference') continue;
+    const seen = best.get(a.sensitive);
+    if (!seen || a.attributeAccuracy > seen.attributeAccuracy) best.set(a.sensitive, a);
+  }
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
+  const clauses = [...best.values()].map(
+    (a) =>
+      `"${a.sensitive}" right for ${pct(a.attributeAccuracy)} of ${a.records} records at best (${a.access}, outputs ${a.masking}, evidence ${a.evidence}) against ${pct(a.baselineAccuracy)} from its prior alone`,
+  );
+  if (clauses.length) sentence += ` Attribute inference guessed ${clauses.join('; ')}.`;
+  return sentence;
 }
 
 export function resultsVerdict(

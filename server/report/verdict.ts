@@ -97,19 +97,40 @@ interface ReleaseAttackFigures {
   access?: unknown;
   masking?: unknown;
   classAccuracy?: unknown;
+  sensitive?: unknown;
+  attributeAccuracy?: unknown;
+  baselineAccuracy?: unknown;
+}
+
+const LEVEL_ORDER: VerdictLevel[] = ['resisted', 'partly', 'leaks'];
+
+/** Attribute inference leaks when it beats guessing from the prior alone by 10 points, partly from 2. */
+function attributeLevel(a: ReleaseAttackFigures): VerdictLevel {
+  const gain = (a.attributeAccuracy as number) - (a.baselineAccuracy as number);
+  return gain >= 0.1 ? 'leaks' : gain > 0.02 ? 'partly' : 'resisted';
+}
+
+function attributeDetail(a: ReleaseAttackFigures): string {
+  const pct = (x: unknown) => `${(100 * (x as number)).toFixed(0)} %`;
+  return `${String(a.attack)} of "${String(a.sensitive)}" (${String(a.access ?? 'access ?')}, output ${String(a.masking ?? 'full')}): right for ${pct(a.attributeAccuracy)} of the records, against ${pct(a.baselineAccuracy)} from the prior alone.`;
 }
 
 /** The released-model section, when results.json carries `release.attacks` (docs/results.md). */
 function releaseVerdict(results: RunResults): ThreatVerdict | null {
   const release = (results as unknown as { release?: { attacks?: unknown } }).release;
   if (!release || !Array.isArray(release.attacks) || release.attacks.length === 0) return null;
-  const rows = (release.attacks as ReleaseAttackFigures[]).filter((a) => typeof a.classAccuracy === 'number');
+  const all = release.attacks as ReleaseAttackFigures[];
+  const rows = all.filter((a) => typeof a.classAccuracy === 'number');
+  const attribute = all.filter((a) => typeof a.attributeAccuracy === 'number' && typeof a.baselineAccuracy === 'number');
   const best = Math.max(...rows.map((a) => a.classAccuracy as number));
-  const details = rows.map(
-    (a) =>
-      `${String(a.attack)} (${String(a.access ?? 'access ?')}, output ${String(a.masking ?? 'full')}): inversions classified as their target class ${(100 * (a.classAccuracy as number)).toFixed(0)} % of the time.`,
-  );
-  if (rows.length === 0)
+  const details = [
+    ...rows.map(
+      (a) =>
+        `${String(a.attack)} (${String(a.access ?? 'access ?')}, output ${String(a.masking ?? 'full')}): inversions classified as their target class ${(100 * (a.classAccuracy as number)).toFixed(0)} % of the time.`,
+    ),
+    ...attribute.map(attributeDetail),
+  ];
+  if (rows.length === 0 && attribute.length === 0)
     return {
       threat: 'released-model',
       title: TITLES['released-model'],
@@ -117,14 +138,17 @@ function releaseVerdict(results: RunResults): ThreatVerdict | null {
       headline: 'No scored attack on the released model.',
       details,
     };
-  const level: VerdictLevel = best >= 0.8 ? 'leaks' : best > 0.2 ? 'partly' : 'resisted';
-  return {
-    threat: 'released-model',
-    title: TITLES['released-model'],
-    level,
-    headline: `The best attack on the released model inverted ${(100 * best).toFixed(0)} % of the classes recognisably.`,
-    details,
-  };
+  const levels: VerdictLevel[] = [
+    ...(rows.length ? [best >= 0.8 ? 'leaks' : best > 0.2 ? 'partly' : 'resisted'] : []),
+    ...attribute.map(attributeLevel),
+  ] as VerdictLevel[];
+  const level = levels.reduce((a, b) => (LEVEL_ORDER.indexOf(b) > LEVEL_ORDER.indexOf(a) ? b : a));
+  const gain = Math.max(...attribute.map((a) => (a.attributeAccuracy as number) - (a.baselineAccuracy as number)));
+  const headlines = [
+    ...(rows.length ? [`The best attack on the released model inverted ${(100 * best).toFixed(0)} % of the classes recognisably.`] : []),
+    ...(attribute.length ? [`Attribute inference beat the prior-only guess by ${(100 * gain).toFixed(0)} points at best.`] : []),
+  ];
+  return { threat: 'released-model', title: TITLES['released-model'], level, headline: headlines.join(' '), details };
 }
 
 /** A sweep: one line per variant under the threat's verdict, so a defence's effect is visible. */

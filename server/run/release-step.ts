@@ -33,6 +33,7 @@ export async function releaseStep(
     params: finalParams,
     train: data.train,
     heldOut: data.test,
+    data: scenario.data,
     testAccuracy: last ? last.testAccuracy : NaN,
     seed: scenario.seed,
     log,

@@ -72,12 +72,18 @@ export function sweepRow(variant: SweepVariant, results: RunResults): SweepRow {
     ...(privacy ? { privacy } : {}),
     ...(results.release
       ? {
-          release: results.release.attacks.map((a) => ({
-            access: a.access,
-            masking: a.masking,
-            classAccuracy: a.classAccuracy,
-            queries: a.queries,
-          })),
+          release: results.release.attacks.map((a) =>
+            a.attack === 'mi-face'
+              ? { attack: a.attack, access: a.access, masking: a.masking, classAccuracy: a.classAccuracy, queries: a.queries }
+              : {
+                  attack: a.attack,
+                  access: a.access,
+                  masking: a.masking,
+                  attributeAccuracy: a.attributeAccuracy,
+                  baselineAccuracy: a.baselineAccuracy,
+                  queries: a.queries,
+                },
+          ),
         }
       : {}),
   };
@@ -87,7 +93,11 @@ export function sweepRow(variant: SweepVariant, results: RunResults): SweepRow {
 function mergeRelease(parts: { label: string; release: ReleaseResults }[]): ReleaseResults | undefined {
   if (parts.length === 0) return undefined;
   const attacks = parts.flatMap(({ label, release }) =>
-    release.attacks.map((a) => ({ ...a, variant: label, ...(a.image ? { image: path.join(label, a.image) } : {}) })),
+    release.attacks.map((a) => ({
+      ...a,
+      variant: label,
+      ...(a.attack === 'mi-face' && a.image ? { image: path.join(label, a.image) } : {}),
+    })),
   );
   const monitors = parts.map((p) => p.release.monitor).filter((m) => m !== undefined);
   const monitor = monitors.length

@@ -13,6 +13,7 @@ import { requiredCapabilities, type AttackDefinition } from '../observer/attacks
 import { getAttackDefinition } from '../observer/attacks';
 import { attackSettingsOf, isPluginAttack } from './attack-schema';
 import { behaviourRequires } from './malicious-schema';
+import { attributeInferenceProblems } from '../release/attribute-check';
 import type { Scenario } from './schema';
 
 /** The attack's definition, or null for "none" or a plug-in not registered in this thread. */
@@ -106,5 +107,10 @@ function rawData(raw: unknown): Record<string, unknown> {
 
 export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
   // A plug-in's definition is loaded by resolvePluginAttack; its declared requirements are checked there.
-  return [...serverBehaviourProblems(s), ...(isPluginAttack(s.attack) ? [] : attackProblems(s)), ...datasetFieldProblems(s, raw)];
+  return [
+    ...serverBehaviourProblems(s),
+    ...(isPluginAttack(s.attack) ? [] : attackProblems(s)),
+    ...datasetFieldProblems(s, raw),
+    ...attributeInferenceProblems(s.release, s.data, s.seed),
+  ];
 }

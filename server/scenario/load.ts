@@ -35,6 +35,19 @@ export function listBuiltinScenarios(): { name: string; description: string; fil
     });
 }
 
+/**
+ * A built-in scenario's own data files ship in scenarios/data/: its relative `data.path` is relative to
+ * the scenarios folder, so it runs from any directory. Other files keep paths relative to the current
+ * directory (docs/data.md), and a `--set data.path=…` override is applied afterwards, as written.
+ */
+function resolveBuiltinDataPath(file: string, obj: Record<string, unknown>): void {
+  if (path.dirname(file) !== BUILTIN_SCENARIO_DIR) return;
+  const data = obj.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
+  const d = data as Record<string, unknown>;
+  if (typeof d.path === 'string' && !path.isAbsolute(d.path)) d.path = path.join(BUILTIN_SCENARIO_DIR, d.path);
+}
+
 /** A path to a file, or the name of a built-in scenario. */
 export function resolveScenarioFile(nameOrPath: string): string {
   const candidates = [nameOrPath, path.join(BUILTIN_SCENARIO_DIR, nameOrPath), path.join(BUILTIN_SCENARIO_DIR, `${nameOrPath}.json`)];
@@ -159,6 +172,7 @@ export function loadScenario(nameOrPath: string, overrides: string[] = [], seed?
     throw new ScenarioError(`scenario file ${file} must hold a JSON object`);
   }
   const obj = raw as Record<string, unknown>;
+  resolveBuiltinDataPath(file, obj);
   for (const o of overrides) {
     const { path: p, value } = parseOverride(o);
     applyOverride(obj, p, value);

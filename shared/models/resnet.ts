@@ -50,7 +50,7 @@ export function resnetDefinition(
   numClasses: number,
   o: { depth: ResnetDepth; width: number; init?: InitScheme },
 ): ModelDefinition {
-  const g = new GraphBuilder(`resnet${o.depth}`, inputShape, numClasses, o.init ?? { kind: 'fan-in' });
+  const g = new GraphBuilder('resnet', inputShape, numClasses, o.init ?? { kind: 'fan-in' });
   const stages = stagesOf(o.depth, o.width);
   let filters = stages[0].filters;
   convBn(g, 'stem', 'input', filters, 3, 1);

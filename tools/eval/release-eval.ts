@@ -34,7 +34,7 @@ import {
   parseMasking,
   releaseResultsSchema,
   type Masking,
-  type ReleaseAttackRecord,
+  type MiFaceAttackRecord,
   type ReleaseResults,
 } from '../../server/release/schema';
 
@@ -155,7 +155,7 @@ async function blackBox(
   evaluator: Evaluator,
   train: Dataset,
   outDir: string,
-): Promise<ReleaseAttackRecord> {
+): Promise<MiFaceAttackRecord> {
   const key = generateKey();
   const config = apiSchema.parse({ masking, requestsPerSecond: 0, inputsPerSecond: o.rate, monitor: { action: 'log' } });
   const api = await startPredictionApi({ model: target.model, params: target.params, config, keys: [key] });
@@ -186,7 +186,7 @@ async function blackBox(
   }
 }
 
-function row(model: string, r: ReleaseAttackRecord): string {
+function row(model: string, r: MiFaceAttackRecord): string {
   const ssim = r.perClass.reduce((s, c) => s + c.ssimOwn, 0) / r.perClass.length;
   const ssimOther = r.perClass.reduce((s, c) => s + c.ssimOther, 0) / r.perClass.length;
   const conf = r.perClass.reduce((s, c) => s + c.confidence, 0) / r.perClass.length;
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
     saveReleasedModel(outDir, spec.config, mnist.shape, 10, params, { testAccuracy });
     process.stderr.write(`${spec.name}: test accuracy ${testAccuracy.toFixed(4)}\n`);
     const target = { model, params };
-    const attacks: ReleaseAttackRecord[] = [];
+    const attacks: MiFaceAttackRecord[] = [];
     if (o.whiteBox) {
       const config = miFaceSchema.parse({ name: 'mi-face', iterations: o.iterations, classes: o.classes, process: o.process });
       attacks.push(await runMiFaceAttack({ config, target, access: { kind: 'white-box' }, evaluator, train, outDir }));

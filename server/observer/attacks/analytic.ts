@@ -22,6 +22,7 @@ import { splitFlat } from '../../../shared/models/params';
 import { inferLabels } from './label-inference';
 import type { AttackInput, AttackOutput, AttackDefinition } from './types';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import { firstProblemOf, logitLayerProblem } from './model-problems';
 
 /** Bias gradients smaller than this fraction of the largest one are float noise, not signal. */
 const RELATIVE_BIAS_FLOOR = 1e-6;
@@ -153,7 +154,10 @@ export const analyticAttack: AttackDefinition<BuiltinAttackSettings> = {
   run: analytic,
   requires: () => ['updates', 'architecture'],
   modelProblem: (model) =>
-    model.firstDenseLayer === null
-      ? `model "${model.name}" has no dense first layer with bias (analytic recovery divides the first layer's weight gradient by its bias gradient); use model.name "mlp"`
-      : null,
+    firstProblemOf(
+      model.firstDenseLayer === null
+        ? `model "${model.name}" has no dense first layer with bias (analytic recovery divides the first layer's weight gradient by its bias gradient); use model.name "mlp"`
+        : null,
+      logitLayerProblem(model, 'analytic'),
+    ),
 };

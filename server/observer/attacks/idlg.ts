@@ -17,6 +17,7 @@ import { attackedSlots, lbfgsGradientMatching, observedGradient } from './dlg';
 import { inferLabels } from './label-inference';
 import type { Attack, AttackInput, AttackDefinition } from './types';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import { logitLayerProblem } from './model-problems';
 
 export const IDLG_STOP_BELOW = 1e-6;
 
@@ -70,4 +71,5 @@ export const idlgAttack: AttackDefinition<BuiltinAttackSettings> = {
   settings: idlgSettings,
   run: idlg,
   requires: () => ['updates', 'architecture', 'hyperparameters'],
+  modelProblem: (model) => logitLayerProblem(model, 'idlg'),
 };

@@ -10,6 +10,7 @@ import type { ImprintSecrets } from '../../malicious/imprint';
 import { imprintReadoutFromUpdate } from '../../malicious/imprint-readout';
 import { examplesBehind, readoutOutput } from './planted-labels';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import { logitLayerProblem } from './model-problems';
 import type { AttackDefinition, AttackInput, AttackOutput } from './types';
 
 function imprintSecrets(input: AttackInput<unknown>): ImprintSecrets {
@@ -36,4 +37,5 @@ export const imprintAttack: AttackDefinition<BuiltinAttackSettings> = {
   // Reads the planted block (modify-model) whose bin boundaries were fitted on public examples from
   // the clients' distribution (surrogate-data); labels and the batch size come from the training settings.
   requires: () => ['updates', 'architecture', 'hyperparameters', 'modify-model', 'surrogate-data'],
+  modelProblem: (model) => logitLayerProblem(model, 'imprint'),
 };

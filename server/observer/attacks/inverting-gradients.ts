@@ -33,6 +33,7 @@ import { inferLabelCandidates } from './label-inference';
 import { SignAdam } from '../optim/sign-adam';
 import type { AttackInput, AttackOutput, AttackProgress, UpdateKind, AttackDefinition } from './types';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import { logitLayerProblem } from './model-problems';
 
 /** Anisotropic total variation of NHWC images: mean |x[h+1] − x[h]| + mean |x[w+1] − x[w]|. */
 export function totalVariation(x: Tensor4D): Tensor {
@@ -388,4 +389,5 @@ export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> =
   settings: invertingGradientsSettings,
   run: invertingGradients,
   requires: () => ['updates', 'architecture', 'hyperparameters', 'data-prior'],
+  modelProblem: (model) => logitLayerProblem(model, 'inverting-gradients'),
 };

@@ -32,7 +32,18 @@ function definitionOf(file: string, key: string, value: unknown, name?: string):
   }
   const own = typeof value.name === 'string' && value.name.length > 0 ? value.name : name;
   if (!own) throw new AttackPluginError(`attack plug-in ${file}: ${key}.name must be a non-empty string`);
-  return { name: own, settings: settings as unknown as SettingsSchema<unknown>, run: value.run as Attack<unknown> };
+  const definition: AttackDefinition = {
+    name: own,
+    settings: settings as unknown as SettingsSchema<unknown>,
+    run: value.run as Attack<unknown>,
+  };
+  // What it declares it needs (docs/verdicts.md): kept, or the threat-model and model checks would never see it.
+  for (const hook of ['requires', 'modelProblem'] as const) {
+    if (value[hook] === undefined) continue;
+    if (typeof value[hook] !== 'function') throw new AttackPluginError(`attack plug-in ${file}: ${key}.${hook} must be a function`);
+    Object.assign(definition, { [hook]: value[hook] });
+  }
+  return definition;
 }
 
 /** The attacks a plug-in module exports (absolute path); throws AttackPluginError naming the file. */

@@ -7,6 +7,7 @@ import { modelFromDefinition } from '../../../shared/models/definition';
 import { trapReadoutFromUpdate } from '../../malicious/trap-readout';
 import { examplesBehind, readoutOutput } from './planted-labels';
 import { builtinAttackEntry, type BuiltinAttackSettings } from './settings';
+import { firstDenseProblem, firstProblemOf, logitLayerProblem } from './model-problems';
 import type { AttackDefinition, AttackInput, AttackOutput } from './types';
 
 export async function trapAttack(input: AttackInput<unknown>): Promise<AttackOutput> {
@@ -32,4 +33,9 @@ export const trapWeightsAttack: AttackDefinition<BuiltinAttackSettings> = {
   // Reads the crafted first layer (modify-model); labels and the batch size come from the training
   // settings. The public examples of a calibrated trap are the server behaviour's need (behaviourRequires).
   requires: () => ['updates', 'architecture', 'hyperparameters', 'modify-model'],
+  modelProblem: (model) =>
+    firstProblemOf(
+      firstDenseProblem(model, "the server crafts that layer's weights and divides its weight gradient by its bias gradient"),
+      logitLayerProblem(model, 'trap-weights'),
+    ),
 };

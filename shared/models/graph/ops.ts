@@ -115,7 +115,7 @@ const depthwiseConv2d: OpSpec<z.infer<typeof depthwiseConv2dConfig>> = {
   inputs: { exact: 1 },
   params: (c, [x]) => [
     {
-      role: 'depthwiseKernel',
+      role: 'depthwise_kernel',
       shape: [c.kernelSize[0], c.kernelSize[1], x[2], c.depthMultiplier],
       fanIn: c.kernelSize[0] * c.kernelSize[1],
     },
@@ -307,8 +307,8 @@ const batchNorm: OpSpec<BatchNormConfig> = {
     return [
       ...(c.scale ? [{ role: 'gamma', shape: channels, fill: 1 }] : []),
       ...(c.center ? [{ role: 'beta', shape: channels, fill: 0 }] : []),
-      { role: 'movingMean', shape: channels, fill: 0, state: true as const },
-      { role: 'movingVariance', shape: channels, fill: 1, state: true as const },
+      { role: 'moving_mean', shape: channels, fill: 0, state: true as const },
+      { role: 'moving_variance', shape: channels, fill: 1, state: true as const },
     ];
   },
   outputShape: (_c, [x]) => x,

@@ -17,6 +17,7 @@ import { builtinAttackEntry, type BuiltinAttackSettings } from '../settings';
 import type { AttackDefinition, AttackInput, AttackOutput, AttackProgress } from '../types';
 import { cocktailParty } from './readout';
 import { cocktailPartyRequirements } from './requirements';
+import { firstProblemOf, logitLayerProblem } from '../model-problems';
 
 function firstDenseProblem(model: Model): string | null {
   return model.firstDenseLayer === null
@@ -77,5 +78,5 @@ export const cocktailPartyAttack: AttackDefinition<BuiltinAttackSettings> = {
   run: runCocktailParty,
   // The binary-image prior is a generic prior on the inputs (SoK B); no mean image, so no surrogate data.
   requires: (): readonly Capability[] => cocktailPartyRequirements({ method: 'priors', binaryPrior: true }),
-  modelProblem: firstDenseProblem,
+  modelProblem: (model) => firstProblemOf(firstDenseProblem(model), logitLayerProblem(model, 'cocktail-party')),
 };
