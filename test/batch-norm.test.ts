@@ -25,6 +25,7 @@ import { modelSchema } from '../shared/models/schema';
 import { importTfjsLayersModel } from '../shared/models/import/tfjs-layers';
 import { computeUpdate } from '../client/train';
 import { attackInput } from '../server/observer/attack-input';
+import { validateScenario } from '../server/scenario/load';
 import { Rng } from '../shared/random';
 import type { Dataset } from '../shared/data/types';
 import type { ServerPayload } from '../shared/contract';
@@ -195,6 +196,73 @@ describe('batch norm and dropout', function () {
       else expect(sum, model.specs[i].name).to.equal(parts[i].size);
     });
     expect(update[0]).to.equal(1);
+  });
+
+  it('the server solves the moving statistics of a one-step update for the batch mean and variance (batchStatistics)', () => {
+    const model = buildModel(modelSchema.parse({ name: 'resnet', depth: 8 }), [8, 8, 3], 4);
+    const rng = new Rng(21);
+    const data = dataset(rng, 5, [8, 8, 3], 4);
+    const global = model.initParams(rng.fork('init'));
+    const ps = unflattenParams(global, model.specs);
+    const conv = tf.conv2d(tf.tensor4d(data.images, [5, 8, 8, 3]), ps[0] as tf.Tensor4D, 1, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
+    const mean = tf.mean(conv, [0, 1, 2]);
+    const variance = tf.mean(tf.square(tf.sub(conv, mean)), [0, 1, 2]);
+    const all = [[0, 1, 2, 3, 4]];
+    const stem = model.specs.findIndex((s) => s.name === 'stem/bn/moving_mean');
+    for (const [algorithm, kind] of [
+      ['fedsgd', 'gradient'],
+      ['fedavg', 'weight-delta'],
+    ] as const) {
+      const update = computeUpdate(model, global, data, all, algorithm, 0.05);
+      const training = { algorithm, learningRate: 0.05, batchSize: 5, localSteps: 1, localEpochs: 0 };
+      const payload = { round: 1, model: model.definition, params: global, training } as unknown as ServerPayload;
+      const input = attackInput({ round: 1, sender: 'c', kind, numExamples: 5, update } as never, payload, { settings: {}, seed: 1 });
+      const stats = input.batchStatistics?.find((b) => b.movingMean === stem);
+      expect(stats, algorithm).to.not.equal(undefined);
+      expect(maxDiff(tf.tensor1d(stats?.mean ?? []), mean), `${algorithm} mean`).to.be.below(1e-4);
+      expect(maxDiff(tf.tensor1d(stats?.variance ?? []), variance), `${algorithm} variance`).to.be.below(1e-4);
+      expect(input.batchStatistics).to.have.length(model.stateParams.length / 2);
+    }
+    const twoSteps = {
+      round: 1,
+      model: model.definition,
+      params: global,
+      training: { algorithm: 'fedavg', learningRate: 0.05, batchSize: 5, localSteps: 2, localEpochs: 0 },
+    };
+    const update = computeUpdate(
+      model,
+      global,
+      data,
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      'fedavg',
+      0.05,
+    );
+    const input = attackInput(
+      { round: 1, sender: 'c', kind: 'weight-delta', numExamples: 4, update } as never,
+      twoSteps as unknown as ServerPayload,
+      { settings: {}, seed: 1 },
+    );
+    expect(input.batchStatistics).to.equal(undefined);
+  });
+
+  it('the statistics prior of inverting-gradients needs the batchnorm-statistics capability (threat model E)', () => {
+    const scenario = (threatModel?: string) => ({
+      name: 'bn-prior',
+      data: { dataset: 'synthetic', shape: [8, 8, 3], classes: 3, size: 40 },
+      model: { name: 'resnet' },
+      attack: { name: 'inverting-gradients', bnStatisticsWeight: 0.1 },
+      ...(threatModel ? { threatModel } : {}),
+    });
+    expect(() => validateScenario(scenario(), 'test')).to.throw(/batchnorm-statistics/);
+    expect(validateScenario(scenario('E'), 'test').attack?.name).to.equal('inverting-gradients');
   });
 
   describe('dropout', () => {

@@ -6,6 +6,7 @@
 import type { AttackSecrets, ObservedUpdate, ServerPayload } from '../../shared/contract';
 import { Rng } from '../../shared/random';
 import { stateParamsOf } from '../../shared/models';
+import { observedBatchStatistics } from './batch-statistics';
 import type { AttackInput } from './attacks/types';
 
 export interface AttackInputOptions<Settings> {
@@ -25,8 +26,10 @@ export function attackInput<Settings>(
   if (observed.update.length !== payload.params.length) {
     throw new Error(`attack input: the update has ${observed.update.length} values but the round's parameters ${payload.params.length}`);
   }
+  const batchStatistics = observedBatchStatistics(observed, payload);
   return {
     observed: withoutState(observed, payload),
+    ...(batchStatistics ? { batchStatistics } : {}),
     payload,
     settings: options.settings,
     seed: options.seed,
@@ -44,8 +47,8 @@ export function attackSeed(scenarioSeed: number, round: number, target: string, 
 
 /**
  * Batch norm's moving statistics travel in the update as state, not gradient (client/train.ts); a
- * gradient-matching objective would chase them, so attacks see them as zero. (They do reveal the
- * batch's per-channel mean and variance: the batchnorm-statistics capability, not used yet.)
+ * gradient-matching objective would chase them, so attacks see them as zero. What they reveal, the
+ * batch's per-channel mean and variance, comes separately as `batchStatistics`.
  */
 function withoutState(observed: ObservedUpdate, payload: ServerPayload): ObservedUpdate {
   const state = stateParamsOf(payload.model);

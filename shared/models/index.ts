@@ -22,4 +22,6 @@ export {
 export type { ModelDefinition, LayerNode } from './definition';
 export { initialParamsFor, modelConfigProblems } from './builtins';
 export { flattenParams, unflattenParams, splitFlat } from './params';
+export { resolveLayers } from './graph/validate';
+export type { ResolvedLayer } from './graph/validate';
 export { softCrossEntropy, oneHot } from './loss';

@@ -25,7 +25,7 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../shared/tensor/tf';
 import { Rng } from '../../../shared/random';
-import { unflattenParams, oneHot } from '../../../shared/models';
+import { unflattenParams, oneHot, type BatchStatistics } from '../../../shared/models';
 import { modelFromDefinition } from '../../../shared/models/definition';
 import type { Model } from '../../../shared/models/types';
 import { cosineGradientDistance, parameterGradients } from '../gradient-matching';
@@ -259,11 +259,13 @@ function trial(p: Problem, opts: TrialOptions): TrialResult {
   const { settings } = p.input;
   const baseLr = settings.learningRate ?? 0.1;
   const targets = stepTargets(opts.labels, p.plan, p.numClasses);
+  const prior = batchStatisticsPrior(p);
   const objectiveOf = (x: Tensor4D): Tensor =>
     tf.tidy(() => {
       const dummy = simulatedUpdate(p.model, p.params, x, targets, p.plan, p.input.observed.kind);
-      const matching = cosineGradientDistance(dummy, p.target, p.targetNormSq);
-      return settings.tvWeight > 0 ? tf.add(matching, tf.mul(totalVariation(x), settings.tvWeight)) : matching;
+      let value = cosineGradientDistance(dummy, p.target, p.targetNormSq);
+      if (settings.tvWeight > 0) value = tf.add(value, tf.mul(totalVariation(x), settings.tvWeight));
+      return prior ? tf.add(value, prior.term(x)) : value;
     });
   const valueAndGrad = tf.valueAndGrad((x: Tensor) => objectiveOf(x as Tensor4D));
   let x = tf.tensor4d(opts.init ?? startImages(p, opts.rng), p.shape);
@@ -272,6 +274,7 @@ function trial(p: Problem, opts: TrialOptions): TrialResult {
   try {
     for (let it = 0; it < opts.iterations; it++) {
       const { value, grad } = valueAndGrad(x);
+      prior?.release();
       // Projected into [0, 1] after every step (fedleak images are in [0, 1]).
       const next = adam.step(x, grad, scheduledLearningRate(baseLr, it, opts.iterations), (y) => tf.clipByValue(y, 0, 1)) as Tensor4D;
       tf.dispose([x, grad]);
@@ -288,12 +291,43 @@ function trial(p: Problem, opts: TrialOptions): TrialResult {
     const finalValue = objectiveOf(x);
     const objective = finalValue.dataSync()[0];
     finalValue.dispose();
+    prior?.release();
     p.evaluations++;
     return { images: x.dataSync().slice() as Float32Array, objective, steps };
   } finally {
     adam.dispose();
+    prior?.dispose();
     tf.dispose([x, ...targets]);
   }
+}
+
+/**
+ * The batch-norm statistics prior (DeepInversion, Yin et al. 2020; breaching's BN regulariser):
+ * Σ over layers of ‖μ(x̂) − μ‖₂ + ‖σ²(x̂) − σ²‖₂, the dummy batch's statistics against those the
+ * update reveals. Null unless the settings ask for it and the statistics are known. The layer
+ * statistics come out of the model's pass kept (`release` frees them once the gradient is taken).
+ */
+function batchStatisticsPrior(p: Problem): { term: (x: Tensor4D) => Tensor; release: () => void; dispose: () => void } | null {
+  const weight = p.input.settings.bnStatisticsWeight ?? 0;
+  const observed = p.input.batchStatistics;
+  if (!(weight > 0) || !observed || p.plan.steps !== 1) return null;
+  const wanted = new Map(observed.map((o) => [o.movingMean, { mean: tf.tensor1d(o.mean), variance: tf.tensor1d(o.variance) }]));
+  const kept: Tensor[] = [];
+  const term = (x: Tensor4D): Tensor => {
+    const parts: Tensor[] = [];
+    const onBatchStatistics = (s: BatchStatistics) => {
+      const target = wanted.get(s.movingMean);
+      if (!target) return;
+      const part = tf.keep(tf.add(tf.norm(tf.sub(s.mean, target.mean)), tf.norm(tf.sub(s.variance, target.variance))));
+      kept.push(part);
+      parts.push(part);
+    };
+    p.model.apply(p.params, x, { batchNorm: 'batch', onBatchStatistics }).dispose();
+    return parts.length > 0 ? tf.mul(tf.addN(parts), weight) : tf.scalar(0);
+  };
+  const release = () => tf.dispose(kept.splice(0));
+  const dispose = () => tf.dispose([...wanted.values()].flatMap((t) => [t.mean, t.variance]));
+  return { term, release, dispose };
 }
 
 function screeningSteps(p: Problem): number {
@@ -388,6 +422,12 @@ export const invertingGradientsAttack: AttackDefinition<BuiltinAttackSettings> =
   name: 'inverting-gradients',
   settings: invertingGradientsSettings,
   run: invertingGradients,
-  requires: () => ['updates', 'architecture', 'hyperparameters', 'data-prior'],
+  requires: (settings) => [
+    'updates',
+    'architecture',
+    'hyperparameters',
+    'data-prior',
+    ...((settings.bnStatisticsWeight ?? 0) > 0 ? (['batchnorm-statistics'] as const) : []),
+  ],
   modelProblem: (model) => logitLayerProblem(model, 'inverting-gradients'),
 };

@@ -32,6 +32,11 @@ export const attackTuningShape = {
   lineSearch: z.enum(['none', 'strong-wolfe']).default('none'),
   /** Stop early when the objective falls below this (iDLG: 1e-6). */
   stopBelow: z.number().nonnegative().optional(),
+  /**
+   * inverting-gradients: weight of the batch-norm statistics prior (DeepInversion's ‖μ(x̂) − μ‖ + ‖σ²(x̂) − σ²‖
+   * per layer, against the statistics the update reveals); needs the batchnorm-statistics capability.
+   */
+  bnStatisticsWeight: z.number().nonnegative().optional(),
 };
 
 /**
@@ -53,6 +58,7 @@ export function builtinAttackEntry<N extends string>(name: N) {
     maxTargets: g.maxTargets,
     workers: g.workers,
     stopBelow: t.stopBelow,
+    bnStatisticsWeight: t.bnStatisticsWeight,
   });
 }
 

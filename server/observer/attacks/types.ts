@@ -5,6 +5,7 @@
  * Ground truth (TrueUserData) never enters here; scoring happens afterwards (server/metrics).
  * Attack inputs are built by one function, `attackInput` (server/observer/attack-input.ts).
  */
+import type { ObservedBatchStatistics } from '../batch-statistics';
 import type { AttackSecrets, ObservedUpdate, ServerPayload, UpdateKind } from '../../../shared/contract';
 import type { Model } from '../../../shared/models';
 import type { Capability } from '../threat-model';
@@ -21,6 +22,12 @@ export interface AttackInput<Settings = BuiltinAttackSettings> {
   settings: Settings;
   /** Seed for the attack's own randomness (dummy init). */
   seed: number;
+  /**
+   * Batch norm: each layer's batch statistics, solved from the moving statistics in the update
+   * (server/observer/batch-statistics.ts); absent without batch norm or after several local steps.
+   * Attacks use them only when their settings declare the batchnorm-statistics capability.
+   */
+  batchStatistics?: ObservedBatchStatistics[];
 }
 
 export interface AttackProgress {
