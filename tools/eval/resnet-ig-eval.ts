@@ -5,7 +5,7 @@
  * trial (each its own digit and attack seed); prints each PSNR and the median, next to breaching's
  * published IG figure. Not part of npm test (minutes of CPU). After `npx tsc -p .`:
  *
- *   node dist/tools/eval/resnet-ig-eval.js [--trials 5] [--iterations 2000] [--depth 8] [--tv 1e-4] [--lr 0.1] [--restarts 1] [--out DIR]
+ *   node dist/tools/eval/resnet-ig-eval.js [--trials 5] [--iterations 2000] [--depth 8] [--tv 1e-4] [--lr 0.1] [--restarts 1] [--init 0,1] [--out DIR]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     .option('--tv <x>', 'total-variation weight', '1e-4')
     .option('--lr <x>', 'attack learning rate', '0.1')
     .option('--restarts <n>', 'IG restarts', '1')
+    .option('--init <mean,std>', 'dummy start N(mean, std²) in pixels', '0,1')
     .option('--out <dir>', 'run folder (default a temporary one)')
     .parse()
     .opts<Record<string, string>>();
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
         restarts: Number(o.restarts),
         learningRate: Number(o.lr),
         tvWeight: Number(o.tv),
+        init: { mean: Number(o.init.split(',')[0]), std: Number(o.init.split(',')[1]) },
         rounds: [1],
         maxTargets: trials,
       },
