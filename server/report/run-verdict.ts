@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { resolveThreatModel } from '../observer/threat-model';
 import { DEFAULT_RECOGNISABLE_SSIM, runVerdict, type TargetVerdict } from '../observer/verdict';
 import type { Scenario } from '../scenario/schema';
-import type { AttackRecord, RunResults } from './results';
+import { isScored, type AttackRecord, type RunResults } from './results';
 
 export interface ResultsVerdict {
   sentence: string;
@@ -66,8 +66,10 @@ export function resultsVerdict(
   threshold = DEFAULT_RECOGNISABLE_SSIM,
 ): ResultsVerdict {
   const s = results.scenario;
-  // One outcome per attacked update; a failed attack leaked nothing that was shown.
-  const records = results.attacks;
+  // One outcome per attacked update; a failed attack leaked nothing that was shown. An unscored
+  // reconstruction (no ground truth) is neither leaked nor safe: it is left out and said.
+  const records = results.attacks.filter((a) => a.unscored === undefined);
+  const unscored = results.attacks.length - records.length;
   const outcomes = records.map((a) => ({
     target: targetKey(a),
     examples: a.batchSize,
@@ -77,9 +79,17 @@ export function resultsVerdict(
   const defences = activeDefences(s);
   const v = runVerdict({ outcomes, threatModel, defences, threshold });
   const failed = records.filter((a) => a.error).length;
-  const updates = records.length === 0 && results.release ? 'No update was attacked.' : v.sentence;
+  const updates =
+    records.length === 0 && unscored > 0
+      ? `No reconstruction could be scored under threat model ${threatModel}.`
+      : records.length === 0 && results.release
+        ? 'No update was attacked.'
+        : v.sentence;
   const sentence =
     (failed > 0 ? `${updates} ${failed} of ${records.length} attacks failed and are counted as not leaking.` : updates) +
+    (unscored > 0
+      ? ` ${unscored} of ${results.attacks.length} reconstructions are unscored: no ground truth reached the server (client-held data), so whether they leaked is not measured.`
+      : '') +
     releaseSentence(results.release);
   return {
     sentence,

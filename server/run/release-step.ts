@@ -35,6 +35,7 @@ export async function releaseStep(
     heldOut: data.test,
     testAccuracy: last ? last.testAccuracy : NaN,
     seed: scenario.seed,
+    ...(scenario.data.normalize ? { normalize: scenario.data.normalize } : {}),
     log,
   });
   return { results, api };
