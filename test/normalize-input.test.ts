@@ -38,15 +38,18 @@ function logits(def: ModelDefinition, images: Float32Array, shape: number[], fla
   });
 }
 
-/** A tiny Sequential tfjs model.json topology (conv → flatten → dense), as tfjs model.save() writes it. */
-async function importedConvnet(): Promise<{ definition: ModelDefinition; params: Float32Array }> {
-  const m = tf.sequential({
+function tinyConvnet(): tf.Sequential {
+  return tf.sequential({
     layers: [
       tf.layers.conv2d({ inputShape: [4, 4, 3], filters: 2, kernelSize: 3, activation: 'relu' }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 3 }),
     ],
   });
+}
+
+/** A tfjs model as model.save() writes it (topology, weight specs, weight bytes), imported. */
+async function imported(m: tf.LayersModel = tinyConvnet()): Promise<{ definition: ModelDefinition; params: Float32Array }> {
   let saved: { topology: unknown; specs: { name: string; shape: number[] }[]; data: Uint8Array } | null = null;
   await m.save(
     tf.io.withSaveHandler(async (a) => {
@@ -80,12 +83,29 @@ describe('data.normalize: the model starts with a normalize layer', function () 
   });
 
   it('an imported tfjs model gets the layer before its first layer, its weights untouched', async () => {
-    const { definition } = await importedConvnet();
+    const { definition } = await imported();
     const normalised = withInputNormalization(definition, { mean: [0.5], std: [0.25] });
     expect(normalised.layers.map((l) => l.op)).to.deep.equal(['normalize', 'conv2d', 'flatten', 'dense']);
     expect(normalised.layers[1].inputs).to.deep.equal([NORMALIZE_LAYER]);
     expect(normalised.params).to.deep.equal(definition.params);
     expect(() => modelFromDefinition(normalised)).not.to.throw();
+  });
+
+  it('a tfjs Rescaling layer imports as the rescaling op: logits equal model.predict within 1e-5', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.rescaling({ inputShape: [4, 4, 3], scale: 1 / 127.5, offset: -1 }),
+        tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'tanh' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    const { definition, params } = await imported(m);
+    expect(definition.layers[0]).to.deep.include({ op: 'rescaling', config: { scale: 1 / 127.5, offset: -1 } });
+    const pixels = new Rng(3).fillUniform(new Float32Array(48), 0, 255);
+    const want = tf.tidy(() => (m.predict(tf.tensor4d(pixels, [1, 4, 4, 3])) as tf.Tensor).dataSync());
+    const got = logits(definition, pixels, [4, 4, 3], params);
+    got.forEach((v, i) => expect(v).to.be.closeTo(want[i], 1e-5));
   });
 
   it('wrong-length mean/std and std ≤ 0 are refused naming the field', () => {
