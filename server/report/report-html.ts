@@ -10,7 +10,7 @@ import { escapeHtml } from './escape';
 import { figure, fixed, page, paragraph, percent, section, svgDataUri, table, verdictBlock } from './html-parts';
 import type { AttackRecord, RunResults } from './results';
 import type { ReportVerdict } from './verdict';
-import { whatRan } from './run-verdict';
+import { dataLabel, whatRan } from './run-verdict';
 import { releaseHtml, sweepReleaseCell } from './release-section';
 import { unmeasuredAccuracyNote } from './summary';
 
@@ -30,7 +30,7 @@ function header(results: RunResults): string {
   const s = results.scenario;
   const f = s.federation;
   const meta =
-    `${f.algorithm}, ${s.model.name} on ${s.data.dataset}, ${f.clients} clients (${f.clientsPerRound} per round), ` +
+    `${f.algorithm}, ${s.model.name} on ${dataLabel(s)}, ${f.clients} clients (${f.clientsPerRound} per round), ` +
     `${f.rounds} rounds, seed ${s.seed}; attack ${s.attack.name}. fedleak ${results.fedleakVersion}, ${results.backend.name} backend. ` +
     `Started ${results.startedAt}, finished ${results.finishedAt}.`;
   return `<h1>${escapeHtml(s.name)}${results.sweep ? ' (sweep)' : ''}</h1>\n${results.verdict ? `<p class="headline"><strong>${escapeHtml(results.verdict.sentence)}</strong></p>` : ''}${paragraph(`What ran: ${whatRan(s, null)}`)}\n<p class="meta">${escapeHtml(meta)}</p>`;

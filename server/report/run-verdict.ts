@@ -119,6 +119,12 @@ export function differingFields(base: unknown, resolved: unknown, prefix = ''): 
   return JSON.stringify(base) === JSON.stringify(resolved) ? [] : [prefix];
 }
 
+/** The data as a reader names it: the dataset, or where client-held data lives. */
+export function dataLabel(s: Pick<Scenario, 'data'>): string {
+  if (s.data.dataset === 'none') return 'client-held data (none on the server)';
+  return s.data.location === 'clients' ? `client-held data (server evaluates on ${s.data.dataset})` : s.data.dataset;
+}
+
 /** What ran, from the resolved scenario; `base` is the scenario file as resolved without overrides. */
 export function whatRan(s: Scenario, base: Scenario | null): string {
   const attack = s.attack.name === 'none' ? 'no attack' : `attack ${s.attack.name} on rounds ${s.attack.rounds.join(', ')}`;
@@ -129,7 +135,7 @@ export function whatRan(s: Scenario, base: Scenario | null): string {
     : '';
   return (
     `${s.federation.algorithm} over ${s.federation.clients} clients (${s.federation.clientsPerRound} per round, batch ${s.federation.batchSize}), ` +
-    `${s.federation.rounds} round${s.federation.rounds === 1 ? '' : 's'}, model ${s.model.name} on ${s.data.dataset}; ${attack} under threat model ${threatModelLabel(s)}; ` +
+    `${s.federation.rounds} round${s.federation.rounds === 1 ? '' : 's'}, model ${s.model.name} on ${dataLabel(s)}; ${attack} under threat model ${threatModelLabel(s)}; ` +
     `${defences.length ? `defences: ${defences.join('; ')}` : 'no defences'}.${overrides}`
   );
 }

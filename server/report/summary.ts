@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { maliciousSummary } from './malicious-summary';
 import { isScored, type AttackRecord, type RunResults } from './results';
-import { resultsVerdict, scenarioFromFile, whatRan } from './run-verdict';
+import { dataLabel, resultsVerdict, scenarioFromFile, whatRan } from './run-verdict';
 import { validateScenario } from '../scenario/load';
 import { releaseMarkdown, sweepReleaseCell } from './release-section';
 
@@ -102,7 +102,7 @@ function headerLines(results: RunResults): string[] {
   );
   out.push(`What ran: ${whatRan(s, base)}`, '');
   out.push(
-    `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${s.data.dataset}, ` +
+    `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${dataLabel(s)}, ` +
       `${s.federation.clients} clients (${s.federation.clientsPerRound} per round), seed ${s.seed}.`,
     `Started ${results.startedAt}, finished ${results.finishedAt}.`,
     '',
