@@ -54,7 +54,11 @@ export function attackProblems(s: Scenario, definition: AttackDefinition | null 
   if (!permission.allowed) problems.push(`threatModel: ${permission.message}`);
   const model = definition.modelProblem ? scenarioModel(s) : null;
   const modelProblem = model && definition.modelProblem ? definition.modelProblem(model) : null;
-  if (modelProblem) problems.push(`attack.name: "${definition.name}" cannot attack this model: ${modelProblem}`);
+  // The first-layer attacks read pixels off the first dense layer; a normalize layer before it hides them.
+  const normalized = s.data.normalize
+    ? ' (data.normalize puts a normalize layer before the first dense layer, which this attack does not see through: remove data.normalize for it)'
+    : '';
+  if (modelProblem) problems.push(`attack.name: "${definition.name}" cannot attack this model: ${modelProblem}${normalized}`);
   const late = s.attack.rounds.filter((r) => r > s.federation.rounds);
   if (late.length > 0) {
     problems.push(
