@@ -34,7 +34,9 @@ function logits(def: ModelDefinition, images: Float32Array, shape: number[], fla
   return tf.tidy(() => {
     const model = modelFromDefinition(def);
     const params = unflattenParams(flat, model.specs);
-    return model.apply(params, tf.tensor4d(images, [1, ...shape] as [number, number, number, number]) as Tensor4D).dataSync() as Float32Array;
+    return model
+      .apply(params, tf.tensor4d(images, [1, ...shape] as [number, number, number, number]) as Tensor4D)
+      .dataSync() as Float32Array;
   });
 }
 
@@ -53,7 +55,11 @@ async function imported(m: tf.LayersModel = tinyConvnet()): Promise<{ definition
   let saved: { topology: unknown; specs: { name: string; shape: number[] }[]; data: Uint8Array } | null = null;
   await m.save(
     tf.io.withSaveHandler(async (a) => {
-      saved = { topology: a.modelTopology, specs: a.weightSpecs as { name: string; shape: number[] }[], data: new Uint8Array(a.weightData as ArrayBuffer) };
+      saved = {
+        topology: a.modelTopology,
+        specs: a.weightSpecs as { name: string; shape: number[] }[],
+        data: new Uint8Array(a.weightData as ArrayBuffer),
+      };
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
@@ -179,7 +185,10 @@ describe('data.normalize: a federated run (client processes) trains and Invertin
       'normalised.json',
     );
     const out = path.join(tmp, 'run');
-    const results = await runScenario({ scenario, file: 'normalised.json', raw: {} }, { outDir: out, progress: false, log: () => undefined });
+    const results = await runScenario(
+      { scenario, file: 'normalised.json', raw: {} },
+      { outDir: out, progress: false, log: () => undefined },
+    );
     const accuracy = results.rounds.map((r) => r.testAccuracy);
     expect(accuracy[accuracy.length - 1], `accuracy per round ${accuracy}`).to.be.above(accuracy[0] + 0.08);
     expect(results.attacks).to.have.length(1);
@@ -189,7 +198,9 @@ describe('data.normalize: a federated run (client processes) trains and Invertin
     const digits = loadMnist();
     const rng = new Rng(9);
     const baseline = Math.max(
-      ...Array.from({ length: 20 }, (_, i) => psnr(rng.fillUniform(new Float32Array(784), 0, 1), digits.images.subarray(i * 784, (i + 1) * 784))),
+      ...Array.from({ length: 20 }, (_, i) =>
+        psnr(rng.fillUniform(new Float32Array(784), 0, 1), digits.images.subarray(i * 784, (i + 1) * 784)),
+      ),
     );
     expect(attack.psnr).to.be.above(25);
     expect(attack.psnr).to.be.above(baseline + 15);

@@ -55,7 +55,17 @@ async function startServer(cwd: string, scenarioFile: string, tokensFile: string
 }
 
 function startClient(port: number, token: string, folder: string, shareTruth: boolean) {
-  const args = [BIN, 'client', '--server', `ws://127.0.0.1:${port}`, '--token', token, '--data', folder, ...(shareTruth ? ['--share-truth'] : [])];
+  const args = [
+    BIN,
+    'client',
+    '--server',
+    `ws://127.0.0.1:${port}`,
+    '--token',
+    token,
+    '--data',
+    folder,
+    ...(shareTruth ? ['--share-truth'] : []),
+  ];
   const client = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: ENV });
   let stderr = '';
   client.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));

@@ -99,7 +99,9 @@ export function plantModel(
   if (config.behaviour === 'honest')
     return { behaviour: 'honest', definition: honest, initialParams: initial, secrets: null, plant: (p) => p };
   if (!publicData)
-    throw new Error(`server.behaviour "${config.behaviour}" fits its planted layer on public data, and the server holds none (data.dataset "none")`);
+    throw new Error(
+      `server.behaviour "${config.behaviour}" fits its planted layer on public data, and the server holds none (data.dataset "none")`,
+    );
   switch (config.behaviour) {
     case 'imprint':
       return plantImprint(config, honest, initial, publicData);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { resolveThreatModel } from '../observer/threat-model';
 import { DEFAULT_RECOGNISABLE_SSIM, runVerdict, type TargetVerdict } from '../observer/verdict';
 import type { Scenario } from '../scenario/schema';
-import { isScored, type AttackRecord, type RunResults } from './results';
+import type { AttackRecord, RunResults } from './results';
 
 export interface ResultsVerdict {
   sentence: string;

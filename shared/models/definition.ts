@@ -18,12 +18,7 @@ export type { LayerNode, ModelDefinition } from './graph/validate';
  * The definition of the scenario's `model` on a task; with `normalize` (the scenario's
  * `data.normalize`) it starts with a normalize layer, for built-in and imported models alike.
  */
-export function definitionFor(
-  config: ModelConfig,
-  inputShape: ImageShape,
-  numClasses: number,
-  normalize?: Normalization,
-): ModelDefinition {
+export function definitionFor(config: ModelConfig, inputShape: ImageShape, numClasses: number, normalize?: Normalization): ModelDefinition {
   return withInputNormalization(builtinDefinition(config, inputShape, numClasses), normalize);
 }
 

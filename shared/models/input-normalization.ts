@@ -25,8 +25,13 @@ export function withInputNormalization(def: ModelDefinition, normalize: Normaliz
   if (!normalize) return def;
   channelStats(normalize, def.inputShape[2]);
   const name = freeName(def.layers);
-  const first: LayerNode = { name, op: 'normalize', inputs: [INPUT], config: { mean: [...normalize.mean], std: [...normalize.std] }, params: [] };
+  const first: LayerNode = {
+    name,
+    op: 'normalize',
+    inputs: [INPUT],
+    config: { mean: [...normalize.mean], std: [...normalize.std] },
+    params: [],
+  };
   const rewired = def.layers.map((l) => ({ ...l, inputs: l.inputs.map((i) => (i === INPUT ? name : i)) }));
   return { ...def, layers: [first, ...rewired] };
 }
-

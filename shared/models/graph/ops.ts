@@ -259,7 +259,10 @@ const normalize: OpSpec<z.infer<typeof normalizeConfig>> = {
   params: () => [],
   outputShape(c, [x]) {
     const channels = x[x.length - 1];
-    for (const [field, values] of [['mean', c.mean], ['std', c.std]] as const) {
+    for (const [field, values] of [
+      ['mean', c.mean],
+      ['std', c.std],
+    ] as const) {
       if (values.length !== 1 && values.length !== channels)
         throw new Error(`${field} has ${values.length} values; its input has ${channels} channel(s) (give ${channels} or 1)`);
     }

@@ -168,7 +168,10 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
       return { op: 'concatenate', config: {}, roles: [] };
     case 'Rescaling':
       if (typeof c.scale !== 'number' || (c.offset !== undefined && c.offset !== null && typeof c.offset !== 'number'))
-        fail(where, `scale ${JSON.stringify(c.scale)} and offset ${JSON.stringify(c.offset)} must be numbers (one per layer, not per channel)`);
+        fail(
+          where,
+          `scale ${JSON.stringify(c.scale)} and offset ${JSON.stringify(c.offset)} must be numbers (one per layer, not per channel)`,
+        );
       return { op: 'rescaling', config: { scale: c.scale, offset: typeof c.offset === 'number' ? c.offset : 0 }, roles: [] };
     default:
       return fail(where, `layer class ${l.class_name} is not supported; supported: ${SUPPORTED.join(', ')}`);
