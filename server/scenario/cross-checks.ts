@@ -127,17 +127,20 @@ export function clientHeldDataProblems(s: Scenario): string[] {
       `server.behaviour: "${s.server.behaviour}" fits its planted layer on the server's public data, and data.dataset "none" gives it none; name a dataset the server may read in data, or use "honest"`,
     );
   }
-  if (s.server.behaviour === 'trap-weights' && s.data.normalize) {
-    problems.push(
-      'server.behaviour: "trap-weights" crafts the first dense layer, which data.normalize puts a normalize layer before; remove data.normalize for it',
-    );
-  }
   if (s.data.location === 'clients' && s.release) {
     problems.push(
       'release: the released-model attacks are scored against the federation\'s training data, which stays on the clients with data.location "clients"; remove release or keep the data on the server',
     );
   }
   return problems;
+}
+
+/** trap-weights crafts the first dense layer; data.normalize puts a normalize layer in front of it. */
+function plantedNormalizeProblems(s: Scenario): string[] {
+  if (s.server.behaviour !== 'trap-weights' || !s.data.normalize) return [];
+  return [
+    'server.behaviour: "trap-weights" crafts the first dense layer, which data.normalize puts a normalize layer before; remove data.normalize for it',
+  ];
 }
 
 export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
@@ -147,5 +150,6 @@ export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
     ...(isPluginAttack(s.attack) ? [] : attackProblems(s)),
     ...datasetFieldProblems(s, raw),
     ...clientHeldDataProblems(s),
+    ...plantedNormalizeProblems(s),
   ];
 }
