@@ -131,6 +131,18 @@ describe('data.normalize: the model starts with a normalize layer', function () 
       ScenarioError,
       'data.normalize.std',
     );
+    // First-layer attacks and planted first layers cannot see through the normalize layer.
+    const norm = { dataset: 'mnist', normalize: { mean: [0.1], std: [0.3] } };
+    expect(() => validateScenario({ name: 'n', data: norm, model: { name: 'mlp' }, attack: { name: 'analytic' } }, 'n.json')).to.throw(
+      ScenarioError,
+      'data.normalize puts a normalize layer before the first dense layer',
+    );
+    expect(() =>
+      validateScenario({ ...base, data: norm, model: { name: 'mlp' }, threatModel: 'G', server: { behaviour: 'trap-weights' } }, 'n.json'),
+    ).to.throw(
+      ScenarioError,
+      'server.behaviour: "trap-weights" crafts the first dense layer, which data.normalize puts a normalize layer before',
+    );
     // Channels known only from the files (IDX): the definition is refused when the data arrives.
     expect(() => definitionFor(modelSchema.parse({ name: 'mlp' }), [2, 2, 3], 3, { mean: [1, 2], std: [1] })).to.throw(
       DataError,
