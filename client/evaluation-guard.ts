@@ -13,6 +13,8 @@ export interface EvaluationGuardContext {
   clientName: string;
   send: (msg: WireMessage) => void;
   log: (line: string) => void;
+  /** The option that turns the channel on for this client: --allow-evaluation, or --share-truth for client-held data. */
+  enableWith?: string;
 }
 
 /**
@@ -24,13 +26,14 @@ export function refuseEvaluation(msg: WireMessage, allowed: boolean, ctx: Evalua
   const m = msg as unknown as { requestId?: unknown; round?: unknown };
   const requestId = typeof m.requestId === 'number' ? m.requestId : undefined;
   const round = typeof m.round === 'number' ? m.round : '?';
+  const option = ctx.enableWith ?? '--allow-evaluation';
   ctx.log(
-    `${ctx.clientName}: refused ${msg.type} for round ${round}: the evaluation channel is off (this client never sends its raw data or plain update; --allow-evaluation turns it on for a simulation)`,
+    `${ctx.clientName}: refused ${msg.type} for round ${round}: the evaluation channel is off (this client never sends its raw data or plain update; ${option} turns it on for a simulation)`,
   );
   ctx.send({
     type: 'error',
     code: 'unavailable',
-    message: `${ctx.clientName} refuses ${msg.type}: the evaluation channel is off on this client (it is on only for clients spawned by fedleak run, or started with --allow-evaluation)`,
+    message: `${ctx.clientName} refuses ${msg.type}: the evaluation channel is off on this client (it is on only for clients spawned by fedleak run, or started with ${option})`,
     ref: msg.type,
     ...(requestId !== undefined ? { requestId } : {}),
   });

@@ -122,7 +122,8 @@ class ClientSession {
   }
 
   private onMessage(msg: WireMessage): void {
-    if (refuseEvaluation(msg, this.allowEvaluation, { clientName: this.name(), send: this.send, log: this.log })) return;
+    const enableWith = this.options.own ? '--share-truth' : '--allow-evaluation';
+    if (refuseEvaluation(msg, this.allowEvaluation, { clientName: this.name(), send: this.send, log: this.log, enableWith })) return;
     switch (msg.type) {
       case 'welcome':
         if (this.state || this.refused) throw new WireError('bad-message', 'a second welcome on the same connection');

@@ -59,7 +59,8 @@ function everyOpDefinition(): ModelDefinition {
       layer('d1', 'dense', ['rs'], { units: 4, activation: 'relu6' }, ['d1/kernel', 'd1/bias']),
       layer('bn', 'batchNorm', ['d1'], { momentum: 0.9, epsilon: 1e-5 }, ['bn/gamma', 'bn/beta', 'bn/mean', 'bn/variance']),
       layer('do', 'dropout', ['bn'], { rate: 0.25 }),
-      layer('lr', 'activation', ['do'], { activation: 'leakyRelu', alpha: 0.1 }),
+      layer('rsc', 'rescaling', ['do'], { scale: 0.5, offset: 0.1 }),
+      layer('lr', 'activation', ['rsc'], { activation: 'leakyRelu', alpha: 0.1 }),
       layer('d2', 'dense', ['lr'], { units: 3 }, ['d2/kernel', 'd2/bias']),
     ],
     params: [
@@ -103,7 +104,8 @@ describe('model export to a tfjs LayersModel (Keras topology table)', function (
 
   it('a graph with every op: tfjs builds it and predicts fedleak’s logits within 1e-5', async () => {
     const def = everyOpDefinition();
-    const uncovered = Object.keys(OPS).filter((op) => !def.layers.some((l) => l.op === op));
+    // normalize is the scenario's data.normalize, never part of an exported built-in (its error: the next test).
+    const uncovered = Object.keys(OPS).filter((op) => op !== 'normalize' && !def.layers.some((l) => l.op === op));
     expect(uncovered, 'a new op needs an entry in KERAS_EXPORTS and a layer in everyOpDefinition').to.deep.equal([]);
     const model = modelFromDefinition(def);
     const params = model.initParams(new Rng(4));

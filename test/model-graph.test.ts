@@ -442,6 +442,17 @@ const PROBES: ProbeCase[] = [
     ),
   },
   {
+    label: 'normalize (per channel) then rescaling',
+    def: probeDefinition(
+      [
+        { name: 'norm', op: 'normalize', inputs: ['conv'], config: { mean: [0.2, -0.1], std: [0.5, 2] }, params: [] },
+        { name: 'scale', op: 'rescaling', inputs: ['norm'], config: { scale: 0.7, offset: -0.3 }, params: [] },
+      ],
+      [],
+      72,
+    ),
+  },
+  {
     label: 'add (residual)',
     def: probeDefinition(
       [

@@ -211,7 +211,7 @@ describe('observer', function () {
     }
   });
 
-  it('records a missing ground truth as an error, not a crash', async () => {
+  it('keeps a reconstruction whose ground truth is missing, unscored (not an error, not a crash)', async () => {
     observer = createObserver({
       scenario: scenario({ workers: 1 }),
       outDir: dir,
@@ -222,8 +222,11 @@ describe('observer', function () {
     });
     see(observer, update(1, 'c7', 0.25, 3));
     const [record] = await observer.drain();
-    expect(record.error).to.match(/ground truth unavailable: client c7 is gone/);
+    expect(record.error).to.equal(undefined);
+    expect(record.unscored).to.match(/not scored: no ground truth \(client c7 is gone/);
+    expect([record.psnr, record.ssim, record.labelAccuracy].every(Number.isNaN)).to.equal(true);
     expect(record.iterations).to.equal(7);
+    expect(fs.existsSync(path.join(dir, record.image ?? 'none'))).to.equal(true);
   });
 
   it('with maxTargets picks the same targets whatever the arrival order', async () => {

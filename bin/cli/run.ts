@@ -170,7 +170,12 @@ function printRunSummary(name: string, results: RunResults, outDir: string, quie
   const last = results.rounds[results.rounds.length - 1];
   const what = results.sweep
     ? `sweep of ${results.sweep.length} variants`
-    : `${results.rounds.length} rounds` + (last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : '');
+    : `${results.rounds.length} rounds` +
+      (last && Number.isFinite(last.testAccuracy)
+        ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%`
+        : last
+          ? ', test accuracy not measured'
+          : '');
   const released = results.release ? `, ${results.release.attacks.length} attacks on the released model` : '';
   process.stdout.write(`${name}: ${what}, ${results.attacks.length} attack results${released}\n${privacyLines(results)}`);
   process.stdout.write(`results: ${path.join(outDir, 'results.json')}\nreport: ${path.join(outDir, REPORT_HTML)}\n`);

@@ -78,7 +78,7 @@ async function serverAction(opts: ServerFlags): Promise<void> {
   }
   const last = results.rounds[results.rounds.length - 1];
   process.stdout.write(
-    `${loaded.scenario.name}: ${results.rounds.length} rounds${last ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : ''}` +
+    `${loaded.scenario.name}: ${results.rounds.length} rounds${last ? (Number.isFinite(last.testAccuracy) ? `, final test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : ', test accuracy not measured') : ''}` +
       `\nresults: ${path.join(outDir, 'results.json')}\n`,
   );
 }

@@ -1,4 +1,7 @@
-/** Test accuracy and mean softCrossEntropy of the global model on the server's held-out examples. */
+/**
+ * Test accuracy and mean softCrossEntropy of the global model on the server's held-out examples;
+ * NaN for both when the server holds none (data.dataset "none"): not measured, rather than 0.
+ */
 import { tf, type Tensor4D } from '../../shared/tensor/tf';
 import { INFERENCE_FORWARD, oneHot, softCrossEntropy, unflattenParams, type Model } from '../../shared/models';
 import type { Dataset } from '../../shared/data/types';
@@ -6,7 +9,8 @@ import { exampleSize } from '../../shared/data/types';
 
 const CHUNK = 500;
 
-export function evaluate(model: Model, params: Float32Array, test: Dataset, limit = 0): { testAccuracy: number; testLoss: number } {
+export function evaluate(model: Model, params: Float32Array, test: Dataset | null, limit = 0): { testAccuracy: number; testLoss: number } {
+  if (test === null) return { testAccuracy: NaN, testLoss: NaN };
   const n = limit > 0 ? Math.min(limit, test.labels.length) : test.labels.length;
   if (n === 0) return { testAccuracy: 0, testLoss: 0 };
   const size = exampleSize(test);

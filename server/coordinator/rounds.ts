@@ -14,7 +14,6 @@ import type { Model } from '../../shared/models';
 import { firstNonFinite } from '../../shared/wire';
 import { describeAggregation, strategyFor } from '../strategy';
 import type { Strategy } from '../strategy/types';
-import { definitionFor } from '../../shared/models/definition';
 import type { ClientHub } from './hub';
 import { collectPlainUpdates } from './collect';
 import { evaluate } from './evaluate';
@@ -26,7 +25,8 @@ export interface RoundsOptions {
   hub: ClientHub;
   model: Model;
   paramCount: number;
-  test: Dataset;
+  /** Held-out examples the global model is evaluated on each round; null: the server holds none (accuracy not measured). */
+  test: Dataset | null;
   /** θ before `firstRound`. */
   initialParams: Float32Array;
   /** Resuming: the first round to run (default 1). */
@@ -141,7 +141,7 @@ export async function runRounds(opts: RoundsOptions): Promise<RoundsResult> {
   const { scenario, hub } = opts;
   const f = scenario.federation;
   const collect = opts.collect ?? collectPlainUpdates;
-  const strategy = opts.strategy ?? strategyFor({ scenario, model: definitionFor(scenario.model, opts.test.shape, opts.test.numClasses) });
+  const strategy = opts.strategy ?? strategyFor({ scenario, model: opts.model.definition });
   const rule = describeAggregation(f.aggregation);
   let params = opts.initialParams;
   const rounds: RoundRecord[] = [];

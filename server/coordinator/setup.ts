@@ -4,7 +4,9 @@
  */
 import { SERVER_ONLY_FEDERATION_KEYS, type Scenario } from '../scenario/schema';
 import { prepareFederatedData } from '../../shared/data';
-import { exampleSize, type Dataset } from '../../shared/data/types';
+import { NO_SERVER_DATA } from '../../shared/data/datasets/none';
+import type { Dataset } from '../../shared/data/types';
+import type { ImageShape } from '../../shared/models/types';
 import { initialParamsFor, paramCount, type Model } from '../../shared/models';
 import { definitionFor, modelFromDefinition, type ModelDefinition } from '../../shared/models/definition';
 import { examplesPerRound } from '../../shared/training';
@@ -27,7 +29,8 @@ export interface Coordinator {
   honestModelHash: string;
   paramCount: number;
   initialParams: Float32Array;
-  test: Dataset;
+  /** The server's held-out examples; null when it holds no data (data.dataset "none"). */
+  test: Dataset | null;
   maxFrameBytes: number;
   /** The most examples a client's update may claim: federation.maxExamplesPerUpdate, else the size of the shard it was assigned. */
   exampleCap: (clientId: string) => number;
@@ -63,13 +66,46 @@ export function maxFrameBytesFor(s: Scenario, params: number, pixels: number, la
   return 4 * Math.max(params, Math.min(used, largestShard) * (pixels + 1)) + 65536;
 }
 
+/**
+ * Client-held data with local epochs and no federation.maxExamplesPerUpdate: the server cannot know
+ * how many examples a client holds, so a ground-truth answer (--share-truth) is framed for this many.
+ */
+export const CLIENT_HELD_TRUTH_EXAMPLES = 4096;
+
+/** What the server knows of the data: the task, its held-out set, and each client's assigned shard size. */
+export interface ServerData {
+  shape: ImageShape;
+  numClasses: number;
+  /** null: the server holds no examples (data.dataset "none"). */
+  test: Dataset | null;
+  /** Examples client i was dealt; null with client-held data (data.location "clients"): only the clients know. */
+  shardSizes: number[] | null;
+}
+
+export function serverData(s: Scenario): ServerData {
+  const d = s.data;
+  if (d.dataset === NO_SERVER_DATA) return { shape: [...d.shape], numClasses: d.classes, test: null, shardSizes: null };
+  const data = prepareFederatedData(d, s.federation.clients, s.seed);
+  const shardSizes = d.location === 'clients' ? null : data.shards.map((shard) => shard.length);
+  return { shape: data.test.shape, numClasses: data.test.numClasses, test: data.test, shardSizes };
+}
+
+/** The most examples client i's update may claim: federation.maxExamplesPerUpdate, else its shard (client-held: what a round can use). */
+function exampleCapOf(s: Scenario, data: ServerData): (clientIndex: number) => number {
+  const f = s.federation;
+  if (f.maxExamplesPerUpdate !== undefined) return () => f.maxExamplesPerUpdate as number;
+  if (data.shardSizes) return (i) => data.shardSizes?.[i] ?? 0;
+  const perRound = examplesPerRound(f, Infinity);
+  return () => perRound;
+}
+
 export async function startCoordinator(
   scenario: Scenario,
   opts: { port: number; host: string; log: (line: string) => void },
 ): Promise<Coordinator> {
   const f = scenario.federation;
-  const data = prepareFederatedData(scenario.data, f.clients, scenario.seed);
-  const honest = definitionFor(scenario.model, data.test.shape, data.test.numClasses);
+  const data = serverData(scenario);
+  const honest = definitionFor(scenario.model, data.shape, data.numClasses, scenario.data.normalize);
   const honestModel = modelFromDefinition(honest);
   // An imported model starts from its file's weights; the built-ins draw theirs from the seed.
   const honestInitial = initialParamsFor(scenario.model) ?? honestModel.initParams(new Rng(scenario.seed).fork('model-init'));
@@ -78,8 +114,8 @@ export async function startCoordinator(
   const model = planted.behaviour === 'honest' ? honestModel : modelFromDefinition(definition);
   const count = paramCount(model.specs);
   const tokens = generateTokens(f.clients);
-  const largestShard = Math.max(...data.shards.map((s) => s.length));
-  const maxFrameBytes = maxFrameBytesFor(scenario, count, exampleSize(data.test), largestShard);
+  const largestShard = data.shardSizes ? Math.max(...data.shardSizes) : (f.maxExamplesPerUpdate ?? CLIENT_HELD_TRUTH_EXAMPLES);
+  const maxFrameBytes = maxFrameBytesFor(scenario, count, data.shape[0] * data.shape[1] * data.shape[2], largestShard);
   const hub = new ClientHub({
     tokens,
     publicScenario: publicScenario(scenario),
@@ -89,8 +125,9 @@ export async function startCoordinator(
     log: opts.log,
   });
   const port = await hub.listen(opts.port, opts.host);
-  const shardOf = new Map([...tokens.values()].map((id) => [id.clientId, data.shards[id.clientIndex].length]));
-  const exampleCap = (clientId: string) => f.maxExamplesPerUpdate ?? shardOf.get(clientId) ?? 0;
+  const capOf = exampleCapOf(scenario, data);
+  const capByClient = new Map([...tokens.values()].map((id) => [id.clientId, capOf(id.clientIndex)]));
+  const exampleCap = (clientId: string) => capByClient.get(clientId) ?? 0;
   return {
     hub,
     port,

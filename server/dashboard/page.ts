@@ -78,12 +78,14 @@ const SCRIPT = `
     roundTicks(n).forEach(function (r) { s += '<line x1="' + x(r) + '" x2="' + x(r) + '" y1="' + (H - B) + '" y2="' + (H - B + 5) + '" stroke="#888"/><text x="' + x(r) + '" y="' + (H - B + 18) + '" font-size="11" text-anchor="middle">' + r + '</text>'; });
     s += '<text x="' + ((L + W - R) / 2) + '" y="' + (H - 6) + '" font-size="12" text-anchor="middle">round</text>';
     s += '<text transform="translate(14 ' + ((T + H - B) / 2) + ') rotate(-90)" font-size="12" text-anchor="middle">test accuracy</text>';
-    var pts = rounds.map(function (r) { return x(r.round) + ',' + y(r.testAccuracy); });
+    // No test data on the server (data.dataset "none"): accuracy arrives as null, not measured.
+    var measured = rounds.filter(function (r) { return Number.isFinite(r.testAccuracy); });
+    var pts = measured.map(function (r) { return x(r.round) + ',' + y(r.testAccuracy); });
     s += '<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="' + pts.join(' ') + '"/>';
-    rounds.forEach(function (r) { s += '<circle r="3.5" fill="#1f77b4" cx="' + x(r.round) + '" cy="' + y(r.testAccuracy) + '"><title>round ' + r.round + ': ' + (100 * r.testAccuracy).toFixed(1) + '%</title></circle>'; });
+    measured.forEach(function (r) { s += '<circle r="3.5" fill="#1f77b4" cx="' + x(r.round) + '" cy="' + y(r.testAccuracy) + '"><title>round ' + r.round + ': ' + (100 * r.testAccuracy).toFixed(1) + '%</title></circle>'; });
     svg.innerHTML = s;
     var last = rounds[rounds.length - 1];
-    $('rounds').textContent = 'round ' + last.round + ' of ' + total + ': test accuracy ' + (100 * last.testAccuracy).toFixed(1) + '%, loss ' + last.testLoss.toFixed(4) + (last.dropped.length ? ', dropped ' + last.dropped.join(', ') : '');
+    $('rounds').textContent = 'round ' + last.round + ' of ' + total + ': ' + (Number.isFinite(last.testAccuracy) ? 'test accuracy ' + (100 * last.testAccuracy).toFixed(1) + '%, loss ' + last.testLoss.toFixed(4) : 'test accuracy not measured (no test data on the server)') + (last.dropped.length ? ', dropped ' + last.dropped.join(', ') : '');
   }
   function onVerdict(v) {
     var box = $('verdict'); box.innerHTML = '';

@@ -92,13 +92,17 @@ export function plantModel(
   config: ServerConfig,
   honest: ModelDefinition,
   initial: Float32Array,
-  publicData: Dataset,
+  publicData: Dataset | null,
   seed: number,
   batchSize: number,
 ): PlantedModel {
+  if (config.behaviour === 'honest')
+    return { behaviour: 'honest', definition: honest, initialParams: initial, secrets: null, plant: (p) => p };
+  if (!publicData)
+    throw new Error(
+      `server.behaviour "${config.behaviour}" fits its planted layer on public data, and the server holds none (data.dataset "none")`,
+    );
   switch (config.behaviour) {
-    case 'honest':
-      return { behaviour: 'honest', definition: honest, initialParams: initial, secrets: null, plant: (p) => p };
     case 'imprint':
       return plantImprint(config, honest, initial, publicData);
     case 'trap-weights':

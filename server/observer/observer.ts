@@ -32,7 +32,7 @@ import { resolveThreatModel } from './threat-model';
 import { relativeDataLeakage } from './verdict';
 import type { ImageShape } from '../../shared/models/types';
 import { pairScores, scoreReconstruction } from '../metrics';
-import { writeComparisonPng } from '../report/png';
+import { writeComparisonPng, writeImageGrid } from '../report/png';
 import type { AttackOutput, AttackProgress } from './attacks/types';
 import { attackInput, attackSeed } from './attack-input';
 import type { EvaluationChannel, GroundTruth, ObservedUpdate, ServerPayload, UpdateObserver } from './hook';
@@ -199,9 +199,9 @@ class HonestButCuriousObserver implements Observer {
     const key = `round-${update.round}-${safeName(update.sender)}-${update.view}${this.opts.variant ? `-${safeName(this.opts.variant)}` : ''}`;
     const output = await this.runAttack(o, key);
     if (!output) return;
-    const truth = await this.fetchTruth(update, output);
-    if (!truth) return;
-    this.recordResult(update, o.payload.model.inputShape, key, output, truth);
+    const truth = await this.fetchTruth(update);
+    if ('missing' in truth) this.recordUnscored(update, o.payload.model.inputShape, key, output, truth.missing);
+    else this.recordResult(update, o.payload.model.inputShape, key, output, truth);
   }
 
   /** Runs the attack in the pool, emitting its progress and keeping its trace; null (recorded by fail()) when it failed. */
@@ -239,14 +239,61 @@ class HonestButCuriousObserver implements Observer {
     return output;
   }
 
-  /** Ground truth only now, after the attack finished, and only on the main thread; null (recorded by fail()) when unavailable. */
-  private async fetchTruth(update: ObservedUpdate, output: AttackOutput): Promise<GroundTruth | null> {
+  /** Ground truth only now, after the attack finished, and only on the main thread; why not, when unavailable. */
+  private async fetchTruth(update: ObservedUpdate): Promise<GroundTruth | { missing: string }> {
     try {
       return await this.opts.evaluation.fetchTruth(update.round, update.sender);
     } catch (err) {
-      this.fail(update, `ground truth unavailable: ${errorText(err)}`, output);
-      return null;
+      return { missing: errorText(err) };
     }
+  }
+
+  /**
+   * No ground truth (client-held data without --share-truth, a client gone): the reconstruction is
+   * kept and shown, but nothing is measured; the record says why in `unscored`.
+   */
+  private recordUnscored(update: ObservedUpdate, inputShape: ImageShape, key: string, output: AttackOutput, why: string): void {
+    const unscored = `not scored: no ground truth (${why})`;
+    this.log(`fedleak: observer: round ${update.round}, ${update.sender} (${update.view}): ${unscored}`);
+    try {
+      const imageRel = path.posix.join('images', `${key}.png`);
+      const imageFile = path.join(this.opts.outDir, 'images', `${key}.png`);
+      fs.mkdirSync(path.dirname(imageFile), { recursive: true });
+      if (output.count > 0) writeImageGrid(imageFile, [{ images: output.images, count: output.count }], inputShape);
+      const record: AttackRecord = {
+        ...this.unmeasuredRecord(update, output, output.truncated?.batchSize ?? update.numExamples),
+        attackedSlots: output.count,
+        ...(output.count > 0 ? { image: imageRel } : {}),
+        recoveredLabels: output.labels,
+        unscored,
+      };
+      this.records.push(record);
+      this.opts.events?.emit('attack-done', { record, ...(output.count > 0 ? { imageFile } : {}) });
+    } catch (err) {
+      this.fail(update, `${unscored}; and its picture failed: ${errorText(err)}`, output);
+    }
+  }
+
+  /** The fields of a record whose metrics were not measured (a failure or an unscored reconstruction). */
+  private unmeasuredRecord(update: ObservedUpdate, output: AttackOutput | undefined, batchSize: number): AttackRecord {
+    return {
+      round: update.round,
+      target: update.sender,
+      attack: this.attackName,
+      view: update.view,
+      batchSize,
+      mse: NaN,
+      psnr: NaN,
+      ssim: NaN,
+      labelAccuracy: NaN,
+      iterations: output?.iterations ?? 0,
+      evaluations: output?.evaluations ?? 0,
+      finalObjective: output?.finalObjective ?? NaN,
+      seconds: output?.seconds ?? 0,
+      threatModel: this.threatModel,
+      ...(this.opts.variant ? { variant: this.opts.variant } : {}),
+      ...(update.serverClippedTo !== undefined ? { serverClippedTo: update.serverClippedTo } : {}),
+    };
   }
 
   /** Scores the reconstruction, writes its comparison PNG and records it (a failure here is recorded by fail()). */
@@ -309,24 +356,7 @@ class HonestButCuriousObserver implements Observer {
   /** A failed attack becomes a log line and a record with `error`, never a crash. */
   private fail(update: ObservedUpdate, message: string, output?: AttackOutput, truth?: GroundTruth): void {
     this.log(`fedleak: observer: round ${update.round}, ${update.sender} (${update.view}): ${message}`);
-    const record: AttackRecord = {
-      round: update.round,
-      target: update.sender,
-      attack: this.attackName,
-      view: update.view,
-      batchSize: truth?.count ?? update.numExamples,
-      mse: NaN,
-      psnr: NaN,
-      ssim: NaN,
-      labelAccuracy: NaN,
-      iterations: output?.iterations ?? 0,
-      evaluations: output?.evaluations ?? 0,
-      finalObjective: output?.finalObjective ?? NaN,
-      seconds: output?.seconds ?? 0,
-      threatModel: this.threatModel,
-      ...(this.opts.variant ? { variant: this.opts.variant } : {}),
-      error: message,
-    };
+    const record: AttackRecord = { ...this.unmeasuredRecord(update, output, truth?.count ?? update.numExamples), error: message };
     this.records.push(record);
     this.opts.events?.emit('attack-done', { record });
   }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../../shared/data';
 import type { DataConfig } from '../../shared/data/schema';
+import type { Normalization } from '../../shared/data/normalize';
 import { buildModel, type Model } from '../../shared/models';
 import type { ModelConfig } from '../../shared/models/schema';
 import { startPredictionApi, type PredictionApi } from './api';
@@ -44,6 +45,8 @@ export interface RunReleaseOptions {
   data?: DataConfig;
   testAccuracy: number;
   seed: number;
+  /** The scenario's data.normalize: the released model starts with it, as the federated model did. */
+  normalize?: Normalization;
   log?: (line: string) => void;
 }
 
@@ -176,8 +179,11 @@ async function benignMonitor(
 
 export async function runRelease(o: RunReleaseOptions): Promise<ReleaseOutcome> {
   const log = o.log ?? (() => {});
-  const model = buildModel(o.modelConfig, o.train.shape, o.train.numClasses);
-  saveReleasedModel(o.runDir, o.modelConfig, o.train.shape, o.train.numClasses, o.params, { testAccuracy: o.testAccuracy });
+  const model = buildModel(o.modelConfig, o.train.shape, o.train.numClasses, o.normalize);
+  saveReleasedModel(o.runDir, o.modelConfig, o.train.shape, o.train.numClasses, o.params, {
+    testAccuracy: o.testAccuracy,
+    ...(o.normalize ? { normalize: o.normalize } : {}),
+  });
   const monitorLog = path.join(o.runDir, RELEASE_DIR, 'monitor.log');
   let api: PredictionApi | null = null;
   if (o.config.api.enabled) {

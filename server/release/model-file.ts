@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { definitionFor, modelFromDefinition, MODEL_DEFINITION_FORMAT, type ModelDefinition } from '../../shared/models/definition';
 import type { ModelConfig } from '../../shared/models/schema';
+import type { Normalization } from '../../shared/data/normalize';
 import { paramCount, type ImageShape, type Model } from '../../shared/models/types';
 
 export const RELEASED_MODEL_FORMAT = 'fedleak-released-model/1';
@@ -57,9 +58,10 @@ export function saveReleasedModel(
   inputShape: ImageShape,
   numClasses: number,
   params: Float32Array,
-  extra: { testAccuracy?: number } = {},
+  options: { testAccuracy?: number; normalize?: Normalization } = {},
 ): string {
-  const definition = definitionFor(config, inputShape, numClasses);
+  const { normalize, ...extra } = options;
+  const definition = definitionFor(config, inputShape, numClasses, normalize);
   const expected = paramCount(definition.params);
   if (params.length !== expected) throw new ReleaseError(`release: the model needs ${expected} parameters, got ${params.length}`);
   const dir = path.join(runDir, RELEASE_DIR);

@@ -67,7 +67,9 @@ export function chartSpecs(
   const name = results.scenario.name;
   const series = roundSeries(outDir, results);
   const specs: Array<[string, TopLevelSpec]> = [];
-  if (series.length > 0) specs.push(['accuracy', accuracySpec(series, name)], ['loss', lossSpec(series, name)]);
+  // No test set on the server (data.dataset "none"): accuracy was not measured, so no empty chart.
+  const measured = series.some((s) => s.rounds.some((r) => Number.isFinite(r.testAccuracy)));
+  if (measured) specs.push(['accuracy', accuracySpec(series, name)], ['loss', lossSpec(series, name)]);
   const objective = objectiveTraces(traces, results.attacks, results.scenario.attack, restarts);
   if (objective.length > 0) specs.push(['attack-objective', objectiveSpec(objective, name)]);
   if (series.some((s) => s.rounds.some((r) => r.privacy))) specs.push(['privacy', privacySpec(series, name)]);

@@ -7,7 +7,7 @@
 import { escapeHtml } from './escape';
 import { figure, fixed, page, percent, section, svgDataUri, table, verdictBlock } from './html-parts';
 import type { ReportAssets } from './report-html';
-import type { RunResults } from './results';
+import { isScored, type RunResults } from './results';
 import type { ReportVerdict } from './verdict';
 
 export interface ComparedRun {
@@ -36,7 +36,7 @@ function median(values: number[]): number {
 
 function keyFigures(r: RunResults): string[] {
   const last = r.rounds[r.rounds.length - 1];
-  const scored = r.attacks.filter((a) => !a.error);
+  const scored = r.attacks.filter(isScored);
   const p = r.privacy;
   return [
     r.scenario.name + (r.sweep ? ` (sweep of ${r.sweep.length})` : ''),

@@ -28,7 +28,9 @@ export function attachProgressBars(events: RunEvents, stream: NodeJS.WriteStream
   const onRound = (...[r, total]: RunEventMap['round']) => {
     bars.log(`${roundLine(r, total)}\n`);
     rounds ??= bars.create(total, 0, { name: 'rounds'.padEnd(28), detail: '' });
-    rounds.update(r.round, { detail: `test accuracy ${(100 * r.testAccuracy).toFixed(1)}%` });
+    rounds.update(r.round, {
+      detail: Number.isFinite(r.testAccuracy) ? `test accuracy ${(100 * r.testAccuracy).toFixed(1)}%` : 'no test data',
+    });
   };
   const onStart = (...[e]: RunEventMap['attack-start']) => {
     attacks.set(jobKey(e), bars.create(Math.max(1, e.iterations), 0, { name: jobName(e).slice(0, 28).padEnd(28), detail: '' }));

@@ -10,8 +10,9 @@ import { escapeHtml } from './escape';
 import { figure, fixed, page, paragraph, percent, section, svgDataUri, table, verdictBlock } from './html-parts';
 import type { AttackRecord, RunResults } from './results';
 import type { ReportVerdict } from './verdict';
-import { whatRan } from './run-verdict';
+import { dataLabel, whatRan } from './run-verdict';
 import { releaseHtml, sweepReleaseCell } from './release-section';
+import { unmeasuredAccuracyNote } from './summary';
 
 export interface ReportAssets {
   /** Chart SVG documents by name: accuracy, loss, attack-objective, privacy, frontier. */
@@ -29,7 +30,7 @@ function header(results: RunResults): string {
   const s = results.scenario;
   const f = s.federation;
   const meta =
-    `${f.algorithm}, ${s.model.name} on ${s.data.dataset}, ${f.clients} clients (${f.clientsPerRound} per round), ` +
+    `${f.algorithm}, ${s.model.name} on ${dataLabel(s)}, ${f.clients} clients (${f.clientsPerRound} per round), ` +
     `${f.rounds} rounds, seed ${s.seed}; attack ${s.attack.name}. fedleak ${results.fedleakVersion}, ${results.backend.name} backend. ` +
     `Started ${results.startedAt}, finished ${results.finishedAt}.`;
   return `<h1>${escapeHtml(s.name)}${results.sweep ? ' (sweep)' : ''}</h1>\n${results.verdict ? `<p class="headline"><strong>${escapeHtml(results.verdict.sentence)}</strong></p>` : ''}${paragraph(`What ran: ${whatRan(s, null)}`)}\n<p class="meta">${escapeHtml(meta)}</p>`;
@@ -43,18 +44,36 @@ function attackCaption(a: AttackRecord): string {
   );
 }
 
+function unscoredCaption(a: AttackRecord): string {
+  const labels = a.recoveredLabels?.length ? `; recovered labels ${a.recoveredLabels.join(', ')}` : '';
+  return (
+    `Round ${a.round}, ${a.target} (${a.view}), ${a.attack}, batch ${a.batchSize}: reconstructions only, UNSCORED${labels}; ` +
+    `${a.iterations} iterations in ${fixed(a.seconds, 1)} s. ${a.unscored ?? ''}`
+  );
+}
+
+/** Why some pictures have no figures: said once, above them. */
+function unscoredNote(unscored: number, total: number): string {
+  return (
+    `${unscored} of ${total} reconstructions could not be scored: no ground truth reached the server (client-held data; ` +
+    'a client shares it only when started with --share-truth). They are shown alone, without originals; whether they resemble ' +
+    'the private examples is not measured, and the verdict does not count them.'
+  );
+}
+
 function reconstructions(results: RunResults, assets: ReportAssets): string {
   if (results.attacks.length === 0) return paragraph(`No attack results (attack.name is "${results.scenario.attack.name}").`);
   const parts = results.attacks.map((a) => {
     if (a.error) return `<p class="error">${escapeHtml(`Round ${a.round}, ${a.target} (${a.view}): ${a.error}`)}</p>`;
     const rel = a.labelledImage ?? a.image;
     const uri = rel ? assets.image(rel) : null;
-    return uri
-      ? figure(uri, attackCaption(a), `reconstructions of round ${a.round} ${a.target}`)
-      : paragraph(`${attackCaption(a)} (picture missing)`);
+    const caption = a.unscored ? unscoredCaption(a) : attackCaption(a);
+    return uri ? figure(uri, caption, `reconstructions of round ${a.round} ${a.target}`) : paragraph(`${caption} (picture missing)`);
   });
+  const unscored = results.attacks.filter((a) => a.unscored).length;
   return (
     paragraph('Each column: the private original above the reconstruction, with PSNR, SSIM and true → recovered label; worst first.') +
+    (unscored ? paragraph(unscoredNote(unscored, results.attacks.length)) : '') +
     parts.join('\n')
   );
 }
@@ -71,8 +90,10 @@ function training(results: RunResults, assets: ReportAssets): string {
     r.dropped.join(', ') || '–',
     fixed(r.seconds, 2),
   ]);
+  const note = unmeasuredAccuracyNote(results);
   return (
     charts +
+    (note ? paragraph(note) : '') +
     `<details><summary>Rounds</summary>${table(['round', 'test accuracy', 'test loss', 'participants', 'dropped', 'seconds'], rows, [true, true, true, true, false, true])}</details>`
   );
 }

@@ -41,6 +41,11 @@ async function labelAttacks(
     // Re-derived every time: a sweep copies its variants' records, whose paths are relative to the variant folder.
     const record: AttackRecord = { ...a };
     delete record.labelledImage;
+    // An unscored picture holds reconstructions only: there is no pair to label.
+    if (record.unscored !== undefined) {
+      labelled.push(record);
+      continue;
+    }
     try {
       const rel = await writeLabelledGrid(outDir, record, writeFileAtomic, options.classNames);
       if (rel) files.push(path.join(outDir, rel));

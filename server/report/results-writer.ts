@@ -68,14 +68,16 @@ export function checkResults(results: RunResults): string | null {
   if (!Array.isArray(r.attacks)) return 'attacks must be an array';
   for (const [i, round] of results.rounds.entries()) {
     for (const key of ['round', 'testAccuracy', 'testLoss', 'seconds'] as const) {
-      if (typeof round[key] !== 'number') return `rounds[${i}].${key} must be a number`;
+      // Accuracy and loss are NaN (null in JSON) when the server holds no test data.
+      const unmeasured = (key === 'testAccuracy' || key === 'testLoss') && round[key] === null;
+      if (typeof round[key] !== 'number' && !unmeasured) return `rounds[${i}].${key} must be a number`;
     }
     if (!Array.isArray(round.participants) || !Array.isArray(round.dropped)) return `rounds[${i}]: participants and dropped must be arrays`;
   }
   for (const [i, attack] of results.attacks.entries()) {
     for (const key of ['round', 'batchSize', 'mse', 'psnr', 'ssim', 'labelAccuracy', 'iterations', 'seconds'] as const) {
       // A failed attack's metrics are NaN in memory and null once read back from JSON.
-      const unscored = attack.error !== undefined && attack[key] === null && METRICS.has(key);
+      const unscored = (attack.error !== undefined || attack.unscored !== undefined) && attack[key] === null && METRICS.has(key);
       if (typeof attack[key] !== 'number' && !unscored) return `attacks[${i}].${key} must be a number`;
     }
     for (const key of ['target', 'attack', 'view'] as const) {

@@ -128,6 +128,17 @@ export interface AttackRecord {
   recovered?: { psnrDb: number; count: number; of: number };
   /** Set when the attack or its scoring failed; the metric fields are then NaN (null in JSON). */
   error?: string;
+  /**
+   * Set when the attack ran but its reconstruction could not be scored: no ground truth reached the
+   * server (client-held data without --share-truth). Says why; the metrics are NaN (null in JSON),
+   * `image` shows the reconstructions alone.
+   */
+  unscored?: string;
+}
+
+/** An attack whose metrics were measured: it neither failed nor went unscored. */
+export function isScored(a: Pick<AttackRecord, 'error' | 'unscored'>): boolean {
+  return a.error === undefined && a.unscored === undefined;
 }
 
 export interface AttackThreatModel {

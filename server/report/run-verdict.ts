@@ -84,8 +84,10 @@ export function resultsVerdict(
   threshold = DEFAULT_RECOGNISABLE_SSIM,
 ): ResultsVerdict {
   const s = results.scenario;
-  // One outcome per attacked update; a failed attack leaked nothing that was shown.
-  const records = results.attacks;
+  // One outcome per attacked update; a failed attack leaked nothing that was shown. An unscored
+  // reconstruction (no ground truth) is neither leaked nor safe: it is left out and said.
+  const records = results.attacks.filter((a) => a.unscored === undefined);
+  const unscored = results.attacks.length - records.length;
   const outcomes = records.map((a) => ({
     target: targetKey(a),
     examples: a.batchSize,
@@ -95,9 +97,17 @@ export function resultsVerdict(
   const defences = activeDefences(s);
   const v = runVerdict({ outcomes, threatModel, defences, threshold });
   const failed = records.filter((a) => a.error).length;
-  const updates = records.length === 0 && results.release ? 'No update was attacked.' : v.sentence;
+  const updates =
+    records.length === 0 && unscored > 0
+      ? `No reconstruction could be scored under threat model ${threatModel}.`
+      : records.length === 0 && results.release
+        ? 'No update was attacked.'
+        : v.sentence;
   const sentence =
     (failed > 0 ? `${updates} ${failed} of ${records.length} attacks failed and are counted as not leaking.` : updates) +
+    (unscored > 0
+      ? ` ${unscored} of ${results.attacks.length} reconstructions are unscored: no ground truth reached the server (client-held data), so whether they leaked is not measured.`
+      : '') +
     releaseSentence(results.release);
   return {
     sentence,
@@ -127,6 +137,12 @@ export function differingFields(base: unknown, resolved: unknown, prefix = ''): 
   return JSON.stringify(base) === JSON.stringify(resolved) ? [] : [prefix];
 }
 
+/** The data as a reader names it: the dataset, or where client-held data lives. */
+export function dataLabel(s: Pick<Scenario, 'data'>): string {
+  if (s.data.dataset === 'none') return 'client-held data (none on the server)';
+  return s.data.location === 'clients' ? `client-held data (server evaluates on ${s.data.dataset})` : s.data.dataset;
+}
+
 /** What ran, from the resolved scenario; `base` is the scenario file as resolved without overrides. */
 export function whatRan(s: Scenario, base: Scenario | null): string {
   const attack = s.attack.name === 'none' ? 'no attack' : `attack ${s.attack.name} on rounds ${s.attack.rounds.join(', ')}`;
@@ -137,7 +153,7 @@ export function whatRan(s: Scenario, base: Scenario | null): string {
     : '';
   return (
     `${s.federation.algorithm} over ${s.federation.clients} clients (${s.federation.clientsPerRound} per round, batch ${s.federation.batchSize}), ` +
-    `${s.federation.rounds} round${s.federation.rounds === 1 ? '' : 's'}, model ${s.model.name} on ${s.data.dataset}; ${attack} under threat model ${threatModelLabel(s)}; ` +
+    `${s.federation.rounds} round${s.federation.rounds === 1 ? '' : 's'}, model ${s.model.name} on ${dataLabel(s)}; ${attack} under threat model ${threatModelLabel(s)}; ` +
     `${defences.length ? `defences: ${defences.join('; ')}` : 'no defences'}.${overrides}`
   );
 }

@@ -6,8 +6,8 @@
  */
 import * as path from 'node:path';
 import { maliciousSummary } from './malicious-summary';
-import type { AttackRecord, RunResults } from './results';
-import { resultsVerdict, scenarioFromFile, whatRan } from './run-verdict';
+import { isScored, type AttackRecord, type RunResults } from './results';
+import { dataLabel, resultsVerdict, scenarioFromFile, whatRan } from './run-verdict';
 import { validateScenario } from '../scenario/load';
 import { releaseMarkdown, sweepReleaseCell } from './release-section';
 
@@ -43,20 +43,22 @@ function psnrRange(a: AttackRecord): string {
 
 function attackRow(a: AttackRecord): string[] {
   const labels = a.recoveredLabels && a.trueLabels ? ` (recovered ${a.recoveredLabels.join(',')}; true ${a.trueLabels.join(',')})` : '';
+  const measured = isScored(a);
+  const png = a.image ? `[png](${a.image})` : '';
   return [
     String(a.round),
     a.target,
     a.view,
     a.attack + (a.variant ? ` [${a.variant}]` : ''),
     String(a.batchSize),
-    a.error ? 'error' : a.mse.toExponential(2),
-    a.error ? '–' : psnr(a.psnr) + psnrRange(a),
-    a.error ? '–' : fixed(a.ssim, 3),
-    a.error ? '–' : percent(a.labelAccuracy) + labels,
+    a.error ? 'error' : a.unscored ? 'unscored' : a.mse.toExponential(2),
+    measured ? psnr(a.psnr) + psnrRange(a) : '–',
+    measured ? fixed(a.ssim, 3) : '–',
+    measured ? percent(a.labelAccuracy) + labels : a.unscored && a.recoveredLabels ? `recovered ${a.recoveredLabels.join(',')}` : '–',
     String(a.iterations),
     String(a.evaluations),
     fixed(a.seconds, 1),
-    a.error ?? (a.image ? `[png](${a.image})` : ''),
+    a.error ?? (a.unscored ? `${png} ${a.unscored}`.trim() : png),
   ];
 }
 
@@ -100,12 +102,22 @@ function headerLines(results: RunResults): string[] {
   );
   out.push(`What ran: ${whatRan(s, base)}`, '');
   out.push(
-    `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${s.data.dataset}, ` +
+    `fedleak ${results.fedleakVersion}, ${results.backend.name} backend; ${s.federation.algorithm}, ${s.model.name} on ${dataLabel(s)}, ` +
       `${s.federation.clients} clients (${s.federation.clientsPerRound} per round), seed ${s.seed}.`,
     `Started ${results.startedAt}, finished ${results.finishedAt}.`,
     '',
   );
   return out;
+}
+
+/** Why the rounds have no test accuracy, when none was measured; null when it was. */
+export function unmeasuredAccuracyNote(results: Pick<RunResults, 'rounds' | 'scenario'>): string | null {
+  if (results.rounds.length === 0 || results.rounds.some((r) => Number.isFinite(r.testAccuracy))) return null;
+  const why =
+    results.scenario.data.dataset === 'none'
+      ? ' The server holds no data (data.dataset "none"): every example stays on the clients (data.location "clients"), so there is no held-out set to evaluate the global model on.'
+      : '';
+  return `Test accuracy and loss were not measured.${why}`;
 }
 
 /** Training: one row per round. */
@@ -115,6 +127,8 @@ function trainingLines(results: RunResults): string[] {
     out.push("A sweep: each variant's rounds are in `<variant>/summary.md` and `<variant>/results.json`.");
   else if (results.rounds.length === 0) out.push('No rounds completed.');
   else {
+    const note = unmeasuredAccuracyNote(results);
+    if (note) out.push(note, '');
     out.push(
       markdownTable(
         ['round', 'test accuracy', 'test loss', 'participants', 'dropped', 'seconds'],
@@ -140,7 +154,14 @@ function attackLines(results: RunResults): string[] {
   if (results.attacks.length === 0) out.push(`No attack results (attack.name is "${results.scenario.attack.name}").`);
   else {
     out.push(attackTable(results.attacks));
-    const ok = results.attacks.filter((a) => !a.error);
+    const ok = results.attacks.filter(isScored);
+    const unscored = results.attacks.filter((a) => a.unscored !== undefined).length;
+    if (unscored > 0)
+      out.push(
+        '',
+        `${unscored} of ${results.attacks.length} reconstructions could not be scored: no ground truth reached the server ` +
+          '(client-held data; a client shares it only when started with --share-truth). Their pictures show the reconstructions alone.',
+      );
     out.push(
       '',
       `${ok.length} of ${results.attacks.length} attacks scored; median PSNR ${psnr(median(ok.map((a) => a.psnr)))} dB, ` +

@@ -5,7 +5,7 @@
  *
  * Usage: const verdict = deriveVerdict(results);
  */
-import type { AttackRecord, RunResults } from './results';
+import { isScored, type AttackRecord, type RunResults } from './results';
 
 /** A reconstruction counts as recognisable when its matched SSIM reaches this (docs/results.md). */
 export const RECOGNISABLE_SSIM = 0.6;
@@ -60,8 +60,9 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 /** The verdict on one group of gradient-attack records (one threat, or one sweep variant of it). */
 function gradientVerdict(threat: ThreatId, records: readonly AttackRecord[]): ThreatVerdict {
-  const scored = records.filter((r) => !r.error);
-  const failed = records.length - scored.length;
+  const scored = records.filter(isScored);
+  const unscored = records.filter((r) => r.unscored !== undefined).length;
+  const failed = records.length - scored.length - unscored;
   const counts = scored.map(recognisable);
   const examples = counts.reduce((s, c) => s + c.examples, 0);
   const recognised = counts.reduce((s, c) => s + c.recognised, 0);
@@ -73,13 +74,22 @@ function gradientVerdict(threat: ThreatId, records: readonly AttackRecord[]): Th
   const details: string[] = [];
   if (Number.isFinite(labelShare)) details.push(`Labels recovered: ${(100 * labelShare).toFixed(0)} % of the attacked examples' labels.`);
   if (failed > 0) details.push(`${plural(failed, 'attack')} failed and ${failed === 1 ? 'proves' : 'prove'} nothing either way.`);
+  if (unscored > 0)
+    details.push(
+      `${plural(unscored, 'reconstruction')} could not be scored: no ground truth reached the server (client-held data without --share-truth).`,
+    );
   details.push(`Recognisable means matched SSIM ≥ ${RECOGNISABLE_SSIM} between a reconstruction and its original (1 = identical).`);
   if (scored.length === 0) {
     return {
       threat,
       title: TITLES[threat],
       level: 'not-assessed',
-      headline: records.length ? 'Every attack failed: no verdict.' : 'Not attacked in this run.',
+      headline:
+        unscored > 0
+          ? 'No reconstruction could be scored (no ground truth on the server): no verdict.'
+          : records.length
+            ? 'Every attack failed: no verdict.'
+            : 'Not attacked in this run.',
       details,
     };
   }

@@ -36,6 +36,7 @@ export async function releaseStep(
     data: scenario.data,
     testAccuracy: last ? last.testAccuracy : NaN,
     seed: scenario.seed,
+    ...(scenario.data.normalize ? { normalize: scenario.data.normalize } : {}),
     log,
   });
   return { results, api };

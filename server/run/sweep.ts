@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { applyOverride, ScenarioError, validateScenario, type LoadedScenario } from '../scenario/load';
-import type { AttackRecord, RunResults, SweepRow } from '../report/results';
+import { isScored, type AttackRecord, type RunResults, type SweepRow } from '../report/results';
 import type { ReleaseResults } from '../release/schema';
 import { assembleResults, writeReport } from '../report/results-writer';
 import { runScenario, type RunOptions } from './index';
@@ -53,7 +53,7 @@ function mean(values: number[]): number {
 /** One table row from a variant's results. Attack metrics are means over its scored attacks. */
 export function sweepRow(variant: SweepVariant, results: RunResults): SweepRow {
   const last = results.rounds[results.rounds.length - 1];
-  const scored = results.attacks.filter((a) => !a.error);
+  const scored = results.attacks.filter(isScored);
   const privacy = results.privacy ?? [...results.rounds].reverse().find((r) => r.privacy)?.privacy;
   return {
     variant: variant.label,

@@ -5,6 +5,7 @@
  * per problem, naming the field; empty when the scenario is coherent.
  */
 import { DATASET_ENTRIES } from '../../shared/data/registry';
+import { NO_SERVER_DATA } from '../../shared/data/datasets/none';
 import { definitionFor } from '../../shared/models/definition';
 import { modelFromDefinition } from '../../shared/models/definition';
 import type { Model } from '../../shared/models';
@@ -28,9 +29,15 @@ function definitionOf(s: Scenario): AttackDefinition | null {
 
 /** The scenario's model with a representative input shape (structure, not sizes, matters here). */
 function scenarioModel(s: Scenario): Model | null {
-  const shape: [number, number, number] = s.data.dataset === 'cifar10' ? [32, 32, 3] : [28, 28, 1];
+  const d = s.data;
+  const shape: [number, number, number] =
+    d.dataset === 'cifar10' || d.dataset === 'cifar100'
+      ? [32, 32, 3]
+      : d.dataset === 'synthetic' || d.dataset === NO_SERVER_DATA
+        ? [...d.shape]
+        : [28, 28, 1];
   try {
-    return modelFromDefinition(definitionFor(s.model, shape, 10));
+    return modelFromDefinition(definitionFor(s.model, shape, 10, d.normalize));
   } catch {
     return null;
   }
@@ -48,7 +55,11 @@ export function attackProblems(s: Scenario, definition: AttackDefinition | null 
   if (!permission.allowed) problems.push(`threatModel: ${permission.message}`);
   const model = definition.modelProblem ? scenarioModel(s) : null;
   const modelProblem = model && definition.modelProblem ? definition.modelProblem(model) : null;
-  if (modelProblem) problems.push(`attack.name: "${definition.name}" cannot attack this model: ${modelProblem}`);
+  // The first-layer attacks read pixels off the first dense layer; a normalize layer before it hides them.
+  const normalized = s.data.normalize
+    ? ' (data.normalize puts a normalize layer before the first dense layer, which this attack does not see through: remove data.normalize for it)'
+    : '';
+  if (modelProblem) problems.push(`attack.name: "${definition.name}" cannot attack this model: ${modelProblem}${normalized}`);
   const late = s.attack.rounds.filter((r) => r > s.federation.rounds);
   if (late.length > 0) {
     problems.push(
@@ -105,6 +116,34 @@ function rawData(raw: unknown): Record<string, unknown> {
   return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
 }
 
+/**
+ * What needs examples on the server when the clients hold the data: a planted model is fitted on the
+ * server's public data (none with data.dataset "none"), and the release step scores against the
+ * federation's training data, which with data.location "clients" never reaches the server.
+ */
+export function clientHeldDataProblems(s: Scenario): string[] {
+  const problems: string[] = [];
+  if (s.data.dataset === NO_SERVER_DATA && s.server.behaviour !== 'honest') {
+    problems.push(
+      `server.behaviour: "${s.server.behaviour}" fits its planted layer on the server's public data, and data.dataset "none" gives it none; name a dataset the server may read in data, or use "honest"`,
+    );
+  }
+  if (s.data.location === 'clients' && s.release) {
+    problems.push(
+      'release: the released-model attacks are scored against the federation\'s training data, which stays on the clients with data.location "clients"; remove release or keep the data on the server',
+    );
+  }
+  return problems;
+}
+
+/** trap-weights crafts the first dense layer; data.normalize puts a normalize layer in front of it. */
+function plantedNormalizeProblems(s: Scenario): string[] {
+  if (s.server.behaviour !== 'trap-weights' || !s.data.normalize) return [];
+  return [
+    'server.behaviour: "trap-weights" crafts the first dense layer, which data.normalize puts a normalize layer before; remove data.normalize for it',
+  ];
+}
+
 export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
   // A plug-in's definition is loaded by resolvePluginAttack; its declared requirements are checked there.
   return [
@@ -112,5 +151,7 @@ export function crossFieldProblems(s: Scenario, raw: unknown): string[] {
     ...(isPluginAttack(s.attack) ? [] : attackProblems(s)),
     ...datasetFieldProblems(s, raw),
     ...attributeInferenceProblems(s.release, s.data, s.seed),
+    ...clientHeldDataProblems(s),
+    ...plantedNormalizeProblems(s),
   ];
 }

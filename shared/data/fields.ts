@@ -11,3 +11,5 @@ export const filesField = z.array(z.string()).optional();
 export const pathField = z.string().optional();
 /** csv: the label column's name; cifar100: "fine" or "coarse". Checked by each dataset's problems(). */
 export const labelField = z.string().optional();
+/** synthetic: the image shape it makes; none: the shape of the clients' images (the model's input). */
+export const shapeField = z.tuple([positiveInt, positiveInt, positiveInt]).default([28, 28, 1]);

@@ -43,7 +43,7 @@ function folderNames(d: Dataset): string[] {
 export function writeImageFolder(d: Dataset, dir: string, options: WriteImageFolderOptions = {}): string {
   const [h, w, c] = d.shape;
   const [outH, outW, outC] = options.shape ?? d.shape;
-  if (!COLOR_TYPES[outC]) throw new DataError(`writeImageFolder: ${outC} channels; PNG holds 1, 2, 3 or 4`);
+  if (COLOR_TYPES[outC] === undefined) throw new DataError(`writeImageFolder: ${outC} channels; PNG holds 1, 2, 3 or 4`);
   if (c !== outC && !(c === 1 && outC >= 3)) throw new DataError(`writeImageFolder: cannot turn ${c} channel(s) into ${outC}`);
   const names = folderNames(d);
   for (const name of names) fs.mkdirSync(path.join(dir, name), { recursive: true });

@@ -22,7 +22,7 @@ export function channelStats(n: Normalization, channels: number): { mean: Float3
     if (values.length === channels) return Float32Array.from(values);
     if (values.length === 1) return new Float32Array(channels).fill(values[0]);
     throw new DataError(
-      `data.normalize.${what} has ${values.length} values; the images have ${channels} channel(s) (give ${channels} or 1)`,
+      `data.normalize.${what} has ${values.length} values; the images have ${channels} channel(s) (give ${channels === 1 ? '1' : `${channels} or 1`})`,
     );
   };
   const stats = { mean: expand(n.mean, 'mean'), std: expand(n.std, 'std') };

@@ -9,6 +9,7 @@ import { csvDataset } from './datasets/csv';
 import { imageFolderDataset } from './datasets/image-folder';
 import { idxDataset } from './datasets/idx';
 import { mnistDataset } from './datasets/mnist';
+import { noneDataset } from './datasets/none';
 import { syntheticDataset } from './datasets/synthetic';
 
 /** mnist first (the default); the others in the order their fields appear in a resolved scenario. */
@@ -20,6 +21,7 @@ export const DATASET_ENTRIES = [
   cifar100Dataset,
   imageFolderDataset,
   csvDataset,
+  noneDataset,
 ] as const;
 
 export type DatasetName = (typeof DATASET_ENTRIES)[number]['name'];

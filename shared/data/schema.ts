@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import type { DatasetEntry } from './entry';
 import { DATASET_ENTRIES, type DatasetName } from './registry';
+import { channelStats, normalizeSchema } from './normalize';
+import { NO_SERVER_DATA } from './datasets/none';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -44,6 +46,8 @@ export const dataSchema = z.strictObject({
    * server's evaluation data.
    */
   location: z.enum(['server', 'clients']).optional(),
+  /** The model's input normalisation, {mean, std} per channel; data, attacks and metrics stay in pixel space. */
+  normalize: normalizeSchema.optional(),
   ...mergedFields(),
 });
 
@@ -56,7 +60,34 @@ export function datasetEntryFor(config: DataConfig): DatasetEntry {
   return entry;
 }
 
+/** Channels of the images the config names, when known before loading (else the check waits for the data). */
+function knownChannels(d: DataConfig): number | undefined {
+  if (d.dataset === 'mnist' || d.dataset === 'csv') return 1;
+  if (d.dataset === 'cifar10' || d.dataset === 'cifar100') return 3;
+  if (d.dataset === 'synthetic' || d.dataset === NO_SERVER_DATA) return d.shape[2];
+  if (d.dataset === 'image-folder') return d.imageShape?.[2];
+  return undefined;
+}
+
+function normalizeProblems(d: DataConfig): string[] {
+  const channels = knownChannels(d);
+  if (!d.normalize || channels === undefined) return [];
+  try {
+    channelStats(d.normalize, channels);
+    return [];
+  } catch (err) {
+    return [err instanceof Error ? err.message : String(err)];
+  }
+}
+
+function locationProblems(d: DataConfig): string[] {
+  if (d.dataset !== NO_SERVER_DATA || d.location === 'clients') return [];
+  return [
+    'data.dataset: "none" (no data on the server) needs data.location "clients": the clients bring every example (fedleak client --data)',
+  ];
+}
+
 /** Cross-field rules zod's shape cannot say (the chosen dataset's); one line per problem, empty when fine. */
 export function dataConfigProblems(d: DataConfig): string[] {
-  return datasetEntryFor(d).problems(d);
+  return [...locationProblems(d), ...normalizeProblems(d), ...datasetEntryFor(d).problems(d)];
 }

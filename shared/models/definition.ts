@@ -8,13 +8,18 @@ import { builtinDefinition } from './builtins';
 import { interpret } from './graph/interpret';
 import { parseModelDefinition, type ModelDefinition } from './graph/validate';
 import type { ImageShape, Model } from './types';
+import type { Normalization } from '../data/normalize';
+import { withInputNormalization } from './input-normalization';
 
 export { MODEL_DEFINITION_FORMAT, ModelDefinitionError, parseModelDefinition, modelDefinitionSchema } from './graph/validate';
 export type { LayerNode, ModelDefinition } from './graph/validate';
 
-/** The definition of a built-in model (scenario `model`) on a task. */
-export function definitionFor(config: ModelConfig, inputShape: ImageShape, numClasses: number): ModelDefinition {
-  return builtinDefinition(config, inputShape, numClasses);
+/**
+ * The definition of the scenario's `model` on a task; with `normalize` (the scenario's
+ * `data.normalize`) it starts with a normalize layer, for built-in and imported models alike.
+ */
+export function definitionFor(config: ModelConfig, inputShape: ImageShape, numClasses: number, normalize?: Normalization): ModelDefinition {
+  return withInputNormalization(builtinDefinition(config, inputShape, numClasses), normalize);
 }
 
 /** Builds the differentiable model a definition describes; throws a ModelDefinitionError naming the faulty layer. */

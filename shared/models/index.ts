@@ -2,10 +2,11 @@
 import type { ModelConfig } from './schema';
 import { definitionFor, modelFromDefinition } from './definition';
 import type { ImageShape, Model } from './types';
+import type { Normalization } from '../data/normalize';
 
-/** The built-in model a scenario names, on a task: `modelFromDefinition(definitionFor(…))`. */
-export function buildModel(config: ModelConfig, inputShape: ImageShape, numClasses: number): Model {
-  return modelFromDefinition(definitionFor(config, inputShape, numClasses));
+/** The model a scenario names, on a task (with its data.normalize layer): `modelFromDefinition(definitionFor(…))`. */
+export function buildModel(config: ModelConfig, inputShape: ImageShape, numClasses: number, normalize?: Normalization): Model {
+  return modelFromDefinition(definitionFor(config, inputShape, numClasses, normalize));
 }
 
 export * from './types';

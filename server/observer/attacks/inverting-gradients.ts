@@ -4,7 +4,7 @@
  * Objective: 1 − cos(∇θ L(x̂, ŷ), g*) over the whole concatenated update, + tvWeight · TV(x̂)
  * (anisotropic: mean |dx| + mean |dy|). Adam (β 0.9/0.999, ε 1e-8) is fed the SIGN of ∂objective/∂x̂,
  * lr `attack.learningRate` (default 0.1), ×0.1 at 3/8, 5/8 and 7/8 of the iterations; x̂ is projected
- * into [0, 1] after every step (fedleak images are in [0, 1], no normalisation). Dummies start
+ * into [0, 1] after every step (pixel space; a data.normalize layer runs inside the model). Dummies start
  * N(attack.init.mean, attack.init.std²): the reference's N(0, 1) is in normalised units, so MNIST
  * scenarios set the data's mean 0.1307 and std 0.3081. `attack.restarts` independent runs; the lowest
  * final objective wins. Labels are inferred first (label-inference.ts) and kept fixed as one-hot

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Rng } from '../../random';
 import { datasetEntry } from '../entry';
-import { classesField } from '../fields';
+import { classesField, shapeField } from '../fields';
 import { makeSynthetic } from '../synthetic';
 
 const positiveInt = z.number().int().positive();
@@ -11,7 +11,7 @@ export const syntheticDataset = datasetEntry(
   'seeded synthetic images (docs/data.md)',
   {
     /** Image shape [h, w, c], class count and example count. */
-    shape: z.tuple([positiveInt, positiveInt, positiveInt]).default([28, 28, 1]),
+    shape: shapeField,
     classes: classesField,
     size: positiveInt.default(1000),
   },

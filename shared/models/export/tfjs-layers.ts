@@ -124,6 +124,8 @@ export const KERAS_EXPORTS: { [K in OpName]?: KerasExport<ConfigOf<K>> } = {
     ],
   },
   dropout: { layers: (c) => [{ className: 'Dropout', config: { rate: c.rate } }] },
+  rescaling: { layers: (c) => [{ className: 'Rescaling', config: { scale: c.scale, offset: c.offset } }] },
+  // normalize (a scenario's data.normalize) has no weight-free Keras layer: export-model writes built-ins without it.
 };
 
 /** A layer of a Keras functional-model topology, as tfjs serialises it. */

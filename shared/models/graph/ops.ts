@@ -363,6 +363,49 @@ const dropout: OpSpec<z.infer<typeof dropoutConfig>> = {
   },
 };
 
+const normalizeConfig = z.strictObject({
+  /** Per-channel means (the last axis), or one value for every channel. */
+  mean: z.array(z.number()).min(1),
+  /** Per-channel standard deviations, positive; or one value. */
+  std: z.array(z.number().positive()).min(1),
+});
+
+/**
+ * Parameter-free per-channel normalisation, y = (x − mean[c]) / std[c] along the last axis: a
+ * scenario's `data.normalize` as the model's first layer, so data, attacks and metrics stay in pixel
+ * space. Same two float32 operations as normalizeTensor (shared/data/normalize.ts), bit for bit.
+ */
+const normalize: OpSpec<z.infer<typeof normalizeConfig>> = {
+  tfjsClasses: [],
+  config: normalizeConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape(c, [x]) {
+    const channels = x[x.length - 1];
+    for (const [field, values] of [
+      ['mean', c.mean],
+      ['std', c.std],
+    ] as const) {
+      if (values.length !== 1 && values.length !== channels)
+        throw new Error(`${field} has ${values.length} values; its input has ${channels} channel(s) (give ${channels} or 1)`);
+    }
+    return x;
+  },
+  apply: (c, [x]) => tf.div(tf.sub(x, tf.tensor1d(c.mean)), tf.tensor1d(c.std)),
+};
+
+const rescalingConfig = z.strictObject({ scale: z.number(), offset: z.number().default(0) });
+
+/** y = x · scale + offset (tfjs/Keras Rescaling, e.g. 1/255 or 1/127.5 − 1 in an imported model). */
+const rescaling: OpSpec<z.infer<typeof rescalingConfig>> = {
+  tfjsClasses: ['Rescaling'],
+  config: rescalingConfig,
+  inputs: { exact: 1 },
+  params: () => [],
+  outputShape: (_c, [x]) => x,
+  apply: (c, [x]) => tf.add(tf.mul(x, tf.scalar(c.scale)), tf.scalar(c.offset)),
+};
+
 /** op name → spec. The names are the `op` values of a definition's layers. */
 export const OPS = {
   conv2d,
@@ -379,6 +422,8 @@ export const OPS = {
   batchNorm,
   dropout,
   depthwiseConv2d,
+  normalize,
+  rescaling,
 } as const;
 
 export type OpName = keyof typeof OPS;

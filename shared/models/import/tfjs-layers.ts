@@ -57,6 +57,7 @@ const SUPPORTED = [
   'Concatenate',
   'BatchNormalization',
   'Dropout',
+  'Rescaling',
 ];
 
 class ImportError extends ModelDefinitionError {}
@@ -195,6 +196,13 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
     case 'Dropout':
       if (c.noise_shape !== undefined && c.noise_shape !== null) fail(where, 'Dropout with noise_shape is not supported');
       return { op: 'dropout', config: { rate: c.rate }, roles: [] };
+    case 'Rescaling':
+      if (typeof c.scale !== 'number' || (c.offset !== undefined && c.offset !== null && typeof c.offset !== 'number'))
+        fail(
+          where,
+          `scale ${JSON.stringify(c.scale)} and offset ${JSON.stringify(c.offset)} must be numbers (one per layer, not per channel)`,
+        );
+      return { op: 'rescaling', config: { scale: c.scale, offset: typeof c.offset === 'number' ? c.offset : 0 }, roles: [] };
     default:
       return fail(where, `layer class ${l.class_name} is not supported; supported: ${SUPPORTED.join(', ')}`);
   }
