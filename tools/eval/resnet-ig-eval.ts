@@ -5,7 +5,7 @@
  * trial (each its own digit and attack seed); prints each PSNR and the median, next to breaching's
  * published IG figure. Not part of npm test (minutes of CPU). After `npx tsc -p .`:
  *
- *   node dist/tools/eval/resnet-ig-eval.js [--trials 5] [--iterations 2000] [--depth 8] [--tv 1e-4] [--lr 0.1] [--restarts 1] [--init 0,1] [--out DIR]
+ *   node dist/tools/eval/resnet-ig-eval.js [--trials 5] [--iterations 2000] [--depth 8] [--tv 1e-4] [--lr 0.1] [--restarts 1] [--init 0,1] [--bn-weight 0] [--out DIR]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     .option('--lr <x>', 'attack learning rate', '0.1')
     .option('--restarts <n>', 'IG restarts', '1')
     .option('--init <mean,std>', 'dummy start N(mean, std²) in pixels', '0,1')
+    .option('--bn-weight <x>', 'batch-norm statistics prior weight (grants threat model E)', '0')
     .option('--out <dir>', 'run folder (default a temporary one)')
     .parse()
     .opts<Record<string, string>>();
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     {
       name: `resnet${o.depth}-ig-batch1`,
       seed: 1,
+      ...(Number(o.bnWeight) > 0 ? { threatModel: 'E' } : {}),
       data: { dataset: 'image-folder', path: folder, partition: 'iid' },
       model: { name: 'resnet', depth: Number(o.depth) },
       federation: { clients: trials, clientsPerRound: trials, rounds: 1, algorithm: 'fedsgd', batchSize: 1, learningRate: 0.1 },
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
         learningRate: Number(o.lr),
         tvWeight: Number(o.tv),
         init: { mean: Number(o.init.split(',')[0]), std: Number(o.init.split(',')[1]) },
+        ...(Number(o.bnWeight) > 0 ? { bnStatisticsWeight: Number(o.bnWeight) } : {}),
         rounds: [1],
         maxTargets: trials,
       },
