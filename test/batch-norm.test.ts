@@ -26,6 +26,7 @@ import { importTfjsLayersModel } from '../shared/models/import/tfjs-layers';
 import { computeUpdate } from '../client/train';
 import { attackInput } from '../server/observer/attack-input';
 import { validateScenario } from '../server/scenario/load';
+import { cosineGradientDistance, parameterGradients } from '../server/observer/gradient-matching';
 import { Rng } from '../shared/random';
 import type { Dataset } from '../shared/data/types';
 import type { ServerPayload } from '../shared/contract';
@@ -328,6 +329,19 @@ describe('batch norm and dropout', function () {
       const checks = directionalChecks(f, [randomTensor(rng.fork('x'), [1, 4, 4, 2])], rng.fork('d'), 4, 1e-2);
       for (const c of checks) expect(Math.abs(c.analytic - c.numeric)).to.be.below(0.03 * Math.abs(c.analytic) + c.noise + 1e-6);
     });
+  });
+
+  it('double backprop through a whole resnet (batch norm on batch statistics, residual adds, 1×1 stride-2 shortcuts) matches finite differences', () => {
+    const model = buildModel(modelSchema.parse({ name: 'resnet', depth: 8 }), [8, 8, 3], 4);
+    const rng = new Rng(5);
+    const params = unflattenParams(model.initParams(rng.fork('p')), model.specs);
+    const target = oneHot([1], 4);
+    const trueGrads = parameterGradients(model, params, randomTensor(rng.fork('x0'), [1, 8, 8, 3]) as Tensor4D, target);
+    const f = (x: Tensor): Tensor =>
+      tf.tidy(() => cosineGradientDistance(parameterGradients(model, params, x as Tensor4D, target), trueGrads));
+    // A small step: on 2×2 feature maps batch norm bends the objective sharply (h = 1e-2 is already off).
+    const checks = directionalChecks(f, [randomTensor(rng.fork('x'), [1, 8, 8, 3])], rng.fork('d'), 4, 1e-3);
+    for (const c of checks) expect(Math.abs(c.analytic - c.numeric)).to.be.below(0.03 * Math.abs(c.analytic) + c.noise);
   });
 
   it('resnet and convnet-ig have the published PyTorch sizes (trainable parameters, 10 classes, 32×32×3)', () => {
