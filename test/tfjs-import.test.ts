@@ -168,6 +168,36 @@ describe('tfjs LayersModel import (model.json + weight shards)', function () {
     });
   }
 
+  it('LeakyReLU (its alpha), ELU and a final Softmax layer: parity with model.predict; ELU with another alpha is refused', async () => {
+    const keras = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [5, 5, 2], filters: 3, kernelSize: 3 }),
+        tf.layers.leakyReLU({ alpha: 0.2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 6 }),
+        tf.layers.elu(),
+        tf.layers.dense({ units: 3 }),
+        tf.layers.softmax(),
+      ],
+    });
+    const imported = importTfjsLayersModel(await saveToFolder(keras, dir));
+    expect(imported.droppedSoftmax).to.equal(true);
+    expect(imported.definition.layers[1].config).to.deep.equal({ activation: 'leakyRelu', alpha: 0.2 });
+    const model = modelFromDefinition(imported.definition);
+    const x = tf.randomNormal([4, 5, 5, 2], 0, 1, 'float32', 3) as Tensor4D;
+    const ours = tf.softmax(model.apply(unflattenParams(imported.params, model.specs), x));
+    expect(tf.max(tf.abs(tf.sub(ours, keras.predict(x) as tf.Tensor))).dataSync()[0]).to.be.below(1e-5);
+    // tfjs itself builds ELU with alpha 1 only; a Keras file may say otherwise.
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    };
+    const elu = json.modelTopology.config.layers.find((l) => l.class_name === 'ELU');
+    if (elu) elu.config.alpha = 0.5;
+    fs.writeFileSync(file, JSON.stringify(json));
+    expect(() => importTfjsLayersModel(file)).to.throw(/\(#\d, ELU\): ELU with alpha 0\.5 is not supported \(1 only\)/);
+  });
+
   it('refuses an unsupported layer with one error naming the layer, its class and what is supported', async () => {
     const keras = tf.sequential({
       layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.layerNormalization(), tf.layers.dense({ units: 3 })],

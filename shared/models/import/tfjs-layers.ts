@@ -13,6 +13,7 @@ import {
   MODEL_DEFINITION_FORMAT,
   ModelDefinitionError,
   parseModelDefinition,
+  resolveLayers,
   type LayerNode,
   type ModelDefinition,
 } from '../graph/validate';
@@ -48,6 +49,9 @@ const SUPPORTED = [
   'Flatten',
   'Activation',
   'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
   'MaxPooling2D',
   'AveragePooling2D',
   'GlobalAveragePooling2D',
@@ -131,6 +135,29 @@ function depthwiseConv2dOf(c: Record<string, unknown>, where: string): { op: str
   return { op: 'depthwiseConv2d', config, roles: config.useBias ? ['depthwise_kernel', 'bias'] : ['depthwise_kernel'] };
 }
 
+/** The activation layer classes, as the `activation` op. */
+function activationLayerOf(
+  className: string,
+  c: Record<string, unknown>,
+  where: string,
+): { op: string; config: Record<string, unknown>; roles: string[] } {
+  switch (className) {
+    case 'ReLU':
+      if (c.max_value !== undefined && c.max_value !== null) fail(where, 'ReLU with max_value is not supported');
+      return { op: 'activation', config: { activation: 'relu' }, roles: [] };
+    case 'LeakyReLU':
+      return { op: 'activation', config: { activation: 'leakyRelu', alpha: typeof c.alpha === 'number' ? c.alpha : 0.3 }, roles: [] };
+    case 'ELU':
+      if (c.alpha !== undefined && c.alpha !== 1) fail(where, `ELU with alpha ${JSON.stringify(c.alpha)} is not supported (1 only)`);
+      return { op: 'activation', config: { activation: 'elu' }, roles: [] };
+    case 'Softmax':
+      // The axis is checked against the input's rank once shapes are known (checkSoftmaxAxes).
+      return { op: 'activation', config: { activation: 'softmax' }, roles: [] };
+    default: // Activation
+      return { op: 'activation', config: { activation: activationOf(c.activation, where) }, roles: [] };
+  }
+}
+
 /** One keras layer as a fedleak op + config + parameter roles; null for InputLayer. */
 function convertLayer(l: KerasLayer, where: string): { op: string; config: Record<string, unknown>; roles: string[] } | null {
   const c = l.config;
@@ -161,10 +188,11 @@ function convertLayer(l: KerasLayer, where: string): { op: string; config: Recor
     case 'Flatten':
       return { op: 'flatten', config: {}, roles: [] };
     case 'Activation':
-      return { op: 'activation', config: { activation: activationOf(c.activation, where) }, roles: [] };
     case 'ReLU':
-      if (c.max_value !== undefined && c.max_value !== null) fail(where, 'ReLU with max_value is not supported');
-      return { op: 'activation', config: { activation: 'relu' }, roles: [] };
+    case 'LeakyReLU':
+    case 'ELU':
+    case 'Softmax':
+      return activationLayerOf(l.class_name, c, where);
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
       requireChannelsLast(c, where);
@@ -332,7 +360,25 @@ export function importTfjsArtifacts(
     layers,
     params: weightSpecs.map((w) => ({ name: w.name, shape: [...w.shape] })),
   };
-  return { definition: parseModelDefinition(raw, `imported ${name}`), params, droppedSoftmax };
+  const definition = parseModelDefinition(raw, `imported ${name}`);
+  checkSoftmaxAxes(topo.layers, definition);
+  return { definition, params, droppedSoftmax };
+}
+
+/** A Softmax layer must act on the last axis of its input (tfjs writes 1 for a flat input, Keras −1). */
+function checkSoftmaxAxes(kerasLayers: readonly KerasLayer[], definition: ModelDefinition): void {
+  const resolved = new Map(resolveLayers(definition).map((l) => [l.node.name, l]));
+  kerasLayers.forEach((l, i) => {
+    if (l.class_name !== 'Softmax') return;
+    const raw = Array.isArray(l.config.axis) && l.config.axis.length === 1 ? l.config.axis[0] : (l.config.axis ?? -1);
+    const layer = resolved.get(layerName(l));
+    const rank = (layer?.inputShapes[0].length ?? 1) + 1;
+    if (raw !== -1 && raw !== rank - 1)
+      fail(
+        `model.json layer "${layerName(l)}" (#${i}, Softmax)`,
+        `softmax over axis ${JSON.stringify(l.config.axis)} is not supported (the last axis, ${rank - 1}, only)`,
+      );
+  });
 }
 
 function readJson(file: string): Record<string, unknown> {
