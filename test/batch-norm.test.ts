@@ -67,6 +67,20 @@ function dataset(rng: Rng, count: number, shape: [number, number, number], class
   return { name: 'random', images, labels, shape, numClasses: classes };
 }
 
+/** A resnet's stem batch statistics on 8×8×3 data, computed independently: its conv (no bias, padding 1) of the batch, per channel; variance biased. */
+function stemStatistics(ps: readonly Tensor[], data: Dataset): { mean: Tensor; variance: Tensor } {
+  const images = tf.tensor4d(data.images, [data.labels.length, 8, 8, 3]);
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ];
+  const conv = tf.conv2d(images, ps[0] as tf.Tensor4D, 1, padding);
+  const mean = tf.mean(conv, [0, 1, 2]);
+  return { mean, variance: tf.mean(tf.square(tf.sub(conv, mean)), [0, 1, 2]) };
+}
+
 describe('batch norm and dropout', function () {
   this.timeout(120000);
   let dir = '';
@@ -150,17 +164,10 @@ describe('batch norm and dropout', function () {
     const stem = model.specs.findIndex((s) => s.name === 'stem/bn/moving_mean');
     const stemVar = model.specs.findIndex((s) => s.name === 'stem/bn/moving_variance');
     expect(stem).to.be.above(-1);
-    // The stem's batch statistics, computed independently: conv (no bias) of the batch, per channel.
     const ps = unflattenParams(global, model.specs);
-    const conv = tf.conv2d(tf.tensor4d(data.images, [6, 8, 8, 3]), ps[0] as tf.Tensor4D, 1, [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ]);
-    const mean = tf.mean(conv, [0, 1, 2]);
+    const { mean, variance } = stemStatistics(ps, data);
     const n = 6 * 8 * 8;
-    const unbiased = tf.mul(tf.mean(tf.square(tf.sub(conv, mean)), [0, 1, 2]), n / (n - 1));
+    const unbiased = tf.mul(variance, n / (n - 1));
     const expectMean = tf.add(tf.mul(ps[stem], 0.9), tf.mul(mean, 0.1));
     const expectVar = tf.add(tf.mul(ps[stemVar], 0.9), tf.mul(unbiased, 0.1));
 
@@ -205,14 +212,7 @@ describe('batch norm and dropout', function () {
     const data = dataset(rng, 5, [8, 8, 3], 4);
     const global = model.initParams(rng.fork('init'));
     const ps = unflattenParams(global, model.specs);
-    const conv = tf.conv2d(tf.tensor4d(data.images, [5, 8, 8, 3]), ps[0] as tf.Tensor4D, 1, [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ]);
-    const mean = tf.mean(conv, [0, 1, 2]);
-    const variance = tf.mean(tf.square(tf.sub(conv, mean)), [0, 1, 2]);
+    const { mean, variance } = stemStatistics(ps, data);
     const all = [[0, 1, 2, 3, 4]];
     const stem = model.specs.findIndex((s) => s.name === 'stem/bn/moving_mean');
     for (const [algorithm, kind] of [

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { saveLayersModel } from './fixtures/tfjs-save';
 import { tf, type Tensor4D } from '../shared/tensor/tf';
 import { initBackend } from '../shared/tensor/backend';
 import { definitionFor, INFERENCE_FORWARD, modelFromDefinition, unflattenParams, type ModelDefinition } from '../shared/models';
@@ -49,22 +50,10 @@ function byAttack(report: InspectReport): Map<string, InspectReport['applicabili
   return new Map(report.applicability.attacks.map((a) => [a.attack, a]));
 }
 
-/** Saves like tfjs's file:// handler: model.json + one shard. */
+/** model.json + one shard in `dir` (created when missing). */
 async function saveToFolder(model: tf.LayersModel, dir: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      fs.writeFileSync(path.join(dir, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
-      const json = {
-        modelTopology: a.modelTopology,
-        format: 'layers-model',
-        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      };
-      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return path.join(dir, 'model.json');
+  return saveLayersModel(model, dir);
 }
 
 /** tfjs's own loader on a folder, through a handler that reads the files with Node's fs. */

@@ -13,7 +13,7 @@ import { baselineAttributeOf, mapFromLogLikelihoods } from './attribute-inferenc
 import { fillValue, marginalPrior, sensitiveColumn, valueOf, type SensitiveColumn } from './attribute-column';
 import { confusionMatrix, labelLogLikelihood, scoresLogLikelihood, type ConfusionMatrix } from './attribute-evidence';
 import { ApiOracle, LocalOracle, localProbabilities, type AnswerOracle } from './attribute-oracle';
-import { PredictClient } from './client';
+import { apiTraffic, PredictClient } from './client';
 import type { MonitorFlag } from './monitor';
 import type { ReleasedTarget } from './run-attack';
 import { maskingLabel, type AttributeAttackRecord, type AttributeInferenceConfig, type AttributeScore, type Masking } from './schema';
@@ -165,12 +165,7 @@ export async function runAttributeInference(o: AttributeRunOptions): Promise<Att
     members: score(members, baseline),
     nonMembers: score(others, baseline),
     perValue: perValue(column, prior, pooled),
-    queries: client?.stats.queries ?? 0,
-    requests: client?.stats.requests ?? 0,
-    rateLimited: client?.stats.rateLimited ?? 0,
-    flagged: flag !== null,
-    flaggedAfterQueries: flag?.afterQueries ?? null,
-    ...(flag ? { flagReason: flag.reason } : {}),
+    ...apiTraffic(client, flag),
     seconds: (performance.now() - started) / 1000,
   };
 }

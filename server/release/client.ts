@@ -3,6 +3,8 @@
  * HTTP only, waits out 429 answers (Retry-After), counts every input it sends. Works against any
  * endpoint that speaks the protocol, not only fedleak's.
  */
+import type { MonitorFlag } from './monitor';
+
 export interface ModelInfo {
   inputShape: [number, number, number];
   numClasses: number;
@@ -114,4 +116,16 @@ export function observedConfidence(output: PredictOutput, label: number): number
   if (output.scores === null) return output.label === label ? 1 : 0;
   const s = output.scores[label];
   return typeof s === 'number' ? s : 0;
+}
+
+/** The API-traffic fields of a released-model attack's record: what it cost in queries, and whether and when the monitor flagged it. */
+export function apiTraffic(client: PredictClient | null, flag: MonitorFlag | null) {
+  return {
+    queries: client?.stats.queries ?? 0,
+    requests: client?.stats.requests ?? 0,
+    rateLimited: client?.stats.rateLimited ?? 0,
+    flagged: flag !== null,
+    flaggedAfterQueries: flag?.afterQueries ?? null,
+    ...(flag ? { flagReason: flag.reason } : {}),
+  };
 }

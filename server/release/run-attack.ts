@@ -9,7 +9,7 @@ import { INFERENCE_FORWARD, unflattenParams, type Model } from '../../shared/mod
 import type { Dataset } from '../../shared/data';
 import { miFace, type ConfidenceOracle, type InversionResult } from './mi-face';
 import { BlackBoxOracle, WhiteBoxOracle } from './oracles';
-import { PredictClient } from './client';
+import { apiTraffic, PredictClient } from './client';
 import type { MonitorFlag } from './monitor';
 import { classAccuracy, scoreInversions, writeInversionGrid, type Evaluator } from './score';
 import type { MiFaceAttackRecord, MiFaceConfig } from './schema';
@@ -72,12 +72,7 @@ export async function runMiFaceAttack(opts: AttackRunOptions): Promise<MiFaceAtt
     masking,
     classAccuracy: classAccuracy(perClass),
     perClass,
-    queries: client?.stats.queries ?? 0,
-    requests: client?.stats.requests ?? 0,
-    rateLimited: client?.stats.rateLimited ?? 0,
-    flagged: flag !== null,
-    flaggedAfterQueries: flag?.afterQueries ?? null,
-    ...(flag ? { flagReason: flag.reason } : {}),
+    ...apiTraffic(client, flag),
     seconds,
   };
   if (opts.outDir) {

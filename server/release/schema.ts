@@ -244,12 +244,8 @@ const classRecordSchema = z.strictObject({
   nearestIndex: nonNegativeInt,
 });
 
-const miFaceRecordSchema = z.strictObject({
-  attack: z.literal('mi-face'),
-  access: z.enum(['white-box', 'black-box']),
-  masking: z.string(),
-  classAccuracy: z.number().min(0).max(1),
-  perClass: z.array(classRecordSchema),
+/** What both kinds of release attack record say of their API traffic and time. */
+const apiTrafficShape = {
   queries: nonNegativeInt,
   requests: nonNegativeInt,
   rateLimited: nonNegativeInt,
@@ -257,6 +253,15 @@ const miFaceRecordSchema = z.strictObject({
   flaggedAfterQueries: nonNegativeInt.nullable(),
   flagReason: z.string().optional(),
   seconds: z.number().nonnegative(),
+};
+
+const miFaceRecordSchema = z.strictObject({
+  attack: z.literal('mi-face'),
+  access: z.enum(['white-box', 'black-box']),
+  masking: z.string(),
+  classAccuracy: z.number().min(0).max(1),
+  perClass: z.array(classRecordSchema),
+  ...apiTrafficShape,
   image: z.string().optional(),
   variant: z.string().optional(),
 });
@@ -279,13 +284,7 @@ const attributeRecordSchema = z.strictObject({
   perValue: z.array(
     z.strictObject({ value: z.string(), prior: z.number(), records: nonNegativeInt, correct: nonNegativeInt, guessed: nonNegativeInt }),
   ),
-  queries: nonNegativeInt,
-  requests: nonNegativeInt,
-  rateLimited: nonNegativeInt,
-  flagged: z.boolean(),
-  flaggedAfterQueries: nonNegativeInt.nullable(),
-  flagReason: z.string().optional(),
-  seconds: z.number().nonnegative(),
+  ...apiTrafficShape,
   variant: z.string().optional(),
 });
 

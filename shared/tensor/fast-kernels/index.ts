@@ -250,26 +250,19 @@ function meanKernel(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(outShape, 'float32', values);
 }
 
-function sigmoidKernel(args: KernelArgs): TensorInfo {
-  const { x } = args.inputs as { x: TensorInfo };
-  if (!isFloat(x)) return stockKernel('Sigmoid').kernelFunc(args) as TensorInfo;
-  const backend = asCpuBackend(args.backend);
-  return backend.makeTensorInfo([...x.shape], 'float32', sigmoid(f32(backend, x)));
+/** An elementwise float32 kernel from a loop over the values; other dtypes go to the stock kernel. */
+function unaryKernel(name: FastKernelName, op: (values: Float32Array) => Float32Array): (args: KernelArgs) => TensorInfo {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!isFloat(x)) return stockKernel(name).kernelFunc(args) as TensorInfo;
+    const backend = asCpuBackend(args.backend);
+    return backend.makeTensorInfo([...x.shape], 'float32', op(f32(backend, x)));
+  };
 }
 
-function negKernel(args: KernelArgs): TensorInfo {
-  const { x } = args.inputs as { x: TensorInfo };
-  if (!isFloat(x)) return stockKernel('Neg').kernelFunc(args) as TensorInfo;
-  const backend = asCpuBackend(args.backend);
-  return backend.makeTensorInfo([...x.shape], 'float32', neg(f32(backend, x)));
-}
-
-function reluKernel(args: KernelArgs): TensorInfo {
-  const { x } = args.inputs as { x: TensorInfo };
-  if (!isFloat(x)) return stockKernel('Relu').kernelFunc(args) as TensorInfo;
-  const backend = asCpuBackend(args.backend);
-  return backend.makeTensorInfo([...x.shape], 'float32', relu(f32(backend, x)));
-}
+const sigmoidKernel = unaryKernel('Sigmoid', sigmoid);
+const negKernel = unaryKernel('Neg', neg);
+const reluKernel = unaryKernel('Relu', relu);
 
 function stepKernel(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
